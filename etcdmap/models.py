@@ -1,0 +1,197 @@
+"""Value objects returned by the client layer: frozen, slotted, hashable dataclasses.
+
+All of them are immutable and safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+__all__ = [
+    "LeaderStats",
+    "Member",
+    "Node",
+    "Permission",
+    "Response",
+    "Role",
+    "Selection",
+    "SelfStats",
+    "StoreStats",
+    "User",
+    "Versions",
+]
+
+
+class Selection(enum.Enum):
+    """How the client picks the endpoint it pins."""
+
+    RANDOM = "random"
+    """A random endpoint, kept while it works (the default)."""
+    PRIORITIZE_LEADER = "prioritize_leader"
+    """The leader's client URL, found by :meth:`etcdmap.Client.sync`."""
+
+
+class Permission(enum.Enum):
+    """A key-space permission for :meth:`etcdmap.auth.RolesAPI.grant_kv`."""
+
+    READ = "read"
+    WRITE = "write"
+    READ_WRITE = "readwrite"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One etcd v2 node: a file (leaf key with a value) or a directory.
+
+    :ivar key: the absolute key, e.g. ``"/config/db"``; ``""`` for the root of the key space.
+    :ivar value: the value of a file; ``None`` for a directory or when etcd omitted it.
+    :ivar dir: ``True`` for a directory.
+    :ivar nodes: children of a directory (empty when not listed or none).
+    :ivar created_index: index of the write that created the node (0 when etcd omitted it).
+    :ivar modified_index: index of the last write to the node (0 when etcd omitted it).
+    :ivar ttl: remaining seconds to live, rounded up; ``None`` for a permanent node.
+    :ivar expiration: when the node expires, an aware UTC datetime; ``None`` for a permanent node.
+    """
+
+    key: str
+    value: str | None = None
+    dir: bool = False
+    nodes: tuple[Node, ...] = ()
+    created_index: int = 0
+    modified_index: int = 0
+    ttl: int | None = None
+    expiration: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        """The last path segment of :attr:`key` (``""`` for the root)."""
+        return self.key.rsplit("/", 1)[-1]
+
+    @property
+    def ttl_duration(self) -> timedelta | None:
+        """:attr:`ttl` as a :class:`~datetime.timedelta`."""
+        return None if self.ttl is None else timedelta(seconds=self.ttl)
+
+    def __str__(self) -> str:
+        return (
+            f"{{Key: {self.key}, CreatedIndex: {self.created_index}, "
+            f"ModifiedIndex: {self.modified_index}, TTL: {self.ttl or 0}}}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """The answer to a keys request or one watch event.
+
+    :ivar action: etcd's action: ``get set create update delete compareAndSwap
+        compareAndDelete expire``.
+    :ivar node: the node after the operation (``None`` with ``no_value_on_success``).
+    :ivar prev_node: the node before the operation, when there was one.
+    :ivar index: the ``X-Etcd-Index`` header: the store index after the operation (for a watch,
+        the index when the watch started; use ``node.modified_index`` for the event's index).
+    :ivar cluster_id: the ``X-Etcd-Cluster-Id`` header (``""`` when absent).
+    """
+
+    action: str
+    node: Node | None = None
+    prev_node: Node | None = None
+    index: int = 0
+    cluster_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A cluster member as listed by ``/v2/members``."""
+
+    id: str
+    name: str = ""
+    peer_urls: tuple[str, ...] = ()
+    client_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """``/version``: the member's server version and the cluster version (``"not_decided"`` early)."""
+
+    server: str
+    cluster: str
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An auth user. ``roles`` holds role names only (never the Go client's ``""`` entries)."""
+
+    name: str
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """An auth role with its key-space permissions (patterns; a trailing ``*`` is a prefix)."""
+
+    name: str
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SelfStats:
+    """``/v2/stats/self``."""
+
+    name: str
+    id: str
+    state: str
+    start_time: str = ""
+    leader: str = ""
+    leader_uptime: str = ""
+    recv_append_request_count: int = 0
+    send_append_request_count: int = 0
+    recv_pkg_rate: float | None = None
+    recv_bandwidth_rate: float | None = None
+    send_pkg_rate: float | None = None
+    send_bandwidth_rate: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowerStats:
+    """Latency and counts of one follower in ``/v2/stats/leader``."""
+
+    latency_current: float = 0.0
+    latency_average: float = 0.0
+    latency_stddev: float = 0.0
+    latency_min: float = 0.0
+    latency_max: float = 0.0
+    fail: int = 0
+    success: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderStats:
+    """``/v2/stats/leader``: the leader id and one :class:`FollowerStats` per follower id."""
+
+    leader: str
+    followers: dict[str, FollowerStats] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """``/v2/stats/store``: operation counters of the v2 store (in memory; reset on restart)."""
+
+    gets_success: int = 0
+    gets_fail: int = 0
+    sets_success: int = 0
+    sets_fail: int = 0
+    delete_success: int = 0
+    delete_fail: int = 0
+    update_success: int = 0
+    update_fail: int = 0
+    create_success: int = 0
+    create_fail: int = 0
+    compare_and_swap_success: int = 0
+    compare_and_swap_fail: int = 0
+    compare_and_delete_success: int = 0
+    compare_and_delete_fail: int = 0
+    expire_count: int = 0
+    watchers: int = 0
