@@ -29,6 +29,7 @@ Every exception etcdmap raises derives from :class:`EtcdMapError`::
     │   └── V2DisabledError            etcd answered 404 "page not found": start it with --enable-v2=true
     ├── DeadlineExceeded               the whole-call ``timeout`` ran out (also a TimeoutError)
     ├── AmbiguousResultError           a non-idempotent write was sent and no answer came
+    ├── DecodeError                    EtcdMap's codec cannot decode a stored value (also a ValueError)
     ├── MemberError                    {"message": ...} errors of /v2/members; .status .message
     │   ├── MemberNotFound (404)
     │   ├── MemberExists (409)
@@ -58,6 +59,7 @@ __all__ = [
     "ClusterError",
     "CompareFailed",
     "DeadlineExceeded",
+    "DecodeError",
     "DirectoryNotEmpty",
     "DirectoryTTLUnsupported",
     "EtcdError",
@@ -341,6 +343,22 @@ class AmbiguousResultError(EtcdMapError):
     """
 
 
+class DecodeError(EtcdMapError, ValueError):
+    """:class:`etcdmap.EtcdMap`'s codec could not decode the value stored at a key.
+
+    The original codec exception is chained as ``__cause__``.
+
+    :ivar key: the absolute etcd key whose value is malformed.
+    :ivar codec: the codec's name.
+    """
+
+    def __init__(self, key: str, codec: str, detail: str = ""):
+        self.key = key
+        self.codec = codec
+        msg = f"cannot decode the value of {key!r} with the {codec!r} codec"
+        super().__init__(f"{msg}: {detail}" if detail else msg)
+
+
 class MemberError(EtcdMapError):
     """An error answer ``{"message": ...}`` from ``/v2/members``.
 
@@ -419,8 +437,15 @@ class Unauthorized(EtcdError, AuthError):
     """
 
     def __init__(self, message: str = "", cause: str = "", index: int = 0, *, code: int | None = None):
-        EtcdError.__init__(self, message, cause, index, code=code)
+        # Not EtcdError.__init__: its super().__init__ would reach AuthError.__init__ (the next
+        # class in the MRO), which takes (message, status) and raised TypeError for every 110.
+        if code is not None:
+            self.code = code
+        self.message = message
+        self.cause = cause
+        self.index = index
         self.status = 401
+        Exception.__init__(self, message, cause, index)
 
     def __str__(self) -> str:
         return EtcdError.__str__(self)

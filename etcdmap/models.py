@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 __all__ = [
+    "Health",
     "LeaderStats",
     "Member",
     "Node",
@@ -117,6 +118,24 @@ class Versions:
 
     server: str
     cluster: str
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """``/health`` of one member.
+
+    :ivar healthy: ``True`` when the member answered 200 ``{"health": "true"}``.
+    :ivar reason: why not, e.g. ``"RAFT NO LEADER"`` (etcd 3.5 says; for 3.4, which sends no
+        reason, or an unreachable member, etcdmap describes it); ``""`` when healthy.
+    :ivar endpoint: the endpoint that answered (``""`` when none did).
+    """
+
+    healthy: bool
+    reason: str = ""
+    endpoint: str = ""
+
+    def __bool__(self) -> bool:
+        return self.healthy
 
 
 @dataclass(frozen=True, slots=True)

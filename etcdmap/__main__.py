@@ -1,0 +1,8 @@
+"""``python -m etcdmap``: the ``etcdmap`` command (see :mod:`etcdmap.cli`)."""
+
+from __future__ import annotations
+
+from etcdmap.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,304 @@
+"""What every ``etcdmap`` sub-command shares: exit codes, the run context, argument helpers.
+
+The exit codes are ``etcdctl`` v2's (``etcdctl/ctlv2/command/error.go``). A command is a
+function ``(ctx, args) -> int`` registered on an :mod:`argparse` sub-parser with
+``set_defaults(func=...)``; it raises :class:`CommandError` (or lets a library error through,
+which :func:`etcdmap.cli.main` maps to an exit code) instead of calling :func:`sys.exit`, so the
+whole command runs in-process in tests.
+
+Nothing here is shared between threads: one :class:`Context` serves one command run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+from etcdmap.client import Client
+from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError, NoEndpointsError
+from etcdmap.transport import enable_curl_debug
+
+__all__ = [
+    "EXIT_BAD_ARGS",
+    "EXIT_BAD_AUTH",
+    "EXIT_BAD_CONNECTION",
+    "EXIT_CLUSTER_NOT_HEALTHY",
+    "EXIT_SERVER_ERROR",
+    "EXIT_SUCCESS",
+    "CommandError",
+    "CommandFunc",
+    "Context",
+    "Parser",
+    "ask_password",
+    "endpoint_list",
+    "parse_duration",
+    "split_user_password",
+]
+
+EXIT_SUCCESS = 0
+EXIT_BAD_ARGS = 1
+EXIT_BAD_CONNECTION = 2
+EXIT_BAD_AUTH = 3
+EXIT_SERVER_ERROR = 4
+EXIT_CLUSTER_NOT_HEALTHY = 5
+
+DEFAULT_ENDPOINTS = "http://127.0.0.1:2379"
+
+
+class CommandError(Exception):
+    """A command failed in a way it explains itself: print ``message`` to stderr, exit ``code``.
+
+    :ivar code: the process exit code.
+    :ivar message: the text printed on stderr (as is, no ``Error:`` prefix).
+    """
+
+    def __init__(self, message: str, code: int = EXIT_BAD_ARGS) -> None:
+        self.message = message
+        self.code = code
+        super().__init__(message)
+
+
+CommandFunc = Callable[["Context", argparse.Namespace], int]
+"""The signature of a sub-command: returns the exit code."""
+
+class Parser(argparse.ArgumentParser):
+    """An :class:`argparse.ArgumentParser` whose usage errors exit 1 (``ExitBadArgs``), not 2.
+
+    argparse's own 2 would read as "cannot reach the cluster" in etcdctl's code table.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_ARGS, f"{self.prog}: error: {message}\n")
+
+
+if TYPE_CHECKING:
+    # What ``Parser.add_subparsers`` returns (generic only in typeshed, not at run time).
+    Subcommands = argparse._SubParsersAction[Parser]
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+
+
+def parse_duration(text: str) -> float:
+    """Parse a Go-style duration (``"2s"``, ``"500ms"``, ``"1m30s"``) or plain seconds (``"2.5"``).
+
+    Used as an :mod:`argparse` ``type=``, so the options read like ``etcdctl``'s.
+
+    :param text: the option's text.
+    :returns: the duration in seconds (``0`` means "no limit" to the caller).
+    :raises argparse.ArgumentTypeError: the text is not a duration.
+    """
+    text = text.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        if seconds < 0:
+            raise argparse.ArgumentTypeError(f"negative duration: {text!r}")
+        return seconds
+    pos = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        pos = match.end()
+    if pos == 0 or pos != len(text):
+        raise argparse.ArgumentTypeError(
+            f"invalid duration {text!r} (examples: 2s, 500ms, 1m30s, 2.5)"
+        )
+    return total
+
+
+def endpoint_list(spec: str) -> list[str]:
+    """Split ``--endpoints`` (comma-separated) and default the scheme to ``http://``.
+
+    :param spec: e.g. ``"127.0.0.1:2379,https://h:2379"``.
+    :returns: the endpoint URLs, e.g. ``["http://127.0.0.1:2379", "https://h:2379"]``.
+    :raises CommandError: no endpoint in ``spec``.
+    """
+    endpoints = []
+    for raw in spec.split(","):
+        part = raw.strip()
+        if part:
+            endpoints.append(part if "://" in part else f"http://{part}")
+    if not endpoints:
+        raise CommandError(f"Error:  no endpoint given in {spec!r}", EXIT_BAD_ARGS)
+    return endpoints
+
+
+def split_user_password(spec: str) -> tuple[str, str | None]:
+    """Split ``--username user[:password]``.
+
+    :param spec: the option's text.
+    :returns: ``(user, password)``; ``password`` is ``None`` when there is no ``:``.
+    """
+    user, sep, password = spec.partition(":")
+    return user, (password if sep else None)
+
+
+def ask_password(prompt: str, stdin: TextIO, stderr: TextIO) -> str:
+    """Read a password without echoing it.
+
+    On a terminal this is :func:`getpass.getpass` (prompt on stderr, no echo); otherwise (a pipe,
+    a test) one line is read from ``stdin`` and nothing is echoed either.
+
+    :param prompt: the prompt, e.g. ``"Password: "``.
+    :param stdin: where to read from when it is not a terminal.
+    :param stderr: where the prompt goes.
+    :returns: the password, without the line end.
+    :raises CommandError: end of input before a password.
+    """
+    if stdin.isatty():
+        try:
+            return getpass.getpass(prompt, stream=stderr)
+        except EOFError as exc:
+            raise CommandError("Error reading password: end of input") from exc
+    line = stdin.readline()
+    if not line:
+        raise CommandError("Error reading password: end of input")
+    return line.rstrip("\r\n")
+
+
+@dataclass
+class Context:
+    """One run of the command: the global options, the streams and the (lazy) client.
+
+    :ivar options: the parsed command line (global and command options).
+    :ivar stdin: input stream (values read from stdin, passwords from a pipe).
+    :ivar stdout: output stream.
+    :ivar stderr: error stream (errors, prompts, progress).
+    """
+
+    options: argparse.Namespace
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    _client: Client | None = None
+
+    @property
+    def output(self) -> str:
+        """The ``--output`` format."""
+        return str(self.options.output)
+
+    def client(self, *, sync: bool | None = None) -> Client:
+        """The client for this run, built on first use from the global options.
+
+        Unless ``--no-sync`` (or ``sync=False``), the endpoint list is first replaced by the
+        cluster's advertised client URLs, as ``etcdctl`` does.
+
+        :param sync: override ``--no-sync`` (``cluster-health`` never syncs).
+        :returns: the client; :meth:`close` closes it.
+        :raises CommandError: the endpoints cannot be used or the sync cannot reach the cluster
+            (exit 2).
+        :raises etcdmap.errors.EtcdMapError: SRV discovery failed.
+        """
+        if self._client is None:
+            self._client = self._build_client()
+            if sync if sync is not None else not self.options.no_sync:
+                self._sync(self._client)
+            if self.options.debug:
+                print("Cluster-Endpoints:", ", ".join(self._client.endpoints), file=self.stderr)
+        return self._client
+
+    def _build_client(self) -> Client:
+        opts = self.options
+        username: str | None = None
+        password: str | None = None
+        if opts.username:
+            username, password = split_user_password(opts.username)
+            if password is None:
+                password = ask_password("Password: ", self.stdin, self.stderr)
+        verify: bool | str = opts.ca_file or True
+        cert: str | tuple[str, str] | None = None
+        if opts.cert_file:
+            cert = (opts.cert_file, opts.key_file) if opts.key_file else opts.cert_file
+        if opts.debug:
+            enable_curl_debug()
+        timeout = opts.total_timeout or None
+        request_timeout = opts.timeout or None
+        if not opts.discovery_srv:
+            return Client(
+                endpoint_list(opts.endpoints),
+                timeout=timeout,
+                request_timeout=request_timeout,
+                username=username,
+                password=password,
+                verify=verify,
+                cert=cert,
+            )
+        try:
+            client = Client.from_srv(
+                opts.discovery_srv,
+                service_name=opts.discovery_srv_name,
+                timeout=timeout,
+                request_timeout=request_timeout,
+                username=username,
+                password=password,
+                verify=verify,
+                cert=cert,
+            )
+        except ImportError as exc:
+            raise CommandError(f"Error:  {exc}", EXIT_BAD_ARGS) from exc
+        if not opts.insecure_discovery:
+            # As etcdctl: plain-http SRV answers are dropped unless asked for.
+            secure = [ep for ep in client.endpoints if not ep.startswith("http://")]
+            for ep in client.endpoints:
+                if ep.startswith("http://"):
+                    print(f"ignoring discovered insecure endpoint {ep!r}", file=self.stderr)
+            if not secure:
+                client.close()
+                raise CommandError(
+                    f"Error:  no secure endpoint found for {opts.discovery_srv!r} "
+                    "(use --insecure-discovery to accept http:// ones)",
+                    EXIT_BAD_CONNECTION,
+                )
+            client.set_endpoints(secure)
+        return client
+
+    def _sync(self, client: Client) -> None:
+        if self.options.debug:
+            print(
+                f"start to sync cluster using endpoints({','.join(client.endpoints)})",
+                file=self.stderr,
+            )
+        try:
+            client.sync()
+        except (ClusterError, DeadlineExceeded) as exc:
+            raise CommandError(f"Error:  {exc}", EXIT_BAD_CONNECTION) from exc
+        except NoEndpointsError as exc:
+            raise CommandError(
+                "etcd cluster has no published client endpoints.\n"
+                "Try '--no-sync' if you want to access non-published client endpoints"
+                f"({','.join(client.endpoints)}).\nError:  {exc}",
+                EXIT_SERVER_ERROR,
+            ) from exc
+        except EtcdMapError as exc:
+            # etcdctl ignores sync failures other than connection errors, and so do we: the
+            # command itself will report a real problem.
+            if self.options.debug:
+                print(f"sync failed, keeping the given endpoints: {exc}", file=self.stderr)
+        if self.options.debug:
+            print(f"got endpoints({','.join(client.endpoints)}) after sync", file=self.stderr)
+
+    def close(self) -> None:
+        """Close the client, if one was built."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None

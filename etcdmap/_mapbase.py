@@ -1,0 +1,275 @@
+"""The core of :class:`etcdmap.EtcdMap`: settings, the I/O funnel, value encoding, tree writes.
+
+Split from :mod:`etcdmap.mapping` by responsibility: this module talks to ``client.keys``;
+:mod:`etcdmap._mapops` adds the etcd helpers (CAS, TTL, ...) and :mod:`etcdmap.mapping` the
+:class:`~collections.abc.MutableMapping` protocol. Every read goes through
+:meth:`MapBase._get_node` and every write through :meth:`MapBase._put`,
+:meth:`MapBase._delete`, :meth:`MapBase._post` or :meth:`MapBase._refresh`, so a cache (or
+instrumentation) has five methods to hook; views are made by :meth:`MapBase._view` only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from etcdmap import _mappath
+from etcdmap.cache import ReadCache
+from etcdmap.codecs import Codec, codec_name, resolve
+from etcdmap.errors import DecodeError, InvalidResponseError, KeyNotFound, NotADirectory, NotAFile
+from etcdmap.models import Node, Response
+
+if TYPE_CHECKING:
+    from etcdmap.client import Client
+
+__all__ = ["MapBase", "Tree", "plain"]
+
+_M = TypeVar("_M", bound="MapBase")
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """A mapping value, validated and encoded: ``(relative path, text or None for a dir)``."""
+
+    entries: tuple[tuple[str, str | None], ...]
+
+
+class MapBase:
+    """Settings and I/O of an :class:`etcdmap.EtcdMap` (see there for the parameters).
+
+    Thread-safety: no state but the settings, the (locked) cache and the last request's index;
+    safe to share.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        path: str = "/",
+        *,
+        codec: Codec | str | None = None,
+        quorum: bool = False,
+        cache: MutableMapping[str, Any] | ReadCache | None = None,
+    ) -> None:
+        self._client = client
+        self._path = _mappath.normalize_path(path)
+        self._codec = resolve(codec)
+        self._quorum = quorum
+        self._index = 0
+        # Read-through cache of leaf nodes (etcdmap.cache), shared by nested views; quorum
+        # maps bypass it.
+        self._cache: ReadCache | None = None if quorum else ReadCache.wrap(cache)
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def path(self) -> str:
+        """The absolute directory path, normalised (``"/config"``, ``"/"``)."""
+        return self._path
+
+    @property
+    def client(self) -> Client:
+        """The client this map talks through."""
+        return self._client
+
+    @property
+    def codec(self) -> Codec:
+        """The value codec."""
+        return self._codec
+
+    @property
+    def quorum(self) -> bool:
+        """Whether reads are quorum (linearizable) reads."""
+        return self._quorum
+
+    @property
+    def index(self) -> int:
+        """The etcd index (``X-Etcd-Index``) of this map's last read or write; 0 before any.
+
+        A read that found nothing records the index etcd reported with the error. Watch from
+        ``index + 1`` to see every change after that read.
+        """
+        return self._index
+
+    # ------------------------------------------------------------------ the I/O funnel
+
+    def _get_node(self, key: str, *, recursive: bool = False, fresh: bool = False) -> Node:
+        """GET an absolute key, children sorted; records :attr:`index`. Every read is this.
+
+        ``fresh=True`` skips any cached answer: the conditional writes (pop, CAS) and the
+        TTL/node reads need the server's current ``modifiedIndex`` and ``ttl``.
+
+        :raises KeyNotFound: no such key.
+        """
+        cache = self._cache
+        if cache is not None and not recursive and not fresh:
+            hit, cached = cache.lookup(key)
+            if hit:
+                return cached  # type: ignore[no-any-return]
+        try:
+            resp = self._client.keys.get(key, recursive=recursive, sort=True, quorum=self._quorum)
+        except KeyNotFound as exc:
+            self._index = exc.index
+            raise
+        self._index = resp.index
+        node = _node_of(resp, key)
+        if cache is not None and not node.dir:
+            cache.store(key, node.modified_index, node)
+        return node
+
+    def _put(self, key: str, value: str, **options: Any) -> Node:
+        """PUT (``client.keys.set``) an absolute key; returns the written node."""
+        if self._cache is None:
+            resp = self._client.keys.set(key, value, **options)
+        else:
+            with self._cache.guard(key):
+                resp = self._client.keys.set(key, value, **options)
+        self._index = resp.index
+        node = _node_of(resp, key)
+        if self._cache is not None:
+            self._cache.written(key, node)
+        return node
+
+    def _delete(self, key: str, **options: Any) -> Response:
+        """DELETE (``client.keys.delete``) an absolute key."""
+        if self._cache is None:
+            resp = self._client.keys.delete(key, **options)
+        else:
+            with self._cache.guard(key):
+                resp = self._client.keys.delete(key, **options)
+            self._cache.forget_tree(key, resp.index)
+        self._index = resp.index
+        return resp
+
+    def _post(self, key: str, value: str, ttl: int | None) -> Node:
+        """POST (``client.keys.create_in_order``) into an absolute directory."""
+        return _node_of(self._client.keys.create_in_order(key, value, ttl=ttl), key)
+
+    def _refresh(self, key: str, ttl: int) -> Node:
+        """Refresh a TTL (``client.keys.refresh``: ``refresh=true&prevExist=true``, idempotent,
+        so the client may retry it on another member)."""
+        if self._cache is None:
+            resp = self._client.keys.refresh(key, ttl)
+        else:
+            with self._cache.guard(key):
+                resp = self._client.keys.refresh(key, ttl)
+        self._index = resp.index
+        node = _node_of(resp, key)
+        if self._cache is not None:
+            self._cache.written(key, node)
+        return node
+
+    # ------------------------------------------------------------------ helpers
+
+    def _key(self, key: object) -> str:
+        """Validate a mapping key and return its absolute etcd key."""
+        return _mappath.join(self._path, _mappath.validate_key(key))
+
+    def _view(self: _M, path: str) -> _M:
+        """A map over ``path`` sharing this map's client and settings. The one place views
+        are made: it copies ``__dict__``, so settings added by features carry over."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._path = path
+        view._index = 0
+        return view
+
+    def _decode(self, node: Node) -> Any:
+        text = node.value if node.value is not None else ""
+        try:
+            return self._codec.decode(text)
+        except Exception as exc:  # any codec failure: name the key (translation point)
+            raise DecodeError(node.key, codec_name(self._codec), str(exc)) from exc
+
+    def _encode(self, key: str, value: Any) -> str:
+        try:
+            text = self._codec.encode(value)
+        except TypeError as exc:
+            raise TypeError(f"cannot store the value for {key!r}: {exc}") from exc
+        except ValueError as exc:
+            raise ValueError(f"cannot store the value for {key!r}: {exc}") from exc
+        if not isinstance(text, str):
+            raise TypeError(f"codec {codec_name(self._codec)!r} returned {type(text).__name__}")
+        return text
+
+    def _prepare(self, key: str, value: Any) -> str | Tree:
+        """Encode a value (a mapping: the whole tree) before anything is written."""
+        if not isinstance(value, Mapping):
+            return self._encode(key, value)
+        entries: list[tuple[str, str | None]] = []
+        for segments, leaf in _mappath.walk_tree(plain(value)):
+            relative = "/".join(segments)
+            if isinstance(leaf, Mapping):
+                entries.append((relative, None))
+            else:
+                entries.append((relative, self._encode(_mappath.join(key, relative), leaf)))
+        return Tree(tuple(entries))
+
+    def _value_of(self, key: str, node: Node) -> Any:
+        return self._view(key) if node.dir else self._decode(node)
+
+    def _listing(self, *, recursive: bool = False) -> Node | None:
+        """The map's own directory node (one GET), or ``None`` when it does not exist.
+
+        :raises NotADirectory: the map's path is a file.
+        """
+        try:
+            node = self._get_node(self._path, recursive=recursive)
+        except KeyNotFound:
+            return None
+        if not node.dir:
+            raise NotADirectory("Not a directory", self._path, self._index)
+        return node
+
+    def _write(self, key: str, prepared: str | Tree, *, ttl: int | None, create: bool) -> Node:
+        """Write a prepared value: a leaf with one PUT; a tree with a mkdir (carrying ``ttl``)
+        then one PUT per key. ``create``: the first write must create the key (NodeExists)."""
+        if isinstance(prepared, str):
+            if create:
+                return self._put(key, prepared, ttl=ttl, prev_exist=False)
+            try:
+                return self._put(key, prepared, ttl=ttl)
+            except NotAFile:  # a directory is there: replace it, as a dict would
+                self._remove(key)
+                return self._put(key, prepared, ttl=ttl)
+        if not create:
+            self._remove(key)
+        top = self._put(key, "", dir=True, ttl=ttl, prev_exist=False if create else None)
+        for relative, text in prepared.entries:
+            sub = _mappath.join(key, relative)
+            if text is None:
+                self._put(sub, "", dir=True)
+            else:
+                self._put(sub, text)
+        return top
+
+    def _remove(self, key: str) -> None:
+        """Delete a key or subtree; a missing key is fine."""
+        with contextlib.suppress(KeyNotFound):
+            self._delete(key, recursive=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole subtree as plain nested dicts, from one recursive GET (a snapshot).
+
+        Hidden keys are not included (etcd does not list them).
+
+        :returns: ``{}`` when the directory does not exist.
+        :raises DecodeError: a stored value cannot be decoded.
+        :raises NotADirectory: the map's path is a file.
+        """
+        node = self._listing(recursive=True)
+        return _mappath.node_to_dict(node, self._decode) if node else {}
+
+
+def plain(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
+    """A snapshot of any mapping as plain nested dicts (an EtcdMap: one recursive GET)."""
+    if isinstance(mapping, MapBase):
+        return mapping.to_dict()
+    return {k: plain(v) if isinstance(v, Mapping) else v for k, v in mapping.items()}
+
+
+def _node_of(resp: Response, key: str) -> Node:
+    if resp.node is None:
+        raise InvalidResponseError(f"the answer for {key!r} has no node")
+    return resp.node

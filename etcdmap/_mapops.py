@@ -1,0 +1,253 @@
+"""The etcd helpers of :class:`etcdmap.EtcdMap`: conditional writes, TTLs, in-order keys.
+
+Split from :mod:`etcdmap.mapping` by responsibility; :class:`MapOps` is a base class of
+:class:`etcdmap.EtcdMap` and documented there. All of these are single-key operations, atomic
+on the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from etcdmap import _wire
+from etcdmap._mapbase import MapBase
+from etcdmap.errors import CompareFailed, DirectoryTTLUnsupported, NotAFile
+from etcdmap.keepalive import KeepAlive
+from etcdmap.models import Node
+
+__all__ = ["MapOps"]
+
+_M = TypeVar("_M", bound="MapOps")
+
+
+class MapOps(MapBase):
+    """CAS, TTL and other etcd-specific helpers (mixed into :class:`etcdmap.EtcdMap`).
+
+    Thread-safety: as :class:`etcdmap.EtcdMap` (safe to share).
+    """
+
+    def node(self, key: str) -> Node:
+        """The raw :class:`~etcdmap.models.Node` of a key (one GET; a directory lists its
+        direct children).
+
+        Always read from etcd (never from a ``cache=``), so ``ttl`` and the indexes are current.
+
+        :raises KeyNotFound: no such key.
+        """
+        return self._get_node(self._key(key), fresh=True)
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> Node:
+        """``self[key] = value`` with an optional TTL (for a mapping: on its directory).
+
+        A write without ``ttl`` makes the key permanent (etcd clears any previous TTL).
+
+        :returns: the written node (for a mapping: the directory's node).
+        :raises TypeError, ValueError: an invalid key, value or ``ttl`` (nothing is written).
+        """
+        abs_key = self._key(key)
+        if ttl is not None:
+            _wire.check_ttl(ttl)
+        return self._write(abs_key, self._prepare(abs_key, value), ttl=ttl, create=False)
+
+    def create(self, key: str, value: Any, ttl: int | None = None) -> Node:
+        """Create a key that must not exist yet (``prevExist=false``). A mapping creates its
+        directory atomically, then the contents one key at a time.
+
+        :returns: the created node.
+        :raises NodeExists: the key exists.
+        """
+        abs_key = self._key(key)
+        if ttl is not None:
+            _wire.check_ttl(ttl)
+        return self._write(abs_key, self._prepare(abs_key, value), ttl=ttl, create=True)
+
+    def replace(self, key: str, value: Any, ttl: int | None = None) -> Node:
+        """Replace the value of an existing leaf (``prevExist=true``; keeps ``createdIndex``).
+
+        :returns: the updated node.
+        :raises KeyNotFound: the key does not exist.
+        :raises NotAFile: the key is a directory (etcd 3.4 instead accepts an empty value on
+            a directory and only resets its TTL).
+        :raises TypeError: ``value`` is a mapping.
+        """
+        abs_key = self._key(key)
+        text = self._encode(abs_key, _leaf(value, "replace"))
+        try:
+            return self._put(abs_key, text, ttl=ttl, prev_exist=True)
+        except DirectoryTTLUnsupported as exc:  # etcd 3.5's answer to an update of a dir
+            raise NotAFile("Not a file", abs_key, exc.index) from exc
+
+    def compare_and_swap(
+        self,
+        key: str,
+        new: Any,
+        *,
+        prev_value: Any = None,
+        prev_index: int | None = None,
+        ttl: int | None = None,
+    ) -> bool:
+        """Write ``new`` only if the current value equals ``prev_value`` (compared as encoded
+        text) and/or the current ``modifiedIndex`` equals ``prev_index``.
+
+        ``None`` means "not compared"; to compare with a JSON ``null``, use ``prev_index``.
+        Without ``ttl`` the key becomes permanent, as with every etcd write.
+
+        :returns: ``True`` if swapped, ``False`` if the comparison failed.
+        :raises ValueError: neither ``prev_value`` nor ``prev_index``, or ``prev_index < 1``.
+        :raises KeyNotFound: the key does not exist (CAS never creates one: see :meth:`create`
+            and :meth:`~etcdmap.EtcdMap.setdefault`).
+        :raises NotAFile: the key is a directory.
+        :raises TypeError: ``new`` is a mapping or the codec refuses it.
+        """
+        abs_key = self._key(key)
+        text = self._encode(abs_key, _leaf(new, "compare_and_swap"))
+        if ttl is not None:
+            _wire.check_ttl(ttl)
+        cond = self._condition(abs_key, prev_value, prev_index)
+        if cond is None:
+            return False
+        try:
+            self._put(abs_key, text, ttl=ttl, **cond)
+        except CompareFailed:
+            return False
+        return True
+
+    def compare_and_delete(
+        self, key: str, *, prev_value: Any = None, prev_index: int | None = None
+    ) -> bool:
+        """Delete a leaf only if its value (encoded) and/or ``modifiedIndex`` match.
+
+        :returns: ``True`` if deleted, ``False`` if the comparison failed.
+        :raises ValueError: neither ``prev_value`` nor ``prev_index``, or ``prev_index < 1``.
+        :raises KeyNotFound: the key does not exist.
+        :raises NotAFile: the key is a directory.
+        """
+        abs_key = self._key(key)
+        cond = self._condition(abs_key, prev_value, prev_index)
+        if cond is None:
+            return False
+        try:
+            self._delete(abs_key, **cond)
+        except CompareFailed:
+            return False
+        return True
+
+    def _condition(
+        self, key: str, prev_value: Any, prev_index: int | None
+    ) -> dict[str, Any] | None:
+        """etcd's CAS/CAD parameters; ``None`` when the comparison is already known to fail."""
+        if prev_value is None and prev_index is None:
+            raise ValueError("give prev_value and/or prev_index (use set() to write blindly)")
+        if prev_index is not None and (
+            isinstance(prev_index, bool) or not isinstance(prev_index, int) or prev_index < 1
+        ):
+            raise ValueError(f"prev_index must be an int >= 1, got {prev_index!r}")
+        text = None if prev_value is None else self._encode(key, prev_value)
+        if text == "":
+            # etcd cannot compare with an empty prevValue (error 201, spec §1.2): read the key
+            # and compare on the modifiedIndex it was read at instead (same atomicity).
+            node = self._get_node(key, fresh=True)
+            if node.dir:
+                raise NotAFile("Not a file", key, self._index)
+            if node.value or (prev_index is not None and node.modified_index != prev_index):
+                return None
+            return {"prev_index": node.modified_index}
+        cond: dict[str, Any] = {}
+        if text is not None:
+            cond["prev_value"] = text
+        if prev_index is not None:
+            cond["prev_index"] = prev_index
+        return cond
+
+    def append(self, value: Any, ttl: int | None = None) -> str:
+        """Store a value under a new in-order key (POST; etcd names it atomically).
+
+        :returns: the new key's name: 20 zero-padded digits (names sort in creation order).
+        :raises NotADirectory: the map's path is a file.
+        :raises TypeError: ``value`` is a mapping or the codec refuses it.
+        """
+        text = self._encode(self._path, _leaf(value, "append"))
+        return self._post(self._path, text, ttl).name
+
+    def mkdir(self: _M, key: str, ttl: int | None = None) -> _M:
+        """Create an empty directory (``prevExist=false``), optionally with a TTL.
+
+        :returns: a live view of it.
+        :raises NodeExists: the key exists.
+        """
+        abs_key = self._key(key)
+        self._put(abs_key, "", dir=True, ttl=ttl, prev_exist=False)
+        return self._view(abs_key)
+
+    def ttl(self, key: str) -> int | None:
+        """The remaining seconds to live, rounded up (0: expiring now); ``None`` if permanent.
+
+        :raises KeyNotFound: no such key.
+        """
+        node = self.node(key)
+        if node.ttl is None and node.expiration is not None:
+            return 0
+        return node.ttl
+
+    def refresh(self, key: str, ttl: int) -> Node:
+        """Reset a key's TTL without touching its value and without notifying watchers
+        (``refresh=true`` with ``prevExist=true``, so ``createdIndex`` is kept; spec §1.6).
+
+        :returns: the refreshed node.
+        :raises KeyNotFound: the key does not exist (it may have expired).
+        :raises DirectoryTTLUnsupported: the key is a directory and the server is etcd 3.5.x,
+            which cannot update a directory's TTL (a server regression; give the directory its
+            TTL when creating it, or keep the TTL on a leaf key instead).
+        :raises ValueError: ``ttl`` is not a positive whole number of seconds.
+        """
+        abs_key = self._key(key)
+        try:
+            return self._refresh(abs_key, ttl)
+        except DirectoryTTLUnsupported as exc:
+            raise DirectoryTTLUnsupported(
+                f"etcd 3.5 cannot update the TTL of the directory {abs_key!r} (a server "
+                "regression); set the TTL when creating the directory, or keep it on a leaf key",
+                exc.cause,
+                exc.index,
+            ) from exc
+
+    def keep_alive(
+        self,
+        key: str,
+        ttl: int,
+        interval: float | None = None,
+        *,
+        on_error: Callable[[BaseException], object] | None = None,
+    ) -> KeepAlive:
+        """A context manager that refreshes ``key``'s TTL from a daemon thread::
+
+            m.set("leader", "me", ttl=10)
+            with m.keep_alive("leader", 10) as ka:
+                ...    # "leader" lives while the block runs (ka.alive, ka.error)
+            # it expires about 10 s after the block; a failed keep-alive raises here
+
+        Entering refreshes once in the calling thread (a missing key or a directory on
+        etcd 3.5 raises at once). See :class:`~etcdmap.keepalive.KeepAlive` for the failure
+        policy: the error is stored, logged, passed to ``on_error`` and raised on exit.
+
+        :param interval: seconds between refreshes (default ``ttl / 3``).
+        :param on_error: ``callable(exception)``, called in the thread if the keep-alive fails.
+        :returns: an unstarted :class:`~etcdmap.keepalive.KeepAlive` (``with`` starts it).
+        :raises ValueError: an invalid ``ttl`` or ``interval``.
+        """
+        abs_key = self._key(key)
+        seconds = int(_wire.check_ttl(ttl))
+        return KeepAlive(
+            lambda: self.refresh(key, seconds),
+            seconds,
+            interval=interval,
+            on_error=on_error,
+            name=abs_key,
+        )
+
+
+def _leaf(value: Any, what: str) -> Any:
+    if isinstance(value, Mapping):
+        raise TypeError(f"{what}() stores a single value, not a mapping")
+    return value

@@ -1,0 +1,396 @@
+"""The state every watch keeps: an in-memory copy of the watched subtree (private module).
+
+:class:`Tree` holds the decoded values as nested dicts, exposed through read-only
+:class:`MirrorDir` views, plus each node's ``modifiedIndex``, so that after etcd dropped the
+watch's history the watch can re-read the subtree and send exactly the differences. The
+live mirror (:mod:`etcdmap.mirror`) exposes the same tree to readers.
+
+Thread-safety: only the watch thread mutates a tree, one dict operation at a time; readers
+never take a lock (each single dict operation is atomic under the GIL). A read sees every
+change up to some index; reads of two keys are not a snapshot (use :meth:`MirrorDir.to_dict`,
+which copies each directory's dict atomically). Values are shared, do not mutate them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from etcdmap.models import Node, Response
+from etcdmap.signals import Event
+
+__all__ = ["IndexWaiter", "MirrorDir", "Tree"]
+
+_REMOVALS = frozenset({"delete", "compareAndDelete", "expire"})
+
+
+class MirrorDir(Mapping[str, Any]):
+    """A read-only view of one directory of a mirror's in-memory tree.
+
+    ``d[k]`` is one dict lookup: a leaf's decoded value, or a nested :class:`MirrorDir`.
+    ``d["a/b"]`` walks nested directories. A view of a directory that is later deleted
+    becomes empty; a directory created again later is a new view (index the mirror again).
+
+    Thread-safe for reading from any thread (no locks; see the module docstring).
+    """
+
+    __slots__ = ("__weakref__", "_data")
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        self._data: dict[str, Any] = {} if data is None else data
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._data[key]
+        except KeyError:
+            if isinstance(key, str) and "/" in key:
+                return self._walk(key)
+            raise
+
+    def _walk(self, key: str) -> Any:
+        node: Any = self
+        for part in key.strip("/").split("/"):
+            if not isinstance(node, MirrorDir):
+                raise KeyError(key)
+            node = node._data[part]
+        return node
+
+    def __contains__(self, key: object) -> bool:
+        if key in self._data:
+            return True
+        if isinstance(key, str) and "/" in key:
+            try:
+                self._walk(key)
+            except KeyError:
+                return False
+            return True
+        return False
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``self[key]``, or ``default`` when the key is absent."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Iterator[str]:
+        # A sorted snapshot (like EtcdMap): the watch thread may change the dict meanwhile.
+        return iter(sorted(self._data))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A deep copy as plain nested dicts (each directory's dict is copied atomically)."""
+        out: dict[str, Any] = {}
+        for name, value in dict(self._data).items():
+            out[name] = value.to_dict() if isinstance(value, MirrorDir) else value
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MirrorDir):
+            return self.to_dict() == other.to_dict()
+        if isinstance(other, Mapping):
+            return self.to_dict() == _plain(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like dict
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.to_dict()!r})"
+
+
+def _plain(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
+    to_dict = getattr(mapping, "to_dict", None)
+    if callable(to_dict):
+        result = to_dict()
+        if isinstance(result, dict):
+            return result
+    return {k: _plain(v) if isinstance(v, Mapping) else v for k, v in mapping.items()}
+
+
+class Tree:
+    """The last known state of a watched subtree: decoded values and ``modifiedIndex`` es.
+
+    :param root: the absolute key of the watched directory (``"/config"``; ``""`` = the
+        whole key space).
+    :param decode: the codec's ``decode`` (``None``: values are kept as etcd's strings).
+    :param on_decode_error: called with the exception when ``decode`` fails (the raw string
+        is kept instead).
+
+    Not thread-safe for writers: only one thread (the watch thread) may call :meth:`load`,
+    :meth:`apply` and :meth:`resync`. Readers of :attr:`view` need no lock.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        decode: Callable[[str], Any] | None = None,
+        on_decode_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self.root = root.rstrip("/")
+        self.view = MirrorDir()
+        """The root directory view (its dict is never replaced, only changed in place)."""
+        self.meta: dict[str, tuple[int, bool]] = {}
+        """Relative path -> (modifiedIndex, is a directory), for every node below the root."""
+        self._decode = decode
+        self._on_decode_error = on_decode_error
+
+    # ------------------------------------------------------------------ helpers
+
+    def relative(self, key: str) -> str | None:
+        """``key`` relative to the root (``""`` for the root), ``None`` when outside it."""
+        if key == self.root:
+            return ""
+        prefix = self.root + "/"
+        if key.startswith(prefix):
+            return key[len(prefix):]
+        if self.root.startswith(key + "/") or (key == "" and self.root):
+            return ""  # an ancestor directory: its deletion/expiry removes the whole subtree
+        return None
+
+    def decode(self, raw: str | None) -> Any:
+        """Decode a stored string with the codec (``None`` stays ``None``)."""
+        if raw is None or self._decode is None:
+            return raw
+        try:
+            return self._decode(raw)
+        except Exception as exc:  # a codec error must not stop the watch: keep the raw text
+            if self._on_decode_error is not None:
+                self._on_decode_error(exc)
+            return raw
+
+    def lookup(self, rel: str) -> Any:
+        """The decoded value (or :class:`MirrorDir`) at ``rel``; ``None`` when absent."""
+        if rel == "":
+            return self.view
+        node: Any = self.view
+        for part in rel.split("/"):
+            if not isinstance(node, MirrorDir):
+                return None
+            node = node._data.get(part)
+        return node
+
+    @staticmethod
+    def hidden(rel: str) -> bool:
+        """Whether ``rel`` is (inside) a hidden node: a path element starting with ``_``.
+
+        etcd omits hidden nodes from listings and from live events, but its history scan
+        returns them (spec §1.7); the mirror ignores them so it always equals a GET.
+        """
+        return rel.startswith("_") or "/_" in rel
+
+    # ------------------------------------------------------------------ mutations
+
+    def _set(self, rel: str, index: int, is_dir: bool, value: Any) -> None:
+        if rel == "":
+            if not is_dir:
+                self._clear()
+            return
+        parts = rel.split("/")
+        data = self.view._data
+        for i in range(len(parts) - 1):
+            child = data.get(parts[i])
+            if not isinstance(child, MirrorDir):
+                child = MirrorDir()
+                data[parts[i]] = child
+                self.meta["/".join(parts[: i + 1])] = (index, True)
+            data = child._data
+        name = parts[-1]
+        existing = data.get(name)
+        if is_dir:
+            if not isinstance(existing, MirrorDir):
+                data[name] = MirrorDir()
+        else:
+            if isinstance(existing, MirrorDir):
+                self._forget(rel, existing)
+            data[name] = value
+        self.meta[rel] = (index, is_dir)
+
+    def _remove(self, rel: str) -> None:
+        if rel == "":
+            self._clear()
+            return
+        parent, _, name = rel.rpartition("/")
+        holder = self.lookup(parent)
+        if not isinstance(holder, MirrorDir):
+            return
+        existing = holder._data.pop(name, None)
+        if isinstance(existing, MirrorDir):
+            self._forget(rel, existing)
+        self.meta.pop(rel, None)
+
+    def _forget(self, rel: str, directory: MirrorDir) -> None:
+        for name, value in list(directory._data.items()):
+            path = f"{rel}/{name}"
+            self.meta.pop(path, None)
+            if isinstance(value, MirrorDir):
+                self._forget(path, value)
+        directory._data.clear()
+
+    def _clear(self) -> None:
+        self._forget("", self.view)  # clear nested views too, then the root dict
+        self.meta.clear()
+
+    # ------------------------------------------------------------------ public API
+
+    def load(self, node: Node | None) -> None:
+        """Replace the state with a recursive GET's result, sending nothing.
+
+        :param node: the root node of a recursive GET, ``None`` when the directory is absent.
+        """
+        self._clear()
+        if node is None:
+            return
+        for rel, (index, is_dir, raw) in _flatten(node, self.root).items():
+            if not self.hidden(rel):
+                self._set(rel, index, is_dir, None if is_dir else self.decode(raw))
+
+    def apply(self, response: Response) -> Event | None:
+        """Apply one watch event; return the :class:`~etcdmap.signals.Event` to send.
+
+        :param response: the event as parsed from the watch.
+        :returns: the event, or ``None`` when it does not concern the tree (a hidden key, a
+            key outside the root, no node).
+        """
+        node = response.node
+        if node is None:
+            return None
+        rel = self.relative(node.key)
+        if rel is None or self.hidden(rel):
+            return None
+        prev = response.prev_node
+        prev_value = None if prev is None or prev.dir else self.decode(prev.value)
+        index = node.modified_index
+        if response.action in _REMOVALS:
+            self._remove(rel)
+            return Event(rel, node.key, response.action, None, prev_value, index,
+                         node.dir or (prev is not None and prev.dir), True, True)
+        value = None if node.dir else self.decode(node.value)
+        self._set(rel, index, node.dir, value)
+        return Event(rel, node.key, response.action, value, prev_value, index, node.dir,
+                     False, prev is not None)
+
+    def resync(self, node: Node | None, index: int) -> list[Event]:
+        """Bring the state to a fresh recursive GET; return the differences as events.
+
+        Removed nodes are reported topmost only (a removed directory implies its children);
+        new leaves and new *empty* directories as created; leaves whose ``modifiedIndex``
+        changed as updated. Every event has ``action="resync"``.
+
+        :param node: the root node of the fresh recursive GET (``None``: the directory is gone).
+        :param index: the GET's ``X-Etcd-Index`` (the index of removal events).
+        :returns: the differences, removals first, then the rest in index order.
+        """
+        new = {} if node is None else _flatten(node, self.root)
+        new = {rel: v for rel, v in new.items() if not self.hidden(rel)}
+        old = self.meta
+        gone = {rel for rel, (_, is_dir) in old.items()
+                if rel not in new or new[rel][1] != is_dir}
+        events: list[Event] = []
+        for rel in sorted(gone):
+            parent = rel.rpartition("/")[0]
+            if any(p in gone for p in _ancestors(parent)):
+                continue
+            before = self.lookup(rel)
+            was_dir = old[rel][1]
+            events.append(Event(rel, self._abs(rel), "resync", None,
+                                None if was_dir else before, index, was_dir, True, True))
+            self._remove(rel)
+        parents = {rel.rpartition("/")[0] for rel in new if "/" in rel}
+        changes: list[tuple[int, Event]] = []
+        for rel, (mod, is_dir, raw) in new.items():
+            known = self.meta.get(rel)
+            if known is not None and (is_dir or known[0] == mod):
+                continue
+            if known is None and is_dir and rel in parents:
+                self._set(rel, mod, True, None)  # implied by its children: no event
+                continue
+            before = None if known is None else self.lookup(rel)
+            value = None if is_dir else self.decode(raw)
+            changes.append((mod, Event(rel, self._abs(rel), "resync", value, before, mod,
+                                       is_dir, False, known is not None)))
+        for _, event in sorted(changes, key=lambda c: c[0]):
+            self._set(event.key, event.index, event.dir, event.value)
+            events.append(event)
+        return events
+
+    def _abs(self, rel: str) -> str:
+        return f"{self.root}/{rel}" if rel else self.root
+
+
+def _ancestors(rel: str) -> Iterator[str]:
+    while rel:
+        yield rel
+        rel = rel.rpartition("/")[0]
+
+
+def _flatten(node: Node, root: str) -> dict[str, tuple[int, bool, str | None]]:
+    """Relative path -> (modifiedIndex, is_dir, raw value) for every node below ``node``."""
+    out: dict[str, tuple[int, bool, str | None]] = {}
+    cut = len(root) + 1
+    stack = list(node.nodes)
+    while stack:
+        n = stack.pop()
+        out[n.key[cut:]] = (n.modified_index, n.dir, n.value)
+        if n.nodes:
+            stack.extend(n.nodes)
+    if not node.dir and node.key == root:
+        return {}
+    return out
+
+
+class IndexWaiter:
+    """An index that only grows, and a way to wait for it (thread-safe).
+
+    The watch thread calls :meth:`advance`; any thread may :meth:`wait_for` an index.
+    """
+
+    __slots__ = ("_cond", "_index")
+
+    def __init__(self, index: int = 0) -> None:
+        self._index = index
+        self._cond = threading.Condition()
+
+    @property
+    def index(self) -> int:
+        """The current index."""
+        return self._index
+
+    def advance(self, index: int) -> None:
+        """Raise the index to ``index`` (never lowers it) and wake the waiters."""
+        if index > self._index:
+            with self._cond:
+                if index > self._index:
+                    self._index = index
+                    self._cond.notify_all()
+
+    def wait_for(
+        self, index: int, timeout: float | None, nudge: Callable[[], None] | None = None
+    ) -> bool:
+        """Wait until the index reaches ``index``.
+
+        :param index: the index to reach.
+        :param timeout: seconds at most (``None``: no limit).
+        :param nudge: called once if the index is not reached within 50 ms.
+        :returns: whether it was reached.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        nudge_at: float | None = time.monotonic() + 0.05
+        with self._cond:
+            while self._index < index:
+                now = time.monotonic()
+                if nudge_at is not None and now >= nudge_at:
+                    nudge_at = None
+                    if nudge is not None:
+                        nudge()
+                remaining = None if deadline is None else deadline - now
+                if remaining is not None and remaining <= 0:
+                    return False
+                if nudge_at is not None and (remaining is None or remaining > 0.05):
+                    remaining = 0.05
+                self._cond.wait(remaining)
+        return True
+

@@ -1,0 +1,345 @@
+"""Pure v2 keys protocol: key quoting, parameter building, JSON to models, error mapping.
+
+Nothing here does I/O; every function is deterministic and unit-tested on its own
+(``tests/unit/test_wire*.py``). The rules come from the spec (``etcd-v2-spec.md``):
+
+- §1.9: a key goes on the wire as Go's canonical URL path (``//`` collapsed, ``.`` and ``..``
+  resolved, a trailing ``/`` kept) escaped like Go's URL path escaping, so keys containing
+  ``? # % + & = space`` and non-ASCII characters round-trip exactly.
+- §4.7: which parameter goes in the query and which in the form body; query and body keys are
+  sorted like Go's ``url.Values.Encode``.
+- §1.4/§1.5/§4.7: response bodies are decoded with exact, case-sensitive keys; error bodies are
+  mapped by ``errorCode`` (never by the HTTP status) through :func:`etcdmap.errors.error_for_code`.
+
+All functions are thread-safe (they keep no state).
+"""
+
+from __future__ import annotations
+
+import json
+import functools
+import posixpath
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote
+
+from etcdmap.errors import (
+    EtcdError,
+    InvalidResponseError,
+    V2DisabledError,
+    error_for_code,
+)
+from etcdmap.models import Node, Response
+
+__all__ = [
+    "KEYS_PREFIX",
+    "Params",
+    "canonical_key",
+    "check_index",
+    "check_ttl",
+    "check_value",
+    "decode_error",
+    "decode_response",
+    "encode_form",
+    "encode_query",
+    "key_path",
+    "parse_expiration",
+    "parse_index",
+    "parse_node",
+]
+
+KEYS_PREFIX = "/v2/keys"
+
+Params = list[tuple[str, str]]
+"""Ordered ``(name, value)`` pairs (already in wire order)."""
+
+# Go's url.URL.String() leaves these literal in a path (besides A-Z a-z 0-9 - _ . ~).
+_PATH_SAFE = "$&+,/:;=@"
+_UTC = timezone.utc
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?"
+    r"(?:([Zz])|([+-])(\d\d):(\d\d))\Z",
+    re.ASCII,
+)
+
+
+# --------------------------------------------------------------------------- keys and URLs
+
+
+def canonical_key(key: str) -> str:
+    """Clean a key like Go's ``pathutil.CanonicalURLPath`` (spec §1.9), within the key space.
+
+    ``//`` collapses, ``.`` and ``..`` resolve (never above the root), a trailing ``/`` is kept.
+    ``""`` stays ``""`` (the keys root without a slash).
+
+    :param key: the key, with or without a leading ``/``.
+    :returns: the canonical key: ``""`` or a string starting with ``/``.
+    """
+    if not key:
+        return ""
+    if key[0] != "/":
+        key = "/" + key
+    clean = posixpath.normpath(key)
+    if clean.startswith("//"):  # posixpath keeps a leading "//" (POSIX); Go does not
+        clean = "/" + clean.lstrip("/")
+    if key[-1] == "/" and clean != "/":
+        clean += "/"
+    return clean
+
+
+@functools.lru_cache(maxsize=4096)
+def _quote_path(path: str) -> str:
+    return quote(path, safe=_PATH_SAFE)
+
+
+@functools.lru_cache(maxsize=1024)
+def _quote_component(text: str) -> str:
+    return quote(text, safe="").replace("%20", "+")
+
+
+def key_path(key: str, prefix: str = KEYS_PREFIX) -> str:
+    """The percent-quoted URL path of a key, e.g. ``"a b?"`` -> ``"/v2/keys/a%20b%3F"``.
+
+    :param key: the key (see :func:`canonical_key`).
+    :param prefix: the API prefix, ``/v2/keys`` by default.
+    :returns: a path starting with ``/`` for :meth:`etcdmap.transport.Transport.request`.
+    :raises TypeError: ``key`` is not a ``str``.
+    """
+    if not isinstance(key, str):
+        raise TypeError(f"key must be a str, not {type(key).__name__}")
+    return _quote_path(prefix + canonical_key(key))
+
+
+def encode_query(params: Sequence[tuple[str, str]]) -> str:
+    """``url.Values.Encode``-style encoding of ordered pairs (space -> ``+``, ``/`` -> ``%2F``)."""
+    return "&".join(
+        f"{_quote_component(k)}={_quote_component(v) if len(v) < 64 else _quote_long(v)}"
+        for k, v in params
+    )
+
+
+def _quote_long(text: str) -> str:
+    return quote(text, safe="").replace("%20", "+")
+
+
+def encode_form(form: Mapping[str, str]) -> bytes:
+    """An ``application/x-www-form-urlencoded`` body with keys sorted like Go does."""
+    return encode_query(sorted(form.items())).encode("ascii")
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def check_value(value: object, name: str = "value") -> str:
+    """Return ``value`` if it is a ``str``.
+
+    :raises TypeError: it is not (etcd stores strings; encode other types yourself or use a codec).
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    return value
+
+
+def check_ttl(ttl: object) -> str:
+    """Validate a TTL and return its wire form (whole seconds as a decimal string).
+
+    etcd takes whole seconds; the Go client truncates ``0.5`` s to ``ttl=0``, which expires the
+    key at once (spec §6 #14). etcdmap refuses such values instead.
+
+    :param ttl: a positive ``int``, a float with no fractional part, or a
+        :class:`~datetime.timedelta` of whole seconds.
+    :raises ValueError: a bool, zero, a negative value or a fractional second.
+    :raises TypeError: any other type.
+    """
+    if isinstance(ttl, bool):
+        raise ValueError(  # noqa: TRY004 - contract: a bool TTL is a ValueError
+            "ttl must be a number of seconds, not a bool"
+        )
+    if isinstance(ttl, timedelta):
+        ttl = ttl.total_seconds()
+    if isinstance(ttl, float):
+        if not ttl.is_integer():
+            raise ValueError(f"ttl must be whole seconds, got {ttl!r}")
+        ttl = int(ttl)
+    if not isinstance(ttl, int):
+        raise TypeError(f"ttl must be an int number of seconds, not {type(ttl).__name__}")
+    if ttl <= 0:
+        raise ValueError(f"ttl must be a positive number of seconds, got {ttl}")
+    return str(ttl)
+
+
+def check_index(index: object, name: str) -> str:
+    """Validate a ``prev_index``/``after_index`` (a non-negative ``int``) and return its wire form.
+
+    :raises TypeError: not an ``int`` (bools refused).
+    :raises ValueError: negative.
+    """
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise TypeError(f"{name} must be an int, not {type(index).__name__}")
+    if index < 0:
+        raise ValueError(f"{name} must be >= 0, got {index}")
+    return str(index)
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def parse_expiration(text: str) -> datetime:
+    """Parse etcd's RFC 3339 (nano) timestamp into an aware UTC :class:`~datetime.datetime`.
+
+    Up to 9 fractional digits are accepted (truncated to microseconds); ``Z`` or a numeric offset.
+
+    :raises ValueError: not such a timestamp.
+    """
+    match = _RFC3339.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+    year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = match.groups()
+    micro = int(frac[:6].ljust(6, "0")) if frac else 0
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
+            tzinfo=_UTC,
+        )
+    except ValueError as exc:
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}") from exc
+    if zulu:
+        return moment
+    offset = timedelta(hours=int(off_h), minutes=int(off_m))
+    return moment + offset if sign == "-" else moment - offset
+
+
+def parse_node(data: Mapping[str, Any]) -> Node:
+    """Build a :class:`~etcdmap.models.Node` from etcd's JSON object (exact, case-sensitive keys).
+
+    The root node has no ``key`` and no indexes (spec §1.4): it gets ``key=""``.
+
+    :raises ValueError: a field has the wrong type.
+    """
+    children = data.get("nodes")
+    expiration = data.get("expiration")
+    value = data.get("value")
+    ttl = data.get("ttl")
+    node = Node(
+        key=data.get("key", ""),
+        value=value,
+        dir=data.get("dir", False) is True,
+        nodes=tuple(parse_node(child) for child in children) if children else (),
+        created_index=data.get("createdIndex", 0),
+        modified_index=data.get("modifiedIndex", 0),
+        ttl=ttl if ttl else None,
+        expiration=parse_expiration(expiration) if expiration else None,
+    )
+    if not isinstance(node.key, str) or not (value is None or isinstance(value, str)):
+        raise ValueError(f"malformed node: {dict(data)!r}")
+    return node
+
+
+def parse_index(headers: Mapping[str, str], endpoint: str = "") -> int:
+    """The ``X-Etcd-Index`` header as an int (0 when absent).
+
+    :param headers: a case-insensitive mapping.
+    :raises InvalidResponseError: the header is not a non-negative integer.
+    """
+    raw = headers.get("X-Etcd-Index")
+    if not raw:
+        return 0
+    try:
+        index = int(raw)
+    except ValueError:
+        index = -1
+    if index < 0:
+        raise InvalidResponseError(f"{endpoint}: bad X-Etcd-Index header {raw!r}", endpoint)
+    return index
+
+
+def _describe(body: bytes) -> str:
+    text = body[:60].decode("utf-8", "replace").strip()
+    return repr(text) if text else "an empty body"
+
+
+def _load(body: bytes, status: int, endpoint: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        if status == 404 and body.startswith(b"404 page not found"):
+            raise V2DisabledError(
+                f"{endpoint} answered 404 page not found on the v2 API: the etcd v2 API is not "
+                "enabled (start etcd 3.4/3.5 with --enable-v2=true; etcd 3.6+ has no v2 API)",
+                endpoint,
+            ) from exc
+        raise InvalidResponseError(
+            f"{endpoint} answered HTTP {status} with {_describe(body)}, not etcd JSON: "
+            "not an etcd v2 endpoint?",
+            endpoint,
+        ) from exc
+
+
+def decode_error(status: int, body: bytes, endpoint: str = "") -> EtcdError | None:
+    """The :class:`~etcdmap.errors.EtcdError` an error body describes, or ``None`` if it is not one.
+
+    Mapped on ``errorCode`` only; an unknown code gives a plain :class:`EtcdError`.
+    """
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("errorCode"), int):
+        return None
+    return error_for_code(
+        data["errorCode"],
+        str(data.get("message", "")),
+        str(data.get("cause", "")),
+        data.get("index", 0) if isinstance(data.get("index"), int) else 0,
+    )
+
+
+def decode_response(
+    status: int, headers: Mapping[str, str], body: bytes, endpoint: str = ""
+) -> Response:
+    """Turn one keys answer into a :class:`~etcdmap.models.Response` or raise its error.
+
+    :param status: the HTTP status.
+    :param headers: case-insensitive headers (``X-Etcd-Index``, ``X-Etcd-Cluster-Id``).
+    :param body: the raw body.
+    :param endpoint: the endpoint that answered, for error messages.
+    :returns: the response (200/201 with an etcd event).
+    :raises EtcdError: the body is an etcd error (the subclass for its ``errorCode``).
+    :raises V2DisabledError: ``404 page not found``: the server does not serve v2.
+    :raises InvalidResponseError: an empty, non-JSON or non-event body.
+    """
+    data = _load(body, status, endpoint)
+    if not isinstance(data, dict):
+        raise InvalidResponseError(
+            f"{endpoint} answered {_describe(body)}: not an etcd v2 endpoint?", endpoint
+        )
+    if status in (200, 201) and "action" in data:
+        try:
+            node = data.get("node")
+            prev = data.get("prevNode")
+            return Response(
+                action=data["action"],
+                node=parse_node(node) if node is not None else None,
+                prev_node=parse_node(prev) if prev is not None else None,
+                index=parse_index(headers, endpoint),
+                cluster_id=headers.get("X-Etcd-Cluster-Id", ""),
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InvalidResponseError(
+                f"{endpoint} answered a malformed event {_describe(body)}: {exc}", endpoint
+            ) from exc
+    code = data.get("errorCode")
+    if isinstance(code, int):
+        index = data.get("index", 0)
+        raise error_for_code(
+            code,
+            str(data.get("message", "")),
+            str(data.get("cause", "")),
+            index if isinstance(index, int) else 0,
+        )
+    raise InvalidResponseError(
+        f"{endpoint} answered HTTP {status} with {_describe(body)}: not an etcd v2 endpoint?",
+        endpoint,
+    )

@@ -1,0 +1,199 @@
+"""``Client``: the entry point of the client layer; owns the transport and exposes the v2 APIs.
+
+Example::
+
+    with Client("http://127.0.0.1:2379") as client:
+        client.keys.set("/foo", "bar")
+        assert client.keys.get("/foo").node.value == "bar"
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from etcdmap import discovery as _discovery
+from etcdmap import stats as _stats
+from etcdmap import sync as _sync
+from etcdmap.auth import AuthAPI, RolesAPI, UsersAPI
+from etcdmap.keys import KeysAPI
+from etcdmap.members import MembersAPI
+from etcdmap.models import Health, Selection, Versions
+from etcdmap.stats import StatsAPI
+from etcdmap.transport import Transport
+
+__all__ = ["Client"]
+
+
+class Client:
+    """An etcd v2 client: endpoints with pinning and failover, and the v2 APIs.
+
+    Thread-safe: share one client between threads (its connection pool holds 32 connections
+    per endpoint). Close it (or use ``with``) to release the connections.
+
+    :param endpoints: one URL or a list, e.g. ``["http://10.0.0.1:2379", "http://10.0.0.2:2379"]``.
+    :param timeout: whole-call deadline in seconds, across retries, endpoints and redirects
+        (``None``: none).
+    :param request_timeout: timeout of one attempt on one endpoint, after which the next
+        endpoint is tried (``None``: only ``timeout``). Set it below ``timeout`` to skip a
+        hung (e.g. SIGSTOPped) member.
+    :param selection: :attr:`Selection.RANDOM` (default) or :attr:`Selection.PRIORITIZE_LEADER`
+        (takes effect on :meth:`sync`).
+    :param username: Basic auth user (sent on every attempt).
+    :param password: Basic auth password (never shown).
+    :param verify: TLS verification: ``True``, ``False`` or a CA bundle path.
+    :param cert: client certificate path or ``(cert, key)``.
+    :param max_redirects: redirects followed per attempt.
+    :raises NoEndpointsError: no endpoint.
+    :raises ValueError: an invalid endpoint URL.
+    """
+
+    def __init__(
+        self,
+        endpoints: str | Sequence[str],
+        *,
+        timeout: float | None = 5.0,
+        request_timeout: float | None = None,
+        selection: Selection = Selection.RANDOM,
+        username: str | None = None,
+        password: str | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        max_redirects: int = 10,
+    ) -> None:
+        if not isinstance(selection, Selection):
+            raise TypeError(f"selection must be a Selection, not {type(selection).__name__}")
+        self.selection = selection
+        self.transport = Transport(
+            endpoints, timeout=timeout, request_timeout=request_timeout, username=username,
+            password=password, verify=verify, cert=cert, max_redirects=max_redirects,
+        )
+        self.keys = KeysAPI(self.transport)
+        """The keys API (:class:`etcdmap.keys.KeysAPI`)."""
+        # ---- cluster-admin attributes (members, auth, users, roles, stats) ----
+        self.members = MembersAPI(self.transport)
+        """Cluster membership (:class:`etcdmap.members.MembersAPI`)."""
+        self.auth = AuthAPI(self.transport)
+        """Switch auth on and off (:class:`etcdmap.auth.AuthAPI`)."""
+        self.users = UsersAPI(self.transport)
+        """Auth users (:class:`etcdmap.auth.UsersAPI`)."""
+        self.roles = RolesAPI(self.transport)
+        """Auth roles (:class:`etcdmap.auth.RolesAPI`)."""
+        self.stats = StatsAPI(self.transport)
+        """Member statistics (:class:`etcdmap.stats.StatsAPI`)."""
+        self._leader_tracker: _sync.LeaderTracker | None = None
+        if selection is Selection.PRIORITIZE_LEADER:
+            self._leader_tracker = _sync.LeaderTracker(self.sync, self.transport)
+            self.transport.on_failure = self._leader_tracker.endpoint_failed
+        self._auto_syncs: weakref.WeakSet[_sync.AutoSync] = weakref.WeakSet()
+        # ---- end cluster-admin attributes ----
+
+    @property
+    def endpoints(self) -> list[str]:
+        """The current endpoints (a copy, in failover order)."""
+        return self.transport.endpoints
+
+    def set_endpoints(self, endpoints: str | Sequence[str]) -> None:
+        """Replace the endpoints and pin a random one.
+
+        :raises NoEndpointsError: an empty list (the old endpoints are kept).
+        :raises ValueError: an invalid URL (the old endpoints are kept).
+        """
+        self.transport.set_endpoints(endpoints)
+
+    # ---- cluster-admin methods (version, health, machines, sync, auto_sync, from_srv) ----
+    @classmethod
+    def from_srv(
+        cls,
+        domain: str,
+        service_name: str = "",
+        *,
+        resolver: _discovery.Resolver | None = None,
+        **options: Any,
+    ) -> Client:
+        """A client whose endpoints come from DNS SRV records (needs ``etcdmap[dns]``).
+
+        Looks up ``_etcd-client-ssl[-<service_name>]._tcp.<domain>`` (https) then
+        ``_etcd-client[-<service_name>]._tcp.<domain>`` (http); see :mod:`etcdmap.discovery`.
+
+        :param resolver: an object with ``resolve(name, "SRV")`` (default: dnspython's).
+        :param options: the other :class:`Client` arguments (``timeout=``, ``username=``, ...).
+        :raises ImportError: dnspython is missing and no resolver was given.
+        :raises NoEndpointsError: both lookups failed (the message names both).
+        """
+        return cls(_discovery.discover_srv(domain, service_name, resolver=resolver), **options)
+
+    def version(self) -> Versions:
+        """The answering member's server version and the cluster version (``/version``).
+
+        :raises InvalidResponseError: not an etcd answer; transport errors propagate.
+        """
+        return _stats.version(self.transport)
+
+    def health(self, *, endpoint: str | None = None, serializable: bool = False) -> Health:
+        """The cluster's health as a member sees it (``/health``); never raises for an
+        unhealthy or unreachable cluster: see :func:`etcdmap.stats.health`.
+
+        :param endpoint: ask exactly this member.
+        :param serializable: let the member answer without the leader.
+        :returns: :class:`~etcdmap.models.Health` (``bool(health)`` is ``health.healthy``).
+        """
+        return _stats.health(self.transport, endpoint=endpoint, serializable=serializable)
+
+    def machines(self) -> list[str]:
+        """Every member's client URLs as listed by ``/v2/machines``."""
+        return _stats.machines(self.transport)
+
+    def sync(self) -> list[str]:
+        """Replace the endpoints with the members' client URLs; with
+        :attr:`Selection.PRIORITIZE_LEADER`, pin the leader. On error nothing changes.
+
+        :returns: the new endpoints.
+        :raises NoEndpointsError: the members publish no usable client URL.
+        :raises NoLeaderEndpointError: leader mode and the leader could not be found.
+        """
+        urls = _sync.sync(self.transport, self.selection)
+        if self._leader_tracker is not None:
+            self._leader_tracker.leader_pinned(self.transport.pinned)
+        return urls
+
+    def auto_sync(self, interval: float) -> _sync.AutoSync:
+        """Sync now and then every ``interval`` seconds in a daemon thread; failures are
+        logged (logger ``etcdmap.sync``) and retried at the next tick.
+
+        :returns: the handle: call ``stop()`` or use it as a context manager.
+        :raises ValueError: ``interval`` <= 0.
+        """
+        handle = _sync.AutoSync(self.sync, interval)
+        self._auto_syncs.add(handle)
+        return handle.start()
+
+    def _close_admin(self) -> None:
+        for handle in list(self._auto_syncs):
+            handle.stop()
+        if self._leader_tracker is not None:
+            self._leader_tracker.close()
+
+    # ---- end cluster-admin methods ----
+
+    def close(self) -> None:
+        """Release the pooled connections (the client reconnects if used again)."""
+        self._close_admin()  # stop auto-sync threads and the leader tracker
+        self.transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        user = f", username={self.transport.username!r}" if self.transport.username else ""
+        return f"Client({self.endpoints!r}{user})"

@@ -1,0 +1,291 @@
+"""The members API (``/v2/members``): list, add, remove, update and find the leader.
+
+The pure helpers (:func:`validate_peer_url`, :func:`parse_member`, :func:`parse_members`,
+:func:`error_message`, :func:`member_error`) do no I/O and are unit-tested on their own;
+:class:`MembersAPI` sends the requests through :class:`etcdmap.transport.Transport`.
+
+Unlike the Go client, every ``{"message": ...}`` answer becomes a specific
+:class:`~etcdmap.errors.MemberError` subclass carrying the server's message (never
+"unexpected status code"), and member writes are never re-sent to another member after an
+ambiguous failure (spec §6 #5): such a failure raises :class:`~etcdmap.errors.AmbiguousResultError`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
+
+from etcdmap.errors import (
+    AuthError,
+    ClusterError,
+    InsufficientCredentials,
+    InvalidResponseError,
+    MemberError,
+    MemberExists,
+    MemberNotFound,
+    MemberRemoved,
+    NoLeaderError,
+)
+from etcdmap.models import Member
+from etcdmap.transport import HTTPResult, ServerError, Transport
+
+__all__ = [
+    "MembersAPI",
+    "decode_json",
+    "error_message",
+    "member_error",
+    "parse_member",
+    "parse_members",
+    "validate_member_id",
+    "validate_peer_url",
+]
+
+_PEER_SCHEMES = frozenset({"http", "https", "unix", "unixs"})
+_HEX_ID = re.compile(r"[0-9a-fA-F]{1,16}")
+_MEMBER_ERRORS: Mapping[int, type[MemberError]] = {
+    404: MemberNotFound,
+    409: MemberExists,
+    410: MemberRemoved,
+    503: NoLeaderError,
+}
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def validate_peer_url(url: str) -> str:
+    """Check a peer URL the way etcd does (``types.NewURLs``) before anything is sent.
+
+    :param url: e.g. ``"http://10.0.0.4:2380"``.
+    :returns: the URL, unchanged.
+    :raises ValueError: not a string, scheme other than http/https/unix/unixs, no ``host:port``,
+        a port that is not a number, or a path, query or fragment.
+    """
+    if not isinstance(url, str) or not url:
+        raise ValueError(f"peer URL must be a non-empty string, got {url!r}")
+    parts = urlsplit(url)
+    if parts.scheme not in _PEER_SCHEMES:
+        raise ValueError(
+            f"peer URL scheme must be http, https, unix or unixs: {url!r} "
+            "(write it as scheme://host:port)"
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"peer URL has an invalid port: {url!r}") from exc
+    if not parts.hostname or port is None or "@" in parts.netloc:
+        raise ValueError(f'peer URL does not have the form "scheme://host:port": {url!r}')
+    if parts.path not in ("",) or parts.query or parts.fragment:
+        raise ValueError(f"peer URL must not contain a path, query or fragment: {url!r}")
+    return url
+
+
+def validate_member_id(member_id: str | Member) -> str:
+    """Return the hex id of a member (a :class:`~etcdmap.models.Member` or its ``id``).
+
+    :raises ValueError: the id is not 1-16 hexadecimal digits.
+    """
+    mid = member_id.id if isinstance(member_id, Member) else member_id
+    if not isinstance(mid, str) or not _HEX_ID.fullmatch(mid):
+        raise ValueError(f"member id must be 1-16 hexadecimal digits, got {mid!r}")
+    return mid.lower()
+
+
+def decode_json(result: HTTPResult) -> object:
+    """Decode an HTTP body as JSON.
+
+    :raises InvalidResponseError: empty or not JSON: probably not an etcd v2 endpoint.
+    """
+    if not result.body.strip():
+        raise InvalidResponseError(
+            f"empty body from {result.endpoint} (HTTP {result.status}); "
+            "the endpoint is probably not an etcd v2 server",
+            result.endpoint,
+        )
+    try:
+        return json.loads(result.body)
+    except ValueError as exc:
+        raise InvalidResponseError(
+            f"invalid JSON from {result.endpoint} (HTTP {result.status}): "
+            f"{_snippet(result.body)!r}; the endpoint is probably not an etcd v2 server",
+            result.endpoint,
+        ) from exc
+
+
+def _snippet(body: bytes, limit: int = 120) -> str:
+    text = body.decode("utf-8", "replace").strip()
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def error_message(body: bytes) -> str:
+    """The ``message`` of an error body ``{"message": ...}``, or the text of any other body."""
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        return _snippet(body)
+    if isinstance(obj, dict) and isinstance(obj.get("message"), str):
+        return str(obj["message"])
+    return _snippet(body)
+
+
+def member_error(status: int, body: bytes) -> MemberError | AuthError:
+    """Map an error answer of ``/v2/members`` to an exception carrying the server's message.
+
+    :param status: the HTTP status.
+    :param body: the body, normally ``{"message": ...}``.
+    :returns: :class:`InsufficientCredentials` for 401 (root is needed when auth is on), a
+        :class:`MemberError` subclass by status otherwise (plain :class:`MemberError` for others).
+    """
+    message = error_message(body) or f"HTTP {status}"
+    if status == 401:
+        return InsufficientCredentials(message, status)
+    return _MEMBER_ERRORS.get(status, MemberError)(message, status)
+
+
+def _strings(value: object, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidResponseError(f"member field {what!r} is not a list of strings: {value!r}")
+    return tuple(value)
+
+
+def parse_member(obj: object) -> Member:
+    """Build a :class:`~etcdmap.models.Member` from etcd's member JSON object.
+
+    :raises InvalidResponseError: not an object, or no string ``id``.
+    """
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+        raise InvalidResponseError(f"not an etcd member object: {obj!r}")
+    name = obj.get("name")
+    return Member(
+        id=obj["id"],
+        name=name if isinstance(name, str) else "",
+        peer_urls=_strings(obj.get("peerURLs"), "peerURLs"),
+        client_urls=_strings(obj.get("clientURLs"), "clientURLs"),
+    )
+
+
+def parse_members(obj: object) -> list[Member]:
+    """Parse ``{"members": [...]}``; a missing or null list gives ``[]``.
+
+    :raises InvalidResponseError: the JSON does not have that shape.
+    """
+    if not isinstance(obj, dict):
+        raise InvalidResponseError(f"not an etcd members list: {obj!r}")
+    members = obj.get("members")
+    if members is None:
+        return []
+    if not isinstance(members, list):
+        raise InvalidResponseError(f"'members' is not a list: {members!r}")
+    return [parse_member(m) for m in members]
+
+
+# --------------------------------------------------------------------------- the API
+
+
+class MembersAPI:
+    """``client.members``: cluster membership.
+
+    Thread-safe: it keeps no state besides the (thread-safe) transport.
+
+    :param transport: the client's transport.
+    """
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def list(self) -> list[Member]:
+        """List the members, in the server's order.
+
+        :returns: the members (``client_urls`` is empty for a member that has not started yet).
+        :raises MemberError: on an error answer; transport errors (``ClusterError``,
+            ``DeadlineExceeded``) propagate.
+        """
+        result = self._transport.request("GET", "/v2/members")
+        if result.status != 200:
+            raise member_error(result.status, result.body)
+        return parse_members(decode_json(result))
+
+    def leader(self) -> Member:
+        """The current leader.
+
+        :returns: the leader member.
+        :raises NoLeaderError: no leader (election in progress, or quorum lost).
+        :raises MemberError: other error answers.
+        """
+        try:
+            result = self._transport.request("GET", "/v2/members/leader")
+        except ClusterError as exc:
+            # The transport fails over on 5xx; when the members that answered said 503
+            # "During election" (the others being unreachable), say that there is no leader
+            # rather than "cluster unavailable".
+            answers = [e for _, e in exc.errors if isinstance(e, ServerError)]
+            if answers and all(e.status == 503 for e in answers):
+                message = error_message(answers[0].body) or "During election"
+                raise NoLeaderError(
+                    f"{message}: the cluster has no leader (election in progress or quorum lost)",
+                    503,
+                ) from exc
+            raise
+        if result.status != 200:
+            raise member_error(result.status, result.body)
+        return parse_member(decode_json(result))
+
+    def add(self, peer_url: str) -> Member:
+        """Add a member with one peer URL; then start the new etcd with
+        ``--initial-cluster-state=existing``.
+
+        :param peer_url: the new member's peer URL, ``scheme://host:port``.
+        :returns: the new member (``name`` and ``client_urls`` stay empty until it starts).
+        :raises ValueError: an invalid peer URL (checked before any request).
+        :raises MemberExists: the peer URL is already used by a member.
+        :raises InsufficientCredentials: auth is on and the client is not root.
+        :raises AmbiguousResultError: sent, but no answer: the member may have been added.
+        """
+        validate_peer_url(peer_url)
+        result = self._transport.request(
+            "POST", "/v2/members", json={"peerURLs": [peer_url]}, idempotent=False
+        )
+        if result.status not in (200, 201):
+            raise member_error(result.status, result.body)
+        return parse_member(decode_json(result))
+
+    def remove(self, member_id: str | Member) -> None:
+        """Remove a member.
+
+        :param member_id: the member's hex id (or the :class:`Member`).
+        :raises ValueError: not a hex id.
+        :raises MemberNotFound: no such member.
+        :raises MemberRemoved: the member was already removed.
+        :raises InsufficientCredentials: auth is on and the client is not root.
+        :raises AmbiguousResultError: sent, but no answer: the member may have been removed.
+        """
+        mid = validate_member_id(member_id)
+        result = self._transport.request("DELETE", f"/v2/members/{mid}", idempotent=False)
+        if result.status not in (200, 204):
+            raise member_error(result.status, result.body)
+
+    def update(self, member_id: str | Member, peer_urls: str | Sequence[str]) -> None:
+        """Replace a member's peer URLs.
+
+        :param member_id: the member's hex id (or the :class:`Member`).
+        :param peer_urls: the new peer URLs (a single string is accepted); sent sorted.
+        :raises ValueError: a bad id, no URL, or an invalid URL (checked before any request).
+        :raises MemberNotFound: no such member.
+        :raises MemberExists: a peer URL is used by another member.
+        :raises AmbiguousResultError: sent, but no answer: the update may have applied.
+        """
+        mid = validate_member_id(member_id)
+        urls = [peer_urls] if isinstance(peer_urls, str) else list(peer_urls)
+        if not urls:
+            raise ValueError("update needs at least one peer URL")
+        for url in urls:
+            validate_peer_url(url)
+        result = self._transport.request(
+            "PUT", f"/v2/members/{mid}", json={"peerURLs": sorted(urls)}, idempotent=False
+        )
+        if result.status not in (200, 204):
+            raise member_error(result.status, result.body)

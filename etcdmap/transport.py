@@ -1,0 +1,705 @@
+"""The only module that sends HTTP: endpoints, pinning, failover, redirects, timeouts, auth, TLS.
+
+Each attempt goes over a pooled keep-alive :mod:`http.client` connection
+(:mod:`etcdmap._pool`): ``requests.Session.request`` costs ~0.5 ms per call in settings merges
+and environment lookups and urllib3's ``urlopen`` ~0.15 ms, which would cap the throughput far
+below what etcd serves. TLS follows requests' meaning of ``verify``/``cert`` (and its CA bundle).
+
+Failure policy (DESIGN.md "No duplicate writes"):
+
+============================================  =====================  =====================
+what happened on one endpoint                 idempotent call        non-idempotent call
+============================================  =====================  =====================
+never reached it (refused, DNS, connect        next endpoint          next endpoint
+timeout, TLS handshake, other cluster id)
+sent, then read timeout / reset / 5xx          next endpoint          AmbiguousResultError
+any 2xx, 3xx (after redirects) or 4xx          returned               returned
+============================================  =====================  =====================
+
+A 5xx body carrying an etcd error (e.g. ``300 etcdserver: request timed out``) is kept in the
+:class:`~etcdmap.errors.ClusterError` entry of that endpoint. The etcd 3.5 directory-TTL
+regression (500, code 300 "Not a file") is deterministic and is returned like a 4xx.
+
+The whole-call ``timeout`` bounds every attempt, endpoint and redirect
+(:class:`~etcdmap.errors.DeadlineExceeded`); each attempt's socket timeout is
+``min(request_timeout, remaining)``. Nothing below this module retries on its own.
+
+cURL debugging: :func:`enable_curl_debug` makes every attempt print an equivalent ``curl``
+command on stderr (the password is never printed).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import random
+import re
+import socket
+import ssl
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from json import dumps as _json_dumps
+from shlex import quote as _shquote
+from types import TracebackType
+from typing import Any, Final, cast
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from etcdmap import _wire
+from etcdmap._pool import AttemptError as _Failure
+from etcdmap._pool import ConnectionPool, Headers, exchange, make_ssl_context
+from etcdmap.errors import (
+    AmbiguousResultError,
+    ClusterError,
+    DeadlineExceeded,
+    DirectoryTTLUnsupported,
+    EtcdError,
+    EtcdMapError,
+    NoEndpointsError,
+    TooManyRedirectsError,
+)
+
+__all__ = [
+    "DEFAULT",
+    "HTTPResult",
+    "ServerError",
+    "StreamResponse",
+    "Transport",
+    "disable_curl_debug",
+    "enable_curl_debug",
+    "normalize_endpoint",
+]
+
+class _Switch:
+    """The one global switch of etcdmap (DESIGN.md): cURL debug output."""
+
+    curl = False
+
+
+_DEBUG = _Switch()
+_POOL_MAXSIZE: Final = 32
+_FORM: Final = "application/x-www-form-urlencoded"
+_JSON_PASSWORD: Final = re.compile(r'("password"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
+def enable_curl_debug() -> None:
+    """Print one equivalent ``curl`` command per HTTP attempt on stderr (process-wide switch)."""
+    _DEBUG.curl = True
+
+
+def disable_curl_debug() -> None:
+    """Stop printing ``curl`` commands (see :func:`enable_curl_debug`)."""
+    _DEBUG.curl = False
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "<client default>"
+
+
+DEFAULT: Final[Any] = _Default()
+"""Sentinel for "use the transport's configured value" (``timeout=``, ``request_timeout=``)."""
+_DEFAULT = DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPResult:
+    """One HTTP answer.
+
+    :ivar status: the HTTP status.
+    :ivar headers: case-insensitive headers.
+    :ivar body: the whole body.
+    :ivar endpoint: the base URL of the endpoint that answered.
+    """
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    endpoint: str
+
+
+def normalize_endpoint(url: str) -> str:
+    """Validate one endpoint URL and return it without a trailing ``/``.
+
+    :param url: ``http(s)://host[:port][/path]``.
+    :returns: the normalised URL, e.g. ``"http://127.0.0.1:2379"``.
+    :raises ValueError: not a string, not http/https, no host, a bad port, credentials in the URL
+        (use ``username``/``password``), a query or a fragment.
+    """
+    if not isinstance(url, str):
+        raise ValueError(  # noqa: TRY004 - garbage endpoints are a ValueError (contract)
+            f"endpoint must be a URL string, not {type(url).__name__}"
+        )
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"endpoint must be an http:// or https:// URL: {url!r}")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"endpoint has an invalid port: {url!r}") from exc
+    if not parts.hostname:
+        raise ValueError(f"endpoint has no host: {url!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("credentials in an endpoint URL are refused: pass username=/password=")
+    if parts.query or parts.fragment:
+        raise ValueError(f"endpoint must not have a query or fragment: {url!r}")
+    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    if port is not None:
+        netloc += f":{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _origin_and_target(url: str) -> tuple[str, str]:
+    slash = url.find("/", url.find("//") + 2)
+    return (url, "/") if slash < 0 else (url[:slash], url[slash:])
+
+
+class ServerError(EtcdMapError):
+    """A member answered 5xx; the transport failed over (an entry of ``ClusterError.errors``).
+
+    Unlike the Go client, the etcd error in the body is kept.
+
+    :ivar endpoint: the member.
+    :ivar status: the HTTP status.
+    :ivar body: the raw body.
+    :ivar etcd_error: the body's etcd error (e.g. ``RaftInternal`` with cause
+        ``etcdserver: request timed out``), ``None`` when the body is not one.
+    """
+
+    def __init__(
+        self, endpoint: str, status: int, body: bytes, etcd_error: EtcdError | None
+    ) -> None:
+        self.endpoint = endpoint
+        self.status = status
+        self.body = body
+        self.etcd_error = etcd_error
+        detail = str(etcd_error) if etcd_error is not None else body[:200].decode(
+            "utf-8", "replace"
+        ).strip()
+        super().__init__(f"etcd member {endpoint} returned HTTP {status}: {detail}")
+
+
+class Transport:
+    """Sends requests to an etcd cluster with pinning, failover, redirects, timeouts, auth and TLS.
+
+    Thread-safe: one instance is shared by all threads of a client (it keeps up to 32 idle
+    keep-alive connections per endpoint; more are opened when more threads call at once).
+
+    :param endpoints: one URL or a sequence of URLs (validated by :func:`normalize_endpoint`).
+    :param timeout: default whole-call deadline in seconds across retries, endpoints and
+        redirects; ``None`` for none.
+    :param request_timeout: socket timeout of one attempt on one endpoint (connect and each
+        read); ``None`` means only ``timeout`` bounds it.
+    :param username: Basic auth user, sent on every attempt (``password`` may be empty).
+    :param password: Basic auth password; never printed nor shown in ``repr``.
+    :param verify: TLS verification as requests takes it: ``True``, ``False`` or a CA bundle path.
+    :param cert: client certificate: a PEM path or a ``(cert, key)`` pair.
+    :param max_redirects: redirects followed per attempt before :class:`TooManyRedirectsError`.
+    :raises NoEndpointsError: no endpoint given.
+    :raises ValueError: an endpoint is not a valid http(s) URL.
+    """
+
+    def __init__(
+        self,
+        endpoints: str | Sequence[str],
+        *,
+        timeout: float | None = 5.0,
+        request_timeout: float | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        max_redirects: int = 10,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._endpoints: list[str] = []
+        self._pinned = 0
+        self.set_endpoints(endpoints)
+        self.timeout = timeout
+        self.request_timeout = request_timeout
+        self.max_redirects = max_redirects
+        self.username = username
+        self.verify = verify
+        self.cert = cert
+        self._ssl_context: ssl.SSLContext | None = None
+        self._cluster_id: str | None = None
+        self._headers: dict[str, str] = {"Accept": "application/json"}
+        self._curl_user = ""
+        if username is not None:
+            token = base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
+            self._headers["Authorization"] = "Basic " + token
+            self._curl_user = f" -u {_shquote(username + ':***')}"
+        self._pools: dict[str, ConnectionPool] = {}
+        self.on_failure: Callable[[str, BaseException], None] | None = None
+        """Hook called with ``(endpoint, error)`` after each failed attempt (e.g. leader
+        tracking). It runs in the calling thread and must not raise."""
+
+    # ------------------------------------------------------------------ endpoints
+
+    @property
+    def endpoints(self) -> list[str]:
+        """A copy of the current endpoint list (in the shuffled order used for failover)."""
+        with self._lock:
+            return list(self._endpoints)
+
+    @property
+    def pinned(self) -> str:
+        """The endpoint tried first by the next call."""
+        with self._lock:
+            return self._endpoints[self._pinned]
+
+    @property
+    def cluster_id(self) -> str | None:
+        """The first ``X-Etcd-Cluster-Id`` seen; members answering another id count as failed."""
+        return self._cluster_id
+
+    def set_endpoints(self, endpoints: str | Sequence[str]) -> None:
+        """Replace the endpoints, shuffle them and pin a random one.
+
+        :raises NoEndpointsError: the list is empty (the old list is kept).
+        :raises ValueError: an endpoint is invalid (the old list is kept).
+        """
+        if isinstance(endpoints, str):
+            endpoints = [endpoints]
+        clean = [normalize_endpoint(ep) for ep in endpoints]
+        if not clean:
+            raise NoEndpointsError("no etcd endpoint given")
+        random.shuffle(clean)
+        with self._lock:
+            self._endpoints = clean
+            self._pinned = 0
+
+    def pin(self, endpoint: str) -> None:
+        """Pin ``endpoint`` (must be one of :attr:`endpoints`; others are ignored)."""
+        with self._lock:
+            if endpoint in self._endpoints:
+                self._pinned = self._endpoints.index(endpoint)
+
+    def _unpin(self, endpoint: str) -> None:
+        # After an ambiguous failure the next call starts at the next member (Go #8515).
+        with self._lock:
+            if endpoint in self._endpoints:
+                self._pinned = (self._endpoints.index(endpoint) + 1) % len(self._endpoints)
+
+    def _order(self, endpoint: str | None) -> list[str]:
+        if endpoint is not None:
+            return [normalize_endpoint(endpoint)]
+        with self._lock:
+            eps, pinned = self._endpoints, self._pinned
+        return eps[pinned:] + eps[:pinned]
+
+    # ------------------------------------------------------------------ one attempt
+
+    def _pool(self, origin: str) -> ConnectionPool:
+        pool = self._pools.get(origin)
+        if pool is None:
+            context = None
+            if origin.startswith("https:"):
+                with self._lock:
+                    if self._ssl_context is None:
+                        self._ssl_context = make_ssl_context(self.verify, self.cert)
+                    context = self._ssl_context
+            pool = self._pools.setdefault(origin, ConnectionPool(origin, context, _POOL_MAXSIZE))
+        return pool
+
+    def _curl(self, method: str, url: str, body: bytes | None, ctype: str | None) -> None:
+        line = f"cURL Command: curl -X {method} {_shquote(url)}{self._curl_user}"
+        if ctype is not None and ctype != _FORM:
+            line += f" -H {_shquote('Content-Type: ' + ctype)}"
+        if body is not None:
+            text = body.decode("utf-8", "replace")
+            if ctype == "application/json":  # auth API bodies: never print a password
+                text = _JSON_PASSWORD.sub(r'\1"***"', text)
+            line += f" -d {_shquote(text)}"
+        print(line, file=sys.stderr, flush=True)
+
+    def _send(
+        self,
+        url: str,
+        *,
+        method: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        timeout: float | None,
+        preload: bool,
+    ) -> tuple[http.client.HTTPResponse, bytes | None, http.client.HTTPConnection, ConnectionPool]:
+        """One attempt on one endpoint, following redirects. Raises :class:`_Failure`."""
+        for _hop in range(self.max_redirects + 1):
+            if _DEBUG.curl:
+                self._curl(method, url, body, headers.get("Content-Type"))
+            origin, target = _origin_and_target(url)
+            pool = self._pool(origin)
+            conn = pool.connection(timeout)
+            resp, data = exchange(
+                conn, method=method, target=target, body=body, headers=headers, preload=preload
+            )
+            location = resp.getheader("Location") if 300 <= resp.status < 400 else None
+            if not location:
+                return resp, data, conn, pool
+            if data is None:
+                try:
+                    resp.read()
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    raise _Failure(exc, sent=True) from exc
+            pool.put(conn)
+            url = urljoin(url, location)
+        raise TooManyRedirectsError(f"more than {self.max_redirects} redirects (last: {url})")
+
+    def _check(self, endpoint: str, status: int, headers: Headers, body: bytes | None) -> None:
+        """Raise :class:`_Failure` for a 5xx or a member of another cluster."""
+        cid = headers.get("X-Etcd-Cluster-Id")
+        if cid:
+            if self._cluster_id is None:
+                with self._lock:
+                    if self._cluster_id is None:
+                        self._cluster_id = cid
+            if cid != self._cluster_id:
+                raise _Failure(
+                    EtcdMapError(f"{endpoint} belongs to cluster {cid}, not {self._cluster_id}"),
+                    sent=False,  # it did not reach *our* cluster
+                )
+        if status >= 500:
+            error = _wire.decode_error(status, body or b"", endpoint)
+            if isinstance(error, DirectoryTTLUnsupported):
+                return  # deterministic: every member answers the same
+            raise _Failure(ServerError(endpoint, status, body or b"", error), sent=True)
+
+    # ------------------------------------------------------------------ calls
+
+    def _prepare(
+        self,
+        path: str,
+        params: Sequence[tuple[str, str]] | None,
+        form: Mapping[str, str] | None,
+        json: object,
+    ) -> tuple[str, bytes | None, dict[str, str]]:
+        target = path + "?" + _wire.encode_query(params) if params else path
+        headers = self._headers.copy()
+        body: bytes | None = None
+        if form is not None:
+            body = _wire.encode_form(form)
+            headers["Content-Type"] = _FORM
+        elif json is not None:
+            body = _json_dumps(json).encode()
+            headers["Content-Type"] = "application/json"
+        return target, body, headers
+
+    def _attempt_timeout(
+        self,
+        deadline: float | None,
+        per_attempt: float | None,
+        errors: list[tuple[str, BaseException]],
+    ) -> float | None:
+        if deadline is None:
+            return per_attempt
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DeadlineExceeded(_deadline_text(errors))
+        return remaining if per_attempt is None else min(per_attempt, remaining)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        form: Mapping[str, str] | None = None,
+        json: object = None,
+        idempotent: bool = True,
+        timeout: float | None = _DEFAULT,
+        endpoint: str | None = None,
+        request_timeout: float | None = _DEFAULT,
+    ) -> HTTPResult:
+        """Send one request with failover and return the first non-5xx answer.
+
+        :param method: ``GET``, ``PUT``, ``POST``, ``DELETE``, ...
+        :param path: percent-quoted path starting with ``/``, appended to the endpoint's path.
+        :param params: query pairs, sent in this order.
+        :param form: an ``application/x-www-form-urlencoded`` body (keys sorted).
+        :param json: a JSON body (members/auth APIs).
+        :param idempotent: ``False`` for writes that must never be re-sent after an ambiguous
+            failure (see the module table).
+        :param timeout: whole-call deadline in seconds (default: the transport's).
+        :param endpoint: send to exactly this endpoint, without failover.
+        :param request_timeout: override the per-attempt timeout for this call.
+        :returns: the answer (any 2xx/3xx/4xx status).
+        :raises ClusterError: every endpoint failed; ``.errors`` has one entry per endpoint.
+        :raises DeadlineExceeded: ``timeout`` ran out.
+        :raises AmbiguousResultError: a non-idempotent request was sent and no answer came.
+        :raises TooManyRedirectsError: more than ``max_redirects`` redirects.
+        """
+        if timeout is _DEFAULT:
+            timeout = self.timeout
+        per_attempt = self.request_timeout if request_timeout is _DEFAULT else request_timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        target, body, headers = self._prepare(path, params, form, json)
+        errors: list[tuple[str, BaseException]] = []
+        order = self._order(endpoint)
+        for ep in order:
+            attempt = self._attempt_timeout(deadline, per_attempt, errors)
+            try:
+                resp, data, conn, pool = self._send(
+                    ep + target, method=method, body=body, headers=headers, timeout=attempt,
+                    preload=True,
+                )
+                answer = Headers(resp.getheaders())
+                self._check(ep, resp.status, answer, data)
+            except _Failure as failure:
+                errors.append((ep, failure.error))
+                self._after_failure(ep, failure, idempotent, deadline, errors)
+                continue
+            pool.put(conn)
+            if ep != order[0] and endpoint is None:
+                self.pin(ep)
+            return HTTPResult(resp.status, answer, cast(bytes, data), ep)
+        raise ClusterError(errors)
+
+    def _after_failure(
+        self,
+        ep: str,
+        failure: _Failure,
+        idempotent: bool,
+        deadline: float | None,
+        errors: list[tuple[str, BaseException]],
+    ) -> None:
+        if self.on_failure is not None:
+            self.on_failure(ep, failure.error)
+        if failure.sent and not idempotent:
+            self._unpin(ep)
+            raise AmbiguousResultError(
+                f"the request was sent to {ep} but no answer came ({failure.error}); it may "
+                "or may not have been applied, and it is not re-sent to another member"
+            ) from failure.error
+        if failure.timed_out and deadline is not None and deadline - time.monotonic() < 0.005:
+            raise DeadlineExceeded(_deadline_text(errors)) from failure.error
+
+    def stream(
+        self,
+        path: str,
+        params: Sequence[tuple[str, str]] | None = None,
+        *,
+        read_timeout: float | None,
+        timeout: float | None = _DEFAULT,
+        endpoint: str | None = None,
+    ) -> StreamResponse:
+        """Open a GET whose body is read incrementally (watches: ``wait=true``, ``stream=true``).
+
+        Connection failures and 5xx fail over to the next endpoint (unless ``endpoint`` is
+        given) like :meth:`request`; the returned response has its status and headers, and its
+        body is left unread.
+
+        :param path: quoted path, as for :meth:`request`.
+        :param params: query pairs.
+        :param read_timeout: socket timeout while waiting for the headers and for each later
+            piece of the body (``None``: wait forever; avoid it, a SIGSTOPped member would
+            never be noticed).
+        :param timeout: deadline for establishing the stream (connect + headers).
+        :param endpoint: use exactly this endpoint (no failover).
+        :returns: a :class:`StreamResponse` (close it, or use it as a context manager).
+        :raises ClusterError: every endpoint failed.
+        :raises DeadlineExceeded: ``timeout`` ran out before the headers arrived.
+        """
+        if timeout is _DEFAULT:
+            timeout = self.timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        target, body, headers = self._prepare(path, params, None, None)
+        errors: list[tuple[str, BaseException]] = []
+        for ep in self._order(endpoint):
+            connect = self._attempt_timeout(deadline, self.request_timeout, errors)
+            attempt = read_timeout if connect is None else min(connect, read_timeout or connect)
+            try:
+                resp, _, conn, pool = self._send(
+                    ep + target, method="GET", body=body, headers=headers, timeout=attempt,
+                    preload=False,
+                )
+                answer = Headers(resp.getheaders())
+                data = None
+                try:
+                    if resp.status >= 500:
+                        data = resp.read()
+                    self._check(ep, resp.status, answer, data)
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    raise _Failure(exc, sent=True) from exc
+                except _Failure:
+                    conn.close()
+                    raise
+            except _Failure as failure:
+                errors.append((ep, failure.error))
+                self._after_failure(ep, failure, True, deadline, errors)
+                continue
+            if read_timeout != attempt and conn.sock is not None:
+                conn.sock.settimeout(read_timeout)
+            return StreamResponse(
+                resp, answer, ep, read_timeout=read_timeout, conn=conn, pool=pool, data=data
+            )
+        raise ClusterError(errors)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close every idle pooled connection. The transport stays usable (it reconnects)."""
+        for pool in list(self._pools.values()):
+            pool.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        user = f", username={self.username!r}" if self.username is not None else ""
+        return f"Transport({self.endpoints!r}, timeout={self.timeout!r}{user})"
+
+
+def _deadline_text(errors: Sequence[tuple[str, BaseException]]) -> str:
+    detail = "".join(f"; {ep}: {err}" for ep, err in errors)
+    return "the call's timeout ran out" + detail
+
+
+class StreamResponse:
+    """An open streaming answer from :meth:`Transport.stream`.
+
+    :ivar status: the HTTP status.
+    :ivar headers: case-insensitive headers (``X-Etcd-Index`` is the watch's start index).
+    :ivar endpoint: the endpoint that answered.
+    :ivar read_timeout: the socket read timeout.
+
+    Read it from one thread (:meth:`iter_lines` or :meth:`read`); :meth:`close` may be called
+    from any thread and makes a blocked read return promptly (the socket is shut down).
+    """
+
+    def __init__(
+        self,
+        resp: http.client.HTTPResponse,
+        headers: Headers,
+        endpoint: str,
+        *,
+        read_timeout: float | None,
+        conn: http.client.HTTPConnection,
+        pool: ConnectionPool,
+        data: bytes | None = None,
+    ) -> None:
+        self._resp = resp
+        self.status = resp.status
+        self.headers: Mapping[str, str] = headers
+        self.endpoint = endpoint
+        self.read_timeout = read_timeout
+        self._conn = conn
+        self._pool = pool
+        self._data = data
+        self._closed = False
+        self._done = False  # the connection was handed back or closed
+        self._done_lock = threading.Lock()
+        self._sock: socket.socket | None = conn.sock
+        if data is not None:
+            self._finish(reuse=False)
+
+    @property
+    def closed(self) -> bool:
+        """``True`` once :meth:`close` was called."""
+        return self._closed
+
+    def _finish(self, reuse: bool) -> None:
+        with self._done_lock:
+            if self._done:
+                return
+            self._done = True
+        if reuse and not self._closed:
+            self._pool.put(self._conn)
+        else:
+            self._conn.close()
+
+    def _translate(self, exc: Exception) -> EtcdMapError:
+        if isinstance(exc, TimeoutError):
+            return DeadlineExceeded(
+                f"{self.endpoint} sent nothing for {self.read_timeout} s on the stream"
+            )
+        return ClusterError([(self.endpoint, exc)], "the stream broke")
+
+    def read(self) -> bytes:
+        """Read the rest of the body.
+
+        :returns: the body (``b""`` once closed).
+        :raises DeadlineExceeded: nothing arrived for ``read_timeout`` seconds.
+        :raises ClusterError: the connection broke (one entry: this endpoint).
+        """
+        if self._data is not None:
+            return self._data
+        try:
+            data = self._resp.read()
+        except (OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
+            self._finish(reuse=False)
+            if self._closed:
+                return b""
+            raise self._translate(exc) from exc
+        self._data = data
+        self._finish(reuse=True)
+        return data
+
+    def iter_lines(self) -> Iterator[bytes]:
+        """Yield each non-empty line (one JSON event each, without ``\\n``) as it arrives.
+
+        Stops at the end of the body or after :meth:`close`.
+
+        :raises DeadlineExceeded: nothing arrived for ``read_timeout`` seconds.
+        :raises ClusterError: the connection broke (one entry: this endpoint).
+        """
+        if self._data is not None:
+            yield from (line for line in self._data.split(b"\n") if line.strip())
+            return
+        while True:
+            line = self._readline()
+            if line is None:
+                return
+            if line.strip():
+                yield line.rstrip(b"\r\n")
+
+    def _readline(self) -> bytes | None:
+        if self._closed:
+            return None
+        try:
+            line = self._resp.readline()
+        except (OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
+            self._finish(reuse=False)
+            if self.closed:
+                return None
+            raise self._translate(exc) from exc
+        if not line:
+            self._finish(reuse=True)
+            return None
+        return line
+
+    def close(self) -> None:
+        """Abort the stream (thread-safe, idempotent); the connection is not reused."""
+        if self._done:
+            return
+        self._closed = True
+        if self._sock is not None:
+            with contextlib.suppress(OSError):  # already closed by the peer
+                self._sock.shutdown(socket.SHUT_RDWR)
+        self._finish(reuse=False)
+
+    def __enter__(self) -> StreamResponse:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<StreamResponse {self.status} from {self.endpoint}>"

@@ -1,0 +1,1 @@
+"""The etcdmap benchmark suite (not collected by pytest): ``python -m tests.benchmarks``."""

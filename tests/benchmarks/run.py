@@ -1,0 +1,223 @@
+"""Run the etcdmap benchmark suite: etcdmap vs python-etcd vs raw http.client on one etcd.
+
+Usage (from the repository root)::
+
+    pip install -e '.[bench]'
+    python -m tests.benchmarks [--quick] [--json bench-results.json] [--only kv,tree,...]
+
+It starts a fresh etcd (and, for the failover workload, a 3-member cluster) with
+:mod:`etcdmap.testing`, runs every workload with the contenders interleaved round by round,
+prints the table with PASS/FAIL per target, and writes the numbers as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import secrets
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from importlib import metadata
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: python tests/benchmarks/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    __package__ = "tests.benchmarks"  # noqa: A001
+
+from ._harness import PYTHON_ETCD, Result, Target, render_table, write_json
+from .contenders import EtcdmapKV, make_contenders
+
+FAMILIES = ("kv", "threads", "tree", "mirror", "watch", "failover")
+
+
+@contextlib.contextmanager
+def _server(endpoint: str | None) -> Iterator[str]:
+    if endpoint:
+        yield endpoint
+        return
+    from etcdmap.testing import EtcdServer  # noqa: PLC0415
+
+    with EtcdServer() as server:
+        yield server.client_url
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def _etcd_version(url: str) -> str:
+    from .contenders import HttpClientKV  # noqa: PLC0415
+
+    kv = HttpClientKV(url)
+    try:
+        return str(kv.get_json("/version").get("etcdserver", "?"))
+    finally:
+        kv.close()
+
+
+def _find(results: Sequence[Result], workload: str, contender: str) -> Result | None:
+    for r in results:
+        if r.workload == workload and r.contender == contender:
+            return r
+    return None
+
+
+def evaluate(results: Sequence[Result], request_timeout: float) -> list[Target]:
+    """The issue's targets, computed from this run's results (absent workloads are skipped)."""
+    targets: list[Target] = []
+
+    def ratio(workload: str, goal: float) -> None:
+        em, pe = _find(results, workload, "etcdmap"), _find(results, workload, PYTHON_ETCD)
+        if em is None:
+            return
+        if pe is None:
+            targets.append(Target(f"{workload}: >= {goal}x python-etcd", "no python-etcd", False))
+            return
+        x = em.rate / pe.rate
+        targets.append(Target(f"{workload}: >= {goal}x python-etcd", f"{x:.2f}x", x >= goal))
+
+    for wl in ("GET 1 thread", "PUT 1 thread", "CAS 1 thread", "GET 8 threads", "PUT 8 threads"):
+        ratio(wl, 1.3)
+    em = _find(results, "to_dict 10,000 keys", "etcdmap")
+    pe = _find(results, "to_dict 10,000 keys", PYTHON_ETCD)
+    if em is not None and pe is not None:
+        x = pe.rate / em.rate  # time ratio: etcdmap's time over python-etcd's
+        targets.append(
+            Target("to_dict 10,000 keys: time <= 0.6x python-etcd", f"{x:.2f}x", x <= 0.6)
+        )
+    mirror = _find(results, "mirror reads", "etcdmap mirror[k]")
+    if mirror is not None:
+        targets.append(
+            Target("mirror[k] >= 1,000,000 reads/s", f"{mirror.rate:,.0f}/s", mirror.rate >= 1e6)
+        )
+    for r in results:
+        if r.workload.startswith("watch") and r.contender == "etcdmap":
+            missed = r.extra.get("missed_worst", -1)
+            targets.append(Target("watch burst: 0 missed", f"{missed:.0f} missed", missed == 0))
+            targets.append(
+                Target("watch burst: >= 5,000 events/s", f"{r.rate:,.0f}/s", r.rate >= 5000)
+            )
+        if r.workload.startswith("SIGSTOP") and r.contender == "etcdmap":
+            p99 = (r.p99_ms or 0.0) / 1e3
+            targets.append(
+                Target(
+                    f"SIGSTOP failover p99 <= 1.2 x {request_timeout:g} s",
+                    f"{p99:.3f} s",
+                    p99 <= 1.2 * request_timeout,
+                )
+            )
+    return targets
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run the chosen workloads, print the table, write the JSON file."""
+    ap = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--quick", action="store_true", help="fewer rounds and ops (~40 s)")
+    ap.add_argument("--json", default="bench-results.json", help="where to write the results")
+    ap.add_argument(
+        "--only",
+        default=",".join(FAMILIES),
+        help=f"comma-separated workload families: {','.join(FAMILIES)}",
+    )
+    ap.add_argument("--endpoint", help="use this running etcd instead of starting one")
+    ap.add_argument(
+        "--request-timeout",
+        type=float,
+        default=0.5,
+        help="request_timeout for the failover workload (seconds)",
+    )
+    args = ap.parse_args(argv)
+    only = {f.strip() for f in args.only.split(",") if f.strip()}
+    unknown = only - set(FAMILIES)
+    if unknown:
+        ap.error(f"unknown workload families: {', '.join(sorted(unknown))}")
+    q = args.quick
+    rounds = 3 if q else 7
+    began = time.monotonic()
+    results: list[Result] = []
+    root = f"/bench-{secrets.token_hex(4)}"
+    with _server(args.endpoint) as url:
+        etcd_version = _etcd_version(url)
+        contenders = make_contenders(url)
+        em = next(kv for kv in contenders if isinstance(kv, EtcdmapKV))
+        try:
+            for kv in contenders:  # warm up connections and code paths
+                kv.put(f"{root}/warm", "1")
+                kv.get(f"{root}/warm")
+            if "kv" in only:
+                from .kv import run_kv  # noqa: PLC0415
+
+                results += run_kv(contenders, root, rounds=rounds, ops=100 if q else 300)
+            if "threads" in only:
+                from .kv import run_threaded  # noqa: PLC0415
+
+                results += run_threaded(contenders, root, rounds=rounds, ops=240 if q else 800)
+            if "tree" in only:
+                from .tree import run_tree  # noqa: PLC0415
+
+                results += run_tree(
+                    contenders, url, root, sizes=(1000, 10000), rounds=rounds, reps=2 if q else 3
+                )
+            if "mirror" in only:
+                from .mirror import run_mirror  # noqa: PLC0415
+
+                results += run_mirror(em, url, root, rounds=rounds, reads=100_000 if q else 300_000)
+            if "watch" in only:
+                from .watch import run_watch  # noqa: PLC0415
+
+                results += run_watch(contenders, url, root, rounds=1 if q else 3)
+        finally:
+            for kv in contenders:
+                kv.close()
+    if "failover" in only:
+        from .failover import run_failover  # noqa: PLC0415
+
+        results += run_failover(request_timeout=args.request_timeout, trials=2 if q else 5, gets=20)
+    elapsed = time.monotonic() - began
+    targets = evaluate(results, args.request_timeout)
+    meta: dict[str, object] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "mode": "quick" if q else "full",
+        "rounds": rounds,
+        "elapsed_s": round(elapsed, 1),
+        "etcd": etcd_version,
+        "python": platform.python_version(),
+        "cpu": _cpu(),
+        "cpus": os.cpu_count(),
+        "os": f"{platform.system()} {platform.release()}",
+        "versions": {d: _version(d) for d in ("etcdmap", "python-etcd", "requests", "urllib3")},
+    }
+    v = meta["versions"]
+    assert isinstance(v, dict)
+    header = (
+        f"etcdmap {v['etcdmap']} benchmarks ({meta['mode']}, {rounds} rounds, median; "
+        f"{elapsed:.0f} s) - etcd {etcd_version} on loopback, 1 member (failover: 3)\n"
+        f"Python {meta['python']}, {meta['cpu']}, {meta['cpus']} CPUs, {meta['os']}; "
+        f"python-etcd {v['python-etcd']}, requests {v['requests']}, urllib3 {v['urllib3']}"
+    )
+    print(render_table(results, targets, header))
+    write_json(args.json, meta, results, targets)
+    print(f"\nresults written to {args.json}")
+    return 0 if all(t.passed for t in targets) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

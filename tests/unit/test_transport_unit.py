@@ -1,0 +1,122 @@
+"""Transport logic that needs no server: endpoint validation, pinning, headers, repr."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from etcdmap._pool import Headers, make_ssl_context
+from etcdmap.client import Client
+from etcdmap.errors import NoEndpointsError
+from etcdmap.transport import Transport, normalize_endpoint
+
+
+@pytest.mark.parametrize(
+    ("url", "normal"),
+    [
+        ("http://127.0.0.1:2379", "http://127.0.0.1:2379"),
+        ("http://127.0.0.1:2379/", "http://127.0.0.1:2379"),
+        ("https://Example.COM", "https://example.com"),
+        ("http://h:1/pre/fix/", "http://h:1/pre/fix"),
+        ("http://[::1]:2379", "http://[::1]:2379"),
+        ("  http://h:2379  ", "http://h:2379"),
+    ],
+)
+def test_normalize_endpoint(url: str, normal: str) -> None:
+    assert normalize_endpoint(url) == normal
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["", ":", "127.0.0.1:2379", "ftp://h:21", "http://", "http://:2379", "http://h:port",
+     "http://h:99999", "http://u:p@h:1", "http://h:1/?q=1", "http://h:1/#f", "unix:///tmp/s"],
+)
+def test_normalize_endpoint_rejects_garbage(url: str) -> None:
+    with pytest.raises(ValueError, match=r"endpoint|credentials"):
+        normalize_endpoint(url)
+
+
+def test_non_string_endpoint_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        Transport([2379])  # type: ignore[list-item]
+
+
+def test_no_endpoints() -> None:
+    with pytest.raises(NoEndpointsError):
+        Transport([])
+    with pytest.raises(ValueError):  # NoEndpointsError is also a ValueError
+        Client([])
+
+
+def test_set_endpoints_keeps_old_list_on_error() -> None:
+    t = Transport(["http://a:1", "http://b:2"])
+    with pytest.raises(ValueError):
+        t.set_endpoints(["http://c:3", "garbage"])
+    with pytest.raises(NoEndpointsError):
+        t.set_endpoints([])
+    assert sorted(t.endpoints) == ["http://a:1", "http://b:2"]
+    t.set_endpoints("http://c:3")
+    assert t.endpoints == ["http://c:3"]
+    assert t.pinned == "http://c:3"
+
+
+def test_random_pin_is_spread_over_endpoints() -> None:
+    eps = ["http://a:1", "http://b:2", "http://c:3"]
+    counts = Counter(Transport(eps).pinned for _ in range(600))
+    assert set(counts) == set(eps)
+    assert all(120 < n < 280 for n in counts.values())
+
+
+def test_pin_only_known_endpoints() -> None:
+    t = Transport(["http://a:1", "http://b:2"])
+    t.pin("http://b:2")
+    assert t.pinned == "http://b:2"
+    t.pin("http://zzz:9")
+    assert t.pinned == "http://b:2"
+
+
+def test_repr_never_shows_the_password() -> None:
+    c = Client("http://a:1", username="root", password="s3cret")
+    assert "s3cret" not in repr(c)
+    assert "s3cret" not in repr(c.transport)
+    assert "http://a:1" in repr(c)
+    assert "root" in repr(c)
+
+
+def test_client_options_and_context_manager() -> None:
+    with Client(["http://a:1"], timeout=2.0, request_timeout=0.5, max_redirects=3) as c:
+        assert c.endpoints == ["http://a:1"]
+        assert c.transport.timeout == 2.0
+        assert c.transport.request_timeout == 0.5
+        assert c.transport.max_redirects == 3
+        c.set_endpoints(["http://b:2"])
+        assert c.endpoints == ["http://b:2"]
+    with pytest.raises(TypeError):
+        Client("http://a:1", selection="random")  # type: ignore[arg-type]
+
+
+def test_headers_are_case_insensitive() -> None:
+    h = Headers([("X-Etcd-Index", "5"), ("Content-Type", "application/json"),
+                 ("x-etcd-index", "6")])
+    assert h["x-etcd-index"] == "5"
+    assert h.get("X-ETCD-INDEX") == "5"
+    assert h.get("missing") is None
+    assert h.get("missing", "d") == "d"
+    assert "content-type" in h
+    assert 5 not in h
+    assert len(h) == 2
+    assert list(h) == ["X-Etcd-Index", "Content-Type"]
+    with pytest.raises(KeyError):
+        h["nope"]
+
+
+def test_ssl_context_verify_modes(tmp_path: object) -> None:
+    import ssl
+
+    assert make_ssl_context(True, None).verify_mode == ssl.CERT_REQUIRED
+    insecure = make_ssl_context(False, None)
+    assert insecure.verify_mode == ssl.CERT_NONE
+    assert not insecure.check_hostname
+    with pytest.raises(OSError):
+        make_ssl_context("/nonexistent/ca.pem", None)
