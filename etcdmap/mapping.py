@@ -334,7 +334,7 @@ class EtcdMap(MapOps, MutableMapping[str, Any]):
         :returns: the :class:`~etcdmap.mirror.Mirror` (a context manager; ``close()``).
         :raises EtcdMapError: the initial read of the subtree failed.
         """
-        from etcdmap.watch import mirror_map  # noqa: PLC0415
+        from etcdmap.mirror import mirror_map  # noqa: PLC0415
 
         return mirror_map(self, writable=writable)
 

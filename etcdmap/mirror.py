@@ -14,14 +14,12 @@ shared between readers: do not mutate them (e.g. lists from the ``json`` codec).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from etcdmap._tree import IndexWaiter, MirrorDir, Tree
+from etcdmap.watch import Watch, current_index, decode_error_reporter, load_tree
 
-if TYPE_CHECKING:
-    from etcdmap.watch import Watch
-
-__all__ = ["Mirror", "MirrorDir"]
+__all__ = ["Mirror", "MirrorDir", "mirror_map"]
 
 
 class Mirror(MirrorDir):
@@ -78,9 +76,7 @@ class Mirror(MirrorDir):
         :raises EtcdMapError: reading the current index failed (``index=None`` only).
         """
         if index is None:
-            from etcdmap.watch import current_index  # noqa: PLC0415 - import cycle
-
-            index = current_index(getattr(self._source, "client", None), self._source)
+            index = current_index(None, self._source)
         nudge = self._watch.nudge if self._watch is not None else None
         return self._waiter.wait_for(index, timeout, nudge)
 
@@ -108,3 +104,26 @@ class Mirror(MirrorDir):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def mirror_map(emap: Any, *, writable: bool = False, idle_timeout: float = 1.0) -> Mirror:
+    """Build a :class:`Mirror` of an :class:`~etcdmap.mapping.EtcdMap` (``m.mirror()``).
+
+    One recursive GET, then a watch from that GET's ``X-Etcd-Index + 1``.
+
+    :param emap: the map (writes go through it when ``writable``).
+    :param writable: let ``mirror[k] = v`` and ``del mirror[k]`` write through to etcd.
+    :param idle_timeout: see :class:`~etcdmap.watch.Watch`.
+    :returns: the live mirror (close it, or use it as a context manager).
+    :raises EtcdMapError: the first read failed.
+    """
+    holder: list[Mirror] = []
+    tree, index = load_tree(emap, decode_error_reporter(emap.path, lambda: holder[0]))
+    mirror = Mirror(tree, emap, writable=writable)
+    holder.append(mirror)
+    mirror._advance(index)
+    watch = Watch(emap.client, tree, mirror, after_index=index, recursive=True,
+                  idle_timeout=idle_timeout, on_index=mirror._advance)
+    mirror._watch = watch
+    watch.start()
+    return mirror

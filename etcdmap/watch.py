@@ -38,13 +38,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from etcdmap import _wire
+from etcdmap._tree import IndexWaiter, Tree
 from etcdmap.codecs import StrCodec
 from etcdmap.errors import EtcdMapError, EventIndexCleared, KeyNotFound, WatcherCleared
-from etcdmap.mirror import Mirror, Tree
 from etcdmap.models import Response
 from etcdmap.signals import emit, emit_resynced, report_error
 
-__all__ = ["Verdict", "Watch", "WatchCursor", "mirror_map", "watch_map"]
+__all__ = ["Verdict", "Watch", "WatchCursor", "current_index", "load_tree", "watch_map"]
 
 log = logging.getLogger("etcdmap.watch")
 
@@ -230,6 +230,7 @@ class Watch:
             target=self._run, name=f"etcdmap-watch {tree.root or '/'}", daemon=True
         )
         self._endpoint: str | None = None
+        self._waiter = IndexWaiter(after_index)
         self.resyncs = 0
         """How many times the watch re-read the subtree after losing history."""
 
@@ -270,6 +271,19 @@ class Watch:
             _close(conn)
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
+
+    def wait_for(self, index: int | None = None, timeout: float | None = 5.0) -> bool:
+        """Wait until every event up to ``index`` has been delivered to the receivers.
+
+        :param index: an etcd index, e.g. ``m.index`` after a write; ``None``: the cluster's
+            current index (one quorum read first).
+        :param timeout: seconds at most (``None``: no limit).
+        :returns: whether the watch got there in time.
+        :raises EtcdMapError: reading the current index failed (``index=None`` only).
+        """
+        if index is None:
+            index = current_index(self._client, self._tree.root or "/")
+        return self._waiter.wait_for(index, timeout, self.nudge)
 
     def nudge(self) -> None:
         """Reconnect now instead of after the idle window (used by ``Mirror.wait_for``)."""
@@ -399,8 +413,10 @@ class Watch:
         self._report_index()
 
     def _report_index(self) -> None:
+        index = self._cursor.last_index
+        self._waiter.advance(index)
         if self._on_index is not None:
-            self._on_index(self._cursor.last_index)
+            self._on_index(index)
 
     def _resync(self, reason: str) -> None:
         root = self._tree.root or "/"
@@ -455,15 +471,31 @@ def _close(conn: Any) -> None:
 # ---------------------------------------------------------------------- EtcdMap entry points
 
 
-def _tree_for(emap: Any, sender: list[object]) -> tuple[Tree, int]:
-    """A tree of ``emap``'s subtree, loaded from one recursive GET, and that GET's index."""
+def current_index(client: Any, where: Any) -> int:
+    """The cluster's current index, from one quorum (linearizable) read.
+
+    :param client: the client; ``None`` to take ``where.client``.
+    :param where: an absolute key, or a map (its ``path``), to read.
+    :returns: the ``X-Etcd-Index`` of the read (or of its "key not found" answer).
+    :raises EtcdMapError: the read failed.
+    """
+    if client is None:
+        client = where.client
+    key = where if isinstance(where, str) else where.path
+    try:
+        return int(client.keys.get(key, quorum=True).index)
+    except KeyNotFound as exc:
+        return exc.index
+
+
+def load_tree(emap: Any, on_decode_error: Callable[[Exception], None]) -> tuple[Tree, int]:
+    """A :class:`~etcdmap._tree.Tree` of ``emap``'s subtree from one recursive GET, and the
+    GET's ``X-Etcd-Index``.
+
+    :raises EtcdMapError: the read failed.
+    """
     codec = emap.codec
     decode = None if isinstance(codec, StrCodec) else codec.decode
-
-    def on_decode_error(exc: Exception) -> None:
-        log.warning("watch on %s: cannot decode a value: %s", emap.path, exc)
-        report_error(sender[0] if sender else emap, exc)
-
     tree = Tree("" if emap.path == "/" else emap.path, decode, on_decode_error)
     try:
         got = emap.client.keys.get(emap.path, recursive=True)
@@ -472,6 +504,16 @@ def _tree_for(emap: Any, sender: list[object]) -> tuple[Tree, int]:
         node, index = None, exc.index
     tree.load(node)
     return tree, index
+
+
+def decode_error_reporter(path: str, sender: Callable[[], object]) -> Callable[[Exception], None]:
+    """A callback that logs a codec failure and sends it as ``watch_error``."""
+
+    def report(exc: Exception) -> None:
+        log.warning("watch on %s: cannot decode a value: %s", path, exc)
+        report_error(sender(), exc)
+
+    return report
 
 
 def watch_map(
@@ -494,7 +536,7 @@ def watch_map(
     :returns: the started watch.
     :raises EtcdMapError: the first read failed (nothing is started then).
     """
-    tree, index = _tree_for(emap, [emap])
+    tree, index = load_tree(emap, decode_error_reporter(emap.path, lambda: emap))
     if after_index is not None:
         if isinstance(after_index, bool) or not isinstance(after_index, int) or after_index < 0:
             raise ValueError(f"after_index must be an int >= 0, got {after_index!r}")
@@ -504,26 +546,3 @@ def watch_map(
     watch = Watch(emap.client, tree, emap, after_index=start, recursive=recursive,
                   idle_timeout=idle_timeout)
     return watch.start()
-
-
-def mirror_map(emap: Any, *, writable: bool = False, idle_timeout: float = 1.0) -> Mirror:
-    """Build a :class:`~etcdmap.mirror.Mirror` of an :class:`~etcdmap.mapping.EtcdMap`.
-
-    One recursive GET, then a watch from that GET's ``X-Etcd-Index + 1``.
-
-    :param emap: the map (writes go through it when ``writable``).
-    :param writable: let ``mirror[k] = v`` and ``del mirror[k]`` write through to etcd.
-    :param idle_timeout: see :class:`Watch`.
-    :returns: the live mirror (close it, or use it as a context manager).
-    :raises EtcdMapError: the first read failed.
-    """
-    holder: list[object] = []
-    tree, index = _tree_for(emap, holder)
-    mirror = Mirror(tree, emap, writable=writable)
-    holder.append(mirror)
-    mirror._advance(index)
-    watch = Watch(emap.client, tree, mirror, after_index=index, recursive=True,
-                  idle_timeout=idle_timeout, on_index=mirror._advance)
-    mirror._watch = watch
-    watch.start()
-    return mirror

@@ -17,10 +17,12 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from etcdmap import discovery
 from etcdmap.cli import main
 from etcdmap.client import Client
 from etcdmap.testing import EtcdServer
@@ -314,6 +316,36 @@ def test_tls_options(cli: CLI, tls_files: Any) -> None:
         # no client certificate: the TLS handshake fails, which is a connection failure
         r = cli("--ca-file", tls_files.ca, "--total-timeout", "2s", "get", "/tls", endpoints=url)
         assert r.code == 2 and r.err.startswith("Error:  ")
+
+
+class FakeSRV:
+    """A DNS resolver answering the http SRV name with the shared server (DNS, not etcd, is
+    faked here: the commands then talk to the real etcd)."""
+
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        self.record = SimpleNamespace(target=host + ".", port=int(port), priority=0, weight=0)
+
+    def resolve(self, qname: str, rdtype: str) -> list[SimpleNamespace]:
+        if qname == "_etcd-client._tcp.example.test" and rdtype == "SRV":
+            return [self.record]
+        raise LookupError(f"NXDOMAIN {qname}")
+
+
+def test_discovery_srv(
+    cli: CLI, etcd_url: str, etcd_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discovery, "_default_resolver", lambda: FakeSRV(etcd_url))
+    unused = "http://127.0.0.1:9"  # --endpoints is ignored when SRV discovery finds endpoints
+    r = cli("-D", "example.test", "--insecure-discovery", "set", f"{etcd_prefix}/srv", "found",
+            endpoints=unused)
+    assert (r.code, r.out) == (0, "found\n")
+    # As etcdctl: http:// endpoints found by SRV are dropped unless --insecure-discovery.
+    r = cli("-D", "example.test", "get", f"{etcd_prefix}/srv", endpoints=unused)
+    assert r.code == 2
+    assert f"ignoring discovered insecure endpoint '{etcd_url}'" in r.err
+    r = cli("-D", "nothing.test", "get", f"{etcd_prefix}/srv", endpoints=unused)
+    assert r.code == 2 and "SRV discovery for 'nothing.test' found no etcd endpoints" in r.err
 
 
 def test_debug_prints_curl_commands(cli: CLI, etcd_prefix: str) -> None:
