@@ -205,8 +205,9 @@ class Context:
 
         :param sync: override ``--no-sync`` (``cluster-health`` never syncs).
         :returns: the client; :meth:`close` closes it.
-        :raises CommandError: the endpoints cannot be used or the sync cannot reach the cluster
-            (exit 2).
+        :raises CommandError: the endpoints or the options cannot be used, or the cluster
+            publishes no client URL.
+        :raises etcdmap.errors.ClusterError: the sync could not reach the cluster (exit 2).
         :raises etcdmap.errors.EtcdMapError: SRV discovery failed.
         """
         if self._client is None:
@@ -261,7 +262,7 @@ class Context:
             secure = [ep for ep in client.endpoints if not ep.startswith("http://")]
             for ep in client.endpoints:
                 if ep.startswith("http://"):
-                    print(f"ignoring discovered insecure endpoint {ep!r}", file=self.stderr)
+                    print(f'ignoring discovered insecure endpoint "{ep}"', file=self.stderr)
             if not secure:
                 client.close()
                 raise CommandError(
@@ -280,8 +281,8 @@ class Context:
             )
         try:
             client.sync()
-        except (ClusterError, DeadlineExceeded) as exc:
-            raise CommandError(f"Error:  {exc}", EXIT_BAD_CONNECTION) from exc
+        except (ClusterError, DeadlineExceeded):
+            raise  # cannot reach the cluster: main() reports it, exit 2
         except NoEndpointsError as exc:
             raise CommandError(
                 "etcd cluster has no published client endpoints.\n"

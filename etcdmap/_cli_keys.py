@@ -302,9 +302,9 @@ def register(commands: Subcommands) -> None:
     p = commands.add_parser("watch", help="wait for a change of a key and print it")
     p.add_argument("key")
     p.add_argument("-f", "--forever", action="store_true", help="print every change until ^C")
-    p.add_argument("--after-index", type=int, default=0, help="watch after this index")
+    p.add_argument("--after-index", metavar="N", type=int, default=0, help="watch after this index")
     p.add_argument("-r", "--recursive", action="store_true", help="include child keys")
-    p.add_argument("--count", type=int, default=0, help="with --forever: stop after N events")
+    p.add_argument("--count", metavar="N", type=int, default=0, help="with --forever: stop after N events")
     p.set_defaults(func=cmd_watch)
 
     p = commands.add_parser(
@@ -314,9 +314,9 @@ def register(commands: Subcommands) -> None:
         "ETCD_WATCH_VALUE and ETCD_WATCH_MODIFIED_INDEX in its environment.",
         usage="%(prog)s [-h] [--after-index N] [-r] [--count N] KEY -- CMD [ARGS ...]",
     )
-    p.add_argument("--after-index", type=int, default=0, help="watch after this index")
+    p.add_argument("--after-index", metavar="N", type=int, default=0, help="watch after this index")
     p.add_argument("-r", "--recursive", action="store_true", help="include child keys")
-    p.add_argument("--count", type=int, default=0, help="stop after N events (0: never)")
+    p.add_argument("--count", metavar="N", type=int, default=0, help="stop after N events (0: never)")
     p.add_argument("key")
     p.add_argument("command", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_exec_watch)

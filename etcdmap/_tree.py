@@ -85,7 +85,7 @@ class MirrorDir(Mapping[str, Any]):
     def to_dict(self) -> dict[str, Any]:
         """A deep copy as plain nested dicts (each directory's dict is copied atomically)."""
         out: dict[str, Any] = {}
-        for name, value in dict(self._data).items():
+        for name, value in sorted(dict(self._data).items()):
             out[name] = value.to_dict() if isinstance(value, MirrorDir) else value
         return out
 

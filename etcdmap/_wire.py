@@ -16,8 +16,8 @@ All functions are thread-safe (they keep no state).
 
 from __future__ import annotations
 
-import json
 import functools
+import json
 import posixpath
 import re
 from collections.abc import Mapping, Sequence

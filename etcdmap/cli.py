@@ -75,26 +75,30 @@ def build_parser() -> argparse.ArgumentParser:
     g = parser.add_argument_group("global options")
     g.add_argument(
         "--endpoints",
+        metavar="URLS",
         default=os.environ.get(ENDPOINTS_ENV) or DEFAULT_ENDPOINTS,
         help=f"comma-separated etcd client URLs (env {ENDPOINTS_ENV}; default: %(default)s)",
     )
     g.add_argument(
         "-u",
         "--username",
+        metavar="USER[:PASSWORD]",
         default=os.environ.get(USERNAME_ENV) or None,
         help=f"user[:password]; the password is prompted for when omitted (env {USERNAME_ENV})",
     )
-    g.add_argument("--ca-file", help="verify HTTPS servers with this CA bundle")
-    g.add_argument("--cert-file", help="client TLS certificate file")
-    g.add_argument("--key-file", help="client TLS key file")
+    g.add_argument("--ca-file", metavar="FILE", help="verify HTTPS servers with this CA bundle")
+    g.add_argument("--cert-file", metavar="FILE", help="client TLS certificate file")
+    g.add_argument("--key-file", metavar="FILE", help="client TLS key file")
     g.add_argument(
         "--timeout",
+        metavar="DURATION",
         type=parse_duration,
         default=2.0,
         help="timeout of one request to one endpoint, e.g. 2s, 500ms (default: 2s)",
     )
     g.add_argument(
         "--total-timeout",
+        metavar="DURATION",
         type=parse_duration,
         default=5.0,
         help="timeout of each call across endpoints, except watches (default: 5s; 0: none)",
@@ -114,9 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "-D",
         "--discovery-srv",
+        metavar="DOMAIN",
         help="find the endpoints in this domain's SRV records",
     )
-    g.add_argument("--discovery-srv-name", default="", help="service name for SRV discovery")
+    g.add_argument("--discovery-srv-name", metavar="NAME", default="", help="service name for SRV discovery")
     g.add_argument(
         "--insecure-discovery",
         action="store_true",
@@ -177,6 +182,22 @@ def _report(ctx: Context, error: EtcdMapError) -> None:
         )
 
 
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a process killed by a closed pipe."""
+
+
+def _silence_stdout() -> None:
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (tests capture output in memory)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``etcdmap`` command.
 
@@ -198,6 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EtcdMapError as exc:
         _report(ctx, exc)
         return exit_code_for(exc)
+    except BrokenPipeError:
+        # The reader went away (``etcdmap ls -r / | head``): stop quietly, like a process
+        # killed by SIGPIPE, and keep the interpreter's final flush from failing again.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except ValueError as exc:  # the library refused an argument (a TTL, a peer URL, ...)
         print("Error: ", exc, file=ctx.stderr)
         return EXIT_BAD_ARGS

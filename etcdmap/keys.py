@@ -316,8 +316,8 @@ class KeysAPI:
         :param key: the key or directory to watch.
         :param after_index: deliver events with an index greater than this; ``0`` = from now.
         :param recursive: include events on every key below ``key``.
-        :param poll_timeout: longest wait on one member before re-polling (the next member),
-            so a stopped member is noticed.
+        :param poll_timeout: longest wait of one long poll before it is re-issued; a member
+            that then does not answer is left for the next one (so a stopped member is noticed).
         :raises TypeError: a wrong argument type.
         :raises ValueError: a negative ``after_index``.
         """

@@ -14,12 +14,16 @@ shared between readers: do not mutate them (e.g. lists from the ``json`` codec).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from etcdmap._tree import IndexWaiter, MirrorDir, Tree
-from etcdmap.watch import Watch, current_index, decode_error_reporter, load_tree
+from etcdmap.codecs import StrCodec
+from etcdmap.errors import KeyNotFound
+from etcdmap.signals import report_error
+from etcdmap.watch import Watch, current_index, log
 
-__all__ = ["Mirror", "MirrorDir", "mirror_map"]
+__all__ = ["Mirror", "MirrorDir", "load_tree", "mirror_map", "watch_map"]
 
 
 class Mirror(MirrorDir):
@@ -127,3 +131,66 @@ def mirror_map(emap: Any, *, writable: bool = False, idle_timeout: float = 1.0) 
     mirror._watch = watch
     watch.start()
     return mirror
+
+
+# ---------------------------------------------------------------------- EtcdMap entry points
+
+
+def load_tree(emap: Any, on_decode_error: Callable[[Exception], None]) -> tuple[Tree, int]:
+    """A :class:`~etcdmap._tree.Tree` of ``emap``'s subtree from one recursive GET, and the
+    GET's ``X-Etcd-Index``.
+
+    :raises EtcdMapError: the read failed.
+    """
+    codec = emap.codec
+    decode = None if isinstance(codec, StrCodec) else codec.decode
+    tree = Tree("" if emap.path == "/" else emap.path, decode, on_decode_error)
+    try:
+        got = emap.client.keys.get(emap.path, recursive=True)
+        node, index = got.node, got.index
+    except KeyNotFound as exc:
+        node, index = None, exc.index
+    tree.load(node)
+    return tree, index
+
+
+def decode_error_reporter(path: str, sender: Callable[[], object]) -> Callable[[Exception], None]:
+    """A callback that logs a codec failure and sends it as ``watch_error``."""
+
+    def report(exc: Exception) -> None:
+        log.warning("watch on %s: cannot decode a value: %s", path, exc)
+        report_error(sender(), exc)
+
+    return report
+
+
+def watch_map(
+    emap: Any,
+    *,
+    recursive: bool = True,
+    after_index: int | None = None,
+    idle_timeout: float = 1.0,
+) -> Watch:
+    """Start a :class:`Watch` on an :class:`~etcdmap.mapping.EtcdMap` (``m.watch()``).
+
+    It first reads the subtree (one recursive GET: the state it diffs against after a lost
+    history), then delivers every event after ``after_index``, or after the map's last read
+    (:attr:`~etcdmap.mapping.EtcdMap.index`) when there was one, or after that GET.
+
+    :param emap: the map; it is the signals' ``sender``.
+    :param recursive: watch every key below (``False``: events on the directory itself only).
+    :param after_index: deliver events from ``after_index + 1`` on.
+    :param idle_timeout: see :class:`Watch`.
+    :returns: the started watch.
+    :raises EtcdMapError: the first read failed (nothing is started then).
+    """
+    tree, index = load_tree(emap, decode_error_reporter(emap.path, lambda: emap))
+    if after_index is not None:
+        if isinstance(after_index, bool) or not isinstance(after_index, int) or after_index < 0:
+            raise ValueError(f"after_index must be an int >= 0, got {after_index!r}")
+        start = after_index
+    else:
+        start = emap.index if 0 < emap.index < index else index
+    watch = Watch(emap.client, tree, emap, after_index=start, recursive=recursive,
+                  idle_timeout=idle_timeout)
+    return watch.start()

@@ -205,10 +205,16 @@ class LeaderTracker:
     :param sync: the function that syncs and pins the leader (normally ``client.sync``).
     :param transport: the transport whose pin is followed.
     :param retry_for: how long to keep trying after a leader loss.
+    :param settle: seconds after which the leader found is confirmed by one more sync.
     """
 
     def __init__(
-        self, sync: Callable[[], object], transport: Transport, *, retry_for: float = 30.0
+        self,
+        sync: Callable[[], object],
+        transport: Transport,
+        *,
+        retry_for: float = 30.0,
+        settle: float = 1.0,
     ) -> None:
         self._sync = sync
         self._transport = transport
@@ -217,6 +223,7 @@ class LeaderTracker:
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
         self._leader = ""
+        self._settle = settle
         self.resyncs = 0
         """How many re-syncs succeeded after a leader loss."""
 
@@ -263,6 +270,7 @@ class LeaderTracker:
                 with self._lock:
                     self.resyncs += 1
                 log.info("etcdmap: now pinned to leader %s", self._transport.pinned)
+                self._confirm()
                 return
             if time.monotonic() + delay > deadline:
                 log.warning("etcdmap: could not find the new leader: %s", problem)
@@ -270,6 +278,16 @@ class LeaderTracker:
             log.debug("etcdmap: leader re-sync failed, retrying: %s", problem)
             self._closed.wait(delay)
             delay = min(delay * 2, 1.0)
+
+    def _confirm(self) -> None:
+        # Right after an election leadership sometimes moves once more (a candidate with a
+        # higher term): sync once more a moment later, best effort.
+        if self._closed.wait(self._settle):
+            return
+        try:
+            self._sync()
+        except Exception as exc:  # best effort: the pin from the first sync stays
+            log.debug("etcdmap: confirming the leader failed: %s", exc)
 
     def close(self, timeout: float | None = 5.0) -> None:
         """Stop following (a re-sync in progress ends at its next retry)."""

@@ -23,7 +23,7 @@ port taken between choosing it and binding it is retried with fresh ports.
 
 **No orphans**: etcd runs in its own session, every started process is tracked and is killed
 by :meth:`EtcdServer.close`, by the pytest fixtures' finalizers, at interpreter exit
-(``atexit``, registered at the first start, not at import) and, on Linux, by the kernel when
+(``atexit``, registered when the first server is created, not at import) and, on Linux, by the kernel when
 the starting Python dies (``PR_SET_PDEATHSIG``; only for servers started from the main thread,
 because the signal follows the *thread* that forked). The pytest plugin fails the session if
 an etcd process started here is still alive at the end.
@@ -339,6 +339,7 @@ class EtcdServer:
         self._stopped = False
         self._closed = False
         self.started_once = False
+        _register(self)  # from here on close() (or interpreter exit) removes the work dir
 
     # -- addresses ---------------------------------------------------------------------
     @property
@@ -409,7 +410,9 @@ class EtcdServer:
     def start(self, *, wait: bool = True, timeout: float = _START_TIMEOUT) -> EtcdServer:
         """Start etcd (again, with the same data dir and ports after a kill or terminate).
 
-        A clash on ports this object chose itself is retried with fresh ports on the first start.
+        On the first start of a stand-alone server whose ports and data dir this object chose,
+        a port clash (another process bound a port after it was picked) is retried with fresh
+        ports; a cluster member's ports are fixed (the cluster retries as a whole).
 
         :param wait: wait until ``/health`` answers 200 (a leader exists); ``False`` returns as
             soon as the process is spawned (use :meth:`wait_ready` later).
@@ -427,7 +430,7 @@ class EtcdServer:
                 self.wait_ready(timeout)
             except EtcdStartError as exc:
                 clash = "address already in use" in self.log_tail()
-                if not clash or self.started_once or self._fixed_ports:
+                if not clash or self.started_once or not self._may_move:
                     raise
                 if attempt == _PORT_RETRIES - 1:
                     raise
@@ -445,7 +448,6 @@ class EtcdServer:
         preexec = _pdeathsig_preexec()
         if threading.current_thread() is not threading.main_thread():
             preexec = None  # PDEATHSIG would fire when this (non-main) thread ends
-        _register(self)
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 self.command(),
@@ -456,6 +458,11 @@ class EtcdServer:
                 preexec_fn=preexec,  # noqa: PLW1509 - only prctl(PDEATHSIG), prepared before fork
             )
         self._stopped = False
+
+    @property
+    def _may_move(self) -> bool:
+        """Whether a port clash may be solved with new ports and a fresh data dir."""
+        return not self._fixed_ports and self._own_data_dir and self.initial_cluster is None
 
     def _reset_for_retry(self, cause: Exception) -> None:
         self.kill()
@@ -884,7 +891,7 @@ if _HAVE_PYTEST:
             message = f"etcdmap.testing: etcd processes left running (now killed): {leaked}"
             reporter = session.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
-                reporter.write_line(message, red=True)
+                reporter.write_line("\n" + message, red=True)
             else:
                 print(message, file=sys.stderr)
             if session.exitstatus == 0:

@@ -1,9 +1,10 @@
 """The only module that sends HTTP: endpoints, pinning, failover, redirects, timeouts, auth, TLS.
 
-Each attempt goes over a pooled keep-alive :mod:`http.client` connection
-(:mod:`etcdmap._pool`): ``requests.Session.request`` costs ~0.5 ms per call in settings merges
-and environment lookups and urllib3's ``urlopen`` ~0.15 ms, which would cap the throughput far
-below what etcd serves. TLS follows requests' meaning of ``verify``/``cert`` (and its CA bundle).
+Each attempt goes over a pooled keep-alive HTTP/1.1 connection (:mod:`etcdmap._pool`):
+``requests.Session.request`` costs ~0.5 ms per call in settings merges and environment lookups,
+urllib3's ``urlopen`` ~0.15 ms and :mod:`http.client` ~0.08 ms more than a lean exchange, which
+would cap the throughput far below what etcd serves. TLS follows requests' meaning of
+``verify``/``cert`` (and uses its CA bundle).
 
 Failure policy (DESIGN.md "No duplicate writes"):
 
@@ -31,17 +32,13 @@ command on stderr (the password is never printed).
 from __future__ import annotations
 
 import base64
-import contextlib
-import http.client
 import random
 import re
-import socket
 import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from json import dumps as _json_dumps
 from shlex import quote as _shquote
 from types import TracebackType
@@ -49,14 +46,21 @@ from typing import Any, Final, cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from etcdmap import _wire
+from etcdmap._answers import HTTPResult, ServerError, StreamResponse
 from etcdmap._pool import AttemptError as _Failure
-from etcdmap._pool import ConnectionPool, Headers, exchange, make_ssl_context
+from etcdmap._pool import (
+    Connection,
+    ConnectionPool,
+    Headers,
+    RawResponse,
+    exchange,
+    make_ssl_context,
+)
 from etcdmap.errors import (
     AmbiguousResultError,
     ClusterError,
     DeadlineExceeded,
     DirectoryTTLUnsupported,
-    EtcdError,
     EtcdMapError,
     NoEndpointsError,
     TooManyRedirectsError,
@@ -105,22 +109,6 @@ DEFAULT: Final[Any] = _Default()
 _DEFAULT = DEFAULT
 
 
-@dataclass(frozen=True, slots=True)
-class HTTPResult:
-    """One HTTP answer.
-
-    :ivar status: the HTTP status.
-    :ivar headers: case-insensitive headers.
-    :ivar body: the whole body.
-    :ivar endpoint: the base URL of the endpoint that answered.
-    """
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    endpoint: str
-
-
 def normalize_endpoint(url: str) -> str:
     """Validate one endpoint URL and return it without a trailing ``/``.
 
@@ -155,31 +143,6 @@ def normalize_endpoint(url: str) -> str:
 def _origin_and_target(url: str) -> tuple[str, str]:
     slash = url.find("/", url.find("//") + 2)
     return (url, "/") if slash < 0 else (url[:slash], url[slash:])
-
-
-class ServerError(EtcdMapError):
-    """A member answered 5xx; the transport failed over (an entry of ``ClusterError.errors``).
-
-    Unlike the Go client, the etcd error in the body is kept.
-
-    :ivar endpoint: the member.
-    :ivar status: the HTTP status.
-    :ivar body: the raw body.
-    :ivar etcd_error: the body's etcd error (e.g. ``RaftInternal`` with cause
-        ``etcdserver: request timed out``), ``None`` when the body is not one.
-    """
-
-    def __init__(
-        self, endpoint: str, status: int, body: bytes, etcd_error: EtcdError | None
-    ) -> None:
-        self.endpoint = endpoint
-        self.status = status
-        self.body = body
-        self.etcd_error = etcd_error
-        detail = str(etcd_error) if etcd_error is not None else body[:200].decode(
-            "utf-8", "replace"
-        ).strip()
-        super().__init__(f"etcd member {endpoint} returned HTTP {status}: {detail}")
 
 
 class Transport:
@@ -325,7 +288,7 @@ class Transport:
         headers: dict[str, str],
         timeout: float | None,
         preload: bool,
-    ) -> tuple[http.client.HTTPResponse, bytes | None, http.client.HTTPConnection, ConnectionPool]:
+    ) -> tuple[RawResponse, bytes | None, Connection, ConnectionPool]:
         """One attempt on one endpoint, following redirects. Raises :class:`_Failure`."""
         for _hop in range(self.max_redirects + 1):
             if _DEBUG.curl:
@@ -336,18 +299,26 @@ class Transport:
             resp, data = exchange(
                 conn, method=method, target=target, body=body, headers=headers, preload=preload
             )
-            location = resp.getheader("Location") if 300 <= resp.status < 400 else None
+            location = resp.headers.get("Location") if 300 <= resp.status < 400 else None
             if not location:
                 return resp, data, conn, pool
             if data is None:
                 try:
                     resp.read()
-                except (OSError, http.client.HTTPException) as exc:
+                except (OSError, ValueError) as exc:
                     conn.close()
                     raise _Failure(exc, sent=True) from exc
-            pool.put(conn)
+            self._release(pool, conn, resp)
             url = urljoin(url, location)
         raise TooManyRedirectsError(f"more than {self.max_redirects} redirects (last: {url})")
+
+    @staticmethod
+    def _release(pool: ConnectionPool, conn: Connection, resp: RawResponse) -> None:
+        """Hand back a connection whose answer was read completely."""
+        if resp.will_close:
+            conn.close()
+        else:
+            pool.put(conn)
 
     def _check(self, endpoint: str, status: int, headers: Headers, body: bytes | None) -> None:
         """Raise :class:`_Failure` for a 5xx or a member of another cluster."""
@@ -446,16 +417,15 @@ class Transport:
                     ep + target, method=method, body=body, headers=headers, timeout=attempt,
                     preload=True,
                 )
-                answer = Headers(resp.getheaders())
-                self._check(ep, resp.status, answer, data)
+                self._release(pool, conn, resp)  # the body was read whole
+                self._check(ep, resp.status, resp.headers, data)
             except _Failure as failure:
                 errors.append((ep, failure.error))
                 self._after_failure(ep, failure, idempotent, deadline, errors)
                 continue
-            pool.put(conn)
             if ep != order[0] and endpoint is None:
                 self.pin(ep)
-            return HTTPResult(resp.status, answer, cast(bytes, data), ep)
+            return HTTPResult(resp.status, resp.headers, cast(bytes, data), ep)
         raise ClusterError(errors)
 
     def _after_failure(
@@ -516,13 +486,13 @@ class Transport:
                     ep + target, method="GET", body=body, headers=headers, timeout=attempt,
                     preload=False,
                 )
-                answer = Headers(resp.getheaders())
+                answer = resp.headers
                 data = None
                 try:
                     if resp.status >= 500:
                         data = resp.read()
                     self._check(ep, resp.status, answer, data)
-                except (OSError, http.client.HTTPException) as exc:
+                except (OSError, ValueError) as exc:
                     conn.close()
                     raise _Failure(exc, sent=True) from exc
                 except _Failure:
@@ -532,8 +502,8 @@ class Transport:
                 errors.append((ep, failure.error))
                 self._after_failure(ep, failure, True, deadline, errors)
                 continue
-            if read_timeout != attempt and conn.sock is not None:
-                conn.sock.settimeout(read_timeout)
+            if read_timeout != attempt:
+                conn.settimeout(read_timeout)
             return StreamResponse(
                 resp, answer, ep, read_timeout=read_timeout, conn=conn, pool=pool, data=data
             )
@@ -565,141 +535,3 @@ class Transport:
 def _deadline_text(errors: Sequence[tuple[str, BaseException]]) -> str:
     detail = "".join(f"; {ep}: {err}" for ep, err in errors)
     return "the call's timeout ran out" + detail
-
-
-class StreamResponse:
-    """An open streaming answer from :meth:`Transport.stream`.
-
-    :ivar status: the HTTP status.
-    :ivar headers: case-insensitive headers (``X-Etcd-Index`` is the watch's start index).
-    :ivar endpoint: the endpoint that answered.
-    :ivar read_timeout: the socket read timeout.
-
-    Read it from one thread (:meth:`iter_lines` or :meth:`read`); :meth:`close` may be called
-    from any thread and makes a blocked read return promptly (the socket is shut down).
-    """
-
-    def __init__(
-        self,
-        resp: http.client.HTTPResponse,
-        headers: Headers,
-        endpoint: str,
-        *,
-        read_timeout: float | None,
-        conn: http.client.HTTPConnection,
-        pool: ConnectionPool,
-        data: bytes | None = None,
-    ) -> None:
-        self._resp = resp
-        self.status = resp.status
-        self.headers: Mapping[str, str] = headers
-        self.endpoint = endpoint
-        self.read_timeout = read_timeout
-        self._conn = conn
-        self._pool = pool
-        self._data = data
-        self._closed = False
-        self._done = False  # the connection was handed back or closed
-        self._done_lock = threading.Lock()
-        self._sock: socket.socket | None = conn.sock
-        if data is not None:
-            self._finish(reuse=False)
-
-    @property
-    def closed(self) -> bool:
-        """``True`` once :meth:`close` was called."""
-        return self._closed
-
-    def _finish(self, reuse: bool) -> None:
-        with self._done_lock:
-            if self._done:
-                return
-            self._done = True
-        if reuse and not self._closed:
-            self._pool.put(self._conn)
-        else:
-            self._conn.close()
-
-    def _translate(self, exc: Exception) -> EtcdMapError:
-        if isinstance(exc, TimeoutError):
-            return DeadlineExceeded(
-                f"{self.endpoint} sent nothing for {self.read_timeout} s on the stream"
-            )
-        return ClusterError([(self.endpoint, exc)], "the stream broke")
-
-    def read(self) -> bytes:
-        """Read the rest of the body.
-
-        :returns: the body (``b""`` once closed).
-        :raises DeadlineExceeded: nothing arrived for ``read_timeout`` seconds.
-        :raises ClusterError: the connection broke (one entry: this endpoint).
-        """
-        if self._data is not None:
-            return self._data
-        try:
-            data = self._resp.read()
-        except (OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
-            self._finish(reuse=False)
-            if self._closed:
-                return b""
-            raise self._translate(exc) from exc
-        self._data = data
-        self._finish(reuse=True)
-        return data
-
-    def iter_lines(self) -> Iterator[bytes]:
-        """Yield each non-empty line (one JSON event each, without ``\\n``) as it arrives.
-
-        Stops at the end of the body or after :meth:`close`.
-
-        :raises DeadlineExceeded: nothing arrived for ``read_timeout`` seconds.
-        :raises ClusterError: the connection broke (one entry: this endpoint).
-        """
-        if self._data is not None:
-            yield from (line for line in self._data.split(b"\n") if line.strip())
-            return
-        while True:
-            line = self._readline()
-            if line is None:
-                return
-            if line.strip():
-                yield line.rstrip(b"\r\n")
-
-    def _readline(self) -> bytes | None:
-        if self._closed:
-            return None
-        try:
-            line = self._resp.readline()
-        except (OSError, http.client.HTTPException, ValueError, AttributeError) as exc:
-            self._finish(reuse=False)
-            if self.closed:
-                return None
-            raise self._translate(exc) from exc
-        if not line:
-            self._finish(reuse=True)
-            return None
-        return line
-
-    def close(self) -> None:
-        """Abort the stream (thread-safe, idempotent); the connection is not reused."""
-        if self._done:
-            return
-        self._closed = True
-        if self._sock is not None:
-            with contextlib.suppress(OSError):  # already closed by the peer
-                self._sock.shutdown(socket.SHUT_RDWR)
-        self._finish(reuse=False)
-
-    def __enter__(self) -> StreamResponse:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<StreamResponse {self.status} from {self.endpoint}>"

@@ -31,150 +31,29 @@ Signals are sent from the watch's own daemon thread, in index order; see
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from etcdmap import _wire
+from etcdmap._cursor import Verdict, WatchCursor
 from etcdmap._tree import IndexWaiter, Tree
-from etcdmap.codecs import StrCodec
-from etcdmap.errors import EtcdMapError, EventIndexCleared, KeyNotFound, WatcherCleared
+from etcdmap.errors import (
+    EtcdError,
+    EtcdMapError,
+    KeyNotFound,
+)
 from etcdmap.models import Response
 from etcdmap.signals import emit, emit_resynced, report_error
+from etcdmap.transport import StreamResponse, Transport
 
-__all__ = ["Verdict", "Watch", "WatchCursor", "current_index", "load_tree", "watch_map"]
+if TYPE_CHECKING:
+    from etcdmap.client import Client
+
+__all__ = ["Verdict", "Watch", "WatchCursor", "current_index"]
 
 log = logging.getLogger("etcdmap.watch")
-
-
-class Verdict(enum.Enum):
-    """What to do with an event a backfill poll returned."""
-
-    DELIVER = "deliver"
-    """A new event: deliver it."""
-    SKIP = "skip"
-    """Already delivered (an older index): drop it."""
-    DONE = "done"
-    """Newer than the stream's start: the stream delivers it; the backfill is complete."""
-
-
-class WatchCursor:
-    """The pure index bookkeeping of a watch (no I/O; not thread-safe: one watch thread).
-
-    :param after_index: every event up to this index is already known; the watch delivers
-        events from ``after_index + 1`` on.
-
-    :ivar next_index: the first index not delivered yet.
-    :ivar stream_start: the ``X-Etcd-Index`` of the open stream: it delivers events above it.
-    :ivar empty_polls: consecutive empty answers (used for the re-poll backoff).
-    """
-
-    __slots__ = ("empty_polls", "next_index", "stream_start")
-
-    def __init__(self, after_index: int) -> None:
-        if after_index < 0:
-            raise ValueError(f"after_index must be >= 0, got {after_index}")
-        self.next_index = after_index + 1
-        self.stream_start = after_index
-        self.empty_polls = 0
-
-    @property
-    def last_index(self) -> int:
-        """Every event up to this index has been delivered (or proven not to concern us)."""
-        return self.next_index - 1
-
-    @staticmethod
-    def stream_params(recursive: bool) -> list[tuple[str, str]]:
-        """Query of the live stream: no ``waitIndex``, so etcd registers it at once."""
-        base = [("recursive", "true")] if recursive else []
-        return [*base, ("stream", "true"), ("wait", "true")]
-
-    def poll_params(self, recursive: bool) -> list[tuple[str, str]]:
-        """Query of a backfill long poll from :attr:`next_index`."""
-        base = [("recursive", "true")] if recursive else []
-        return [*base, ("wait", "true"), ("waitIndex", str(self.next_index))]
-
-    def stream_opened(self, start: int) -> None:
-        """A stream is registered at store index ``start`` (its ``X-Etcd-Index``)."""
-        self.stream_start = start
-        self.empty_polls = 0
-
-    @property
-    def needs_backfill(self) -> bool:
-        """Whether events between :attr:`next_index` and :attr:`stream_start` may be missing."""
-        return self.next_index <= self.stream_start
-
-    def backfill_event(self, index: int) -> Verdict:
-        """A backfill poll returned the event at ``index`` (its ``modifiedIndex``)."""
-        self.empty_polls = 0
-        if index > self.stream_start:
-            # The first event >= next_index is newer than the stream's start: nothing in
-            # [next_index, stream_start] concerns us and the stream delivers this one.
-            self.next_index = max(self.next_index, self.stream_start + 1)
-            return Verdict.DONE
-        if index < self.next_index:
-            return Verdict.SKIP
-        self.next_index = index + 1
-        return Verdict.DELIVER
-
-    def backfill_idle(self, poll_start: int) -> None:
-        """A poll registered at ``poll_start`` stayed silent for the idle window.
-
-        etcd answers a poll whose range has a matching event in its history at once, so
-        silence proves no event in ``[next_index, poll_start]`` concerns us.
-        """
-        self.empty_polls = 0
-        self.next_index = max(self.next_index, poll_start + 1)
-
-    def empty(self) -> float:
-        """An empty ``200`` (the server ended the poll early): re-poll from the same index.
-
-        :returns: seconds to wait first: 0 for the first three in a row, then a capped backoff.
-        """
-        self.empty_polls += 1
-        if self.empty_polls <= 3:
-            return 0.0
-        return float(min(1.0, 0.05 * 2.0 ** (self.empty_polls - 4)))
-
-    def stream_event(self, index: int) -> bool:
-        """The stream delivered the event at ``index``; ``False`` if it was delivered already."""
-        if index < self.next_index:
-            return False
-        self.next_index = index + 1
-        return True
-
-    def resynced(self, index: int) -> None:
-        """The subtree was re-read at ``index``: go on from ``index + 1``."""
-        self.empty_polls = 0
-        self.next_index = max(self.next_index, index + 1)
-
-    @staticmethod
-    def needs_resync(error: BaseException) -> bool:
-        """Whether ``error`` means the history is gone (401 EventIndexCleared, 400 cleared)."""
-        return isinstance(error, (EventIndexCleared, WatcherCleared))
-
-
-class _Stream(Protocol):
-    status: int
-    headers: Mapping[str, str]
-    endpoint: str
-
-    def iter_lines(self) -> Iterator[bytes]: ...
-
-    def close(self) -> None: ...
-
-
-class _StreamingTransport(Protocol):
-    def stream(
-        self,
-        path: str,
-        params: Sequence[tuple[str, str]],
-        *,
-        read_timeout: float | None,
-        endpoint: str | None = None,
-    ) -> Any: ...
 
 
 class _Silence(Exception):
@@ -182,8 +61,8 @@ class _Silence(Exception):
 
 
 class Watch:
-    """A watch thread on a directory: applies every change to a :class:`~etcdmap.mirror.Tree`
-    and sends the :mod:`etcdmap.signals` with ``sender``.
+    """A watch thread on a directory: applies every change to a :class:`~etcdmap._tree.Tree`
+    (the last known state) and sends the :mod:`etcdmap.signals` with ``sender``.
 
     Get one from :meth:`etcdmap.mapping.EtcdMap.watch` (or a mirror). Use it as a context
     manager, or call :meth:`stop`; the thread is a daemon thread.
@@ -202,7 +81,7 @@ class Watch:
 
     def __init__(
         self,
-        client: Any,
+        client: Client,
         tree: Tree,
         sender: object,
         *,
@@ -212,20 +91,21 @@ class Watch:
         on_index: Callable[[int], None] | None = None,
     ) -> None:
         self._client = client
-        self._transport: _StreamingTransport = client.transport
+        self._transport: Transport = client.transport
         self._tree = tree
         self._sender = sender
         self._recursive = recursive
         self._idle = idle_timeout
         # etcd answers a poll that has an event in its history right after the headers (a
-        # few microseconds), so a much shorter silence than the stream's proves "no event".
+        # few microseconds later), so a much shorter silence than the stream's proves "no
+        # event" (provided the member still answers: see _check_alive).
         self._poll_idle = min(idle_timeout, 0.25)
         self._on_index = on_index
         self._cursor = WatchCursor(after_index)
         self._path = _wire.key_path(tree.root or "/")
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self._open: set[Any] = set()
+        self._open: set[StreamResponse] = set()
         self._thread = threading.Thread(
             target=self._run, name=f"etcdmap-watch {tree.root or '/'}", daemon=True
         )
@@ -326,7 +206,7 @@ class Watch:
 
     def _connect(
         self, params: Sequence[tuple[str, str]], endpoint: str | None, read_timeout: float
-    ) -> Any:
+    ) -> StreamResponse:
         conn = self._transport.stream(
             self._path, params, read_timeout=read_timeout, endpoint=endpoint
         )
@@ -337,7 +217,7 @@ class Watch:
             raise _Silence
         return conn
 
-    def _release(self, conn: Any) -> None:
+    def _release(self, conn: StreamResponse) -> None:
         with self._lock:
             self._open.discard(conn)
         _close(conn)
@@ -353,11 +233,19 @@ class Watch:
             if self._cursor.needs_backfill:
                 self._backfill(stream.endpoint)
             self._report_index()
+            delivered = False
             for event in self._events(stream):
+                delivered = True
                 if self._cursor.stream_event(_event_index(event)):
                     self._deliver(event)
                 if self._stopping.is_set():
                     return
+            if not delivered:
+                # The server (or a proxy) ended the stream without an event: an empty 200
+                # (spec §1.8). Re-poll at once, backing off if it keeps happening.
+                delay = self._cursor.empty()
+                if delay:
+                    self._stopping.wait(delay)
         finally:
             self._endpoint = None
             self._release(stream)
@@ -365,7 +253,7 @@ class Watch:
     def _backfill(self, endpoint: str) -> None:
         cursor = self._cursor
         while cursor.needs_backfill and not self._stopping.is_set():
-            poll = self._connect(cursor.poll_params(self._recursive), endpoint, self._poll_idle)
+            poll = self._connect(cursor.poll_params(self._recursive), endpoint, self._idle)
             try:
                 if poll.status != 200:
                     try:
@@ -376,9 +264,15 @@ class Watch:
                         self._resync(f"history cleared: {exc}")
                     continue
                 poll_start = _wire.parse_index(poll.headers, poll.endpoint)
+                poll.set_read_timeout(self._poll_idle)
                 try:
                     event = next(self._events(poll), None)
                 except _Silence:
+                    if self._stopping.is_set():
+                        return
+                    # Silence proves "no event" only if the member kept running: a member
+                    # stopped right after the headers would also be silent.
+                    self._check_alive(endpoint)
                     cursor.backfill_idle(poll_start)
                     continue
                 if event is None:
@@ -391,7 +285,12 @@ class Watch:
             finally:
                 self._release(poll)
 
-    def _events(self, conn: Any) -> Iterator[Response]:
+    def _check_alive(self, endpoint: str) -> None:
+        """One HEAD to ``endpoint``; any answer proves the member runs (raises otherwise)."""
+        self._transport.request("HEAD", self._path, endpoint=endpoint, timeout=self._idle,
+                                request_timeout=self._idle)
+
+    def _events(self, conn: StreamResponse) -> Iterator[Response]:
         """Parse the JSON lines of a poll or stream; silence raises :class:`_Silence`."""
         lines = conn.iter_lines()
         while True:
@@ -426,6 +325,8 @@ class Watch:
         except KeyNotFound as exc:
             node, index = None, exc.index
         changes = self._tree.resync(node, index)
+        if not self._recursive:  # a non-recursive watch reports its directory only
+            changes = [c for c in changes if c.key == ""]
         for change in changes:
             emit(self._sender, change)
         self._cursor.resynced(index)
@@ -442,7 +343,7 @@ def _event_index(event: Response) -> int:
     return event.node.modified_index if event.node is not None else 0
 
 
-def _raise_for(conn: Any) -> None:
+def _raise_for(conn: StreamResponse) -> None:
     """Read an error answer's body and raise what it says."""
     body = conn.read()
     _wire.decode_response(conn.status, conn.headers, body, conn.endpoint)
@@ -461,7 +362,7 @@ def _is_timeout(exc: BaseException) -> bool:
     return False
 
 
-def _close(conn: Any) -> None:
+def _close(conn: StreamResponse) -> None:
     try:
         conn.close()
     except Exception:  # closing a half-dead connection from another thread may fail
@@ -482,67 +383,10 @@ def current_index(client: Any, where: Any) -> int:
     if client is None:
         client = where.client
     key = where if isinstance(where, str) else where.path
+    # Read a (hidden, normally absent) key below it rather than the directory itself, so a
+    # big directory is not listed just to learn the index; etcd's error carries the index.
+    probe = f"{key.rstrip('/')}/_etcdmap_index_probe"
     try:
-        return int(client.keys.get(key, quorum=True).index)
-    except KeyNotFound as exc:
+        return int(client.keys.get(probe, quorum=True).index)
+    except EtcdError as exc:  # 100 key not found (or 104 if ``key`` is a file)
         return exc.index
-
-
-def load_tree(emap: Any, on_decode_error: Callable[[Exception], None]) -> tuple[Tree, int]:
-    """A :class:`~etcdmap._tree.Tree` of ``emap``'s subtree from one recursive GET, and the
-    GET's ``X-Etcd-Index``.
-
-    :raises EtcdMapError: the read failed.
-    """
-    codec = emap.codec
-    decode = None if isinstance(codec, StrCodec) else codec.decode
-    tree = Tree("" if emap.path == "/" else emap.path, decode, on_decode_error)
-    try:
-        got = emap.client.keys.get(emap.path, recursive=True)
-        node, index = got.node, got.index
-    except KeyNotFound as exc:
-        node, index = None, exc.index
-    tree.load(node)
-    return tree, index
-
-
-def decode_error_reporter(path: str, sender: Callable[[], object]) -> Callable[[Exception], None]:
-    """A callback that logs a codec failure and sends it as ``watch_error``."""
-
-    def report(exc: Exception) -> None:
-        log.warning("watch on %s: cannot decode a value: %s", path, exc)
-        report_error(sender(), exc)
-
-    return report
-
-
-def watch_map(
-    emap: Any,
-    *,
-    recursive: bool = True,
-    after_index: int | None = None,
-    idle_timeout: float = 1.0,
-) -> Watch:
-    """Start a :class:`Watch` on an :class:`~etcdmap.mapping.EtcdMap` (``m.watch()``).
-
-    It first reads the subtree (one recursive GET: the state it diffs against after a lost
-    history), then delivers every event after ``after_index``, or after the map's last read
-    (:attr:`~etcdmap.mapping.EtcdMap.index`) when there was one, or after that GET.
-
-    :param emap: the map; it is the signals' ``sender``.
-    :param recursive: watch every key below (``False``: events on the directory itself only).
-    :param after_index: deliver events from ``after_index + 1`` on.
-    :param idle_timeout: see :class:`Watch`.
-    :returns: the started watch.
-    :raises EtcdMapError: the first read failed (nothing is started then).
-    """
-    tree, index = load_tree(emap, decode_error_reporter(emap.path, lambda: emap))
-    if after_index is not None:
-        if isinstance(after_index, bool) or not isinstance(after_index, int) or after_index < 0:
-            raise ValueError(f"after_index must be an int >= 0, got {after_index!r}")
-        start = after_index
-    else:
-        start = emap.index if 0 < emap.index < index else index
-    watch = Watch(emap.client, tree, emap, after_index=start, recursive=recursive,
-                  idle_timeout=idle_timeout)
-    return watch.start()

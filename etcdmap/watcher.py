@@ -12,8 +12,10 @@ One ``next()`` is one event. Index bookkeeping follows spec §4.8 and the Go ``h
   re-read the key, then watch again with ``after_index=err.index``.
 
 Unlike the Go watcher, each poll is bounded by ``poll_timeout``: when nothing arrives in that
-time the same ``waitIndex`` is re-polled on the next endpoint, so a dead or SIGSTOPped member is
-left without losing an event.
+time the same ``waitIndex`` is re-polled. etcd answers a watch's headers at once, so a member
+that does not (SIGSTOPped, hung) within ``min(request_timeout, poll_timeout)``, refuses the
+connection or breaks it is left for the next endpoint, with the same ``waitIndex``: no event
+is lost. A stopped member is thus noticed within about ``poll_timeout + request_timeout``.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_POLL_TIMEOUT", "Watcher", "WatcherClosed"]
 
-DEFAULT_POLL_TIMEOUT = 30.0
-"""Seconds one long poll waits on a member before re-polling (possibly on another member)."""
+DEFAULT_POLL_TIMEOUT = 10.0
+"""Seconds one long poll waits for an event before it is re-issued (which checks the member)."""
 
 
 class WatcherClosed(EtcdMapError):
@@ -155,10 +157,17 @@ class Watcher:
                 self.wait_index = _wire.parse_index(stream.headers, stream.endpoint) + 1
             try:
                 body = stream.read()
-            except (DeadlineExceeded, ClusterError):
+            except DeadlineExceeded:
                 if self._closed:
                     raise WatcherClosed("the watcher is closed") from None
-                self._next_endpoint()  # idle, stopped or dead member: re-poll elsewhere
+                # Idle, or the member stopped mid-poll: re-poll it. etcd sends a watch's
+                # headers at once, so a stopped member fails that re-poll's header wait and
+                # the watcher moves on then.
+                return None
+            except ClusterError:
+                if self._closed:
+                    raise WatcherClosed("the watcher is closed") from None
+                self._next_endpoint()  # the connection broke: re-poll elsewhere
                 return None
             if not body.strip():
                 if self._closed:

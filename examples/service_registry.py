@@ -37,7 +37,8 @@ from etcdmap.keepalive import KeepAlive
 from etcdmap.mapping import EtcdMap
 from etcdmap.testing import EtcdServer
 
-TTL = 2  # seconds; production registries use 10-30 s
+TTL = 10  # seconds: how long an entry outlives its instance
+SHORT_TTL = 1  # for the instance this example crashes, so that it finishes quickly
 
 
 @contextlib.contextmanager
@@ -57,15 +58,16 @@ def etcd_endpoints() -> Iterator[list[str]]:
 class Registration:
     """One service instance's entry in the registry, kept alive while the instance runs."""
 
-    def __init__(self, registry: EtcdMap, instance: str, address: str) -> None:
+    def __init__(self, registry: EtcdMap, instance: str, address: str, ttl: int = TTL) -> None:
         self.registry = registry
         self.instance = instance
         self.value = json.dumps({"address": address})
+        self.ttl = ttl
         self._keep_alive: KeepAlive | None = None
 
     def __enter__(self) -> Registration:
-        self.registry.create(self.instance, self.value, ttl=TTL)
-        self._keep_alive = self.registry.keep_alive(self.instance, TTL)
+        self.registry.create(self.instance, self.value, ttl=self.ttl)
+        self._keep_alive = self.registry.keep_alive(self.instance, self.ttl)
         self._keep_alive.start()
         return self
 
@@ -141,14 +143,14 @@ def main() -> None:
         try:
             web = EtcdMap(client, f"{base}/services/web")
             with Registration(web, "web-1", "10.0.0.1:8080"), Registration(
-                web, "web-2", "10.0.0.2:8080"
+                web, "web-2", "10.0.0.2:8080", ttl=SHORT_TTL
             ) as second:
                 print("registered:", discover(web))
                 assert discover(web) == {"web-1": "10.0.0.1:8080", "web-2": "10.0.0.2:8080"}
                 # web-2 dies without deregistering; its entry expires after the TTL.
                 index = client.keys.get(web.path).index
                 second.crash()
-                action = wait_for_expiry(client, f"{web.path}/web-2", index, timeout=3 * TTL)
+                action = wait_for_expiry(client, f"{web.path}/web-2", index, timeout=10)
                 print(f"web-2 removed by etcd ({action}); live:", discover(web))
                 assert discover(web) == {"web-1": "10.0.0.1:8080"}
             assert discover(web) == {}  # web-1 deregistered on a clean exit

@@ -75,7 +75,7 @@ def main() -> int:
                 m.compare_and_swap("greeting", "bye", prev_value="hello, etcd")
                 del m["db"]
                 m["done"] = "yes"
-                if not done.wait(10):
+                if not done.wait(10):  # or: watch.wait_for(m.index)
                     print("the watch did not deliver every event in time")
                     return 1
 

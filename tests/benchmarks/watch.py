@@ -217,7 +217,9 @@ def _one(kv: KV, url: str, prefix: str, burst: int, conns: int) -> dict[str, flo
         times = [t for k, t in rec.seen.items() if k in keys]
     delivered = len(times)
     span = (max(times) - done["start"]) if times else float("inf")
+    lag = (max(times) - done["end"]) if times else float("inf")
     return {
+        "lag_ms": max(0.0, lag * 1e3),
         "delivered": delivered,
         "missed": burst - delivered,
         "rate": delivered / span,
@@ -241,7 +243,7 @@ def run_watch(
     *,
     rounds: int,
     burst: int = 2000,
-    conns: int = 16,
+    conns: int = 32,
 ) -> list[Result]:
     """Run the burst ``rounds`` times per contender, round-robin; report medians, worst loss."""
     runs: dict[str, list[dict[str, float]]] = {kv.name: [] for kv in contenders}
@@ -260,9 +262,15 @@ def run_watch(
             "events/s",
             note=f"missed {worst:.0f}/{burst} (worst of {len(got)}), "
             f"resyncs {max(x['resyncs'] for x in got):.0f}, "
-            f"writer {statistics.median(x['writes_per_s'] for x in got):,.0f} w/s",
+            f"writer {statistics.median(x['writes_per_s'] for x in got):,.0f} w/s, "
+            f"lag {statistics.median(x['lag_ms'] for x in got):,.0f} ms",
             rounds=[round(x["rate"], 1) for x in got],
-            extra={"missed_worst": worst, "missed_total": sum(x["missed"] for x in got)},
+            extra={
+                "missed_worst": worst,
+                "missed_total": sum(x["missed"] for x in got),
+                "writer_per_s": statistics.median(x["writes_per_s"] for x in got),
+                "lag_ms": statistics.median(x["lag_ms"] for x in got),
+            },
         )
         results.append(res)
     return results

@@ -21,13 +21,18 @@ from etcdmap.errors import (
     UserExists,
     UserNotFound,
 )
-from etcdmap.models import Permission, Role, User
+from etcdmap.models import Permission, Response, Role, User
 from etcdmap.testing import EtcdServer
 from etcdmap.transport import disable_curl_debug, enable_curl_debug
 
 ROOT_PW = "r00t-Pw-9f3a"
 ALICE_PW = "alice-Pw-71c2"
 NEW_PW = "alice-New-Pw-5d0e"
+
+
+def _value(response: Response) -> str | None:
+    assert response.node is not None
+    return response.node.value
 
 
 @pytest.fixture(scope="module")
@@ -86,13 +91,13 @@ def test_users_and_roles_crud_and_errors(admin: Client) -> None:
     ):
         with pytest.raises(UserNotFound):
             call()
-    for call in (
+    for role_call in (
         lambda: admin.roles.get("ghost"),
         lambda: admin.roles.remove("ghost"),
         lambda: admin.roles.grant_kv("ghost", "/x", Permission.READ),
     ):
         with pytest.raises(RoleNotFound):
-            call()
+            role_call()
     assert "ghost" not in admin.users.list()  # change_password did not create it
 
     admin.users.remove("crud-u")
@@ -150,7 +155,7 @@ def test_auth_end_to_end(
             root.users.remove("root")
         assert root_delete.value.status == 403
 
-        assert alice.keys.get("/app/x").node.value == "1"
+        assert _value(alice.keys.get("/app/x")) == "1"
         with pytest.raises(Unauthorized):
             alice.keys.set("/app/x", "changed")
         with pytest.raises(Unauthorized):
@@ -161,7 +166,7 @@ def test_auth_end_to_end(
             alice.members.add("http://127.0.0.1:1")  # member writes need root
 
         # The guest role still grants anonymous access until it is revoked.
-        assert admin.keys.get("/other").node.value == "2"
+        assert _value(admin.keys.get("/other")) == "2"
         root.roles.revoke_kv("guest", ["/*"], Permission.READ_WRITE)
         with pytest.raises(Unauthorized):
             admin.keys.get("/app/x")
@@ -170,12 +175,12 @@ def test_auth_end_to_end(
         with pytest.raises(Unauthorized):
             alice.keys.get("/app/x")
         with Client(url, username="alice", password=NEW_PW) as renewed:
-            assert renewed.keys.get("/app/x").node.value == "1"
+            assert _value(renewed.keys.get("/app/x")) == "1"
 
         root.auth.disable()
         assert admin.auth.enabled() is False
-        assert admin.keys.get("/other").node.value == "2"
-        assert alice.keys.get("/other").node.value == "2"
+        assert _value(admin.keys.get("/other")) == "2"
+        assert _value(alice.keys.get("/other")) == "2"
     finally:
         disable_curl_debug()
         if admin.auth.enabled():

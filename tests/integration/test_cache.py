@@ -32,7 +32,7 @@ def client(etcd_url: str) -> Iterator[Client]:
 def test_write_through_the_map_is_visible_on_the_next_read(
     client: Client, etcd_prefix: str
 ) -> None:
-    cache = cachetools.TTLCache(maxsize=100, ttl=60)
+    cache: cachetools.TTLCache[str, object] = cachetools.TTLCache(maxsize=100, ttl=60)
     m = EtcdMap(client, etcd_prefix, cache=cache)
     m["k"] = "1"
     assert m["k"] == "1"

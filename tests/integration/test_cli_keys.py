@@ -343,7 +343,7 @@ def test_discovery_srv(
     # As etcdctl: http:// endpoints found by SRV are dropped unless --insecure-discovery.
     r = cli("-D", "example.test", "get", f"{etcd_prefix}/srv", endpoints=unused)
     assert r.code == 2
-    assert f"ignoring discovered insecure endpoint '{etcd_url}'" in r.err
+    assert f'ignoring discovered insecure endpoint "{etcd_url}"' in r.err
     r = cli("-D", "nothing.test", "get", f"{etcd_prefix}/srv", endpoints=unused)
     assert r.code == 2 and "SRV discovery for 'nothing.test' found no etcd endpoints" in r.err
 
@@ -368,6 +368,20 @@ def test_python_m_etcdmap(etcd_url: str, etcd_prefix: str) -> None:
     missing = run("get", f"{etcd_prefix}/nope")
     assert missing.returncode == 4 and missing.stderr.startswith("Error:  100: Key not found")
     assert run("get").returncode == 1  # usage error
+
+
+def test_closed_pipe_exits_quietly(etcd_url: str, etcd_prefix: str, client: Client) -> None:
+    client.keys.set(f"{etcd_prefix}/big", "x" * 300_000)  # more than a pipe buffer
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "etcdmap", "--endpoints", etcd_url, "get", f"{etcd_prefix}/big"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10) == b"x" * 10  # like "| head -c 10"
+    proc.stdout.close()
+    assert proc.wait(timeout=30) == 141
+    assert proc.stderr.read() == b""
+    proc.stderr.close()
 
 
 # --------------------------------------------------------------------------- etcdctl

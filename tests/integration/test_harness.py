@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -194,3 +195,31 @@ def test_etcd_dies_with_the_python_that_started_it() -> None:
         assert _dead_or_zombie(int(pid_text))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)  # SIGKILLed Python could not clean up
+
+
+def test_port_clash_is_retried_with_fresh_ports() -> None:
+    server = EtcdServer()
+    squatter = socket.socket()
+    try:
+        squatter.bind(("127.0.0.1", server.client_port))
+        squatter.listen()
+        taken = server.client_port
+        server.start()
+        assert server.client_port != taken
+        assert "port clash" in server.log_tail(100)
+        assert requests.get(f"{server.client_url}/health", timeout=5).status_code == 200
+    finally:
+        squatter.close()
+        server.close()
+
+
+def test_port_clash_with_fixed_ports_raises() -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        server = EtcdServer(client_port=squatter.getsockname()[1])
+        try:
+            with pytest.raises(EtcdStartError, match="address already in use"):
+                server.start(timeout=20)
+        finally:
+            server.close()

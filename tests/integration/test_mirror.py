@@ -33,8 +33,10 @@ def test_mirror_holds_the_subtree_and_follows_writes(client: Client, etcd_prefix
         assert live.index >= m.index
         assert isinstance(live["d"], MirrorDir) and live["d"]["e"]["y"] == "y"
         m["a"] = "2"
-        del m["d"]["x"]
         assert live.wait_for(m.index, 10)  # read-your-writes
+        assert live["a"] == "2"
+        del m["d"]["x"]  # through a nested view: its own index, so wait for "now"
+        assert live.wait_for(timeout=10)
         assert live["a"] == "2" and live.to_dict() == {"a": "2", "d": {"e": {"y": "y"}}}
         assert live == m  # an EtcdMap compares by a fresh snapshot
         with pytest.raises(TypeError):

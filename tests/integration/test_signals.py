@@ -199,13 +199,28 @@ def test_a_failing_receiver_does_not_stop_the_watch(client: Client, etcd_prefix:
     assert [n for n, _ in rec.specific() if n == "created"] == ["created", "created"]
 
 
+def test_watch_wait_for(client: Client, etcd_prefix: str) -> None:
+    m = EtcdMap(client, etcd_prefix)
+    rec = Recorder(m)
+    try:
+        with m.watch() as w:
+            m["a"] = "1"
+            assert w.wait_for(m.index, 10)
+            assert [kw["key"] for n, kw in rec.specific()] == ["a"]
+            client.keys.set(f"{etcd_prefix}-elsewhere", "x")  # no event for this watch
+            assert w.wait_for(timeout=10)
+            assert w.index >= m.index
+    finally:
+        rec.close()
+
+
 def test_stop_is_prompt_and_idempotent(client: Client, etcd_prefix: str) -> None:
     m = EtcdMap(client, etcd_prefix)
     w = m.watch()
-    assert w.running
+    before = w.running
     start = time.monotonic()
     w.stop()
     assert time.monotonic() - start < 2.0
-    assert not w.running
+    assert (before, w.running) == (True, False)
     w.stop()
     w.join(1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -89,4 +91,18 @@ def test_health_when_quorum_is_lost(etcd_cluster: EtcdCluster) -> None:
             for member in others:
                 member.cont()
         etcd_cluster.wait_for_leader(timeout=20)
-        assert c.health().healthy
+        deadline = time.monotonic() + 20
+        while not c.health().healthy:  # members learn about the new leader one by one
+            assert time.monotonic() < deadline, "the cluster did not become healthy again"
+            time.sleep(0.05)
+
+
+def test_health_when_no_endpoint_answers() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    with Client(dead, timeout=1) as c:
+        health = c.health()  # never raises for an unreachable cluster
+    assert not health.healthy
+    assert health.reason.startswith("no endpoint answered") and dead in health.reason
+    assert health.endpoint == ""

@@ -196,7 +196,9 @@ def test_ambiguous_write_is_not_resent(black_hole: str, etcd_url: str, etcd_pref
         assert c.keys.set(etcd_prefix + "/plain", "v").action == "set"  # idempotent: retried
 
 
-def test_refused_connection_is_retried_even_for_writes(refused_url: str, etcd_url: str, etcd_prefix: str) -> None:
+def test_refused_connection_is_retried_even_for_writes(
+    refused_url: str, etcd_url: str, etcd_prefix: str
+) -> None:
     with Client([refused_url, etcd_url]) as c:
         c.transport.pin(refused_url)
         assert c.keys.create(etcd_prefix + "/once", "v").action == "create"
@@ -204,9 +206,11 @@ def test_refused_connection_is_retried_even_for_writes(refused_url: str, etcd_ur
 
 
 def test_all_endpoints_down_lists_each(refused_url: str, black_hole: str) -> None:
-    with Client([refused_url, black_hole], timeout=5.0, request_timeout=0.3) as c:
-        with pytest.raises(ClusterError) as info:
-            c.keys.get("/foo")
+    with (
+        Client([refused_url, black_hole], timeout=5.0, request_timeout=0.3) as c,
+        pytest.raises(ClusterError) as info,
+    ):
+        c.keys.get("/foo")
     assert sorted(ep for ep, _ in info.value.errors) == sorted([refused_url, black_hole])
     assert "cluster is unavailable" in str(info.value)
 
@@ -259,7 +263,9 @@ def test_member_of_another_cluster_is_skipped(serve: Callable[[Handler], _Server
 # --------------------------------------------------------------------------- debug, pool
 
 
-def test_curl_debug_never_prints_the_password(etcd_url: str, etcd_prefix: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_curl_debug_never_prints_the_password(
+    etcd_url: str, etcd_prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     enable_curl_debug()
     try:
         with Client(etcd_url, username="root", password="s3cret") as c:

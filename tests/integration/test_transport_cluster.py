@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -12,10 +13,11 @@ from etcdmap.errors import AmbiguousResultError, ClusterError
 from etcdmap.testing import EtcdCluster, EtcdServer
 
 pytestmark = pytest.mark.cluster
+Members = dict[str, EtcdServer]
 
 
 @pytest.fixture
-def members(etcd_cluster: EtcdCluster) -> Iterator[dict[str, EtcdServer]]:
+def members(etcd_cluster: EtcdCluster) -> Iterator[Members]:
     by_url = {m.client_url: m for m in etcd_cluster.members}
     yield by_url
     for member in by_url.values():  # restore for the next test of the module
@@ -24,7 +26,9 @@ def members(etcd_cluster: EtcdCluster) -> Iterator[dict[str, EtcdServer]]:
     etcd_cluster.ensure_healthy()
 
 
-def test_killed_pinned_member_fails_over(etcd_cluster: EtcdCluster, members: dict[str, EtcdServer], etcd_prefix: str) -> None:
+def test_killed_pinned_member_fails_over(
+    etcd_cluster: EtcdCluster, members: Members, etcd_prefix: str
+) -> None:
     with Client(etcd_cluster.client_urls, timeout=10.0) as c:
         c.keys.set(etcd_prefix + "/k", "v")
         pinned = c.transport.pinned
@@ -34,7 +38,9 @@ def test_killed_pinned_member_fails_over(etcd_cluster: EtcdCluster, members: dic
         assert c.keys.create(etcd_prefix + "/after", "v").action == "create"
 
 
-def test_all_members_down(etcd_cluster: EtcdCluster, members: dict[str, EtcdServer]) -> None:
+def test_all_members_down(
+    etcd_cluster: EtcdCluster, members: Members
+) -> None:
     with Client(etcd_cluster.client_urls, timeout=10.0) as c:
         for member in members.values():
             member.kill()
@@ -46,10 +52,13 @@ def test_all_members_down(etcd_cluster: EtcdCluster, members: dict[str, EtcdServ
     assert all(isinstance(err, ConnectionRefusedError) for _, err in info.value.errors)
 
 
-def test_stopped_member_is_skipped_within_request_timeout(etcd_cluster: EtcdCluster, members: dict[str, EtcdServer], etcd_prefix: str) -> None:
+def test_stopped_member_is_skipped_within_request_timeout(
+    etcd_cluster: EtcdCluster, members: Members, etcd_prefix: str
+) -> None:
     with Client(etcd_cluster.client_urls, timeout=10.0, request_timeout=0.5) as c:
         c.keys.set(etcd_prefix + "/k", "v")
-        pinned = c.transport.pinned
+        pinned = etcd_cluster.followers()[0].client_url  # a stopped leader would need an election
+        c.transport.pin(pinned)
         members[pinned].stop()
         started = time.monotonic()
         assert c.keys.get(etcd_prefix + "/k").node.value == "v"  # type: ignore[union-attr]
@@ -58,11 +67,14 @@ def test_stopped_member_is_skipped_within_request_timeout(etcd_cluster: EtcdClus
         assert c.keys.set(etcd_prefix + "/k", "w").action == "set"
 
 
-def test_create_in_order_is_never_applied_twice(etcd_cluster: EtcdCluster, members: dict[str, EtcdServer], etcd_prefix: str) -> None:
+def test_create_in_order_is_never_applied_twice(
+    etcd_cluster: EtcdCluster, members: Members, etcd_prefix: str
+) -> None:
     queue = etcd_prefix + "/queue"
     with Client(etcd_cluster.client_urls, timeout=10.0, request_timeout=0.5) as c:
         c.keys.mkdir(queue)
-        pinned = c.transport.pinned
+        pinned = etcd_cluster.followers()[0].client_url
+        c.transport.pin(pinned)
         members[pinned].stop()
         with pytest.raises(AmbiguousResultError):
             c.keys.create_in_order(queue, "job")
@@ -75,7 +87,9 @@ def test_create_in_order_is_never_applied_twice(etcd_cluster: EtcdCluster, membe
         assert len(listing.nodes) <= 1
 
 
-def test_watcher_leaves_a_stopped_member_without_losing_events(etcd_cluster: EtcdCluster, members: dict[str, EtcdServer], etcd_prefix: str) -> None:
+def test_watcher_leaves_a_stopped_member_without_losing_events(
+    etcd_cluster: EtcdCluster, members: Members, etcd_prefix: str
+) -> None:
     key = etcd_prefix + "/w"
     with Client(etcd_cluster.client_urls, timeout=10.0, request_timeout=0.5) as c:
         start = c.keys.set(key, "0").index
@@ -92,3 +106,32 @@ def test_watcher_leaves_a_stopped_member_without_losing_events(etcd_cluster: Etc
         assert values == ["1", "2", "3"]
         assert w.endpoint != watched
         assert time.monotonic() - started < 5.0
+
+
+def test_watcher_survives_its_member_shutting_down(
+    etcd_cluster: EtcdCluster, members: Members, etcd_prefix: str
+) -> None:
+    key = etcd_prefix + "/w"
+    with Client(etcd_cluster.client_urls, timeout=10.0) as c:
+        start = c.keys.set(key, "0").index
+        watched = etcd_cluster.followers()[0].client_url
+        c.transport.pin(next(u for u in members if u != watched))
+        w = c.keys.watcher(key, after_index=start, poll_timeout=5.0)
+        w.endpoint = watched
+        results: list[object] = []
+
+        def watch() -> None:
+            try:
+                results.extend(w.next(timeout=15).node.value for _ in range(2))  # type: ignore[union-attr]
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                results.append(exc)
+
+        thread = threading.Thread(target=watch)
+        thread.start()
+        time.sleep(0.3)  # the watcher is now polling the member
+        members[watched].terminate()  # graceful: etcd ends the open long poll
+        c.keys.set(key, "1")
+        c.keys.set(key, "2")
+        thread.join(20)
+        assert results == ["1", "2"]
+        assert w.endpoint != watched

@@ -19,7 +19,7 @@ from etcdmap.testing import EtcdCluster
 class Log:
     """Everything one sender's watch reported, plus a model of the state it implies."""
 
-    def __init__(self, sender: object, on_event: Callable[[], None] | None = None) -> None:
+    def __init__(self, sender: object, on_event: Callable[[], object] | None = None) -> None:
         self.sender = sender
         self.indexes: list[int] = []
         self.resyncs: list[dict[str, Any]] = []
@@ -171,7 +171,12 @@ def test_flood_gaps_are_covered_by_resynced(client: Client, etcd_prefix: str) ->
     m = EtcdMap(client, etcd_prefix)
     slow = threading.Event()
     slow.set()
-    log = Log(m, on_event=lambda: slow.is_set() and time.sleep(0.002))
+
+    def throttle() -> None:
+        if slow.is_set():
+            time.sleep(0.002)  # a slow subscriber: the flood outruns it
+
+    log = Log(m, on_event=throttle)
     written: list[int] = []
     lock = threading.Lock()
     stop = threading.Event()

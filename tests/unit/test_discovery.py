@@ -12,6 +12,7 @@ import dns.name
 import dns.resolver
 import pytest
 
+from etcdmap.client import Client
 from etcdmap.discovery import discover_srv, srv_names, srv_urls
 from etcdmap.errors import NoEndpointsError
 
@@ -34,7 +35,7 @@ class FakeResolver:
     def resolve(self, qname: str, rdtype: str) -> Iterable[Rec]:
         self.asked.append((qname, rdtype))
         if qname not in self.answers:
-            raise dns.resolver.NXDOMAIN(qnames=[dns.name.from_text(qname)])
+            raise dns.resolver.NXDOMAIN(qnames=[dns.name.from_text(qname)])  # type: ignore[no-untyped-call]
         return self.answers[qname]
 
 
@@ -131,3 +132,12 @@ def test_an_injected_resolver_needs_no_dnspython_import(monkeypatch: pytest.Monk
 
     monkeypatch.setitem(sys.modules, "dns.resolver", None)  # importing it would fail
     assert discover_srv("x.org", resolver=Plain()) == ["http://n1:1"]
+
+
+def test_client_from_srv_uses_the_discovered_endpoints() -> None:
+    resolver = FakeResolver(
+        {"_etcd-client-ssl-c1._tcp.example.com": [Rec("e1.example.com.", 2379)]}
+    )
+    with Client.from_srv("example.com", "c1", resolver=resolver, timeout=3.0) as client:
+        assert client.endpoints == ["https://e1.example.com:2379"]
+        assert client.transport.timeout == 3.0

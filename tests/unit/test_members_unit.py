@@ -25,6 +25,7 @@ from etcdmap.members import (
     validate_peer_url,
 )
 from etcdmap.models import Member
+from etcdmap.sync import client_urls
 
 
 @pytest.mark.parametrize(
@@ -141,3 +142,17 @@ def test_error_message_of_non_json_bodies() -> None:
     assert error_message(b'{"other": 1}') == '{"other": 1}'
     assert len(error_message(b"x" * 1000)) < 200
     assert member_error(415, b"").message == "HTTP 415"
+
+
+def test_client_urls_for_sync() -> None:
+    members = [
+        Member("a", "m0", (), ("http://127.0.0.1:2379/", "http://10.0.0.1:2379")),
+        Member("b", "", ("http://h:2380",), ()),  # added, not started: no client URL
+        Member("c", "m2", (), ("unix://sock:0", "http://127.0.0.1:2379", "https://h:2379")),
+    ]
+    assert client_urls(members) == [
+        "http://127.0.0.1:2379",
+        "http://10.0.0.1:2379",
+        "https://h:2379",
+    ]
+    assert client_urls([Member("b")]) == []

@@ -6,6 +6,8 @@ import importlib.util
 import os
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,34 @@ def test_unique_prefix(name: str, body: str) -> None:
 
 def test_unique_prefix_is_bounded() -> None:
     assert len(unique_prefix("t" * 500)) == len("/t-") + 80 + 9
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_import_has_no_side_effects() -> None:
+    proc = _run_python(
+        "import atexit, threading\n"
+        "import pytest, requests\n"
+        "n, t = atexit._ncallbacks(), threading.active_count()\n"
+        "import etcdmap.testing as m\n"
+        "assert atexit._ncallbacks() == n, 'atexit registered at import'\n"
+        "assert threading.active_count() == t\n"
+        "assert m.live_servers() == []\n"
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_works_without_pytest() -> None:
+    proc = _run_python(
+        "import sys\n"
+        "sys.modules['pytest'] = None  # makes 'import pytest' fail\n"
+        "import etcdmap.testing as m\n"
+        "assert not hasattr(m, 'etcd_server')\n"
+        "print(m.EtcdServer.__name__)\n"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "EtcdServer"

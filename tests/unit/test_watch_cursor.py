@@ -91,7 +91,7 @@ def test_empty_answers_repoll_at_once_then_back_off_capped() -> None:
     cur = WatchCursor(0)
     delays = [cur.empty() for _ in range(12)]
     assert delays[:3] == [0.0, 0.0, 0.0]
-    assert all(b >= a for a, b in zip(delays, delays[1:]))
+    assert all(b >= a for a, b in zip(delays, delays[1:], strict=False))
     assert delays[-1] == 1.0
     assert cur.next_index == 1  # an empty answer never advances the index
     cur.backfill_event(0)
