@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
-from etcdmap._pool import Connection, ConnectionPool, RawResponse
+from etcdmap._pool import Connection, ConnectionPool, Headers, RawResponse
 from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdError, EtcdMapError
 
 __all__ = ["HTTPResult", "ServerError", "StreamResponse"]
@@ -114,7 +114,8 @@ class StreamResponse:
             if self._done:
                 return
             self._done = True
-        if reuse and not self._closed and not self._resp.will_close:
+            reuse = reuse and not self._closed and not self._resp.will_close
+        if reuse:
             self._pool.put(self._conn)
         else:
             self._conn.close()
@@ -181,10 +182,11 @@ class StreamResponse:
 
     def close(self) -> None:
         """Abort the stream (thread-safe, idempotent); the connection is not reused."""
-        if self._done:
-            return
-        self._closed = True
-        self._conn.abort()
+        with self._done_lock:
+            if self._done:
+                return  # finished: the connection may already serve another request
+            self._closed = True
+            self._conn.abort()  # wakes a read blocked in another thread
         self._finish(reuse=False)
 
     def __enter__(self) -> StreamResponse:

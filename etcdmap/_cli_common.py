@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -153,19 +154,30 @@ def split_user_password(spec: str) -> tuple[str, str | None]:
     return user, (password if sep else None)
 
 
+def _have_terminal() -> bool:
+    """Whether the process has a controlling terminal to prompt on."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
 def ask_password(prompt: str, stdin: TextIO, stderr: TextIO) -> str:
     """Read a password without echoing it.
 
-    On a terminal this is :func:`getpass.getpass` (prompt on stderr, no echo); otherwise (a pipe,
-    a test) one line is read from ``stdin`` and nothing is echoed either.
+    On a terminal this is :func:`getpass.getpass`: no echo, and the terminal is used even when
+    the process's stdin is a pipe (``echo value | etcdmap -u root set /k`` still prompts). With
+    no terminal at all (a script, a test), one line is read from ``stdin``, not echoed either.
 
     :param prompt: the prompt, e.g. ``"Password: "``.
-    :param stdin: where to read from when it is not a terminal.
+    :param stdin: where to read from when there is no terminal.
     :param stderr: where the prompt goes.
     :returns: the password, without the line end.
     :raises CommandError: end of input before a password.
     """
-    if stdin.isatty():
+    if stdin.isatty() or (stdin is sys.__stdin__ and _have_terminal()):
         try:
             return getpass.getpass(prompt, stream=stderr)
         except EOFError as exc:

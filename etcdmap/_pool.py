@@ -17,9 +17,11 @@ Thread-safe: a :class:`ConnectionPool` may be used by any number of threads.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import ssl
+import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
@@ -119,22 +121,55 @@ def make_ssl_context(verify: bool | str, cert: str | tuple[str, str] | None) -> 
     return context
 
 
+class _Reader(io.RawIOBase):
+    """Socket reads that also honour an absolute deadline (a server dripping one byte at a
+    time never trips a per-read timeout; the deadline still ends the attempt)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self.sock = sock
+        self.deadline: float | None = None
+        self.timeout: float | None = sock.gettimeout()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("timed out (attempt deadline)")
+            if self.timeout is None or remaining < self.timeout:
+                self.sock.settimeout(remaining)
+                self.timeout = remaining
+        return self.sock.recv_into(buffer)
+
+
 class Connection:
     """One keep-alive HTTP/1.1 connection (a socket and its buffered reader).
 
     Used by one thread at a time, except :meth:`abort`, which any thread may call.
     """
 
-    __slots__ = ("host_header", "rfile", "sock")
+    __slots__ = ("_reader", "host_header", "rfile", "sock")
 
     def __init__(self, sock: socket.socket, host_header: str) -> None:
         self.sock = sock
-        self.rfile = sock.makefile("rb")
+        self._reader = _Reader(sock)
+        self.rfile = io.BufferedReader(self._reader, 65536)
         self.host_header = host_header
 
     def settimeout(self, timeout: float | None) -> None:
-        """Socket timeout for the next sends and reads."""
+        """Idle timeout of each later send and read (no overall deadline): for streams."""
         self.sock.settimeout(timeout)
+        self._reader.timeout = timeout
+        self._reader.deadline = None
+
+    def set_budget(self, timeout: float | None) -> None:
+        """Bound the whole exchange that follows (sends and reads) by ``timeout`` seconds."""
+        self.settimeout(timeout)
+        if timeout is not None:
+            self._reader.deadline = time.monotonic() + timeout
 
     def alive(self) -> bool:
         """False when an idle connection was closed by the peer (its socket is readable)."""
@@ -299,7 +334,8 @@ class ConnectionPool:
         self._idle: deque[Connection] = deque()
 
     def connection(self, timeout: float | None) -> Connection:
-        """A connection with ``timeout`` set (an idle one if alive, else a new one).
+        """A connection whose next exchange is bounded by ``timeout`` seconds in all (an idle
+        one if alive, else a new one, whose connect is bounded by ``timeout`` too).
 
         :raises AttemptError: ``sent=False``: the connection could not be established.
         """
@@ -309,7 +345,7 @@ class ConnectionPool:
             except IndexError:
                 break
             if conn.alive():
-                conn.settimeout(timeout)
+                conn.set_budget(timeout)
                 return conn
             conn.close()
         sock: socket.socket | None = None
@@ -323,7 +359,9 @@ class ConnectionPool:
             if sock is not None:
                 sock.close()
             raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError)) from exc
-        return Connection(sock, self.host_header)
+        conn = Connection(sock, self.host_header)
+        conn.set_budget(timeout)
+        return conn
 
     def put(self, conn: Connection) -> None:
         """Return a connection whose answer was read completely."""

@@ -256,6 +256,9 @@ class MembersAPI:
     def remove(self, member_id: str | Member) -> None:
         """Remove a member.
 
+        When the pinned endpoint is the member being removed, the request goes to another
+        endpoint (a member removing itself stops before it can answer), which stays pinned.
+
         :param member_id: the member's hex id (or the :class:`Member`).
         :raises ValueError: not a hex id.
         :raises MemberNotFound: no such member.
@@ -264,9 +267,27 @@ class MembersAPI:
         :raises AmbiguousResultError: sent, but no answer: the member may have been removed.
         """
         mid = validate_member_id(member_id)
-        result = self._transport.request("DELETE", f"/v2/members/{mid}", idempotent=False)
+        bystander = self._bystander(mid)
+        result = self._transport.request(
+            "DELETE", f"/v2/members/{mid}", idempotent=False, endpoint=bystander
+        )
         if result.status not in (200, 204):
             raise member_error(result.status, result.body)
+        if bystander is not None:
+            self._transport.pin(bystander)  # the removed member is stopping: move away
+
+    def _bystander(self, mid: str) -> str | None:
+        """An endpoint other than the member being removed, when the pinned one is it.
+
+        A member asked to remove itself stops while answering (HTTP 500 or a reset), which
+        would make the removal look ambiguous. ``None``: the pinned endpoint is fine.
+        """
+        pinned = self._transport.pinned
+        target = next((m for m in self.list() if m.id == mid), None)
+        own = {url.rstrip("/") for url in target.client_urls} if target else set()
+        if pinned.rstrip("/") not in own:
+            return None
+        return next((ep for ep in self._transport.endpoints if ep.rstrip("/") not in own), None)
 
     def update(self, member_id: str | Member, peer_urls: str | Sequence[str]) -> None:
         """Replace a member's peer URLs.

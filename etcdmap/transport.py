@@ -162,7 +162,10 @@ class Transport:
     :param cert: client certificate: a PEM path or a ``(cert, key)`` pair.
     :param max_redirects: redirects followed per attempt before :class:`TooManyRedirectsError`.
     :raises NoEndpointsError: no endpoint given.
-    :raises ValueError: an endpoint is not a valid http(s) URL.
+    :raises ValueError: an endpoint is not a valid http(s) URL, a timeout is not positive, or
+        ``max_redirects`` is negative.
+    :raises OSError: ``verify`` or ``cert`` names a file that cannot be read (https endpoints).
+    :raises ssl.SSLError: such a file is not a valid PEM certificate or key.
     """
 
     def __init__(
@@ -177,6 +180,11 @@ class Transport:
         cert: str | tuple[str, str] | None = None,
         max_redirects: int = 10,
     ) -> None:
+        for name, value in (("timeout", timeout), ("request_timeout", request_timeout)):
+            if value is not None and (isinstance(value, bool) or not value > 0):
+                raise ValueError(f"{name} must be a positive number of seconds or None: {value!r}")
+        if isinstance(max_redirects, bool) or not isinstance(max_redirects, int) or max_redirects < 0:
+            raise ValueError(f"max_redirects must be an int >= 0: {max_redirects!r}")
         self._lock = threading.Lock()
         self._endpoints: list[str] = []
         self._pinned = 0
@@ -188,6 +196,8 @@ class Transport:
         self.verify = verify
         self.cert = cert
         self._ssl_context: ssl.SSLContext | None = None
+        if any(ep.startswith("https:") for ep in self._endpoints):
+            self._ssl_context = make_ssl_context(verify, cert)  # bad TLS files fail here
         self._cluster_id: str | None = None
         self._headers: dict[str, str] = {"Accept": "application/json"}
         self._curl_user = ""
@@ -227,7 +237,7 @@ class Transport:
         """
         if isinstance(endpoints, str):
             endpoints = [endpoints]
-        clean = [normalize_endpoint(ep) for ep in endpoints]
+        clean = list(dict.fromkeys(normalize_endpoint(ep) for ep in endpoints))  # no duplicates
         if not clean:
             raise NoEndpointsError("no etcd endpoint given")
         random.shuffle(clean)

@@ -9,8 +9,10 @@ How a :class:`Watch` follows etcd (spec §1.8, §4.8, §6 rows 7-12):
    historical ``waitIndex`` would deliver one event and then stall forever: §1.8.)
 2. Meanwhile the events between what it delivered last and ``S`` are **backfilled** with
    ordinary long polls (``waitIndex``) from etcd's 1,000-event history, on the same member,
-   one round trip per event. A long poll that answers nothing within the idle window proves
-   there is no such event; an event newer than ``S`` ends the backfill (the stream has it).
+   one round trip per event. etcd answers such a poll at once when its history has a
+   matching event, so a poll that stays silent for a short window (while its member still
+   answers a ``HEAD``) proves there is none; an event newer than ``S`` ends the backfill (the
+   stream has it).
 3. It then delivers the stream's events, skipping any it already delivered. After
    ``idle_timeout`` seconds of silence it reconnects and backfills again: that is how it
    notices a member that stopped answering (SIGSTOP), a stream etcd silently dropped
@@ -23,6 +25,9 @@ How a :class:`Watch` follows etcd (spec §1.8, §4.8, §6 rows 7-12):
    the GET's ``X-Etcd-Index + 1``. Subscribers are never silently behind.
 
 The index bookkeeping is the pure :class:`WatchCursor`, unit-tested without a server.
+Give the client a ``request_timeout`` (e.g. 1-2 s) so that the watch's reads (the re-read
+after lost history) also skip a hung member quickly; the watch's own connections are
+bounded by ``idle_timeout``.
 
 Signals are sent from the watch's own daemon thread, in index order; see
 :mod:`etcdmap.signals` for the payload and for receiver exceptions (logged on
@@ -351,15 +356,8 @@ def _raise_for(conn: StreamResponse) -> None:
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, TimeoutError) or "timed out" in str(cur).lower() \
-                or "timeout" in type(cur).__name__.lower():
-            return True
-        cur = cur.__cause__ or cur.__context__
-    return False
+    # StreamResponse reports "nothing arrived for read_timeout" as DeadlineExceeded.
+    return isinstance(exc, TimeoutError) or isinstance(exc.__cause__, TimeoutError)
 
 
 def _close(conn: StreamResponse) -> None:

@@ -96,7 +96,12 @@ def test_add_start_update_remove_with_sync(etcd_cluster: EtcdCluster, client: Cl
         client.members.update(added.id, [moved])
         assert next(m for m in client.members.list() if m.id == added.id).peer_urls == (moved,)
 
+        # Talking to the member being removed: the removal goes to another member (the
+        # removed one stops before answering, which would look ambiguous).
+        client.transport.pin(new.client_url)
+        assert client.transport.pinned == new.client_url
         client.members.remove(added)
+        assert client.transport.pinned != new.client_url
         assert added.id not in {m.id for m in client.members.list()}
         with pytest.raises((MemberRemoved, MemberNotFound)):
             client.members.remove(added.id)

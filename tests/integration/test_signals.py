@@ -141,6 +141,24 @@ def test_values_are_decoded_with_the_map_codec(client: Client, etcd_prefix: str)
     assert specific[1][0] == "deleted" and specific[1][1]["prev_value"] == [1, 2]
 
 
+def test_a_value_the_codec_cannot_decode_is_reported_and_kept_raw(
+    client: Client, etcd_prefix: str
+) -> None:
+    m = EtcdMap(client, etcd_prefix, codec="json")
+    rec = Recorder(m)
+    try:
+        with m.watch():
+            client.keys.set(f"{etcd_prefix}/bad", "{not json")
+            m["good"] = 1
+            rec.wait(2)
+    finally:
+        rec.close()
+    values = [(kw["key"], kw["value"]) for n, kw in rec.specific() if n == "created"]
+    assert values == [("bad", "{not json"), ("good", 1)]
+    errors = [kw for n, kw in rec.got if n == "watch_error"]
+    assert len(errors) == 1 and isinstance(errors[0]["error"], ValueError)
+
+
 def test_receivers_filtered_by_sender_see_only_their_map(
     client: Client, etcd_prefix: str
 ) -> None:
@@ -159,6 +177,22 @@ def test_receivers_filtered_by_sender_see_only_their_map(
         rec_b.close()
     assert [kw["key"] for n, kw in rec_a.specific()] == ["x"]
     assert [kw["key"] for n, kw in rec_b.specific()] == ["y", "z"]
+
+
+def test_non_recursive_watch_sees_the_directory_only(client: Client, etcd_prefix: str) -> None:
+    m = EtcdMap(client, f"{etcd_prefix}/d")
+    m["child"] = "1"
+    rec = Recorder(m)
+    try:
+        with m.watch(recursive=False):
+            m["child"] = "2"  # below the directory: not reported
+            i = client.keys.delete(f"{etcd_prefix}/d", recursive=True).index
+            rec.wait(1)
+    finally:
+        rec.close()
+    assert rec.specific() == [("deleted", {"key": "", "path": f"{etcd_prefix}/d",
+                                           "action": "delete", "value": None,
+                                           "prev_value": None, "index": i, "dir": True})]
 
 
 def test_watch_starts_after_the_maps_last_read(client: Client, etcd_prefix: str) -> None:

@@ -192,7 +192,7 @@ def test_flood_gaps_are_covered_by_resynced(client: Client, etcd_prefix: str) ->
             i += 1
 
     try:
-        with m.watch() as w:
+        with m.watch() as w, m.mirror() as live:
             writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
             for t in writers:
                 t.start()
@@ -207,6 +207,8 @@ def test_flood_gaps_are_covered_by_resynced(client: Client, etcd_prefix: str) ->
             truth = flat(m.to_dict())
             assert log.wait(lambda: log.state == truth, 10)
             assert w.running
+            assert live.wait_for(last, 20)
+            assert flat(live.to_dict()) == truth
     finally:
         stop.set()
         log.close()

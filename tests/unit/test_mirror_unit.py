@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 
 import pytest
@@ -212,3 +213,50 @@ def test_writable_mirror_passes_writes_to_its_source() -> None:
     del mirror["k"]
     assert source == {}
     mirror.close()  # no watch attached: a no-op
+
+
+def _random_tree(rnd: random.Random, root: str, depth: int = 0) -> Node:
+    children = []
+    for name in rnd.sample("abcdef", rnd.randint(0, 4)):
+        key = f"{root}/{name}"
+        if depth < 2 and rnd.random() < 0.35:
+            children.append(_random_tree(rnd, key, depth + 1))
+        else:
+            index = rnd.randint(1, 5)
+            children.append(leaf(key, f"v{index}", index))
+    return dirn(root, 1, *children)
+
+
+def _plain_of(node: Node, root: str) -> dict[str, object]:
+    tree = Tree(root)
+    tree.load(node)
+    return tree.view.to_dict()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_resync_reaches_the_fresh_state_and_its_events_describe_the_change(seed: int) -> None:
+    rnd = random.Random(seed)
+    old, new = _random_tree(rnd, "/r"), _random_tree(rnd, "/r")
+    tree = Tree("/r")
+    tree.load(old)
+    model = flatten_plain(tree.view.to_dict())
+    events = tree.resync(new, 99)
+    assert tree.view.to_dict() == _plain_of(new, "/r")
+    for e in events:  # a subscriber applying the signals ends with the same leaves
+        if e.removed:
+            for k in [k for k in model if k == e.key or k.startswith(e.key + "/")]:
+                del model[k]
+        elif not e.dir:
+            model[e.key] = e.value
+    assert model == flatten_plain(_plain_of(new, "/r"))
+    assert tree.resync(new, 100) == []
+
+
+def flatten_plain(tree: dict[str, object], prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in tree.items():
+        if isinstance(v, dict):
+            out.update(flatten_plain(v, f"{prefix}{k}/"))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out

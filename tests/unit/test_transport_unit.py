@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -111,12 +113,35 @@ def test_headers_are_case_insensitive() -> None:
         h["nope"]
 
 
-def test_ssl_context_verify_modes(tmp_path: object) -> None:
-    import ssl
-
+def test_ssl_context_verify_modes() -> None:
     assert make_ssl_context(True, None).verify_mode == ssl.CERT_REQUIRED
     insecure = make_ssl_context(False, None)
     assert insecure.verify_mode == ssl.CERT_NONE
     assert not insecure.check_hostname
     with pytest.raises(OSError):
         make_ssl_context("/nonexistent/ca.pem", None)
+
+
+def test_duplicate_endpoints_are_dropped() -> None:
+    t = Transport(["http://a:1", "http://a:1/", "http://b:2"])
+    assert sorted(t.endpoints) == ["http://a:1", "http://b:2"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"timeout": 0}, {"timeout": -1}, {"request_timeout": 0}, {"timeout": True},
+     {"max_redirects": -1}, {"max_redirects": 1.5}],
+)
+def test_bad_options(options: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        Transport("http://a:1", **options)  # type: ignore[arg-type]
+
+
+def test_unreadable_tls_files_fail_at_construction(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        Transport("https://a:1", verify=str(tmp_path / "missing-ca.pem"))
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate")
+    with pytest.raises(ssl.SSLError):
+        Transport("https://a:1", cert=str(garbage))
+    Transport("http://a:1", verify=str(tmp_path / "missing-ca.pem"))  # no https: not needed
