@@ -349,6 +349,7 @@ class ConnectionPool:
                 return conn
             conn.close()
         sock: socket.socket | None = None
+        started = time.monotonic()
         try:
             sock = socket.create_connection((self.host, self.port), timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -360,6 +361,8 @@ class ConnectionPool:
                 sock.close()
             raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError)) from exc
         conn = Connection(sock, self.host_header)
+        if timeout is not None:  # what the connect left of the attempt's time
+            timeout = max(timeout - (time.monotonic() - started), 0.001)
         conn.set_budget(timeout)
         return conn
 

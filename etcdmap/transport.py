@@ -22,8 +22,9 @@ A 5xx body carrying an etcd error (e.g. ``300 etcdserver: request timed out``) i
 regression (500, code 300 "Not a file") is deterministic and is returned like a 4xx.
 
 The whole-call ``timeout`` bounds every attempt, endpoint and redirect
-(:class:`~etcdmap.errors.DeadlineExceeded`); each attempt's socket timeout is
-``min(request_timeout, remaining)``. Nothing below this module retries on its own.
+(:class:`~etcdmap.errors.DeadlineExceeded`); each attempt -- connect, send and the whole
+answer -- is bounded by ``min(request_timeout, remaining)`` as a whole, so a server dripping
+one byte at a time cannot stretch it. Nothing below this module retries on its own.
 
 cURL debugging: :func:`enable_curl_debug` makes every attempt print an equivalent ``curl``
 command on stderr (the password is never printed).
@@ -154,8 +155,8 @@ class Transport:
     :param endpoints: one URL or a sequence of URLs (validated by :func:`normalize_endpoint`).
     :param timeout: default whole-call deadline in seconds across retries, endpoints and
         redirects; ``None`` for none.
-    :param request_timeout: socket timeout of one attempt on one endpoint (connect and each
-        read); ``None`` means only ``timeout`` bounds it.
+    :param request_timeout: time allowed to one attempt on one endpoint (connect, send and the
+        whole answer) before the next endpoint is tried; ``None``: only ``timeout`` bounds it.
     :param username: Basic auth user, sent on every attempt (``password`` may be empty).
     :param password: Basic auth password; never printed nor shown in ``repr``.
     :param verify: TLS verification as requests takes it: ``True``, ``False`` or a CA bundle path.
@@ -474,9 +475,10 @@ class Transport:
 
         :param path: quoted path, as for :meth:`request`.
         :param params: query pairs.
-        :param read_timeout: socket timeout while waiting for the headers and for each later
-            piece of the body (``None``: wait forever; avoid it, a SIGSTOPped member would
-            never be noticed).
+        :param read_timeout: the longest silence allowed: the headers must arrive within
+            ``min(read_timeout, request_timeout, timeout)``, then each later read may wait
+            ``read_timeout`` (``None``: forever; avoid it, a SIGSTOPped member would never be
+            noticed).
         :param timeout: deadline for establishing the stream (connect + headers).
         :param endpoint: use exactly this endpoint (no failover).
         :returns: a :class:`StreamResponse` (close it, or use it as a context manager).
@@ -512,8 +514,7 @@ class Transport:
                 errors.append((ep, failure.error))
                 self._after_failure(ep, failure, True, deadline, errors)
                 continue
-            if read_timeout != attempt:
-                conn.settimeout(read_timeout)
+            conn.settimeout(read_timeout)  # from now on an idle timeout, no overall deadline
             return StreamResponse(
                 resp, answer, ep, read_timeout=read_timeout, conn=conn, pool=pool, data=data
             )

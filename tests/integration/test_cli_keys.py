@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import pty
 import re
 import shutil
 import subprocess
@@ -382,6 +383,37 @@ def test_closed_pipe_exits_quietly(etcd_url: str, etcd_prefix: str, client: Clie
     assert proc.wait(timeout=30) == 141
     assert proc.stderr.read() == b""
     proc.stderr.close()
+
+
+def test_password_prompt_on_a_terminal_is_not_echoed(
+    etcd_url: str, etcd_prefix: str, client: Client
+) -> None:
+    client.keys.set(f"{etcd_prefix}/k", "secret value")
+    pid, fd = pty.fork()  # the child gets the pty as its controlling terminal
+    if pid == 0:  # pragma: no cover - the child process
+        os.execv(sys.executable, [sys.executable, "-m", "etcdmap", "--endpoints", etcd_url,
+                                  "-u", "someone", "get", f"{etcd_prefix}/k"])
+    output = b""
+    try:
+        while b"Password: " not in output:
+            chunk = os.read(fd, 1024)  # raises OSError (EIO) if the child exits first
+            assert chunk, output
+            output += chunk
+        os.write(fd, b"hunter2\n")
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert b"secret value" in output
+    assert b"hunter2" not in output  # never echoed
 
 
 # --------------------------------------------------------------------------- etcdctl
