@@ -328,7 +328,9 @@ def decode_response(
             )
         except (ValueError, TypeError, AttributeError) as exc:
             raise InvalidResponseError(
-                f"{endpoint} answered a malformed event {_describe(body)}: {exc}", endpoint
+                f"{endpoint} answered a malformed event {_describe(body)} ({exc}): "
+                "not an etcd v2 endpoint?",
+                endpoint,
             ) from exc
     code = data.get("errorCode")
     if isinstance(code, int):

@@ -31,7 +31,7 @@ Thread-safe: a :class:`KeysAPI` keeps no per-call state.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from etcdmap import _wire
 from etcdmap.models import Response
@@ -41,14 +41,139 @@ from etcdmap.watcher import DEFAULT_POLL_TIMEOUT, Watcher
 if TYPE_CHECKING:
     from etcdmap.transport import Transport
 
-__all__ = ["KeysAPI"]
-
+__all__ = [
+    "KeyRequest",
+    "KeysAPI",
+    "create_in_order_request",
+    "delete_request",
+    "get_request",
+    "refresh_request",
+    "set_request",
+]
 
 
 def _flag(value: object, name: str) -> str:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
     return "true" if value else "false"
+
+
+# --------------------------------------------------------------------------- pure request builders
+# What each call puts on the wire (spec §4.7); no I/O, unit-tested in tests/unit/test_wire_keys.py.
+
+
+class KeyRequest(NamedTuple):
+    """One keys request: method, sorted query pairs, form body (``None``: no body) and whether
+    it may be re-sent after an ambiguous failure."""
+
+    method: str
+    params: list[tuple[str, str]]
+    form: dict[str, str] | None
+    idempotent: bool
+
+
+def get_request(*, recursive: bool = False, sort: bool = False, quorum: bool = False) -> KeyRequest:
+    """``GET ?quorum=<b>&recursive=<b>&sorted=<b>`` (always all three, like Go).
+
+    :raises TypeError: a flag is not a bool.
+    """
+    params = [
+        ("quorum", _flag(quorum, "quorum")),
+        ("recursive", _flag(recursive, "recursive")),
+        ("sorted", _flag(sort, "sort")),
+    ]
+    return KeyRequest("GET", params, None, True)
+
+
+def set_request(
+    value: str,
+    *,
+    ttl: object = None,
+    prev_value: str | None = None,
+    prev_index: int | None = None,
+    prev_exist: bool | None = None,
+    refresh: bool = False,
+    dir: bool = False,
+    no_value_on_success: bool = False,
+) -> KeyRequest:
+    """``PUT``: conditions in the query, ``value``/``ttl``/``refresh`` in the body.
+
+    :raises TypeError: wrong argument types (``value`` must be a ``str``).
+    :raises ValueError: a bad TTL, a value or ``prev_value`` with ``dir=True``.
+    """
+    if _flag(dir, "dir") == "true":
+        if value not in ("", None):
+            raise ValueError("a directory has no value: pass value='' with dir=True")
+        if prev_value is not None:
+            raise ValueError("prev_value cannot be used with dir=True (no value to compare)")
+    else:
+        _wire.check_value(value)
+    params: list[tuple[str, str]] = []
+    if dir:
+        params.append(("dir", "true"))
+    if _flag(no_value_on_success, "no_value_on_success") == "true":
+        params.append(("noValueOnSuccess", "true"))
+    if prev_exist is not None:
+        params.append(("prevExist", _flag(prev_exist, "prev_exist")))
+    if prev_index is not None and _wire.check_index(prev_index, "prev_index") != "0":
+        params.append(("prevIndex", str(prev_index)))
+    if prev_value is not None:
+        params.append(("prevValue", _wire.check_value(prev_value, "prev_value")))
+    form: dict[str, str] = {}
+    if not dir:
+        form["value"] = value
+    if ttl is not None:
+        form["ttl"] = _wire.check_ttl(ttl)
+    if _flag(refresh, "refresh") == "true":
+        form["refresh"] = "true"
+    conditional = prev_exist is not None or bool(prev_index) or prev_value is not None
+    return KeyRequest("PUT", params, form, not dir and not conditional)
+
+
+def create_in_order_request(value: str, *, ttl: object = None) -> KeyRequest:
+    """``POST`` with ``value`` (and ``ttl``) in the body; never re-sent.
+
+    :raises TypeError: ``value`` is not a ``str``.
+    :raises ValueError: a bad TTL.
+    """
+    form = {"value": _wire.check_value(value)}
+    if ttl is not None:
+        form["ttl"] = _wire.check_ttl(ttl)
+    return KeyRequest("POST", [], form, False)
+
+
+def refresh_request(ttl: object) -> KeyRequest:
+    """``PUT ?prevExist=true`` with ``refresh=true&ttl=N`` and no value (keeps the value).
+
+    :raises ValueError: a bad TTL.
+    """
+    form = {"refresh": "true", "ttl": _wire.check_ttl(ttl)}
+    return KeyRequest("PUT", [("prevExist", "true")], form, True)
+
+
+def delete_request(
+    *,
+    recursive: bool = False,
+    dir: bool = False,
+    prev_value: str | None = None,
+    prev_index: int | None = None,
+) -> KeyRequest:
+    """``DELETE`` with every option in the query (etcd never reads a DELETE body).
+
+    :raises TypeError: wrong argument types.
+    :raises ValueError: a negative ``prev_index``.
+    """
+    params: list[tuple[str, str]] = []
+    if _flag(dir, "dir") == "true":
+        params.append(("dir", "true"))
+    if prev_index is not None and _wire.check_index(prev_index, "prev_index") != "0":
+        params.append(("prevIndex", str(prev_index)))
+    if prev_value is not None:
+        params.append(("prevValue", _wire.check_value(prev_value, "prev_value")))
+    if _flag(recursive, "recursive") == "true":
+        params.append(("recursive", "true"))
+    conditional = bool(prev_index) or prev_value is not None
+    return KeyRequest("DELETE", params, None, not conditional)
 
 
 class KeysAPI:
@@ -65,19 +190,10 @@ class KeysAPI:
         self.transport = transport
         self.prefix = prefix
 
-    def _call(
-        self,
-        method: str,
-        *,
-        key: str,
-        params: list[tuple[str, str]] | None,
-        form: dict[str, str] | None,
-        idempotent: bool,
-        timeout: float | None,
-    ) -> Response:
+    def _call(self, key: str, req: KeyRequest, timeout: float | None) -> Response:
         res = self.transport.request(
-            method, _wire.key_path(key, self.prefix), params=params, form=form,
-            idempotent=idempotent, timeout=timeout,
+            req.method, _wire.key_path(key, self.prefix), params=req.params or None,
+            form=req.form, idempotent=req.idempotent, timeout=timeout,
         )
         return _wire.decode_response(res.status, res.headers, res.body, res.endpoint)
 
@@ -102,14 +218,7 @@ class KeysAPI:
         :raises ClusterError: no endpoint answered.
         :raises DeadlineExceeded: the timeout ran out.
         """
-        params = [
-            ("quorum", _flag(quorum, "quorum")),
-            ("recursive", _flag(recursive, "recursive")),
-            ("sorted", _flag(sort, "sort")),
-        ]
-        return self._call(
-            "GET", key=key, params=params, form=None, idempotent=True, timeout=timeout
-        )
+        return self._call(key, get_request(recursive=recursive, sort=sort, quorum=quorum), timeout)
 
     def set(
         self,
@@ -152,37 +261,11 @@ class KeysAPI:
         :raises ClusterError: no endpoint answered.
         :raises DeadlineExceeded: the timeout ran out.
         """
-        if dir:
-            if value not in ("", None):
-                raise ValueError("a directory has no value: pass value='' with dir=True")
-            if prev_value is not None:
-                raise ValueError("prev_value cannot be used with dir=True (no value to compare)")
-        else:
-            _wire.check_value(value)
-        params: list[tuple[str, str]] = []
-        if dir:
-            params.append(("dir", "true"))
-        if _flag(no_value_on_success, "no_value_on_success") == "true":
-            params.append(("noValueOnSuccess", "true"))
-        if prev_exist is not None:
-            params.append(("prevExist", _flag(prev_exist, "prev_exist")))
-        if prev_index is not None and _wire.check_index(prev_index, "prev_index") != "0":
-            params.append(("prevIndex", str(prev_index)))
-        if prev_value is not None:
-            params.append(("prevValue", _wire.check_value(prev_value, "prev_value")))
-        form: dict[str, str] = {}
-        if not dir:
-            form["value"] = value
-        if ttl is not None:
-            form["ttl"] = _wire.check_ttl(ttl)
-        if _flag(refresh, "refresh") == "true":
-            form["refresh"] = "true"
-        conditional = prev_exist is not None or bool(prev_index) or prev_value is not None
-        idempotent = not dir and not conditional
-        return self._call(
-            "PUT", key=key, params=params or None, form=form, idempotent=idempotent,
-            timeout=timeout,
+        req = set_request(
+            value, ttl=ttl, prev_value=prev_value, prev_index=prev_index, prev_exist=prev_exist,
+            refresh=refresh, dir=dir, no_value_on_success=no_value_on_success,
         )
+        return self._call(key, req, timeout)
 
     def create(
         self, key: str, value: str, *, ttl: int | None = None, timeout: float | None = _DEFAULT
@@ -229,12 +312,7 @@ class KeysAPI:
         :raises TypeError: ``value`` is not a ``str``.
         :raises ValueError: a bad ``ttl``.
         """
-        form = {"value": _wire.check_value(value)}
-        if ttl is not None:
-            form["ttl"] = _wire.check_ttl(ttl)
-        return self._call(
-            "POST", key=dir, params=None, form=form, idempotent=False, timeout=timeout
-        )
+        return self._call(dir, create_in_order_request(value, ttl=ttl), timeout)
 
     def refresh(self, key: str, ttl: int, *, timeout: float | None = _DEFAULT) -> Response:
         """Reset the TTL of an existing key without changing its value or notifying watchers.
@@ -247,11 +325,7 @@ class KeysAPI:
         :raises DirectoryTTLUnsupported: a directory on etcd 3.5 (server regression).
         :raises ValueError: a bad ``ttl``.
         """
-        form = {"refresh": "true", "ttl": _wire.check_ttl(ttl)}
-        return self._call(
-            "PUT", key=key, params=[("prevExist", "true")], form=form, idempotent=True,
-            timeout=timeout,
-        )
+        return self._call(key, refresh_request(ttl), timeout)
 
     def mkdir(
         self, key: str, *, ttl: int | None = None, timeout: float | None = _DEFAULT
@@ -288,20 +362,10 @@ class KeysAPI:
         :raises RootReadOnly: ``key`` is the root.
         :raises AmbiguousResultError: a conditional delete was sent and no answer came.
         """
-        params: list[tuple[str, str]] = []
-        if _flag(dir, "dir") == "true":
-            params.append(("dir", "true"))
-        if prev_index is not None and _wire.check_index(prev_index, "prev_index") != "0":
-            params.append(("prevIndex", str(prev_index)))
-        if prev_value is not None:
-            params.append(("prevValue", _wire.check_value(prev_value, "prev_value")))
-        if _flag(recursive, "recursive") == "true":
-            params.append(("recursive", "true"))
-        conditional = prev_index or prev_value is not None
-        return self._call(
-            "DELETE", key=key, params=params or None, form=None,
-            idempotent=not conditional, timeout=timeout,
+        req = delete_request(
+            recursive=recursive, dir=dir, prev_value=prev_value, prev_index=prev_index
         )
+        return self._call(key, req, timeout)
 
     def watcher(
         self,

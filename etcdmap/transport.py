@@ -490,7 +490,8 @@ class Transport:
         deadline = None if timeout is None else time.monotonic() + timeout
         target, body, headers = self._prepare(path, params, None, None)
         errors: list[tuple[str, BaseException]] = []
-        for ep in self._order(endpoint):
+        order = self._order(endpoint)
+        for ep in order:
             connect = self._attempt_timeout(deadline, self.request_timeout, errors)
             attempt = read_timeout if connect is None else min(connect, read_timeout or connect)
             try:
@@ -515,6 +516,8 @@ class Transport:
                 self._after_failure(ep, failure, True, deadline, errors)
                 continue
             conn.settimeout(read_timeout)  # from now on an idle timeout, no overall deadline
+            if ep != order[0] and endpoint is None:
+                self.pin(ep)
             return StreamResponse(
                 resp, answer, ep, read_timeout=read_timeout, conn=conn, pool=pool, data=data
             )

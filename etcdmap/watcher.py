@@ -32,10 +32,19 @@ from etcdmap.models import Response
 if TYPE_CHECKING:
     from etcdmap.transport import StreamResponse, Transport
 
-__all__ = ["DEFAULT_POLL_TIMEOUT", "Watcher", "WatcherClosed"]
+__all__ = ["DEFAULT_POLL_TIMEOUT", "Watcher", "WatcherClosed", "watch_params"]
 
 DEFAULT_POLL_TIMEOUT = 10.0
 """Seconds one long poll waits for an event before it is re-issued (which checks the member)."""
+
+
+def watch_params(*, recursive: bool, wait_index: int) -> list[tuple[str, str]]:
+    """The query of one long poll: ``recursive=<b>&wait=true&waitIndex=<n>`` (spec §4.7)."""
+    return [
+        ("recursive", "true" if recursive else "false"),
+        ("wait", "true"),
+        ("waitIndex", str(wait_index)),
+    ]
 
 
 class WatcherClosed(EtcdMapError):
@@ -52,7 +61,8 @@ class Watcher:
     :param key: the key or directory to watch.
     :param after_index: deliver events whose index is greater than this (``0``: from now).
     :param recursive: include every key below ``key``.
-    :param poll_timeout: seconds one poll waits on a member before re-polling elsewhere.
+    :param poll_timeout: seconds one poll waits for an event before it is re-issued (which
+        checks that the member still answers).
     :param prefix: the keys API prefix.
     :raises TypeError: wrong argument types.
     :raises ValueError: a negative ``after_index`` or a non-positive ``poll_timeout``.
@@ -120,11 +130,7 @@ class Watcher:
                 poll = min(poll, remaining)
             if self.endpoint is None:
                 self.endpoint = self.transport.pinned
-            params = [
-                ("recursive", "true" if self.recursive else "false"),
-                ("wait", "true"),
-                ("waitIndex", str(self.wait_index)),
-            ]
+            params = watch_params(recursive=self.recursive, wait_index=self.wait_index)
             try:
                 stream = self.transport.stream(
                     self._path, params, read_timeout=poll, timeout=poll, endpoint=self.endpoint

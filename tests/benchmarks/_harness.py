@@ -45,6 +45,8 @@ class Result:
     note: str = ""
     rounds: list[float] = field(default_factory=list)
     extra: dict[str, float] = field(default_factory=dict)
+    ratios: bool = True
+    """Whether the table shows rate ratios for this row (not for latency-only workloads)."""
 
 
 @dataclass
@@ -198,7 +200,7 @@ def render_table(results: Sequence[Result], targets: Sequence[Target], header: s
 
 
 def _ratio(res: Result, ref: Result | None) -> str:
-    if ref is None or ref is res or ref.rate <= 0 or ref.unit != res.unit:
+    if ref is None or ref is res or ref.rate <= 0 or ref.unit != res.unit or not res.ratios:
         return ""
     return f"{res.rate / ref.rate:.2f}x"
 

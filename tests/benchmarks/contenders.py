@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-__all__ = ["EtcdmapKV", "HttpClientKV", "KV", "PythonEtcdKV", "make_contenders"]
+__all__ = ["EtcdMapKV", "EtcdmapKV", "HttpClientKV", "KV", "PythonEtcdKV", "make_contenders"]
 
 
 class KV:
@@ -184,6 +184,47 @@ class EtcdmapKV(KV):
 
     def close(self) -> None:
         self.client.close()
+
+
+class EtcdMapKV(KV):
+    """etcdmap's façade: ``EtcdMap(client, dir)[name]`` (one map per directory, made once)."""
+
+    name = "EtcdMap"
+
+    def __init__(self, client: Any) -> None:
+        from etcdmap.mapping import EtcdMap  # noqa: PLC0415
+
+        self._make = lambda path: EtcdMap(client, path)
+        self._maps: dict[str, Any] = {}
+
+    def _split(self, key: str) -> tuple[Any, str]:
+        path, _, name = key.rpartition("/")
+        m = self._maps.get(path)
+        if m is None:
+            m = self._maps[path] = self._make(path)
+        return m, name
+
+    def get(self, key: str) -> str | None:
+        m, name = self._split(key)
+        value: str | None = m[name]
+        return value
+
+    def put(self, key: str, value: str) -> None:
+        m, name = self._split(key)
+        m[name] = value
+
+    def cas(self, key: str, new: str, prev: str) -> None:
+        m, name = self._split(key)
+        if not m.compare_and_swap(name, new, prev_value=prev):
+            raise RuntimeError(f"compare_and_swap failed on {key}")
+
+    def delete(self, key: str) -> None:
+        m, name = self._split(key)
+        del m[name]
+
+    def create(self, key: str, value: str) -> None:
+        m, name = self._split(key)
+        m.create(name, value)
 
 
 def python_etcd_available() -> bool:

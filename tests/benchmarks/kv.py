@@ -30,9 +30,21 @@ def _prepare(contenders: Sequence[KV], root: str, families: Sequence[str]) -> No
                 kv.put(_k(root, kv, family, i), VALUE)
 
 
-def run_kv(contenders: Sequence[KV], root: str, *, rounds: int, ops: int) -> list[Result]:
-    """The single-threaded workloads; each contender's keys are prepared first (not timed)."""
+def run_kv(
+    contenders: Sequence[KV],
+    root: str,
+    *,
+    rounds: int,
+    ops: int,
+    facade: KV | None = None,
+) -> list[Result]:
+    """The single-threaded workloads; each contender's keys are prepared first (not timed).
+
+    :param facade: an extra contender (``EtcdMap[k]``) for the GET and PUT workloads only.
+    """
     _prepare(contenders, root, ("get", "dr"))
+    if facade is not None:
+        _prepare([facade], root, ("get",))
     for kv in contenders:
         kv.put(_k(root, kv, "cas", 0), "0")
     results: list[Result] = []
@@ -72,9 +84,10 @@ def run_kv(contenders: Sequence[KV], root: str, *, rounds: int, ops: int) -> lis
         ("delete+create 1 thread", recreator),
     ):
         n = ops // 2 if make is recreator else ops
-        results += round_robin(
-            label, [(kv.name, make(kv)) for kv in contenders], rounds=rounds, ops=n
-        )
+        group = list(contenders)
+        if facade is not None and make in (getter, putter):
+            group.insert(1, facade)
+        results += round_robin(label, [(kv.name, make(kv)) for kv in group], rounds=rounds, ops=n)
     return results
 
 

@@ -19,7 +19,7 @@ import platform
 import secrets
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -28,7 +28,12 @@ if __package__ in (None, ""):  # run as a script: python tests/benchmarks/run.py
     __package__ = "tests.benchmarks"  # noqa: A001
 
 from ._harness import PYTHON_ETCD, Result, Target, render_table, write_json
-from .contenders import EtcdmapKV, make_contenders
+from .contenders import EtcdMapKV, EtcdmapKV, make_contenders
+from .failover import run_failover
+from .kv import run_kv, run_threaded
+from .mirror import run_mirror
+from .tree import run_tree
+from .watch import run_watch
 
 FAMILIES = ("kv", "threads", "tree", "mirror", "watch", "failover")
 
@@ -155,6 +160,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.monotonic()
     results: list[Result] = []
     root = f"/bench-{secrets.token_hex(4)}"
+    timings: dict[str, float] = {}
+
+    def family(name: str, run: Callable[[], list[Result]]) -> None:
+        if name not in only:
+            return
+        t0 = time.monotonic()
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        results.extend(run())
+        timings[name] = round(time.monotonic() - t0, 1)
+        print(f"  {name}: {timings[name]} s", file=sys.stderr, flush=True)
+
     with _server(args.endpoint) as url:
         etcd_version = _etcd_version(url)
         contenders = make_contenders(url)
@@ -163,35 +179,35 @@ def main(argv: Sequence[str] | None = None) -> int:
             for kv in contenders:  # warm up connections and code paths
                 kv.put(f"{root}/warm", "1")
                 kv.get(f"{root}/warm")
-            if "kv" in only:
-                from .kv import run_kv  # noqa: PLC0415
-
-                results += run_kv(contenders, root, rounds=rounds, ops=100 if q else 300)
-            if "threads" in only:
-                from .kv import run_threaded  # noqa: PLC0415
-
-                results += run_threaded(contenders, root, rounds=rounds, ops=240 if q else 800)
-            if "tree" in only:
-                from .tree import run_tree  # noqa: PLC0415
-
-                results += run_tree(
-                    contenders, url, root, sizes=(1000, 10000), rounds=rounds, reps=2 if q else 3
-                )
-            if "mirror" in only:
-                from .mirror import run_mirror  # noqa: PLC0415
-
-                results += run_mirror(em, url, root, rounds=rounds, reads=100_000 if q else 300_000)
-            if "watch" in only:
-                from .watch import run_watch  # noqa: PLC0415
-
-                results += run_watch(contenders, url, root, rounds=1 if q else 3)
+            facade = EtcdMapKV(em.client)
+            family(
+                "kv",
+                lambda: run_kv(
+                    contenders, root, rounds=rounds, ops=150 if q else 400, facade=facade
+                ),
+            )
+            family(
+                "threads",
+                lambda: run_threaded(contenders, root, rounds=rounds, ops=400 if q else 1200),
+            )
+            family(
+                "tree",
+                lambda: run_tree(
+                    contenders, url, root, sizes=(1000, 10000), rounds=rounds, reps=2 if q else 4
+                ),
+            )
+            family(
+                "mirror",
+                lambda: run_mirror(em, url, root, rounds=rounds, reads=100_000 if q else 300_000),
+            )
+            family("watch", lambda: run_watch(contenders, url, root, rounds=1 if q else 3))
         finally:
             for kv in contenders:
                 kv.close()
-    if "failover" in only:
-        from .failover import run_failover  # noqa: PLC0415
-
-        results += run_failover(request_timeout=args.request_timeout, trials=2 if q else 5, gets=20)
+    family(
+        "failover",
+        lambda: run_failover(request_timeout=args.request_timeout, trials=3 if q else 6, gets=20),
+    )
     elapsed = time.monotonic() - began
     targets = evaluate(results, args.request_timeout)
     meta: dict[str, object] = {
@@ -199,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "mode": "quick" if q else "full",
         "rounds": rounds,
         "elapsed_s": round(elapsed, 1),
+        "family_s": timings,
         "etcd": etcd_version,
         "python": platform.python_version(),
         "cpu": _cpu(),

@@ -138,9 +138,8 @@ class EtcdmapConsumer(Consumer):
         self.ctx: Any = None
 
     def start(self, prefix: str, index: int) -> None:
-        from etcdmap.mapping import EtcdMap  # noqa: PLC0415
-
         from etcdmap import signals  # noqa: PLC0415
+        from etcdmap.mapping import EtcdMap  # noqa: PLC0415
 
         m = EtcdMap(self.kv.client, prefix)
         self.signals = signals
@@ -260,7 +259,7 @@ def run_watch(
             kv.name,
             statistics.median(x["rate"] for x in got),
             "events/s",
-            note=f"missed {worst:.0f}/{burst} (worst of {len(got)}), "
+            note=f"missed {worst:.0f}/{burst}, "
             f"resyncs {max(x['resyncs'] for x in got):.0f}, "
             f"writer {statistics.median(x['writes_per_s'] for x in got):,.0f} w/s, "
             f"lag {statistics.median(x['lag_ms'] for x in got):,.0f} ms",

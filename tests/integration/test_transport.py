@@ -174,6 +174,36 @@ def test_timeout_bounds_the_whole_call(black_hole: str) -> None:
     assert 1.8 < elapsed < 4.0
 
 
+def test_per_call_timeout_overrides_the_client_default(black_hole: str) -> None:
+    with Client(black_hole, timeout=30.0) as c:
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded):
+            c.keys.set("/foo", "v", timeout=0.5)
+        assert time.monotonic() - started < 1.5
+
+
+def test_a_dripping_server_cannot_stretch_the_deadline(serve: Callable[[Handler], _Server]) -> None:
+    def drip(req: BaseHTTPRequestHandler) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 200:
+            try:
+                req.connection.sendall(bytes([byte]))
+            except OSError:
+                return
+            time.sleep(0.02)  # the server side drips; every single read is quick
+
+    srv = serve(drip)
+    with Client(srv.url, timeout=1.0) as c:
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded):
+            c.keys.get("/foo")
+        assert time.monotonic() - started < 1.8
+    with Client(srv.url, timeout=5.0, request_timeout=0.5) as c:
+        started = time.monotonic()
+        with pytest.raises(ClusterError):
+            c.keys.get("/foo")
+        assert time.monotonic() - started < 1.3
+
+
 def test_request_timeout_fails_over_to_the_next_member(black_hole: str, etcd_url: str) -> None:
     with Client([black_hole, etcd_url], timeout=5.0, request_timeout=0.5) as c:
         c.transport.pin(black_hole)

@@ -47,11 +47,15 @@ class FakeServer:
         self._thread.start()
 
     def _accept(self) -> None:
+        self._sock.settimeout(0.05)  # so close() ends this loop promptly
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(None)
             with self._lock:
                 self._conns.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()

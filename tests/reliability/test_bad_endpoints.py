@@ -233,7 +233,8 @@ def test_relative_redirect_loop() -> None:
 
 
 def test_https_to_a_plain_http_server() -> None:
-    with FakeServer(NOT_ETCD["html"]) as server:
+    html = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+    with FakeServer(raw_answer(html), read_request=False) as server:
         url = server.url.replace("http://", "https://")
         with Client(url, timeout=3.0) as c:
             started = time.monotonic()

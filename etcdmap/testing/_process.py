@@ -1,0 +1,105 @@
+"""The process registry (no orphans), PR_SET_PDEATHSIG, free loopback ports, probe sessions.
+
+Every :class:`~etcdmap.testing.EtcdServer` registers itself here when created; the registry is
+closed at interpreter exit (``atexit``, registered with the first server, never at import) and
+by the pytest plugin at the end of a session.
+
+Thread-safety: the registry and the set of handed-out ports are guarded by one lock.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import functools
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import requests
+
+if TYPE_CHECKING:
+    from etcdmap.testing._server import EtcdServer
+
+__all__ = ["live_servers"]
+
+_LOCK = threading.Lock()
+_OPEN: set[EtcdServer] = set()
+_HANDED_OUT: set[int] = set()
+_ATEXIT_DONE = False
+_PR_SET_PDEATHSIG = 1
+
+
+def live_servers() -> list[EtcdServer]:
+    """The servers whose etcd process this interpreter started and is still running."""
+    with _LOCK:
+        return [s for s in _OPEN if s.is_running]
+
+
+def _register(server: EtcdServer) -> None:
+    global _ATEXIT_DONE  # noqa: PLW0603 - the one lazily set flag of the registry
+    with _LOCK:
+        _OPEN.add(server)
+        if not _ATEXIT_DONE:
+            atexit.register(_close_all)
+            _ATEXIT_DONE = True
+
+
+def _unregister(server: EtcdServer) -> None:
+    with _LOCK:
+        _OPEN.discard(server)
+
+
+def _close_all() -> list[int]:
+    """Close every open server; returns the pids that were still running."""
+    with _LOCK:
+        servers = list(_OPEN)
+    alive = [s.pid for s in servers if s.is_running and s.pid is not None]
+    for server in servers:
+        server.close()
+    return [p for p in alive if p is not None]
+
+
+@functools.cache
+def _pdeathsig_preexec() -> Callable[[], None] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:  # runs in the child between fork and exec
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    return preexec
+
+
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports, never handed out before by this process."""
+    socks: list[socket.socket] = []
+    ports: list[int] = []
+    try:
+        while len(ports) < count:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            with _LOCK:
+                if port in _HANDED_OUT:
+                    continue
+                _HANDED_OUT.add(port)
+            ports.append(port)
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # never send loopback probes through a proxy from the environment
+    return session
