@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from etcdmap._pool import Connection, ConnectionPool, Headers, RawResponse
-from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdError, EtcdMapError
+from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError, ServerError
 
 __all__ = ["HTTPResult", "ServerError", "StreamResponse"]
 
@@ -30,31 +30,6 @@ class HTTPResult:
     headers: Mapping[str, str]
     body: bytes
     endpoint: str
-
-
-class ServerError(EtcdMapError):
-    """A member answered 5xx; the transport failed over (an entry of ``ClusterError.errors``).
-
-    Unlike the Go client, the etcd error in the body is kept.
-
-    :ivar endpoint: the member.
-    :ivar status: the HTTP status.
-    :ivar body: the raw body.
-    :ivar etcd_error: the body's etcd error (e.g. ``RaftInternal`` with cause
-        ``etcdserver: request timed out``), ``None`` when the body is not one.
-    """
-
-    def __init__(
-        self, endpoint: str, status: int, body: bytes, etcd_error: EtcdError | None
-    ) -> None:
-        self.endpoint = endpoint
-        self.status = status
-        self.body = body
-        self.etcd_error = etcd_error
-        detail = str(etcd_error) if etcd_error is not None else body[:200].decode(
-            "utf-8", "replace"
-        ).strip()
-        super().__init__(f"etcd member {endpoint} returned HTTP {status}: {detail}")
 
 
 class StreamResponse:

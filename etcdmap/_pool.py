@@ -26,7 +26,6 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
-from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3.util.wait import wait_for_read
 
 __all__ = [
@@ -109,10 +108,14 @@ def make_ssl_context(verify: bool | str, cert: str | tuple[str, str] | None) -> 
         context.verify_mode = ssl.CERT_NONE
     elif isinstance(verify, str) and os.path.isdir(verify):
         context = ssl.create_default_context(capath=verify)
+    elif isinstance(verify, str):
+        context = ssl.create_default_context(cafile=verify)
     else:
-        context = ssl.create_default_context(
-            cafile=verify if isinstance(verify, str) else DEFAULT_CA_BUNDLE_PATH
-        )
+        # requests' CA bundle (certifi), imported only when an https endpoint needs it: importing
+        # requests costs ~60 ms, and plain-http clients never need it.
+        from requests.utils import DEFAULT_CA_BUNDLE_PATH  # noqa: PLC0415
+
+        context = ssl.create_default_context(cafile=DEFAULT_CA_BUNDLE_PATH)
     if cert is not None:
         if isinstance(cert, tuple):
             context.load_cert_chain(cert[0], cert[1])

@@ -22,6 +22,8 @@ Every exception etcdmap raises derives from :class:`EtcdMapError`::
     │   ├── WatcherCleared (400)
     │   └── EventIndexCleared (401)
     ├── ClusterError                   every endpoint failed; .errors lists one failure per endpoint
+    ├── ServerError                    one member answered 5xx (an entry of ClusterError.errors)
+    ├── WatcherClosed                  Watcher.close() was called
     ├── NoEndpointsError               no endpoint configured (also a ValueError)
     ├── NoLeaderEndpointError
     ├── TooManyRedirectsError
@@ -90,6 +92,7 @@ __all__ = [
     "RoleExists",
     "RoleNotFound",
     "RootReadOnly",
+    "ServerError",
     "TTLNaN",
     "TooManyRedirectsError",
     "Unauthorized",
@@ -98,6 +101,7 @@ __all__ = [
     "V2DisabledError",
     "ValueRequired",
     "WatcherCleared",
+    "WatcherClosed",
     "error_for_code",
 ]
 
@@ -449,3 +453,32 @@ class Unauthorized(EtcdError, AuthError):
 
     def __str__(self) -> str:
         return EtcdError.__str__(self)
+
+
+class ServerError(EtcdMapError):
+    """A member answered 5xx; the transport failed over (an entry of ``ClusterError.errors``).
+
+    Unlike the Go client, the etcd error in the body is kept.
+
+    :ivar endpoint: the member.
+    :ivar status: the HTTP status.
+    :ivar body: the raw body.
+    :ivar etcd_error: the body's etcd error (e.g. ``RaftInternal`` with cause
+        ``etcdserver: request timed out``), ``None`` when the body is not one.
+    """
+
+    def __init__(
+        self, endpoint: str, status: int, body: bytes, etcd_error: EtcdError | None
+    ) -> None:
+        self.endpoint = endpoint
+        self.status = status
+        self.body = body
+        self.etcd_error = etcd_error
+        detail = str(etcd_error) if etcd_error is not None else body[:200].decode(
+            "utf-8", "replace"
+        ).strip()
+        super().__init__(f"etcd member {endpoint} returned HTTP {status}: {detail}")
+
+
+class WatcherClosed(EtcdMapError):
+    """:meth:`Watcher.close` was called (also ends iteration)."""

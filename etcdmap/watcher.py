@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from etcdmap import _wire
-from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError
+from etcdmap.errors import ClusterError, DeadlineExceeded, WatcherClosed
 from etcdmap.models import Response
 
 if TYPE_CHECKING:
@@ -45,10 +45,6 @@ def watch_params(*, recursive: bool, wait_index: int) -> list[tuple[str, str]]:
         ("wait", "true"),
         ("waitIndex", str(wait_index)),
     ]
-
-
-class WatcherClosed(EtcdMapError):
-    """:meth:`Watcher.close` was called (also ends iteration)."""
 
 
 class Watcher:

@@ -150,7 +150,7 @@ def render_table(results: Sequence[Result], targets: Sequence[Target], header: s
     by_wl: dict[str, dict[str, Result]] = {}
     for res in results:
         by_wl.setdefault(res.workload, {})[res.contender] = res
-    cols = ("workload", "contender", "rate", "unit", "p50 ms", "p99 ms", "/py-etcd", "/http", "")
+    cols = ("workload", "contender", "rate", "unit", "p50 ms", "p99 ms", "/py-etcd", "/http")
     rows: list[tuple[str, ...]] = []
     for wl, group in by_wl.items():
         pe, hc = group.get(PYTHON_ETCD), group.get(HTTP_CLIENT)
@@ -170,6 +170,8 @@ def render_table(results: Sequence[Result], targets: Sequence[Target], header: s
                 )
             )
             first = False
+    notes = [r[-1] for r in rows]
+    rows = [r[:-1] for r in rows]
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     right = {2, 4, 5, 6, 7}
 
@@ -181,10 +183,13 @@ def render_table(results: Sequence[Result], targets: Sequence[Target], header: s
 
     out = [header, "", line(cols), line(["-" * w for w in widths])]
     previous = None
-    for r in rows:
+    indent = " " * (widths[0] + 4)
+    for r, note in zip(rows, notes, strict=True):
         if r[0] and previous is not None:
             out.append("")
         out.append(line(r))
+        if note:
+            out.append(f"{indent}({note})")
         previous = r
     if targets:
         tw = max(len(t.name) for t in targets)

@@ -71,7 +71,7 @@ def run_failover(*, request_timeout: float, trials: int, gets: int) -> list[Resu
     from etcdmap.client import Client  # noqa: PLC0415
     from etcdmap.testing import EtcdCluster  # noqa: PLC0415
 
-    label = f"SIGSTOP failover, {request_timeout:g} s timeout"
+    label = f"SIGSTOP failover {request_timeout:g} s"
     results: list[Result] = []
     with EtcdCluster(3) as cluster:
         urls = [m.client_url for m in cluster.members]

@@ -54,6 +54,6 @@ def run_mirror(kv: EtcdmapKV, url: str, root: str, *, rounds: int, reads: int) -
             _reads_per_s(reference.__getitem__, keys, rounds, reads),
             _reads_per_s(m.__getitem__, keys, 1, 300),
         ]
-    for r, name in zip(res, ("etcdmap mirror[k]", "dict[k]", "etcdmap m[k]"), strict=True):
+    for r, name in zip(res, ("mirror[k]", "dict[k]", "EtcdMap m[k]"), strict=True):
         r.workload, r.contender = "mirror reads", name
     return res

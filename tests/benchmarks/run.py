@@ -104,7 +104,7 @@ def evaluate(results: Sequence[Result], request_timeout: float) -> list[Target]:
         targets.append(
             Target("to_dict 10,000 keys: time <= 0.6x python-etcd", f"{x:.2f}x", x <= 0.6)
         )
-    mirror = _find(results, "mirror reads", "etcdmap mirror[k]")
+    mirror = _find(results, "mirror reads", "mirror[k]")
     if mirror is not None:
         targets.append(
             Target("mirror[k] >= 1,000,000 reads/s", f"{mirror.rate:,.0f}/s", mirror.rate >= 1e6)
