@@ -202,7 +202,7 @@ class Context:
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    _client: Client | None = None
+    _client: Client | None = field(default=None, init=False, repr=False)
 
     @property
     def output(self) -> str:

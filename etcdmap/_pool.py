@@ -12,6 +12,15 @@ Every connection failure is classified here as *never sent* (the TCP/TLS connect
 be set up: nothing reached the member) or *sent* (anything later), which the transport uses to
 decide whether a non-idempotent request may be re-sent.
 
+Long request lines on new connections: etcd 3.4/3.5 serve plain-HTTP clients behind cmux, which
+classifies a *new* connection by reading its first request line into a 4,096-byte buffer; a
+request line longer than 4,094 bytes (+ CRLF) matches nothing and the connection is reset before
+etcd read anything (measured on 3.4.23 and 3.5.1; splitting the write does not help; TLS
+connections and reused connections are not affected). A key of ~4 KB would then work or fail
+depending on the pool's state. So :func:`exchange` first sends ``GET /version`` on a new plain
+connection when the request line is longer than that, and only then the request; a failure of
+that priming request is *never sent*. Short requests and reused connections pay nothing.
+
 Thread-safe: a :class:`ConnectionPool` may be used by any number of threads.
 """
 
@@ -41,6 +50,9 @@ __all__ = [
 
 _MAX_LINE = 65536
 _MAX_HEADERS = 100
+_SNIFF_LINE = 4094
+"""The longest request line (without its CRLF) cmux classifies on a new connection."""
+_PRIME = "GET /version HTTP/1.1\r\nHost: {}\r\n\r\n"
 
 
 class BadAnswer(ConnectionError):
@@ -152,15 +164,21 @@ class Connection:
     """One keep-alive HTTP/1.1 connection (a socket and its buffered reader).
 
     Used by one thread at a time, except :meth:`abort`, which any thread may call.
+
+    :param sock: the connected (and, for https, wrapped) socket.
+    :param host_header: the ``Host`` header value.
+    :param fresh: a plain-HTTP connection that carried no request yet: a request line longer
+        than cmux sniffs is preceded by a priming request (see the module docstring).
     """
 
-    __slots__ = ("_reader", "host_header", "rfile", "sock")
+    __slots__ = ("_reader", "fresh", "host_header", "rfile", "sock")
 
-    def __init__(self, sock: socket.socket, host_header: str) -> None:
+    def __init__(self, sock: socket.socket, host_header: str, *, fresh: bool = False) -> None:
         self.sock = sock
         self._reader = _Reader(sock)
         self.rfile = io.BufferedReader(self._reader, 65536)
         self.host_header = host_header
+        self.fresh = fresh
 
     def settimeout(self, timeout: float | None) -> None:
         """Idle timeout of each later send and read (no overall deadline): for streams."""
@@ -363,7 +381,7 @@ class ConnectionPool:
             if sock is not None:
                 sock.close()
             raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError)) from exc
-        conn = Connection(sock, self.host_header)
+        conn = Connection(sock, self.host_header, fresh=not self.https)  # cmux sniffs plain HTTP
         if timeout is not None:  # what the connect left of the attempt's time
             timeout = max(timeout - (time.monotonic() - started), 0.001)
         conn.set_budget(timeout)
@@ -372,6 +390,7 @@ class ConnectionPool:
     def put(self, conn: Connection) -> None:
         """Return a connection whose answer was read completely."""
         if len(self._idle) < self.maxsize:
+            conn.fresh = False  # it carried a request: the server classified it
             self._idle.append(conn)
         else:
             conn.close()
@@ -396,10 +415,16 @@ def exchange(
 ) -> tuple[RawResponse, bytes | None]:
     """Send one request on a connection and read the answer's head (and body if ``preload``).
 
+    On a :attr:`~Connection.fresh` connection a request line longer than cmux sniffs is preceded
+    by ``GET /version`` (see the module docstring).
+
     :returns: the answer and its body (``None`` when ``preload`` is false: read it later).
-    :raises AttemptError: ``sent=True``: the request was (maybe) sent and no full answer came.
+    :raises AttemptError: ``sent=True``: the request was (maybe) sent and no full answer came;
+        ``sent=False``: the priming request failed, so the request itself was never sent.
         The connection is closed then.
     """
+    if conn.fresh and len(method) + len(target) + 10 > _SNIFF_LINE:
+        _prime(conn)
     head = [f"{method} {target} HTTP/1.1\r\nHost: {conn.host_header}\r\n"]
     head.extend(f"{name}: {value}\r\n" for name, value in headers.items())
     if body is not None:
@@ -416,3 +441,25 @@ def exchange(
         conn.close()
         raise AttemptError(exc, sent=True, timed_out=isinstance(exc, TimeoutError)) from exc
     return resp, payload
+
+
+def _prime(conn: Connection) -> None:
+    """Send ``GET /version`` on a new connection and read its answer whole, so that cmux
+    classifies the connection as HTTP/1 before a request line longer than it sniffs.
+
+    :raises AttemptError: ``sent=False`` (the real request was not sent); the connection is
+        closed then.
+    """
+    try:
+        conn.sock.sendall(_PRIME.format(conn.host_header).encode("latin-1"))
+        resp = RawResponse(conn, "GET")
+        resp.read()
+        if resp.will_close:
+            raise BadAnswer(
+                "the endpoint closed the connection after the GET /version sent before a "
+                f"request line longer than {_SNIFF_LINE} bytes"
+            )
+    except (OSError, ValueError) as exc:  # includes BadAnswer, timeouts, resets
+        conn.close()
+        raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError)) from exc
+    conn.fresh = False

@@ -123,7 +123,7 @@ class PythonEtcdKV(KV):
     name = "python-etcd"
 
     def __init__(self, url: str) -> None:
-        import etcd  # type: ignore[import-not-found]  # noqa: PLC0415 (optional, bench extra)
+        import etcd  # noqa: PLC0415 (optional: the bench extra)
 
         parts = urlsplit(url)
         self.etcd = etcd
@@ -194,14 +194,15 @@ class EtcdMapKV(KV):
     def __init__(self, client: Any) -> None:
         from etcdmap.mapping import EtcdMap  # noqa: PLC0415
 
-        self._make = lambda path: EtcdMap(client, path)
+        self._client = client
+        self._make = EtcdMap
         self._maps: dict[str, Any] = {}
 
     def _split(self, key: str) -> tuple[Any, str]:
         path, _, name = key.rpartition("/")
         m = self._maps.get(path)
         if m is None:
-            m = self._maps[path] = self._make(path)
+            m = self._maps[path] = self._make(self._client, path)
         return m, name
 
     def get(self, key: str) -> str | None:

@@ -87,7 +87,7 @@ def run_failover(*, request_timeout: float, trials: int, gets: int) -> list[Resu
             )
         results.append(result_from_samples(label, "etcdmap", rates, lat, "GETs/s"))
         if python_etcd_available():
-            import etcd  # type: ignore[import-not-found]  # noqa: PLC0415
+            import etcd  # noqa: PLC0415
 
             hosts = tuple((urlsplit(u).hostname, urlsplit(u).port) for u in urls)
             pe = etcd.Client(

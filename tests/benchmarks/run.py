@@ -19,6 +19,7 @@ import platform
 import secrets
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -162,12 +163,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = f"/bench-{secrets.token_hex(4)}"
     timings: dict[str, float] = {}
 
+    errors: dict[str, str] = {}
+
     def family(name: str, run: Callable[[], list[Result]]) -> None:
+        """Run one workload family; a failure is reported and the other families still run."""
         if name not in only:
             return
         t0 = time.monotonic()
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        results.extend(run())
+        try:
+            results.extend(run())
+        except Exception as exc:  # report it, keep the other families' numbers
+            traceback.print_exc()
+            errors[name] = f"{type(exc).__name__}: {exc}"
         timings[name] = round(time.monotonic() - t0, 1)
         print(f"  {name}: {timings[name]} s", file=sys.stderr, flush=True)
 
@@ -210,12 +218,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     elapsed = time.monotonic() - began
     targets = evaluate(results, args.request_timeout)
+    targets += [Target(f"{name} workloads ran", "error", False) for name in errors]
     meta: dict[str, object] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "mode": "quick" if q else "full",
         "rounds": rounds,
         "elapsed_s": round(elapsed, 1),
         "family_s": timings,
+        "errors": errors,
         "etcd": etcd_version,
         "python": platform.python_version(),
         "cpu": _cpu(),
@@ -232,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"python-etcd {v['python-etcd']}, requests {v['requests']}, urllib3 {v['urllib3']}"
     )
     print(render_table(results, targets, header))
+    for name, text in errors.items():
+        print(f"\n{name} failed: {text}")
     write_json(args.json, meta, results, targets)
     print(f"\nresults written to {args.json}")
     return 1 if args.check and not all(t.passed for t in targets) else 0

@@ -6,6 +6,7 @@ run checks that they agree before timing them.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -76,7 +77,11 @@ def etcdmap_to_dict(kv: EtcdmapKV, prefix: str) -> Callable[[], dict[str, Any]]:
     """``EtcdMap(client, prefix).to_dict`` (the map is built once, outside the timing)."""
     from etcdmap.mapping import EtcdMap  # noqa: PLC0415
 
-    return EtcdMap(kv.client, prefix).to_dict  # type: ignore[no-any-return]
+    return EtcdMap(kv.client, prefix).to_dict
+
+
+def _ignore_arg(f: Callable[[], object]) -> Callable[[int], object]:
+    return lambda _i: f()
 
 
 def run_tree(
@@ -89,15 +94,16 @@ def run_tree(
         fill(url, tree_items(prefix, n))
         calls: list[tuple[str, Callable[[int], object]]] = []
         for kv in contenders:
+            f: Callable[[], object]
             if isinstance(kv, EtcdmapKV):
-                f: Callable[[], object] = etcdmap_to_dict(kv, prefix)
+                f = etcdmap_to_dict(kv, prefix)
             elif isinstance(kv, PythonEtcdKV):
-                f = lambda kv=kv, p=prefix: python_etcd_to_dict(kv, p)  # noqa: E731
+                f = functools.partial(python_etcd_to_dict, kv, prefix)
             elif isinstance(kv, HttpClientKV):
-                f = lambda kv=kv, p=prefix: http_to_dict(kv, p)  # noqa: E731
+                f = functools.partial(http_to_dict, kv, prefix)
             else:
                 continue
-            calls.append((kv.name, lambda _i, f=f: f()))
+            calls.append((kv.name, _ignore_arg(f)))
         # every contender must build the same dict before its speed counts
         answers = {name: call(0) for name, call in calls}
         reference = answers.get(HTTP_CLIENT)

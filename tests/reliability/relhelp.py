@@ -13,10 +13,9 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import TracebackType
 
-from etcdmap.errors import EtcdMapError
 from etcdmap.testing import EtcdCluster, EtcdServer
 
 Handler = Callable[[socket.socket, bytes], None]
@@ -96,10 +95,8 @@ class FakeServer:
         with self._lock:
             conns = list(self._conns)
         for conn in conns:
-            try:
+            with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             conn.close()
         self._thread.join(2)
 
@@ -158,10 +155,6 @@ def assert_clean_error(exc: BaseException, allowed: tuple[type[BaseException], .
     module = type(exc).__module__
     assert module == "builtins" or module.startswith("etcdmap"), f"leaked {module}: {exc!r}"
     assert str(exc), f"{type(exc).__name__} without a message"
-
-
-def is_etcdmap_error(exc: BaseException) -> bool:
-    return isinstance(exc, EtcdMapError)
 
 
 # ------------------------------------------------------------------ resources

@@ -227,9 +227,13 @@ def test_redirect_loop() -> None:
 
 
 def test_relative_redirect_loop() -> None:
-    with FakeServer(http_answer(301, b"", extra="Location: /v2/keys/foo\r\n")) as server:
-        with Client(server.url, timeout=3.0, max_redirects=3) as c, pytest.raises(EtcdMapError):
-            c.keys.get("/foo")
+    answer = http_answer(301, b"", extra="Location: /v2/keys/foo\r\n")
+    with (
+        FakeServer(answer) as server,
+        Client(server.url, timeout=3.0, max_redirects=3) as c,
+        pytest.raises(EtcdMapError),
+    ):
+        c.keys.get("/foo")
 
 
 def test_https_to_a_plain_http_server() -> None:

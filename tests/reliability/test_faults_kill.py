@@ -64,7 +64,7 @@ def test_kill_pinned_member_during_appends(
         elapsed = time.monotonic() - started
         assert killed.is_set()
 
-        stored = {key: value for key, value in emap.to_dict().items()}  # from a live member
+        stored = dict(emap.to_dict().items())  # from a live member
         values = list(stored.values())
         assert len(values) == len(set(values)), "a write was applied twice"
         for value, key in acked.items():
@@ -79,3 +79,43 @@ def test_kill_pinned_member_during_appends(
             ambiguous=len(maybe), other_failures=len(failed) - len(maybe),
             ambiguous_applied=len(set(values) & set(maybe)),
         )
+
+
+def test_kill_pinned_member_during_cas_increments(
+    etcd_cluster: EtcdCluster, etcd_prefix: str
+) -> None:
+    """1,000 compare-and-swap increments of one counter while the pinned member is killed:
+    the final count lies between the acknowledged swaps and those plus the ambiguous ones, so
+    no swap reported ``True`` falsely and none was applied twice."""
+    members = by_url(etcd_cluster)
+    with restored(etcd_cluster), Client(
+        etcd_cluster.client_urls, timeout=5.0, request_timeout=1.0
+    ) as c:
+        emap = EtcdMap(c, etcd_prefix, quorum=True)
+        emap["n"] = "0"
+        swapped = ambiguous = refused = 0
+
+        def kill_pinned() -> None:
+            members[c.transport.pinned].kill()
+
+        killer = threading.Timer(0.3, kill_pinned)
+        killer.start()
+        try:
+            for _ in range(1_000):
+                try:
+                    current = emap["n"]
+                    if emap.compare_and_swap("n", str(int(current) + 1), prev_value=current):
+                        swapped += 1
+                    else:
+                        refused += 1  # only after an ambiguous swap that did apply
+                except AmbiguousResultError:
+                    ambiguous += 1
+                except (ClusterError, DeadlineExceeded):
+                    refused += 1
+        finally:
+            killer.join()
+        final = int(emap["n"])
+        assert swapped <= final <= swapped + ambiguous, (swapped, ambiguous, final)
+        assert refused <= ambiguous + 5
+        report("kill pinned member during 1,000 CAS increments", swapped=swapped,
+               ambiguous=ambiguous, final=final)

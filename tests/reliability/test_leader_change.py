@@ -94,9 +94,5 @@ def test_kill_leader_under_load(etcd_cluster: EtcdCluster, etcd_prefix: str) -> 
         assert mirrored == stored
         report(
             "kill leader under 4 writer threads", acked=len(acked), failures=len(failures),
-            events=len(events), election_s=elapsed_or(elected),
+            events=len(events), election_s=elected,
         )
-
-
-def elapsed_or(value: float) -> float:
-    return round(value, 3)

@@ -153,3 +153,102 @@ def test_pool_reuses_live_and_drops_dead_connections() -> None:
     assert not info.value.sent
     dead_b.close()
     pool.close()
+
+
+# ------------------------------------------------------------------ long request lines (cmux)
+
+_PRIMING = b"GET /version HTTP/1.1\r\nHost: h:1\r\n\r\n"
+_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def _long_target(line_length: int, method: str = "GET") -> str:
+    """A target whose request line (``METHOD target HTTP/1.1``) is ``line_length`` long."""
+    return "/v2/keys/" + "k" * (line_length - len(method) - 10 - len("/v2/keys/"))
+
+
+@pytest.fixture
+def fresh_pair() -> Iterator[tuple[Connection, socket.socket]]:
+    ours, theirs = socket.socketpair()
+    ours.settimeout(2)
+    theirs.settimeout(2)
+    conn = Connection(ours, "h:1", fresh=True)
+    yield conn, theirs
+    conn.close()
+    theirs.close()
+
+
+def _received(conn: Connection, peer: socket.socket) -> bytes:
+    """Everything the connection sent (its write side is shut first: no timeout needed)."""
+    if conn.sock.fileno() != -1:
+        conn.sock.shutdown(socket.SHUT_WR)
+    data = b""
+    while chunk := peer.recv(65536):
+        data += chunk
+    return data
+
+
+def _head(method: str, target: str, body: bytes | None = None) -> bytes:
+    length = b"" if body is None else b"Content-Length: %d\r\n" % len(body)
+    return f"{method} {target} HTTP/1.1\r\nHost: h:1\r\n".encode() + length + b"\r\n" + (body or b"")
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_long_request_line_on_a_fresh_connection_is_primed(
+    fresh_pair: tuple[Connection, socket.socket], method: str
+) -> None:
+    conn, peer = fresh_pair
+    target = _long_target(4095, method)
+    version = b'{"etcdserver":"3.5.1","etcdcluster":"3.5.0"}'
+    peer.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(version), version))
+    peer.sendall(_OK + _OK)
+    body = b"value=v" if method == "PUT" else None
+    resp, data = exchange(conn, method=method, target=target, body=body, headers={}, preload=True)
+    assert (resp.status, data) == (200, b"ok")
+    assert not conn.fresh
+    exchange(conn, method="GET", target=target, body=None, headers={}, preload=True)
+    # primed once, then the request; the second request goes as is
+    assert _received(conn, peer) == _PRIMING + _head(method, target, body) + _head("GET", target)
+
+
+@pytest.mark.parametrize(("fresh", "line"), [(True, 4094), (False, 4095), (False, 20_000)])
+def test_no_priming_for_short_lines_or_used_connections(
+    fresh_pair: tuple[Connection, socket.socket], fresh: bool, line: int
+) -> None:
+    conn, peer = fresh_pair
+    conn.fresh = fresh
+    target = _long_target(line)
+    peer.sendall(_OK)
+    exchange(conn, method="GET", target=target, body=None, headers={}, preload=True)
+    sent = _received(conn, peer)
+    assert sent == _head("GET", target)
+    assert sent.index(b"\r\n") == line
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"", b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", b"garbage\r\n"],
+    ids=["reset", "closes", "garbage"],
+)
+def test_failed_priming_means_never_sent(
+    fresh_pair: tuple[Connection, socket.socket], answer: bytes
+) -> None:
+    conn, peer = fresh_pair
+    peer.sendall(answer)
+    peer.shutdown(socket.SHUT_WR)
+    with pytest.raises(AttemptError) as info:
+        exchange(conn, method="POST", target=_long_target(5000, "POST"), body=b"v", headers={},
+                 preload=True)
+    assert not info.value.sent  # safe to fail over: the request itself never left
+    assert conn.sock.fileno() == -1
+    assert _received(conn, peer) == _PRIMING
+
+
+def test_pool_marks_returned_connections_used() -> None:
+    pool = ConnectionPool("http://127.0.0.1:1", None)
+    ours, theirs = socket.socketpair()
+    conn = Connection(ours, "x", fresh=True)
+    pool.put(conn)
+    assert pool.connection(1.0) is conn
+    assert not conn.fresh
+    conn.close()
+    theirs.close()

@@ -250,6 +250,45 @@ def test_decode_not_etcd(status: int, body: bytes) -> None:
     assert info.value.endpoint == "http://ep:1"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": None},
+        {"action": 5, "node": {"key": "/a", "value": "v"}},
+        {"action": "get", "node": 5},
+        {"action": "get", "prevNode": "x"},
+        {"action": "get", "node": {"key": None}},
+        {"action": "get", "node": {"key": "/a", "value": 1}},
+        {"action": "get", "node": {"key": "/a", "createdIndex": "1"}},
+        {"action": "get", "node": {"key": "/a", "modifiedIndex": 1.0}},
+        {"action": "get", "node": {"key": "/a", "modifiedIndex": True}},
+        {"action": "get", "node": {"key": "/a", "ttl": "x"}},
+        {"action": "get", "node": {"key": "/a", "ttl": False}},
+        {"action": "get", "node": {"key": "/a", "dir": "true"}},
+        {"action": "get", "node": {"key": "/a", "dir": 1}},
+        {"action": "get", "node": {"key": "/a", "nodes": {"k": {}}}},
+        {"action": "get", "node": {"key": "/a", "nodes": [5]}},
+        {"action": "get", "node": {"dir": True, "nodes": [{"key": "/a", "createdIndex": None}]}},
+        {"action": "get", "node": {"key": "/a", "expiration": 5}},
+        {"action": "get", "node": {"key": "/a", "expiration": "0001-01-01T00:00:00+01:00"}},
+    ],
+    ids=repr,
+)
+def test_decode_wrongly_typed_fields(body: dict[str, object]) -> None:
+    with pytest.raises(InvalidResponseError, match="malformed event") as info:
+        _decode(body)
+    assert info.value.endpoint == "http://ep:1"
+
+
+def test_parse_node_types_are_exact() -> None:
+    node = _wire.parse_node({"key": "/a", "value": "v", "dir": False, "createdIndex": 2,
+                             "modifiedIndex": 3, "ttl": 0, "nodes": None, "value2": 1})
+    assert node == Node(key="/a", value="v", created_index=2, modified_index=3)
+    assert type(node.created_index) is int and node.ttl is None
+    with pytest.raises(ValueError, match="not a JSON object"):
+        _wire.parse_node([])  # type: ignore[arg-type]
+
+
 def test_decode_v2_disabled() -> None:
     with pytest.raises(V2DisabledError, match="--enable-v2=true"):
         _decode(b"404 page not found\n", status=404)
