@@ -1,56 +1,97 @@
-"""etcdmap quick start: connect to etcd (or start a throwaway one) and write and read a key.
+"""etcdmap quick start: etcd as a dict — nested config, compare-and-swap, TTLs, watch, mirror.
 
 Run it with ``python examples/quickstart.py``. With ``ETCDMAP_ENDPOINTS`` set (comma-separated
 client URLs of an etcd 2.3-3.5 with the v2 API enabled) it uses that cluster; otherwise it
-starts a local etcd through :mod:`etcdmap.testing` (``pip install 'etcdmap[server]'``).
+starts a throwaway local etcd through :mod:`etcdmap.testing` (``pip install 'etcdmap[server]'``).
+Everything it writes lives under one fresh directory, deleted at the end.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 import uuid
-from collections.abc import Iterator
+from typing import Any
 
-import requests
-
-from etcdmap.testing import EtcdServer
-
-
-@contextlib.contextmanager
-def endpoints() -> Iterator[list[str]]:
-    """The cluster to talk to: ``$ETCDMAP_ENDPOINTS``, or a local server started for the run."""
-    configured = os.environ.get("ETCDMAP_ENDPOINTS", "").strip()
-    if configured:
-        yield [url.strip() for url in configured.split(",") if url.strip()]
-        return
-    with EtcdServer() as server:
-        print(f"started a throwaway etcd at {server.client_url}")
-        yield server.client_urls
+import etcdmap
+from etcdmap import signals
+from etcdmap.testing import local_endpoints
 
 
-def write_and_read(urls: list[str], key: str, value: str) -> str:
-    """Write ``key`` and read it back; returns the value read."""
-    try:
-        from etcdmap.client import Client  # noqa: PLC0415 - optional while the client is written
-    except ImportError:  # the client layer is not there yet: speak the v2 API directly
-        url = f"{urls[0]}/v2/keys{key}"
-        requests.put(url, data={"value": value}, timeout=5).raise_for_status()
-        return str(requests.get(url, timeout=5).json()["node"]["value"])
-    with Client(urls) as client:
-        client.keys.set(key, value)
-        node = client.keys.get(key).node
-        return (node.value or "") if node is not None else ""
+def tour(client: etcdmap.Client, root: str) -> bool:
+    """Walk through the mapping API under ``root``; returns True when every check held."""
+    config = etcdmap.EtcdMap(client, root)
+
+    # 1. A key write and read, through the client layer and through the map.
+    client.keys.set(f"{root}/greeting", "hello, etcd")
+    print(f"{root}/greeting = {config['greeting']!r}")
+
+    # 2. Nested dicts become directories; directories read back as live nested maps.
+    config["db"] = {"host": "db1.internal", "port": "5432", "pool": {"size": "10"}}
+    config["db"]["pool"]["size"] = "20"  # writes through a nested view persist
+    print("db:", config["db"].to_dict())
+    assert config.to_dict()["db"] == {
+        "host": "db1.internal",
+        "port": "5432",
+        "pool": {"size": "20"},
+    }
+
+    # 3. Atomic helpers: setdefault creates only if absent; CAS loops never lose an update.
+    owner = config.setdefault("owner", "quickstart")
+    config["counter"] = "0"
+    for _ in range(3):
+        while True:
+            seen = config["counter"]
+            if config.compare_and_swap("counter", str(int(seen) + 1), prev_value=seen):
+                break
+    print(f"owner={owner!r} counter={config['counter']!r}")
+
+    # 4. TTLs: a key that expires unless it is kept alive.
+    config.set("session", "alive", ttl=30)
+    print("session ttl:", config.ttl("session"), "s")
+
+    # 5. Signals from a watch, and a live mirror that reads at dict speed.
+    seen_events: list[tuple[str, str]] = []
+
+    def on_change(sender: Any, **event: Any) -> None:
+        seen_events.append((event["action"], event["key"]))
+
+    signals.changed.connect(on_change, sender=config, weak=False)
+    with config.watch() as watch, config.mirror() as live:
+        config["feature_flags"] = {"dark_mode": "on"}
+        del config["session"]
+        watch.wait_for(config.index, timeout=10)
+        live.wait_for(timeout=10)
+        print("events:", seen_events)
+        print("mirror:", live["feature_flags"]["dark_mode"], "at index", live.index)
+        mirrored = live.to_dict() == config.to_dict()
+    signals.changed.disconnect(on_change, sender=config)
+
+    # 6. Any JSON value with a codec (a dict still becomes a directory of JSON values).
+    settings = etcdmap.EtcdMap(client, f"{root}/settings", codec="json")
+    settings["retries"] = [1, 2, 5]
+    settings["ratio"] = 0.25
+    print("json:", settings.to_dict())
+
+    ok = (
+        config["greeting"] == "hello, etcd"
+        and config["counter"] == "3"
+        and "session" not in config
+        and mirrored
+        and ("delete", "session") in seen_events
+        and settings["retries"] == [1, 2, 5]
+    )
+    config.clear()
+    return ok
 
 
 def main() -> int:
     """Run the quick start; returns the process exit status."""
-    key = f"/etcdmap-quickstart/{uuid.uuid4().hex[:8]}"
-    with endpoints() as urls:
-        got = write_and_read(urls, key, "hello, etcd")
-        print(f"{key} = {got!r}")
-    return 0 if got == "hello, etcd" else 1
+    root = f"/etcdmap-quickstart/{uuid.uuid4().hex[:8]}"
+    with local_endpoints() as urls, etcdmap.Client(urls) as client:
+        ok = tour(client, root)
+        client.keys.delete(root, recursive=True)
+    print("quick start", "OK" if ok else "FAILED")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

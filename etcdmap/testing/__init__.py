@@ -36,6 +36,9 @@ an etcd process started here is still alive at the end.
   members continued, dead members restarted, leader present) before each test that uses it;
 - ``etcd_prefix`` -- a unique key prefix per test, ``/t-<test name>-<8 hex>``.
 
+**Scripts and examples**: ``with local_endpoints() as urls:`` yields ``$ETCDMAP_ENDPOINTS`` or
+the URLs of a throwaway server started for the block.
+
 Thread-safety: the process registry is locked; an :class:`EtcdServer` or :class:`EtcdCluster`
 object must be driven from one thread at a time.
 """
@@ -49,38 +52,26 @@ import importlib.util  # noqa: F401
 from etcdmap.testing._binary import ENV_BINARY, etcd_version, find_etcd_binary, parse_etcd_version
 from etcdmap.testing._cluster import EtcdCluster
 from etcdmap.testing._errors import EtcdBinaryError, EtcdStartError
+from etcdmap.testing._local import ENV_ENDPOINTS, configured_endpoints, local_endpoints
 from etcdmap.testing._plugin import _HAVE_PYTEST, unique_prefix
 from etcdmap.testing._process import live_servers
 from etcdmap.testing._server import EtcdServer
 
 __all__ = [
     "ENV_BINARY",
+    "ENV_ENDPOINTS",
     "EtcdBinaryError",
     "EtcdCluster",
     "EtcdServer",
     "EtcdStartError",
+    "configured_endpoints",
     "etcd_version",
     "find_etcd_binary",
     "live_servers",
+    "local_endpoints",
     "parse_etcd_version",
     "unique_prefix",
 ]
-
-# The public classes and functions report this package as their module (as before the split),
-# so tracebacks, reprs and pickles name ``etcdmap.testing.EtcdStartError`` and so on.
-for _obj in (
-    EtcdBinaryError,
-    EtcdCluster,
-    EtcdServer,
-    EtcdStartError,
-    etcd_version,
-    find_etcd_binary,
-    live_servers,
-    parse_etcd_version,
-    unique_prefix,
-):
-    _obj.__module__ = __name__
-del _obj
 
 if _HAVE_PYTEST:
     # pytest loads this package as the ``etcdmap`` plugin (``pytest11`` entry point) and reads
