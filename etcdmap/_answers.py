@@ -8,8 +8,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 
+from etcdmap._closing import Closing
 from etcdmap._pool import Connection, ConnectionPool, Headers, RawResponse
 from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError, ServerError
 
@@ -32,7 +32,7 @@ class HTTPResult:
     endpoint: str
 
 
-class StreamResponse:
+class StreamResponse(Closing):
     """An open streaming answer from :meth:`Transport.stream`.
 
     :ivar status: the HTTP status.
@@ -163,17 +163,6 @@ class StreamResponse:
             self._closed = True
             self._conn.abort()  # wakes a read blocked in another thread
         self._finish(reuse=False)
-
-    def __enter__(self) -> StreamResponse:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<StreamResponse {self.status} from {self.endpoint}>"

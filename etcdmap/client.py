@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 from etcdmap import discovery as _discovery
 from etcdmap import stats as _stats
 from etcdmap import sync as _sync
+from etcdmap._closing import Closing
 from etcdmap.auth import AuthAPI, RolesAPI, UsersAPI
 from etcdmap.keys import KeysAPI
 from etcdmap.members import MembersAPI
@@ -27,7 +27,7 @@ from etcdmap.transport import Transport
 __all__ = ["Client"]
 
 
-class Client:
+class Client(Closing):
     """An etcd v2 client: endpoints with pinning and failover, and the v2 APIs.
 
     Thread-safe: share one client between threads (its connection pool holds 32 connections
@@ -182,17 +182,6 @@ class Client:
         """Release the pooled connections (the client reconnects if used again)."""
         self._close_admin()  # stop auto-sync threads and the leader tracker
         self.transport.close()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         user = f", username={self.transport.username!r}" if self.transport.username else ""

@@ -53,11 +53,11 @@ from collections.abc import (
     Sequence,
     ValuesView,
 )
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from etcdmap import _mappath
+from etcdmap._closing import Closing
 from etcdmap._mapbase import Tree, plain
 from etcdmap._mapops import MapOps
 from etcdmap.client import Client
@@ -74,7 +74,7 @@ __all__ = ["EtcdItemsView", "EtcdMap", "EtcdValuesView", "connect"]
 _MISSING: Any = object()
 
 
-class EtcdMap(MapOps, MutableMapping[str, Any]):
+class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
     """A dict-like, live view of the etcd v2 directory ``path`` (see the module docstring).
 
     Besides the :class:`~collections.abc.MutableMapping` API: :meth:`to_dict`, :meth:`node`,
@@ -344,17 +344,6 @@ class EtcdMap(MapOps, MutableMapping[str, Any]):
         """Close the client. Meant for maps made by :func:`connect`, which own their client;
         do not call it on a map whose client you share."""
         self._client.close()
-
-    def __enter__(self) -> EtcdMap:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class EtcdItemsView(ItemsView[str, Any]):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from etcdmap._closing import Closing
 from etcdmap._tree import IndexWaiter, MirrorDir, Tree
 from etcdmap.codecs import StrCodec
 from etcdmap.errors import KeyNotFound
@@ -26,7 +27,7 @@ from etcdmap.watch import Watch, current_index, log
 __all__ = ["Mirror", "MirrorDir", "load_tree", "mirror_map", "watch_map"]
 
 
-class Mirror(MirrorDir):
+class Mirror(MirrorDir, Closing):
     """A live, watch-coherent copy of an etcd directory (see the module docstring).
 
     Create it with :meth:`etcdmap.mapping.EtcdMap.mirror`. ``mirror[k]`` is a dict lookup;
@@ -102,12 +103,6 @@ class Mirror(MirrorDir):
         """
         if self._watch is not None:
             self._watch.stop(timeout)
-
-    def __enter__(self) -> Mirror:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def mirror_map(emap: Any, *, writable: bool = False, idle_timeout: float = 1.0) -> Mirror:

@@ -19,8 +19,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from types import TracebackType
 
+from etcdmap._closing import Closing
 from etcdmap.errors import EtcdMapError, NoEndpointsError, NoLeaderEndpointError
 from etcdmap.members import MembersAPI
 from etcdmap.models import Member, Selection
@@ -98,7 +98,7 @@ def sync(transport: Transport, selection: Selection = Selection.RANDOM) -> list[
     return transport.endpoints
 
 
-class AutoSync:
+class AutoSync(Closing):
     """The handle returned by ``client.auto_sync(interval)``: a background sync loop.
 
     The first sync runs at once (in the thread), then one every ``interval`` seconds. A failed
@@ -177,15 +177,8 @@ class AutoSync:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
-    def __enter__(self) -> AutoSync:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """:meth:`stop` with its default timeout (what leaving a ``with`` block does)."""
         self.stop()
 
     def __repr__(self) -> str:

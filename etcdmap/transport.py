@@ -42,12 +42,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from json import dumps as _json_dumps
 from shlex import quote as _shquote
-from types import TracebackType
 from typing import Any, Final, cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from etcdmap import _wire
 from etcdmap._answers import HTTPResult, ServerError, StreamResponse
+from etcdmap._closing import Closing
 from etcdmap._pool import AttemptError as _Failure
 from etcdmap._pool import (
     Connection,
@@ -146,7 +146,7 @@ def _origin_and_target(url: str) -> tuple[str, str]:
     return (url, "/") if slash < 0 else (url[:slash], url[slash:])
 
 
-class Transport:
+class Transport(Closing):
     """Sends requests to an etcd cluster with pinning, failover, redirects, timeouts, auth and TLS.
 
     Thread-safe: one instance is shared by all threads of a client (it keeps up to 32 idle
@@ -529,17 +529,6 @@ class Transport:
         """Close every idle pooled connection. The transport stays usable (it reconnects)."""
         for pool in list(self._pools.values()):
             pool.close()
-
-    def __enter__(self) -> Transport:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         user = f", username={self.username!r}" if self.username is not None else ""

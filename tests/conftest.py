@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,3 +105,35 @@ def _write_tls_files(directory: Path) -> TLSFiles:
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
     """A throwaway CA with a loopback server certificate and a client certificate."""
     return _write_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+def _run_threads(
+    worker: Callable[[int], object], count: int, *, timeout: float | None = None
+) -> list[BaseException]:
+    """Run ``worker(0)`` ... ``worker(count - 1)`` in ``count`` threads (one each).
+
+    :param timeout: how long to wait for each thread (``None``: until it ends).
+    :returns: every exception the workers raised (assertion failures included), for the
+        test's own assertion.
+    """
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            worker(n)
+        except BaseException as exc:  # noqa: BLE001 - collected for the caller's assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return errors
+
+
+@pytest.fixture
+def run_threads() -> Callable[..., list[BaseException]]:
+    """``run_threads(worker, count, timeout=None)``: run ``worker(n)`` in ``count`` threads and
+    return the exceptions they raised."""
+    return _run_threads

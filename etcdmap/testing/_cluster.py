@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from types import TracebackType
 from typing import Any
 
 import requests
 
+from etcdmap._closing import Closing
 from etcdmap.testing._binary import find_etcd_binary
 from etcdmap.testing._errors import EtcdStartError
 from etcdmap.testing._process import _free_ports, _session
@@ -20,7 +20,7 @@ from etcdmap.testing._server import _PORT_RETRIES, _START_TIMEOUT, EtcdServer
 __all__ = ["EtcdCluster"]
 
 
-class EtcdCluster:
+class EtcdCluster(Closing):
     """``n`` etcd members on loopback forming one cluster; :meth:`start` waits for a leader.
 
     Adding a member (the members API flow)::
@@ -194,14 +194,6 @@ class EtcdCluster:
         if not self.members:
             self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<EtcdCluster {self.members!r}>"

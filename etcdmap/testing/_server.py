@@ -16,10 +16,10 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 
 import requests
 
+from etcdmap._closing import Closing
 from etcdmap.testing._binary import etcd_version, find_etcd_binary
 from etcdmap.testing._errors import EtcdStartError
 from etcdmap.testing._process import (
@@ -37,7 +37,7 @@ _PORT_RETRIES = 3
 _LOG_TAIL_LINES = 40
 
 
-class EtcdServer:
+class EtcdServer(Closing):
     """One etcd member on free loopback ports, with its own temporary data directory.
 
     Nothing runs until :meth:`start` (or ``with``). Members of an :class:`EtcdCluster` are
@@ -395,14 +395,6 @@ class EtcdServer:
                 self.close()
                 raise
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "stopped" if self.is_stopped else "running" if self.is_running else "down"

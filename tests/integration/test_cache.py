@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import random
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import cachetools
 import pytest
@@ -21,12 +20,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def client(etcd_url: str) -> Iterator[Client]:
-    with Client(etcd_url) as c:
-        yield c
 
 
 def test_write_through_the_map_is_visible_on_the_next_read(
@@ -97,30 +90,24 @@ def test_failed_conditional_writes_drop_a_stale_entry(client: Client, etcd_prefi
     assert "k" not in m
 
 
-def test_concurrent_readers_and_writers(client: Client, etcd_prefix: str) -> None:
+def test_concurrent_readers_and_writers(
+    client: Client, etcd_prefix: str, run_threads: Callable[..., list[BaseException]]
+) -> None:
     m = EtcdMap(client, etcd_prefix, cache=cachetools.TTLCache(maxsize=8, ttl=600))
     keys = [f"k{i}" for i in range(12)]  # more keys than the cache holds: evictions too
     for k in keys:
         m[k] = "0"
-    errors: list[BaseException] = []
 
     def worker(n: int) -> None:
         rnd = random.Random(n)
-        try:
-            for i in range(150):
-                k = rnd.choice(keys)
-                if n % 2:
-                    m[k] = f"{n}-{i}"
-                else:
-                    assert isinstance(m[k], str)
-        except BaseException as exc:  # collected for the assertion
-            errors.append(exc)
+        for i in range(150):
+            k = rnd.choice(keys)
+            if n % 2:
+                m[k] = f"{n}-{i}"
+            else:
+                assert isinstance(m[k], str)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = run_threads(worker, 6, timeout=60)
     assert errors == []
     fresh = EtcdMap(client, etcd_prefix).to_dict()
     assert {k: m[k] for k in keys} == fresh  # no stale read won over a later write

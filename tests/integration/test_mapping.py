@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,17 +11,6 @@ from etcdmap.client import Client
 from etcdmap.errors import DecodeError, KeyNotFound, NotADirectory
 from etcdmap.mapping import EtcdMap, connect
 from etcdmap.testing import EtcdServer
-
-
-@pytest.fixture
-def client(etcd_server: EtcdServer) -> Iterator[Client]:
-    with Client(etcd_server.client_url) as c:
-        yield c
-
-
-@pytest.fixture
-def m(client: Client, etcd_prefix: str) -> EtcdMap:
-    return EtcdMap(client, etcd_prefix)
 
 
 @pytest.fixture

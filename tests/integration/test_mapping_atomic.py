@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from etcdmap.client import Client
 from etcdmap.errors import KeyNotFound, NodeExists, NotAFile
 from etcdmap.mapping import EtcdMap
-from etcdmap.testing import EtcdServer
-
-
-@pytest.fixture
-def client(etcd_server: EtcdServer) -> Iterator[Client]:
-    with Client(etcd_server.client_url) as c:
-        yield c
-
-
-@pytest.fixture
-def m(client: Client, etcd_prefix: str) -> EtcdMap:
-    return EtcdMap(client, etcd_prefix)
 
 
 class TestCompareAndSwap:

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import pytest
-
-from etcdmap.client import Client
 from etcdmap.mapping import EtcdMap
-from etcdmap.testing import EtcdServer
 
 THREADS = 8
 T = TypeVar("T")
-
-
-@pytest.fixture
-def client(etcd_server: EtcdServer) -> Iterator[Client]:
-    with Client(etcd_server.client_url) as c:
-        yield c
-
-
-@pytest.fixture
-def m(client: Client, etcd_prefix: str) -> EtcdMap:
-    return EtcdMap(client, etcd_prefix)
 
 
 def race(fn: Callable[[int], T], n: int = THREADS) -> list[T]:

@@ -7,7 +7,6 @@ Each example runs in a fresh sub-directory of the test's prefix on the shared et
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +23,6 @@ from hypothesis.stateful import (
 from etcdmap.client import Client
 from etcdmap.errors import KeyNotFound, NotAFile
 from etcdmap.mapping import EtcdMap
-from etcdmap.testing import EtcdServer
 
 KEYS = st.sampled_from(["a", "b", "c d", "é", "q?#"])
 VALUES = st.text(alphabet="xy é%&+", max_size=3)
@@ -124,12 +122,6 @@ class MappingMachine(RuleBasedStateMachine):
     def same_content(self) -> None:
         assert self.map.to_dict() == self.model
         assert sorted(self.map) == sorted(self.model)
-
-
-@pytest.fixture
-def client(etcd_server: EtcdServer) -> Iterator[Client]:
-    with Client(etcd_server.client_url) as c:
-        yield c
 
 
 def test_etcdmap_behaves_like_a_dict(client: Client, etcd_prefix: str) -> None:

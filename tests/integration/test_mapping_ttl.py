@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,18 +16,7 @@ import pytest
 from etcdmap.client import Client
 from etcdmap.errors import DirectoryTTLUnsupported, KeyNotFound
 from etcdmap.mapping import EtcdMap
-from etcdmap.testing import EtcdServer, etcd_version
-
-
-@pytest.fixture
-def client(etcd_server: EtcdServer) -> Iterator[Client]:
-    with Client(etcd_server.client_url) as c:
-        yield c
-
-
-@pytest.fixture
-def m(client: Client, etcd_prefix: str) -> EtcdMap:
-    return EtcdMap(client, etcd_prefix)
+from etcdmap.testing import etcd_version
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 6.0) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,12 +14,6 @@ from etcdmap.client import Client
 from etcdmap.errors import KeyNotFound
 from etcdmap.mapping import EtcdMap
 from etcdmap.mirror import Mirror, MirrorDir
-
-
-@pytest.fixture
-def client(etcd_url: str) -> Iterator[Client]:
-    with Client(etcd_url) as c:
-        yield c
 
 
 def test_mirror_holds_the_subtree_and_follows_writes(client: Client, etcd_prefix: str) -> None:

@@ -53,12 +53,6 @@ class Recorder:
 
 
 @pytest.fixture
-def client(etcd_url: str) -> Iterator[Client]:
-    with Client(etcd_url) as c:
-        yield c
-
-
-@pytest.fixture
 def watched(client: Client, etcd_prefix: str) -> Iterator[tuple[EtcdMap, Recorder]]:
     m = EtcdMap(client, etcd_prefix)
     rec = Recorder(m)

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from etcdmap.client import Client
 from etcdmap.errors import NoLeaderError
 from etcdmap.testing import EtcdCluster, EtcdServer, etcd_version
-
-
-@pytest.fixture
-def client(etcd_server: EtcdServer) -> Iterator[Client]:
-    with Client(etcd_server.client_url) as c:
-        yield c
 
 
 def test_version(client: Client) -> None:

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from etcdmap import _mappath
 from etcdmap.client import Client
 from etcdmap.errors import DecodeError, NotADirectory
 from etcdmap.mapping import EtcdMap
-from etcdmap.testing import EtcdServer
 
 ODD = ["plain", "with space", "q?", "h#", "pct%2F", "plus+", "ünï", "dot.", "_under"]
-
-
-@pytest.fixture
-def client(etcd_server: EtcdServer) -> Iterator[Client]:
-    with Client(etcd_server.client_url) as c:
-        yield c
 
 
 def test_to_dict_equals_the_node_walk(client: Client, etcd_prefix: str) -> None:

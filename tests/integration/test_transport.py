@@ -315,22 +315,16 @@ def test_curl_debug_never_prints_the_password(
     assert capsys.readouterr().err == ""
 
 
-def test_threads_share_one_client(etcd_url: str, etcd_prefix: str) -> None:
-    errors: list[BaseException] = []
+def test_threads_share_one_client(
+    etcd_url: str, etcd_prefix: str, run_threads: Callable[..., list[BaseException]]
+) -> None:
     with Client(etcd_url) as c:
 
         def work(n: int) -> None:
-            try:
-                for i in range(30):
-                    c.keys.set(f"{etcd_prefix}/{n}", str(i))
-                    assert c.keys.get(f"{etcd_prefix}/{n}").node.value == str(i)  # type: ignore[union-attr]
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
+            for i in range(30):
+                c.keys.set(f"{etcd_prefix}/{n}", str(i))
+                assert c.keys.get(f"{etcd_prefix}/{n}").node.value == str(i)  # type: ignore[union-attr]
 
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(12)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = run_threads(work, 12)
         assert errors == []
         assert len(c.keys.get(etcd_prefix).node.nodes) == 12  # type: ignore[union-attr]

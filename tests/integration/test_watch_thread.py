@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -101,12 +101,6 @@ def write_all(client: Client, items: list[tuple[str, str]], threads: int = 8) ->
     for t in workers:
         t.join(60)
     return sorted(indexes)
-
-
-@pytest.fixture
-def client(etcd_url: str) -> Iterator[Client]:
-    with Client(etcd_url) as c:
-        yield c
 
 
 def test_burst_every_index_once_in_order(client: Client, etcd_prefix: str) -> None:

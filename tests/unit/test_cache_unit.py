@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
 import cachetools
 import pytest
@@ -80,27 +80,21 @@ def test_bounded_size_evicts() -> None:
     assert "ReadCache(LRUCache" in repr(rc)
 
 
-def test_concurrent_use_of_a_cachetools_cache() -> None:
+def test_concurrent_use_of_a_cachetools_cache(
+    run_threads: Callable[..., list[BaseException]],
+) -> None:
     rc = ReadCache(cachetools.TTLCache(maxsize=64, ttl=60))
-    errors: list[BaseException] = []
 
     def worker(n: int) -> None:
-        try:
-            for i in range(3000):
-                key = f"/k{(i * 7 + n) % 100}"
-                if i % 3 == 0:
-                    rc.store(key, i, i)
-                elif i % 3 == 1:
-                    rc.lookup(key)
-                else:
-                    rc.forget_tree(key, i)
-        except BaseException as exc:  # collected for the assertion
-            errors.append(exc)
+        for i in range(3000):
+            key = f"/k{(i * 7 + n) % 100}"
+            if i % 3 == 0:
+                rc.store(key, i, i)
+            elif i % 3 == 1:
+                rc.lookup(key)
+            else:
+                rc.forget_tree(key, i)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_threads(worker, 6)
     assert errors == []
     assert len(rc) <= 64
