@@ -180,6 +180,20 @@ def _check(result: HTTPResult, ok: tuple[int, ...], subject: _Subject) -> HTTPRe
 # --------------------------------------------------------------------------- the APIs
 
 
+def _listing(result: HTTPResult, field: str) -> list[object]:
+    """The list under ``field`` of a ``{"users": [...]}`` / ``{"roles": [...]}`` answer.
+
+    etcd sends ``{"users": null}`` when there are none: that is an empty list.
+
+    :raises InvalidResponseError: the body is not such an object.
+    """
+    obj = decode_json(result)
+    items = obj.get(field) if isinstance(obj, dict) else None
+    if not isinstance(obj, dict) or not isinstance(items, list | None):
+        raise InvalidResponseError(f"unexpected {field} list {obj!r}", result.endpoint)
+    return items or []
+
+
 class AuthAPI:
     """``client.auth``: switch authentication on and off. Thread-safe.
 
@@ -237,13 +251,7 @@ class UsersAPI:
         :raises InsufficientCredentials: auth is on and the client is not root.
         """
         result = _check(self._transport.request("GET", "/v2/auth/users"), (200,), "user")
-        obj = decode_json(result)
-        if not isinstance(obj, dict):
-            raise InvalidResponseError(f"unexpected users list {obj!r}", result.endpoint)
-        users = obj.get("users") or []  # no users at all: {"users": null}
-        if not isinstance(users, list):
-            raise InvalidResponseError(f"unexpected users list {obj!r}", result.endpoint)
-        return sorted(parse_user(u).name for u in users)
+        return sorted(parse_user(u).name for u in _listing(result, "users"))
 
     def get(self, name: str) -> User:
         """One user, with clean role names.
@@ -385,11 +393,7 @@ class RolesAPI:
         :raises InsufficientCredentials: auth is on and the client is not root.
         """
         result = _check(self._transport.request("GET", "/v2/auth/roles"), (200,), "role")
-        obj = decode_json(result)
-        roles = obj.get("roles") if isinstance(obj, dict) else None
-        if not isinstance(roles, list | None):
-            raise InvalidResponseError(f"unexpected roles list {obj!r}", result.endpoint)
-        return sorted(parse_role(r).name for r in roles or [])
+        return sorted(parse_role(r).name for r in _listing(result, "roles"))
 
     def get(self, name: str) -> Role:
         """One role with its permissions.
