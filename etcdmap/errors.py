@@ -300,10 +300,23 @@ def error_for_code(
 
 
 class ClusterError(EtcdMapError):
-    """Every endpoint tried failed. ``errors`` holds one ``(endpoint, exception)`` per attempt."""
+    """Every endpoint tried failed. ``errors`` holds one ``(endpoint, exception)`` per attempt.
 
-    def __init__(self, errors: Sequence[tuple[str, BaseException]], message: str = ""):
+    :ivar maybe_applied: ``True`` when at least one attempt reached a member before failing
+        (a timeout or reset after sending, a 5xx): a write may still be applied later, even
+        after a newer write (a frozen member applies what sits in its socket buffer when it
+        resumes). ``False`` means no member ever received the request.
+    """
+
+    def __init__(
+        self,
+        errors: Sequence[tuple[str, BaseException]],
+        message: str = "",
+        *,
+        maybe_applied: bool = False,
+    ):
         self.errors = list(errors)
+        self.maybe_applied = maybe_applied
         detail = "".join(f"; error #{i}: {ep}: {err}" for i, (ep, err) in enumerate(self.errors))
         super().__init__((message or "etcd cluster is unavailable or misconfigured") + detail)
 
@@ -336,7 +349,15 @@ class V2DisabledError(InvalidResponseError):
 
 
 class DeadlineExceeded(EtcdMapError, TimeoutError):
-    """The call's overall ``timeout`` ran out (across retries and endpoints)."""
+    """The call's overall ``timeout`` ran out (across retries and endpoints).
+
+    :ivar maybe_applied: ``True`` when an attempt reached a member before the deadline (see
+        :attr:`ClusterError.maybe_applied`).
+    """
+
+    def __init__(self, message: str = "", *, maybe_applied: bool = False):
+        self.maybe_applied = maybe_applied
+        super().__init__(message)
 
 
 class AmbiguousResultError(EtcdMapError):

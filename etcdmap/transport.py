@@ -375,12 +375,13 @@ class Transport(Closing):
         deadline: float | None,
         per_attempt: float | None,
         errors: list[tuple[str, BaseException]],
+        sent: bool = False,
     ) -> float | None:
         if deadline is None:
             return per_attempt
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise DeadlineExceeded(_deadline_text(errors))
+            raise DeadlineExceeded(_deadline_text(errors), maybe_applied=sent)
         return remaining if per_attempt is None else min(per_attempt, remaining)
 
     def request(
@@ -420,9 +421,10 @@ class Transport(Closing):
         deadline = None if timeout is None else time.monotonic() + timeout
         target, body, headers = self._prepare(path, params, form, json)
         errors: list[tuple[str, BaseException]] = []
+        sent = False  # did any attempt reach a member? (ClusterError.maybe_applied)
         order = self._order(endpoint)
         for ep in order:
-            attempt = self._attempt_timeout(deadline, per_attempt, errors)
+            attempt = self._attempt_timeout(deadline, per_attempt, errors, sent)
             try:
                 resp, data, conn, pool = self._send(
                     ep + target, method=method, body=body, headers=headers, timeout=attempt,
@@ -432,12 +434,13 @@ class Transport(Closing):
                 self._check(ep, resp.status, resp.headers, data)
             except _Failure as failure:
                 errors.append((ep, failure.error))
-                self._after_failure(ep, failure, idempotent, deadline, errors)
+                sent = sent or failure.sent
+                self._after_failure(ep, failure, idempotent, deadline, errors, sent=sent)
                 continue
             if ep != order[0] and endpoint is None:
                 self.pin(ep)
             return HTTPResult(resp.status, resp.headers, cast(bytes, data), ep)
-        raise ClusterError(errors)
+        raise ClusterError(errors, maybe_applied=sent)
 
     def _after_failure(
         self,
@@ -446,6 +449,8 @@ class Transport(Closing):
         idempotent: bool,
         deadline: float | None,
         errors: list[tuple[str, BaseException]],
+        *,
+        sent: bool = False,
     ) -> None:
         if self.on_failure is not None:
             self.on_failure(ep, failure.error)
@@ -456,7 +461,7 @@ class Transport(Closing):
                 "or may not have been applied, and it is not re-sent to another member"
             ) from failure.error
         if failure.timed_out and deadline is not None and deadline - time.monotonic() < 0.005:
-            raise DeadlineExceeded(_deadline_text(errors)) from failure.error
+            raise DeadlineExceeded(_deadline_text(errors), maybe_applied=sent) from failure.error
 
     def stream(
         self,

@@ -57,3 +57,22 @@ def test_v2_disabled_server_is_named() -> None:
         with pytest.raises(V2DisabledError, match="--enable-v2=true") as info:
             c.keys.get("/foo")
         assert info.value.endpoint == server.client_url
+
+
+def test_cluster_error_says_whether_the_request_may_have_been_applied(
+    etcd_server: EtcdServer, etcd_prefix: str
+) -> None:
+    # Nothing listens on the port: no member ever received the request.
+    with Client("http://127.0.0.1:9", timeout=2) as c, pytest.raises(ClusterError) as info:
+        c.keys.set(f"{etcd_prefix}/k", "v")
+    assert info.value.maybe_applied is False
+    # A frozen member received it and may apply it when it resumes.
+    with Client(etcd_server.client_url, timeout=3, request_timeout=0.3) as c:
+        c.keys.get("/")  # a pooled connection, so the next request is surely sent
+        etcd_server.stop()
+        try:
+            with pytest.raises((ClusterError, TimeoutError)) as sent_info:
+                c.keys.set(f"{etcd_prefix}/k", "v")
+        finally:
+            etcd_server.cont()
+    assert getattr(sent_info.value, "maybe_applied", None) is True
