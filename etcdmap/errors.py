@@ -144,7 +144,9 @@ class EtcdError(EtcdMapError):
         self.message = message
         self.cause = cause
         self.index = index
-        super().__init__(message, cause, index)
+        # Exception's own __init__, not super(): with multiple inheritance (Unauthorized is also
+        # an AuthError) super() would reach a sibling's __init__ with another signature.
+        Exception.__init__(self, message, cause, index)
 
     def __str__(self) -> str:
         # The Go client's format: "100: Key not found (/foo) [18]".
@@ -462,15 +464,8 @@ class Unauthorized(EtcdError, AuthError):
     """
 
     def __init__(self, message: str = "", cause: str = "", index: int = 0, *, code: int | None = None):
-        # Not EtcdError.__init__: its super().__init__ would reach AuthError.__init__ (the next
-        # class in the MRO), which takes (message, status) and raised TypeError for every 110.
-        if code is not None:
-            self.code = code
-        self.message = message
-        self.cause = cause
-        self.index = index
+        EtcdError.__init__(self, message, cause, index, code=code)
         self.status = 401
-        Exception.__init__(self, message, cause, index)
 
     def __str__(self) -> str:
         return EtcdError.__str__(self)
