@@ -10,7 +10,11 @@ Public through :mod:`etcdmap.watch` (``from etcdmap.watch import WatchCursor``).
   backfilled from history with long polls, each answered at once when history has a match;
 - an empty ``200`` re-polls from the same index (with a capped backoff when it repeats);
 - ``EventIndexCleared`` (401) or ``WatcherCleared`` (400) means the history is gone: re-read,
-  then go on from the read's index + 1.
+  then go on from the read's index + 1;
+- etcd silently drops a stream whose 100-event buffer overflowed (it stops without ending), so
+  a stream that goes quiet right after a busy period is probed (:class:`QuietProbe`): a long
+  poll from ``next_index`` that etcd answers at once from history proves the stream missed an
+  event (:meth:`WatchCursor.stream_missed`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import enum
 
 from etcdmap.errors import EventIndexCleared, WatcherCleared
 
-__all__ = ["Verdict", "WatchCursor"]
+__all__ = ["QuietProbe", "Verdict", "WatchCursor"]
 
 
 class Verdict(enum.Enum):
@@ -118,6 +122,16 @@ class WatchCursor:
         self.next_index = index + 1
         return True
 
+    def stream_missed(self, index: int) -> bool:
+        """A probe poll from :attr:`next_index` returned the event at ``index`` (from history).
+
+        :returns: whether the live stream missed it: a live stream delivers every event, so an
+            event at or above :attr:`next_index` it did not deliver (after a short grace)
+            means etcd dropped the stream. The probe's event is never delivered itself: the
+            reconnect's backfill delivers it, once and in order.
+        """
+        return index >= self.next_index
+
     def resynced(self, index: int) -> None:
         """The subtree was re-read at ``index``: go on from ``index + 1``."""
         self.empty_polls = 0
@@ -127,3 +141,51 @@ class WatchCursor:
     def needs_resync(error: BaseException) -> bool:
         """Whether ``error`` means the history is gone (401 EventIndexCleared, 400 cleared)."""
         return isinstance(error, (EventIndexCleared, WatcherCleared))
+
+
+class QuietProbe:
+    """When to probe a live stream that went quiet after a busy period (pure: times passed in).
+
+    A stream etcd dropped (spec §1.8: its 100-event buffer overflowed while the client or the
+    server was busy) stays silent without ending. Only a busy stream can overflow, so a probe
+    is due ``window`` seconds after the last event when nothing followed; an idle watch (no
+    event since the last probe) is never probed.
+
+    :param window: seconds of silence after the last event before a probe is due.
+
+    :ivar last_event: when the last event not yet followed by a probe arrived (``None``: idle).
+
+    Not thread-safe: callers serialise :meth:`event`, :meth:`due` and :meth:`reset`.
+    """
+
+    __slots__ = ("last_event", "window")
+
+    def __init__(self, window: float) -> None:
+        if window <= 0:
+            raise ValueError(f"window must be > 0, got {window}")
+        self.window = window
+        self.last_event: float | None = None
+
+    def event(self, now: float) -> None:
+        """An event was delivered at time ``now`` (a busy period starts or goes on)."""
+        self.last_event = now
+
+    def due(self, now: float) -> float | None:
+        """Whether to probe at time ``now``.
+
+        :returns: ``None``: idle, nothing to probe; ``0.0``: probe now (the busy period counts
+            as probed: the next probe needs a new event); else the seconds left to wait before
+            asking again.
+        """
+        last = self.last_event
+        if last is None:
+            return None
+        left = last + self.window - now
+        if left > 0:
+            return left
+        self.last_event = None
+        return 0.0
+
+    def reset(self) -> None:
+        """The stream was closed: forget the busy period (the reconnect backfills anyway)."""
+        self.last_event = None

@@ -18,7 +18,13 @@ How a :class:`Watch` follows etcd (spec §1.8, §4.8, §6 rows 7-12):
    notices a member that stopped answering (SIGSTOP), a stream etcd silently dropped
    because its 100-event buffer overflowed (§1.8, §6 #8), or a closed connection, without
    losing events. An empty ``200`` just re-polls (§6 #8); other members are tried with the
-   same index (the transport fails over).
+   same index (the transport fails over). A dropped stream is noticed sooner after a busy
+   period: when the stream goes quiet for ``probe_window`` right after events were arriving,
+   a small prober thread sends one long poll from the next undelivered index to the same
+   member. etcd answers it at once if its history holds an event the stream should have
+   delivered: the stream is dead, so it is closed and the watch reconnects and backfills now
+   (the backfill delivers that event, once, in order). A probe silent for the short poll
+   window means the stream is fine. One poll per busy period, none while idle.
 4. When etcd no longer has the history (``EventIndexCleared``, error 401: more than 1,000
    events passed) it re-reads the subtree (one recursive quorum GET), sends the differences
    against the last known state as ordinary signals and then ``resynced``, and goes on from
@@ -38,11 +44,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from etcdmap import _wire
-from etcdmap._cursor import Verdict, WatchCursor
+from etcdmap._cursor import QuietProbe, Verdict, WatchCursor
 from etcdmap._tree import IndexWaiter, Tree
 from etcdmap.errors import (
     EtcdError,
@@ -59,6 +66,10 @@ if TYPE_CHECKING:
 __all__ = ["Verdict", "Watch", "WatchCursor", "current_index"]
 
 log = logging.getLogger("etcdmap.watch")
+
+
+_PROBE_GRACE = 0.005
+"""Seconds a live stream gets to deliver the event a probe found before it counts as dropped."""
 
 
 class _Silence(Exception):
@@ -80,8 +91,13 @@ class Watch:
     :param idle_timeout: seconds of silence after which the watch reconnects and checks for
         missed events (also bounds how long a stopped member goes unnoticed).
     :param on_index: called from the watch thread with the index the state is current to.
+    :param probe_window: seconds of silence right after delivered events before the prober
+        checks that etcd has not dropped the stream (capped at ``idle_timeout``).
 
     Thread-safety: :meth:`stop`, :meth:`join` and the properties may be called from any thread.
+    A watch runs two daemon threads: the watch thread (reads, delivers, sends the signals) and
+    a prober that only sends probe polls and closes a stream etcd dropped; the cursor is
+    written by the watch thread only.
     """
 
     def __init__(
@@ -94,6 +110,7 @@ class Watch:
         recursive: bool = True,
         idle_timeout: float = 1.0,
         on_index: Callable[[int], None] | None = None,
+        probe_window: float = 0.02,
     ) -> None:
         self._client = client
         self._transport: Transport = client.transport
@@ -118,12 +135,26 @@ class Watch:
         self._waiter = IndexWaiter(after_index)
         self.resyncs = 0
         """How many times the watch re-read the subtree after losing history."""
+        # The prober (see the module docstring): _quiet decides when, under _quiet_lock;
+        # _wake ends its idle wait; _live is the stream it may close.
+        self._quiet = QuietProbe(min(probe_window, idle_timeout))
+        self._quiet_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._live: StreamResponse | None = None
+        self._prober = threading.Thread(
+            target=self._probe_loop, name=f"etcdmap-watch-probe {tree.root or '/'}", daemon=True
+        )
+        self.probes = 0
+        """How many probe polls the prober sent."""
+        self.dropped = 0
+        """How many times a probe found the stream dropped by etcd (then reconnected)."""
 
     # ------------------------------------------------------------------ public
 
     def start(self) -> Watch:
-        """Start the watch thread (once). :returns: ``self``."""
+        """Start the watch thread and its prober (once). :returns: ``self``."""
         self._thread.start()
+        self._prober.start()
         return self
 
     @property
@@ -150,12 +181,15 @@ class Watch:
         :param timeout: seconds to wait for the thread (``None``: no limit).
         """
         self._stopping.set()
+        self._wake.set()
         with self._lock:
             conns = list(self._open)
         for conn in conns:
             _close(conn)
-        if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in (self._thread, self._prober):
+            if thread.is_alive() and threading.current_thread() is not thread:
+                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def wait_for(self, index: int | None = None, timeout: float | None = 5.0) -> bool:
         """Wait until every event up to ``index`` has been delivered to the receivers.
@@ -238,6 +272,7 @@ class Watch:
             if self._cursor.needs_backfill:
                 self._backfill(stream.endpoint)
             self._report_index()
+            self._live = stream
             delivered = False
             for event in self._events(stream):
                 delivered = True
@@ -252,6 +287,9 @@ class Watch:
                 if delay:
                     self._stopping.wait(delay)
         finally:
+            self._live = None
+            with self._quiet_lock:
+                self._quiet.reset()
             self._endpoint = None
             self._release(stream)
 
@@ -280,6 +318,7 @@ class Watch:
                     self._check_alive(endpoint)
                     cursor.backfill_idle(poll_start)
                     continue
+                _drain(poll)
                 if event is None:
                     delay = cursor.empty()
                     if delay:
@@ -315,6 +354,79 @@ class Watch:
         if change is not None:
             emit(self._sender, change)
         self._report_index()
+        self._busy()
+
+    def _busy(self) -> None:
+        """Events are arriving: after a quiet window the prober checks the stream."""
+        with self._quiet_lock:
+            self._quiet.event(time.monotonic())
+        if not self._wake.is_set():
+            self._wake.set()
+
+    # ------------------------------------------------------------------ the prober
+
+    def _probe_loop(self) -> None:
+        """The prober thread: sleeps while idle; probes the stream once per busy period."""
+        while True:
+            self._wake.wait()
+            if self._stopping.is_set():
+                return
+            self._wake.clear()
+            with self._quiet_lock:
+                delay = self._quiet.due(time.monotonic())
+            while delay:  # busy: wait until the stream has been quiet for the window
+                if self._stopping.wait(delay):
+                    return
+                with self._quiet_lock:
+                    delay = self._quiet.due(time.monotonic())
+            stream = self._live
+            if delay is None or stream is None:
+                continue  # idle, or between streams (the reconnect backfills anyway)
+            try:
+                dropped = self._probe(stream)
+            except Exception as exc:  # inconclusive: the idle timeout still covers it
+                if self._stopping.is_set():
+                    return
+                log.debug("watch on %s: probe failed: %s", self._tree.root or "/", exc)
+                continue
+            if dropped and not self._stopping.is_set():
+                self.dropped += 1
+                log.info("watch on %s: etcd dropped the stream from %s; reconnecting",
+                         self._tree.root or "/", stream.endpoint)
+                _close(stream)  # the watch thread's read ends: it reconnects and backfills
+
+    def _probe(self, stream: StreamResponse) -> bool:
+        """One long poll from the next undelivered index to the stream's member.
+
+        :returns: whether the stream missed an event (etcd dropped it).
+        """
+        cursor = self._cursor
+        self.probes += 1
+        poll = self._connect(cursor.poll_params(self._recursive), stream.endpoint,
+                             self._poll_idle)
+        try:
+            if poll.status != 200:
+                try:
+                    _raise_for(poll)
+                except EtcdMapError as exc:
+                    # History from next_index is gone: a live stream would have delivered
+                    # those events; reconnecting resyncs.
+                    return cursor.needs_resync(exc)
+            poll.set_read_timeout(self._poll_idle)
+            try:
+                event = next(self._events(poll), None)
+            except _Silence:
+                return False  # no event in history: the stream missed nothing
+            _drain(poll)
+        finally:
+            self._release(poll)
+        if event is None:
+            return False  # an empty 200: inconclusive
+        index = _event_index(event)
+        # The stream may be delivering it right now (it was written as the probe went out):
+        # give it a moment before calling it dropped (a wrong call only costs a reconnect).
+        self._waiter.wait_for(index, _PROBE_GRACE)
+        return cursor.stream_missed(index) and not self._stopping.is_set()
 
     def _report_index(self) -> None:
         index = self._cursor.last_index
@@ -342,6 +454,7 @@ class Watch:
         emit_resynced(self._sender, index=index, created=len(changes) - removed - updated,
                       updated=updated, deleted=removed, reason=reason)
         self._report_index()
+        self._busy()  # so much happened that history overflowed: the new stream may be dropped
 
 
 def _event_index(event: Response) -> int:
@@ -358,6 +471,16 @@ def _raise_for(conn: StreamResponse) -> None:
 def _is_timeout(exc: BaseException) -> bool:
     # StreamResponse reports "nothing arrived for read_timeout" as DeadlineExceeded.
     return isinstance(exc, TimeoutError) or isinstance(exc.__cause__, TimeoutError)
+
+
+def _drain(poll: StreamResponse) -> None:
+    """Read the end of a one-event poll's body (etcd ends it right after the event), so
+    that its connection goes back to the pool instead of being closed: a backfill then costs
+    one round trip per event, not a new connection per event."""
+    try:
+        poll.read()
+    except EtcdMapError:  # best effort: releasing the poll closes a connection left unread
+        log.debug("reading the end of a watch poll failed", exc_info=True)
 
 
 def _close(conn: StreamResponse) -> None:

@@ -13,6 +13,7 @@ from etcdmap import signals
 from etcdmap.client import Client
 from etcdmap.errors import EtcdMapError
 from etcdmap.mapping import EtcdMap
+from etcdmap.mirror import watch_map
 from etcdmap.testing import EtcdCluster
 
 
@@ -159,6 +160,32 @@ def test_history_loss_resyncs_to_the_true_state(client: Client, etcd_prefix: str
     resync = log.resyncs[0]
     assert set(resync) == {"index", "created", "updated", "deleted", "reason"}
     assert resync["created"] > 0 and resync["index"] >= max(log.indexes)
+
+
+def test_a_stream_dropped_by_etcd_is_noticed_right_after_the_burst(
+    client: Client, etcd_prefix: str
+) -> None:
+    m = EtcdMap(client, etcd_prefix)
+    release = threading.Event()
+    log = Log(m, on_event=lambda: release.wait(30))
+    try:
+        # A 30 s idle timeout: within this test only the prober can notice the dropped stream.
+        with watch_map(m, idle_timeout=30.0) as w:
+            first = client.keys.set(f"{etcd_prefix}/first", "x").index  # blocks the watch
+            # 600 x 16 KB overflow the socket buffers and the 100-event buffer (etcd drops
+            # the stream silently) while staying within etcd's 1,000-event history.
+            big = "v" * 16384
+            written = [first, *write_all(client, [(f"{etcd_prefix}/n{i}", big)
+                                                  for i in range(600)])]
+            release.set()
+            assert log.wait(lambda: len(log.indexes) >= len(written), 10)
+            assert w.dropped >= 1, "the stream was not dropped: the test proves nothing"
+            assert w.running
+    finally:
+        release.set()
+        log.close()
+    assert log.indexes == written  # every event exactly once, in order (the probe's too)
+    assert log.resyncs == []
 
 
 def test_flood_gaps_are_covered_by_resynced(client: Client, etcd_prefix: str) -> None:

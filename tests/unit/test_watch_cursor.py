@@ -1,9 +1,11 @@
-"""The pure watch cursor: index bookkeeping, backfill verdicts, empty-body retry, 401 decision."""
+"""The pure watch cursor: index bookkeeping, backfill verdicts, empty-body retry, 401 decision,
+and when to probe a stream that went quiet after a burst."""
 
 from __future__ import annotations
 
 import pytest
 
+from etcdmap._cursor import QuietProbe
 from etcdmap.errors import EtcdError, EventIndexCleared, KeyNotFound, WatcherCleared
 from etcdmap.watch import Verdict, WatchCursor
 
@@ -121,3 +123,48 @@ def test_resync_resumes_after_the_read_index() -> None:
 )
 def test_which_errors_mean_history_is_gone(error: BaseException, resync: bool) -> None:
     assert WatchCursor.needs_resync(error) is resync
+
+
+def test_an_idle_watch_is_never_probed() -> None:
+    probe = QuietProbe(0.05)
+    assert probe.due(0.0) is None
+    assert probe.due(1e6) is None  # however long the silence: nothing was arriving
+
+
+def test_a_probe_is_due_once_the_stream_is_quiet_for_the_window_after_an_event() -> None:
+    probe = QuietProbe(0.05)
+    probe.event(100.0)
+    assert probe.due(100.01) == pytest.approx(0.04)  # still busy: ask again later
+    probe.event(100.03)  # the burst goes on: the window restarts
+    assert probe.due(100.07) == pytest.approx(0.01)
+    assert probe.due(100.08) == 0.0  # quiet for the window: probe now
+    assert probe.due(100.09) is None  # once per busy period
+    assert probe.due(200.0) is None
+    probe.event(300.0)  # a new busy period gets its own probe
+    assert probe.due(300.05) == 0.0
+
+
+def test_a_closed_stream_forgets_its_busy_period() -> None:
+    probe = QuietProbe(0.05)
+    probe.event(1.0)
+    probe.reset()
+    assert probe.due(2.0) is None
+
+
+def test_quiet_window_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        QuietProbe(0.0)
+
+
+def test_a_probe_event_the_stream_did_not_deliver_means_the_stream_was_dropped() -> None:
+    cur = WatchCursor(10)
+    cur.stream_opened(10)
+    assert cur.stream_event(15)
+    assert not cur.stream_missed(15)  # the stream delivered it: alive
+    assert not cur.stream_missed(12)
+    assert cur.stream_missed(16)  # history has an event the live stream never sent: dropped
+    # The probe never delivers: after the reconnect the backfill delivers 16 exactly once.
+    cur.stream_opened(40)
+    assert cur.backfill_event(16) is Verdict.DELIVER
+    assert cur.backfill_event(16) is Verdict.SKIP
+    assert not cur.stream_event(16)
