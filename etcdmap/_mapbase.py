@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdmap import _mappath
 from etcdmap.cache import ReadCache
-from etcdmap.codecs import Codec, codec_name, resolve
+from etcdmap.codecs import Codec, StrCodec, codec_name, resolve
 from etcdmap.errors import DecodeError, InvalidResponseError, KeyNotFound, NotADirectory, NotAFile
 from etcdmap.models import Node, Response
 
@@ -258,8 +258,31 @@ class MapBase:
         :raises DecodeError: a stored value cannot be decoded.
         :raises NotADirectory: the map's path is a file.
         """
-        node = self._listing(recursive=True)
-        return _mappath.node_to_dict(node, self._decode) if node else {}
+        # One GET like _listing(recursive=True), but walking etcd's JSON: building a Node per
+        # key was 3/4 of the time for 10,000 keys (tests/benchmarks, "to_dict").
+        try:
+            event, index = self._client.keys.get_json(
+                self._path, recursive=True, sort=True, quorum=self._quorum
+            )
+        except KeyNotFound as exc:
+            self._index = exc.index
+            return {}
+        self._index = index
+        node = event.get("node")
+        if not isinstance(node, dict):
+            raise InvalidResponseError(f"the answer for {self._path!r} has no node")
+        if not node.get("dir"):
+            raise NotADirectory("Not a directory", self._path, self._index)
+        if type(self._codec) is StrCodec:  # identity decode (a subclass may override it)
+            return _mappath.json_to_dict(node, None)
+        return _mappath.json_to_dict(node, self._decode_text)
+
+    def _decode_text(self, key: str, text: str) -> Any:
+        """:meth:`_decode` for a raw value (the bulk-read path)."""
+        try:
+            return self._codec.decode(text)
+        except Exception as exc:  # any codec failure: name the key (translation point)
+            raise DecodeError(key, codec_name(self._codec), str(exc)) from exc
 
 
 def plain(mapping: Mapping[Any, Any]) -> dict[Any, Any]:

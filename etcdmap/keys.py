@@ -31,7 +31,7 @@ Thread-safe: a :class:`KeysAPI` keeps no per-call state.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from etcdmap import _wire
 from etcdmap.models import Response
@@ -219,6 +219,39 @@ class KeysAPI:
         :raises DeadlineExceeded: the timeout ran out.
         """
         return self._call(key, get_request(recursive=recursive, sort=sort, quorum=quorum), timeout)
+
+    def get_json(
+        self,
+        key: str,
+        *,
+        recursive: bool = False,
+        sort: bool = False,
+        quorum: bool = False,
+        timeout: float | None = _DEFAULT,
+    ) -> tuple[dict[str, Any], int]:
+        """:meth:`get`, returning etcd's parsed JSON instead of models (for bulk reads).
+
+        Building a :class:`~etcdmap.models.Node` per key dominates a recursive read of
+        thousands of keys; :meth:`etcdmap.EtcdMap.to_dict` walks this JSON instead.
+
+        :param key: the key (``"/"`` or ``""`` for the root).
+        :param recursive: list the whole subtree of a directory.
+        :param sort: sort the children of directories by key, at every level.
+        :param quorum: a linearizable read through raft.
+        :param timeout: whole-call deadline override.
+        :returns: ``(event, index)``: the decoded event object (``event["node"]`` is the node
+            as etcd sent it, children under ``"nodes"``) and the ``X-Etcd-Index`` header.
+        :raises KeyNotFound: no such key.
+        :raises ClusterError: no endpoint answered.
+        :raises DeadlineExceeded: the timeout ran out.
+        """
+        req = get_request(recursive=recursive, sort=sort, quorum=quorum)
+        res = self.transport.request(
+            req.method, _wire.key_path(key, self.prefix), params=req.params or None,
+            form=req.form, idempotent=req.idempotent, timeout=timeout,
+        )
+        event = _wire.decode_event(res.status, res.headers, res.body, res.endpoint)
+        return event, _wire.parse_index(res.headers, res.endpoint)
 
     def set(
         self,

@@ -15,15 +15,23 @@ from etcdmap.testing import EtcdServer
 
 @pytest.fixture
 def count_gets(client: Client, monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
-    """Count the GETs the client sends (a spy on the real call, etcd still answers)."""
+    """Count the GETs the client sends (spies on the real calls, etcd still answers).
+
+    ``keys.get_json`` is the bulk-read GET that ``to_dict`` uses.
+    """
     calls: list[str] = []
-    real_get = client.keys.get
 
-    def spy(key: str, **kwargs: Any) -> Any:
-        calls.append(key)
-        return real_get(key, **kwargs)
+    def spy_on(name: str) -> None:
+        real = getattr(client.keys, name)
 
-    monkeypatch.setattr(client.keys, "get", spy)
+        def spy(key: str, **kwargs: Any) -> Any:
+            calls.append(key)
+            return real(key, **kwargs)
+
+        monkeypatch.setattr(client.keys, name, spy)
+
+    spy_on("get")
+    spy_on("get_json")
     return lambda: len(calls)
 
 
