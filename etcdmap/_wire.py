@@ -20,7 +20,7 @@ import functools
 import json
 import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
@@ -32,6 +32,12 @@ from etcdmap.errors import (
     error_for_code,
 )
 from etcdmap.models import Node, Response
+
+_loads: Callable[[bytes], Any]
+try:  # the optional ``fast`` extra: orjson parses etcd's answers ~3x faster than json
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
 
 __all__ = [
     "KEYS_PREFIX",
@@ -290,8 +296,8 @@ def _describe(body: bytes) -> str:
 
 def _load(body: bytes, status: int, endpoint: str) -> Any:
     try:
-        return json.loads(body)
-    except ValueError as exc:
+        return _loads(body)
+    except ValueError as exc:  # orjson.JSONDecodeError is a json.JSONDecodeError too
         if status == 404 and body.startswith(b"404 page not found"):
             raise V2DisabledError(
                 f"{endpoint} answered 404 page not found on the v2 API: the etcd v2 API is not "
@@ -311,7 +317,7 @@ def decode_error(status: int, body: bytes, endpoint: str = "") -> EtcdError | No
     Mapped on ``errorCode`` only; an unknown code gives a plain :class:`EtcdError`.
     """
     try:
-        data = json.loads(body)
+        data = _loads(body)
     except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("errorCode"), int):
