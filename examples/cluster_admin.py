@@ -12,25 +12,10 @@ etcd and never touches a shared server:
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
-
 from etcdmap.client import Client
 from etcdmap.errors import Unauthorized
 from etcdmap.models import Permission
-from etcdmap.testing import EtcdServer
-
-
-@contextlib.contextmanager
-def etcd_endpoints() -> Iterator[list[str]]:
-    """``$ETCDMAP_ENDPOINTS`` (comma-separated), else a throwaway local etcd."""
-    env = os.environ.get("ETCDMAP_ENDPOINTS")
-    if env:
-        yield env.split(",")
-        return
-    with EtcdServer() as server:
-        yield [server.client_url]
+from etcdmap.testing import EtcdServer, local_endpoints
 
 
 def show_cluster(client: Client) -> None:
@@ -85,7 +70,7 @@ def auth_walkthrough() -> None:
 
 
 def main() -> None:
-    with etcd_endpoints() as endpoints, Client(endpoints) as client:
+    with local_endpoints(announce=False) as endpoints, Client(endpoints) as client:
         show_cluster(client)
     auth_walkthrough()
 

@@ -16,35 +16,21 @@ extra). It works under a unique prefix and removes it at the end.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from etcdmap import signals
 from etcdmap.client import Client
 from etcdmap.mapping import EtcdMap
-from etcdmap.testing import EtcdServer
+from etcdmap.testing import local_endpoints
 
 DEFAULTS = {
     "log_level": "info",
     "workers": "4",
     "db": {"host": "localhost", "port": "5432"},
 }
-
-
-@contextlib.contextmanager
-def etcd_endpoints() -> Iterator[list[str]]:
-    """``$ETCDMAP_ENDPOINTS`` (comma-separated), else a throwaway local etcd."""
-    env = os.environ.get("ETCDMAP_ENDPOINTS")
-    if env:
-        yield env.split(",")
-        return
-    with EtcdServer() as server:
-        yield [server.client_url]
 
 
 def seed_defaults(config: EtcdMap, defaults: dict[str, Any]) -> None:
@@ -60,7 +46,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     log = logging.getLogger("config_store")
     prefix = f"/example-config-{uuid.uuid4().hex[:8]}"
-    with etcd_endpoints() as endpoints, Client(endpoints) as client:
+    with local_endpoints(announce=False) as endpoints, Client(endpoints) as client:
         config = EtcdMap(client, prefix)
         try:
             # An operator set one value before the application first started.

@@ -24,32 +24,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from types import TracebackType
 
 from etcdmap.client import Client
 from etcdmap.errors import NodeExists
 from etcdmap.keepalive import KeepAlive
 from etcdmap.mapping import EtcdMap
-from etcdmap.testing import EtcdServer
+from etcdmap.testing import local_endpoints
 
 TTL = 10  # seconds: how long an entry outlives its instance
 SHORT_TTL = 1  # for the instance this example crashes, so that it finishes quickly
-
-
-@contextlib.contextmanager
-def etcd_endpoints() -> Iterator[list[str]]:
-    """``$ETCDMAP_ENDPOINTS`` (comma-separated), else a throwaway local etcd."""
-    env = os.environ.get("ETCDMAP_ENDPOINTS")
-    if env:
-        yield env.split(",")
-        return
-    with EtcdServer() as server:
-        yield [server.client_url]
 
 
 # --------------------------------------------------------------------------- registration
@@ -139,7 +126,7 @@ def candidate(client: Client, election: EtcdMap, name: str, terms: list[tuple[st
 
 def main() -> None:
     base = f"/example-registry-{uuid.uuid4().hex[:8]}"
-    with etcd_endpoints() as endpoints, Client(endpoints) as client:
+    with local_endpoints(announce=False) as endpoints, Client(endpoints) as client:
         try:
             web = EtcdMap(client, f"{base}/services/web")
             with Registration(web, "web-1", "10.0.0.1:8080"), Registration(

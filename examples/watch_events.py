@@ -17,34 +17,20 @@ extra). It works under a unique prefix, removes it at the end and exits 0.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from etcdmap import signals
 from etcdmap.client import Client
 from etcdmap.mapping import EtcdMap
-from etcdmap.testing import EtcdServer
-
-
-@contextlib.contextmanager
-def etcd_endpoints() -> Iterator[list[str]]:
-    """``$ETCDMAP_ENDPOINTS`` (comma-separated), else a throwaway local etcd."""
-    env = os.environ.get("ETCDMAP_ENDPOINTS", "").strip()
-    if env:
-        yield [url.strip() for url in env.split(",") if url.strip()]
-        return
-    with EtcdServer() as server:
-        print(f"started a throwaway etcd at {server.client_url}")
-        yield server.client_urls
+from etcdmap.testing import local_endpoints
 
 
 def main() -> int:
     """Watch a directory, write a few keys, print what the receivers saw."""
     prefix = f"/examples/watch-{uuid.uuid4().hex[:8]}"
-    with etcd_endpoints() as urls, Client(urls) as client:
+    with local_endpoints() as urls, Client(urls) as client:
         m = EtcdMap(client, prefix)
         seen: list[str] = []
         done = threading.Event()
