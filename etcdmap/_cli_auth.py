@@ -23,7 +23,7 @@ from etcdmap.errors import AuthNotFound
 from etcdmap.models import Permission
 
 if TYPE_CHECKING:
-    from etcdmap._cli_common import Subcommands
+    from etcdmap._cli_common import CommandFunc, Subcommands
 
 __all__ = ["canonical_path", "register"]
 
@@ -220,50 +220,83 @@ def cmd_auth(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_SUCCESS
 
 
+def _add_group(
+    commands: Subcommands,
+    noun: str,
+    help_text: str,
+    *,
+    named: tuple[tuple[str, CommandFunc, str], ...],
+    list_func: CommandFunc,
+    changes: tuple[tuple[str, CommandFunc], ...],
+    change_help: str,
+) -> list[argparse.ArgumentParser]:
+    """Add the ``user`` or ``role`` group: ``named`` sub-commands taking the NOUN argument,
+    ``list``, then ``grant`` and ``revoke``.
+
+    :param noun: the group's name, also the name of its positional argument.
+    :param named: (name, function, help) of each sub-command taking only the NOUN argument.
+    :param list_func: the function of ``list``.
+    :param changes: (name, function) of ``grant`` and ``revoke``.
+    :param change_help: their help, with ``{}`` for the name.
+    :returns: the ``grant`` and ``revoke`` parsers, for the caller to add their options to.
+    """
+    group = commands.add_parser(noun, help=help_text)
+    sub = group.add_subparsers(dest=f"{noun}_command", metavar="<subcommand>", required=True)
+    for name, func, name_help in named:
+        p = sub.add_parser(name, help=name_help)
+        p.add_argument(noun)
+        p.set_defaults(func=func)
+    p = sub.add_parser("list", help=f"list the {noun}s")
+    p.set_defaults(func=list_func)
+    change_parsers: list[argparse.ArgumentParser] = []
+    for name, func in changes:
+        p = sub.add_parser(name, help=change_help.format(name))
+        p.add_argument(noun)
+        p.set_defaults(func=func)
+        change_parsers.append(p)
+    return change_parsers
+
+
 def register(commands: Subcommands) -> None:
     """Add ``user``, ``role`` and ``auth`` to the ``etcdmap`` parser.
 
     :param commands: the object returned by ``ArgumentParser.add_subparsers``.
     """
-    user = commands.add_parser("user", help="manage auth users")
-    sub = user.add_subparsers(dest="user_command", metavar="<subcommand>", required=True)
-    for name, func, help_text in (
+    user_commands = (
         ("add", cmd_user_add, "add a user (NAME or NAME:PASSWORD)"),
         ("remove", cmd_user_remove, "remove a user"),
         ("get", cmd_user_get, "show a user's roles"),
         ("passwd", cmd_user_passwd, "change a user's password"),
+    )
+    for p in _add_group(
+        commands,
+        "user",
+        "manage auth users",
+        named=user_commands,
+        list_func=cmd_user_list,
+        changes=(("grant", cmd_user_grant), ("revoke", cmd_user_revoke)),
+        change_help="{} roles to a user",
     ):
-        p = sub.add_parser(name, help=help_text)
-        p.add_argument("user")
-        p.set_defaults(func=func)
-    p = sub.add_parser("list", help="list the users")
-    p.set_defaults(func=cmd_user_list)
-    for name, func in (("grant", cmd_user_grant), ("revoke", cmd_user_revoke)):
-        p = sub.add_parser(name, help=f"{name} roles to a user")
-        p.add_argument("user")
         p.add_argument("--roles", action="append", help="role names (repeat or comma-separate)")
-        p.set_defaults(func=func)
 
-    role = commands.add_parser("role", help="manage auth roles")
-    sub = role.add_subparsers(dest="role_command", metavar="<subcommand>", required=True)
-    for name, func, help_text in (
+    role_commands = (
         ("add", cmd_role_add, "add a role"),
         ("remove", cmd_role_remove, "remove a role"),
         ("get", cmd_role_get, "show a role's permissions"),
+    )
+    for p in _add_group(
+        commands,
+        "role",
+        "manage auth roles",
+        named=role_commands,
+        list_func=cmd_role_list,
+        changes=(("grant", cmd_role_grant), ("revoke", cmd_role_revoke)),
+        change_help="{} a key pattern to a role",
     ):
-        p = sub.add_parser(name, help=help_text)
-        p.add_argument("role")
-        p.set_defaults(func=func)
-    p = sub.add_parser("list", help="list the roles")
-    p.set_defaults(func=cmd_role_list)
-    for name, func in (("grant", cmd_role_grant), ("revoke", cmd_role_revoke)):
-        p = sub.add_parser(name, help=f"{name} a key pattern to a role")
-        p.add_argument("role")
         p.add_argument("--path", default="", help="key pattern (a trailing * is a prefix)")
         p.add_argument("--read", action="store_true", help="read access")
         p.add_argument("--write", action="store_true", help="write access")
         p.add_argument("--readwrite", "--rw", action="store_true", help="read and write access")
-        p.set_defaults(func=func)
 
     auth = commands.add_parser("auth", help="enable or disable authentication")
     auth.add_argument("action", choices=("enable", "disable"))

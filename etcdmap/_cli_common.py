@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from etcdmap.client import Client
 from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError, NoEndpointsError
@@ -244,28 +244,19 @@ class Context:
             cert = (opts.cert_file, opts.key_file) if opts.key_file else opts.cert_file
         if opts.debug:
             enable_curl_debug()
-        timeout = opts.total_timeout or None
-        request_timeout = opts.timeout or None
+        options: dict[str, Any] = {
+            "timeout": opts.total_timeout or None,
+            "request_timeout": opts.timeout or None,
+            "username": username,
+            "password": password,
+            "verify": verify,
+            "cert": cert,
+        }
         if not opts.discovery_srv:
-            return Client(
-                endpoint_list(opts.endpoints),
-                timeout=timeout,
-                request_timeout=request_timeout,
-                username=username,
-                password=password,
-                verify=verify,
-                cert=cert,
-            )
+            return Client(endpoint_list(opts.endpoints), **options)
         try:
             client = Client.from_srv(
-                opts.discovery_srv,
-                service_name=opts.discovery_srv_name,
-                timeout=timeout,
-                request_timeout=request_timeout,
-                username=username,
-                password=password,
-                verify=verify,
-                cert=cert,
+                opts.discovery_srv, service_name=opts.discovery_srv_name, **options
             )
         except ImportError as exc:
             raise CommandError(f"Error:  {exc}", EXIT_BAD_ARGS) from exc

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+from collections.abc import Generator
+from contextlib import closing
 from typing import TYPE_CHECKING
 
 from etcdmap._cli_common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
@@ -18,7 +20,7 @@ from etcdmap._cli_format import print_ls, print_response
 from etcdmap.models import Response
 
 if TYPE_CHECKING:
-    from etcdmap._cli_common import Subcommands
+    from etcdmap._cli_common import CommandFunc, Subcommands
 
 __all__ = ["register", "watch_environment"]
 
@@ -141,32 +143,50 @@ def cmd_ls(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_SUCCESS
 
 
+def _key_events(
+    ctx: Context, args: argparse.Namespace, *, report_dirs: bool
+) -> Generator[Response, None, None]:
+    """The changes of ``args.key`` (``--after-index``, ``--recursive``), directory events left
+    out (reported on stderr if ``report_dirs``, as ``exec-watch`` does); the watcher is closed
+    when the generator is.
+    """
+    watcher = ctx.client().keys.watcher(
+        args.key, after_index=args.after_index, recursive=args.recursive
+    )
+    try:
+        while True:
+            resp = watcher.next(timeout=None)
+            if resp.node is None or resp.node.dir:
+                if report_dirs:
+                    key = resp.node.key if resp.node else ""
+                    print(f"Ignored dir {key} change", file=ctx.stderr)
+                continue
+            yield resp
+    finally:
+        watcher.close()
+
+
 def cmd_watch(ctx: Context, args: argparse.Namespace) -> int:
     """``watch KEY``: print the next change (``--forever``: every change until Ctrl-C).
 
     Directory events are skipped, as in etcdctl; with ``--recursive`` each event is preceded by
     ``[action] key``.
     """
-    watcher = ctx.client().keys.watcher(
-        args.key, after_index=args.after_index, recursive=args.recursive
-    )
     seen = 0
     try:
-        while True:
-            resp = watcher.next(timeout=None)
-            if resp.node is None or resp.node.dir:
-                continue
-            if args.recursive:
-                print(f"[{resp.action}] {resp.node.key}", file=ctx.stdout)
-            print_response(resp, ctx.output, ctx.stdout)
-            ctx.stdout.flush()
-            seen += 1
-            if not args.forever or (args.count and seen >= args.count):
-                return EXIT_SUCCESS
+        with closing(_key_events(ctx, args, report_dirs=False)) as events:
+            for resp in events:
+                assert resp.node is not None  # _key_events skips the others
+                if args.recursive:
+                    print(f"[{resp.action}] {resp.node.key}", file=ctx.stdout)
+                print_response(resp, ctx.output, ctx.stdout)
+                ctx.stdout.flush()
+                seen += 1
+                if not args.forever or (args.count and seen >= args.count):
+                    return EXIT_SUCCESS
     except KeyboardInterrupt:
-        return EXIT_SUCCESS  # etcdctl exits 0 on Ctrl-C
-    finally:
-        watcher.close()
+        pass  # etcdctl exits 0 on Ctrl-C
+    return EXIT_SUCCESS
 
 
 def watch_environment(resp: Response, base: dict[str, str]) -> dict[str, str]:
@@ -198,31 +218,23 @@ def cmd_exec_watch(ctx: Context, args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise CommandError("Error:  key and command to exec required", EXIT_BAD_ARGS)
-    watcher = ctx.client().keys.watcher(
-        args.key, after_index=args.after_index, recursive=args.recursive
-    )
     seen = 0
     try:
-        while True:
-            resp = watcher.next(timeout=None)
-            if resp.node is None or resp.node.dir:
-                key = resp.node.key if resp.node else ""
-                print(f"Ignored dir {key} change", file=ctx.stderr)
-                continue
-            ctx.stdout.flush()
-            try:
-                subprocess.run(  # noqa: PLW1510 (the command's status is its own business)
-                    command, env=watch_environment(resp, dict(os.environ))
-                )
-            except OSError as exc:
-                raise CommandError(f"Error:  {command[0]}: {exc}", EXIT_BAD_ARGS) from exc
-            seen += 1
-            if args.count and seen >= args.count:
-                return EXIT_SUCCESS
+        with closing(_key_events(ctx, args, report_dirs=True)) as events:
+            for resp in events:
+                ctx.stdout.flush()
+                try:
+                    subprocess.run(  # noqa: PLW1510 (the command's status is its own business)
+                        command, env=watch_environment(resp, dict(os.environ))
+                    )
+                except OSError as exc:
+                    raise CommandError(f"Error:  {command[0]}: {exc}", EXIT_BAD_ARGS) from exc
+                seen += 1
+                if args.count and seen >= args.count:
+                    return EXIT_SUCCESS
     except KeyboardInterrupt:
-        return EXIT_SUCCESS
-    finally:
-        watcher.close()
+        pass
+    return EXIT_SUCCESS
 
 
 def register(commands: Subcommands) -> None:
@@ -231,65 +243,52 @@ def register(commands: Subcommands) -> None:
     :param commands: the object returned by ``ArgumentParser.add_subparsers``.
     """
 
-    def ttl_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--ttl", type=int, default=0, help="time to live in seconds (0: none)")
-
     def quorum_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("-q", "--quorum", action="store_true", help="require a quorum read")
 
-    p = commands.add_parser("get", help="print the value of a key")
-    p.add_argument("key")
+    def watch_options(p: argparse.ArgumentParser, count_help: str) -> None:
+        p.add_argument("--after-index", metavar="N", type=int, default=0, help="watch after this index")
+        p.add_argument("-r", "--recursive", action="store_true", help="include child keys")
+        p.add_argument("--count", metavar="N", type=int, default=0, help=count_help)
+
+    def key_command(
+        name: str, help_text: str, func: CommandFunc, *, value: bool = False, ttl: bool = False
+    ) -> argparse.ArgumentParser:
+        # A command on KEY [VALUE] [--ttl]; the caller adds any further options.
+        p = commands.add_parser(name, help=help_text)
+        p.add_argument("key")
+        if value:
+            p.add_argument("value", nargs="?", help="the value (default: read stdin)")
+        if ttl:
+            p.add_argument("--ttl", type=int, default=0, help="time to live in seconds (0: none)")
+        p.set_defaults(func=func)
+        return p
+
+    p = key_command("get", "print the value of a key", cmd_get)
     p.add_argument("--sort", action="store_true", help="sort the result")
     quorum_option(p)
-    p.set_defaults(func=cmd_get)
 
-    p = commands.add_parser("set", help="set the value of a key")
-    p.add_argument("key")
-    p.add_argument("value", nargs="?", help="the value (default: read stdin)")
-    ttl_option(p)
+    p = key_command("set", "set the value of a key", cmd_set, value=True, ttl=True)
     p.add_argument("--swap-with-value", default="", help="only if the current value is this")
     p.add_argument("--swap-with-index", type=int, default=0, help="only if modified at index")
-    p.set_defaults(func=cmd_set)
 
-    p = commands.add_parser("mk", help="make a new key with a value (fails if it exists)")
-    p.add_argument("key")
-    p.add_argument("value", nargs="?", help="the value (default: read stdin)")
-    ttl_option(p)
+    p = key_command(
+        "mk", "make a new key with a value (fails if it exists)", cmd_mk, value=True, ttl=True
+    )
     p.add_argument("--in-order", action="store_true", help="create an in-order key under KEY")
-    p.set_defaults(func=cmd_mk)
 
-    p = commands.add_parser("mkdir", help="make a new directory (fails if it exists)")
-    p.add_argument("key")
-    ttl_option(p)
-    p.set_defaults(func=cmd_mkdir)
+    key_command("mkdir", "make a new directory (fails if it exists)", cmd_mkdir, ttl=True)
+    key_command("setdir", "create a directory or update its TTL", cmd_setdir, ttl=True)
+    key_command("update", "update an existing key", cmd_update, value=True, ttl=True)
+    key_command("updatedir", "update an existing directory's TTL", cmd_updatedir, ttl=True)
 
-    p = commands.add_parser("setdir", help="create a directory or update its TTL")
-    p.add_argument("key")
-    ttl_option(p)
-    p.set_defaults(func=cmd_setdir)
-
-    p = commands.add_parser("update", help="update an existing key")
-    p.add_argument("key")
-    p.add_argument("value", nargs="?", help="the value (default: read stdin)")
-    ttl_option(p)
-    p.set_defaults(func=cmd_update)
-
-    p = commands.add_parser("updatedir", help="update an existing directory's TTL")
-    p.add_argument("key")
-    ttl_option(p)
-    p.set_defaults(func=cmd_updatedir)
-
-    p = commands.add_parser("rm", help="remove a key or a directory")
-    p.add_argument("key")
+    p = key_command("rm", "remove a key or a directory", cmd_rm)
     p.add_argument("--dir", action="store_true", help="also remove an empty directory")
     p.add_argument("-r", "--recursive", action="store_true", help="remove a directory tree")
     p.add_argument("--with-value", default="", help="only if the current value is this")
     p.add_argument("--with-index", type=int, default=0, help="only if modified at index")
-    p.set_defaults(func=cmd_rm)
 
-    p = commands.add_parser("rmdir", help="remove an empty directory")
-    p.add_argument("key")
-    p.set_defaults(func=cmd_rmdir)
+    key_command("rmdir", "remove an empty directory", cmd_rmdir)
 
     p = commands.add_parser("ls", help="list a directory")
     p.add_argument("key", nargs="?", default="/")
@@ -299,13 +298,9 @@ def register(commands: Subcommands) -> None:
     quorum_option(p)
     p.set_defaults(func=cmd_ls)
 
-    p = commands.add_parser("watch", help="wait for a change of a key and print it")
-    p.add_argument("key")
+    p = key_command("watch", "wait for a change of a key and print it", cmd_watch)
     p.add_argument("-f", "--forever", action="store_true", help="print every change until ^C")
-    p.add_argument("--after-index", metavar="N", type=int, default=0, help="watch after this index")
-    p.add_argument("-r", "--recursive", action="store_true", help="include child keys")
-    p.add_argument("--count", metavar="N", type=int, default=0, help="with --forever: stop after N events")
-    p.set_defaults(func=cmd_watch)
+    watch_options(p, "with --forever: stop after N events")
 
     p = commands.add_parser(
         "exec-watch",
@@ -314,9 +309,7 @@ def register(commands: Subcommands) -> None:
         "ETCD_WATCH_VALUE and ETCD_WATCH_MODIFIED_INDEX in its environment.",
         usage="%(prog)s [-h] [--after-index N] [-r] [--count N] KEY -- CMD [ARGS ...]",
     )
-    p.add_argument("--after-index", metavar="N", type=int, default=0, help="watch after this index")
-    p.add_argument("-r", "--recursive", action="store_true", help="include child keys")
-    p.add_argument("--count", metavar="N", type=int, default=0, help="stop after N events (0: never)")
+    watch_options(p, "stop after N events (0: never)")
     p.add_argument("key")
     p.add_argument("command", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_exec_watch)

@@ -6,12 +6,32 @@ own ``client`` fixture, which takes precedence over this one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 
+from etcdmap.cli import main
 from etcdmap.client import Client
 from etcdmap.mapping import EtcdMap
+from etcdmap.transport import disable_curl_debug
+
+
+@dataclass
+class Run:
+    """What one ``etcdmap`` run gave: exit code, stdout and stderr."""
+
+    code: int
+    out: str
+    err: str
+
+
+CLI = Callable[..., Run]
 
 
 @pytest.fixture
@@ -25,3 +45,55 @@ def client(etcd_url: str) -> Iterator[Client]:
 def m(client: Client, etcd_prefix: str) -> EtcdMap:
     """An :class:`EtcdMap` on the test's own prefix, through ``client``."""
     return EtcdMap(client, etcd_prefix)
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CLI:
+    """``run_cli(url, *args, stdin=...)``: run ``etcdmap --endpoints url ARGS`` in-process.
+
+    ``stdin`` (default: empty) is the command's standard input; stdout and stderr are captured
+    into the returned :class:`Run`. A ``--debug`` run's curl logging is switched off afterwards.
+    """
+
+    def run(url: str, *args: str, stdin: str | None = None) -> Run:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+        capsys.readouterr()
+        try:
+            code = main(["--endpoints", url, *args])
+        finally:
+            disable_curl_debug()
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def cli(run_cli: CLI, etcd_url: str) -> CLI:
+    """Run ``etcdmap --endpoints <shared server> ARGS`` in-process (``endpoints=`` to aim elsewhere)."""
+
+    def run(*args: str, stdin: str | None = None, endpoints: str = etcd_url) -> Run:
+        return run_cli(endpoints, *args, stdin=stdin)
+
+    return run
+
+
+@pytest.fixture
+def etcdctl() -> Callable[..., Run]:
+    """``etcdctl(url, *args)``: run Debian's ``etcdctl`` with ``ETCDCTL_API=2`` on ``url``.
+
+    Tests using it skip themselves when ``/usr/bin/etcdctl`` is missing.
+    """
+
+    def run(url: str, *args: str) -> Run:
+        proc = subprocess.run(
+            [str(shutil.which("etcdctl", path="/usr/bin")), "--endpoints", url, *args],
+            env={**os.environ, "ETCDCTL_API": "2"},
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+        return Run(proc.returncode, proc.stdout, proc.stderr)
+
+    return run

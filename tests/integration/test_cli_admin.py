@@ -7,7 +7,6 @@ module (enabling auth must never touch the shared server).
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -16,40 +15,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
-from etcdmap.cli import main
 from etcdmap.testing import EtcdCluster, EtcdServer
 
 ETCDCTL = shutil.which("etcdctl", path="/usr/bin")
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-CLI = Callable[..., Run]
-
-
-@pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CLI:
-    """``run_cli(url, *args, stdin=...)``: run ``etcdmap --endpoints url ARGS`` in-process."""
-
-    def run(url: str, *args: str, stdin: str = "") -> Run:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        capsys.readouterr()
-        code = main(["--endpoints", url, *args])
-        out, err = capsys.readouterr()
-        return Run(code, out, err)
-
-    return run
+# The type of the ``run_cli`` fixture (tests/integration/conftest.py), which gives a ``Run``
+# with ``code``, ``out`` and ``err``.
+CLI = Callable[..., Any]
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,35 +17,9 @@ from etcdmap.client import Client
 from etcdmap.errors import KeyNotFound
 from etcdmap.models import Node
 
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-CLI = Callable[..., Run]
-
-
-@pytest.fixture
-def cli(etcd_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CLI:
-    """Run ``etcdmap --endpoints <shared server> ARGS`` in-process."""
-
-    def run(*args: str, stdin: str = "") -> Run:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        capsys.readouterr()
-        code = main(["--endpoints", etcd_url, *args])
-        out, err = capsys.readouterr()
-        return Run(code, out, err)
-
-    return run
-
-
-@pytest.fixture
-def client(etcd_url: str) -> Iterator[Client]:
-    with Client(etcd_url) as c:
-        yield c
+# The type of the ``cli`` fixture (tests/integration/conftest.py), which gives a ``Run`` with
+# ``code``, ``out`` and ``err``.
+CLI = Callable[..., Any]
 
 
 def shape(client: Client, path: str) -> dict[str, tuple[bool, str | None]]:
@@ -73,6 +47,17 @@ def fill(client: Client, base: str) -> None:
     client.keys.set(f"{base}/json", '{"k": [1, "<&>"]}')
     client.keys.mkdir(f"{base}/empty-dir")
     client.keys.mkdir(f"{base}/nested/empty")
+
+
+def fill_and_dump(cli: CLI, client: Client, etcd_prefix: str, tmp_path: Path) -> tuple[str, str]:
+    """:func:`fill` ``<prefix>/src`` and dump it to ``tmp_path/d.json``.
+
+    :returns: the source and destination paths, ``<prefix>/src`` and ``<prefix>/dst``.
+    """
+    src, dst = f"{etcd_prefix}/src", f"{etcd_prefix}/dst"
+    fill(client, src)
+    (tmp_path / "d.json").write_text(cli("dump", src).out, encoding="utf-8")
+    return src, dst
 
 
 def test_dump_then_load_reproduces_the_tree(
@@ -122,9 +107,7 @@ def test_ttls_are_kept_with_the_ttl_option(
 def test_load_refuses_to_overwrite_without_force(
     cli: CLI, client: Client, etcd_prefix: str, tmp_path: Path
 ) -> None:
-    src, dst = f"{etcd_prefix}/src", f"{etcd_prefix}/dst"
-    fill(client, src)
-    (tmp_path / "d.json").write_text(cli("dump", src).out, encoding="utf-8")
+    src, dst = fill_and_dump(cli, client, etcd_prefix, tmp_path)
     client.keys.set(f"{dst}/app/name", "mine")
     client.keys.set(f"{dst}/json", "mine too")
     before = shape(client, dst)
@@ -143,9 +126,7 @@ def test_load_refuses_to_overwrite_without_force(
 def test_load_merges_into_existing_directories(
     cli: CLI, client: Client, etcd_prefix: str, tmp_path: Path
 ) -> None:
-    src, dst = f"{etcd_prefix}/src", f"{etcd_prefix}/dst"
-    fill(client, src)
-    (tmp_path / "d.json").write_text(cli("dump", src).out, encoding="utf-8")
+    src, dst = fill_and_dump(cli, client, etcd_prefix, tmp_path)
     client.keys.set(f"{dst}/app/other", "kept")
     assert cli("load", str(tmp_path / "d.json"), dst).code == 0
     merged = shape(client, dst)

@@ -7,7 +7,6 @@ the read commands is compared with ``ETCDCTL_API=2 etcdctl`` on the same keys.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import pty
@@ -15,8 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,57 +22,15 @@ from typing import Any
 import pytest
 
 from etcdmap import discovery
-from etcdmap.cli import main
 from etcdmap.client import Client
 from etcdmap.testing import EtcdServer
-from etcdmap.transport import disable_curl_debug
 
 ETCDCTL = shutil.which("etcdctl", path="/usr/bin")
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-CLI = Callable[..., Run]
-
-
-@pytest.fixture
-def cli(etcd_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CLI:
-    """Run ``etcdmap --endpoints <shared server> ARGS`` in-process."""
-
-    def run(*args: str, stdin: str | None = None, endpoints: str = etcd_url) -> Run:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
-        capsys.readouterr()
-        try:
-            code = main(["--endpoints", endpoints, *args])
-        finally:
-            disable_curl_debug()
-        out, err = capsys.readouterr()
-        return Run(code, out, err)
-
-    return run
-
-
-@pytest.fixture
-def client(etcd_url: str) -> Iterator[Client]:
-    with Client(etcd_url) as c:
-        yield c
-
-
-def etcdctl(url: str, *args: str) -> Run:
-    proc = subprocess.run(
-        [str(ETCDCTL), "--endpoints", url, *args],
-        env={**os.environ, "ETCDCTL_API": "2"},
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
-    return Run(proc.returncode, proc.stdout, proc.stderr)
+# The type of the ``cli`` and ``etcdctl`` fixtures (tests/integration/conftest.py), which give
+# a ``Run`` with ``code``, ``out`` and ``err``.
+CLI = Callable[..., Any]
 
 
 # --------------------------------------------------------------------------- writes and reads
@@ -420,7 +376,9 @@ def test_password_prompt_on_a_terminal_is_not_echoed(
 
 
 @pytest.mark.skipif(ETCDCTL is None, reason="etcdctl (Debian's etcd-client) is not installed")
-def test_same_output_as_etcdctl(cli: CLI, etcd_url: str, etcd_prefix: str) -> None:
+def test_same_output_as_etcdctl(
+    cli: CLI, etcdctl: CLI, etcd_url: str, etcd_prefix: str
+) -> None:
     p = etcd_prefix
     for key, value in (("a", "1"), ("b/c", "<&>"), ("b/d e", "ü\nx"), ("f/g/h", "")):
         cli("set", f"{p}/{key}", value)
