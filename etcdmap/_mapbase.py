@@ -271,11 +271,18 @@ class MapBase:
         node = event.get("node")
         if not isinstance(node, dict):
             raise InvalidResponseError(f"the answer for {self._path!r} has no node")
-        if not node.get("dir"):
-            raise NotADirectory("Not a directory", self._path, self._index)
-        if type(self._codec) is StrCodec:  # identity decode (a subclass may override it)
-            return _mappath.json_to_dict(node, None)
-        return _mappath.json_to_dict(node, self._decode_text)
+        if node.get("dir") is not True:
+            if type(node.get("key")) is str and type(node.get("value", "")) is str:
+                raise NotADirectory("Not a directory", self._path, self._index)
+            raise InvalidResponseError(f"the answer for {self._path!r} is not an etcd node")
+        # identity decode for the plain str codec (a subclass may override decode)
+        decode = None if type(self._codec) is StrCodec else self._decode_text
+        try:
+            return _mappath.json_to_dict(node, decode)
+        except (TypeError, KeyError, AttributeError) as exc:  # a broken answer, not etcd's
+            raise InvalidResponseError(
+                f"the answer for {self._path!r} is not an etcd v2 listing: {exc}"
+            ) from exc
 
     def _decode_text(self, key: str, text: str) -> Any:
         """:meth:`_decode` for a raw value (the bulk-read path)."""

@@ -109,6 +109,8 @@ def json_to_dict(
     :param decode: ``decode(absolute_key, text)`` for each file's value; ``None`` keeps the
         text (the ``str`` codec). A missing value reads as ``""``.
     :returns: ``{name: value or nested dict}``.
+    :raises TypeError: a key, a value or a child is not of the type etcd sends (a broken
+        answer: the caller reports it as :class:`~etcdmap.errors.InvalidResponseError`).
     """
     out: dict[str, Any] = {}
     children = node.get("nodes")
@@ -117,10 +119,11 @@ def json_to_dict(
         for child in children:
             if "dir" in child:
                 out[child["key"][cut:]] = json_to_dict(child, decode)
-            elif decode is None:
-                out[child["key"][cut:]] = child.get("value", "")
-            else:
-                out[child["key"][cut:]] = decode(child["key"], child.get("value", ""))
+                continue
+            value = child.get("value", "")
+            if type(value) is not str:
+                raise TypeError(f"the value of {child.get('key')!r} is not a string: {value!r}")
+            out[child["key"][cut:]] = value if decode is None else decode(child["key"], value)
     return out
 
 
