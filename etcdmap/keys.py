@@ -39,7 +39,7 @@ from etcdmap.transport import DEFAULT as _DEFAULT
 from etcdmap.watcher import DEFAULT_POLL_TIMEOUT, Watcher
 
 if TYPE_CHECKING:
-    from etcdmap.transport import Transport
+    from etcdmap.transport import HTTPResult, Transport
 
 __all__ = [
     "KeyRequest",
@@ -190,11 +190,14 @@ class KeysAPI:
         self.transport = transport
         self.prefix = prefix
 
-    def _call(self, key: str, req: KeyRequest, timeout: float | None) -> Response:
-        res = self.transport.request(
+    def _send(self, key: str, req: KeyRequest, timeout: float | None) -> HTTPResult:
+        return self.transport.request(
             req.method, _wire.key_path(key, self.prefix), params=req.params or None,
             form=req.form, idempotent=req.idempotent, timeout=timeout,
         )
+
+    def _call(self, key: str, req: KeyRequest, timeout: float | None) -> Response:
+        res = self._send(key, req, timeout)
         return _wire.decode_response(res.status, res.headers, res.body, res.endpoint)
 
     def get(
@@ -245,11 +248,7 @@ class KeysAPI:
         :raises ClusterError: no endpoint answered.
         :raises DeadlineExceeded: the timeout ran out.
         """
-        req = get_request(recursive=recursive, sort=sort, quorum=quorum)
-        res = self.transport.request(
-            req.method, _wire.key_path(key, self.prefix), params=req.params or None,
-            form=req.form, idempotent=req.idempotent, timeout=timeout,
-        )
+        res = self._send(key, get_request(recursive=recursive, sort=sort, quorum=quorum), timeout)
         event = _wire.decode_event(res.status, res.headers, res.body, res.endpoint)
         return event, _wire.parse_index(res.headers, res.endpoint)
 

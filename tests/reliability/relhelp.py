@@ -14,15 +14,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from types import TracebackType
 
+from etcdmap._closing import Closing
 from etcdmap.testing import EtcdCluster, EtcdServer
 
 Handler = Callable[[socket.socket, bytes], None]
 """Serves one request: gets the connected socket and the request head that was read."""
 
 
-class FakeServer:
+class FakeServer(Closing):
     """A tiny loopback TCP server that answers every HTTP request with ``handler``.
 
     Not a mock of etcd: it stands for "an endpoint that is not etcd" (HTML, garbage, silence).
@@ -99,17 +99,6 @@ class FakeServer:
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
         self._thread.join(2)
-
-    def __enter__(self) -> FakeServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _content_length(head: bytes) -> int:
