@@ -18,10 +18,7 @@ servers for tests) is imported explicitly.
 from __future__ import annotations
 
 from etcdmap import signals
-from etcdmap.auth import AuthAPI, RolesAPI, UsersAPI
-from etcdmap.cache import ReadCache
-from etcdmap.client import Client
-from etcdmap.codecs import Base64Codec, Codec, JsonCodec, StrCodec
+from etcdmap._connect import connect
 from etcdmap.errors import (
     AmbiguousResultError,
     AuthAlreadyExists,
@@ -36,6 +33,7 @@ from etcdmap.errors import (
     EtcdError,
     EtcdMapError,
     EventIndexCleared,
+    HistoryLost,
     IndexNaN,
     InsufficientCredentials,
     InvalidField,
@@ -72,31 +70,33 @@ from etcdmap.errors import (
     WatcherCleared,
     WatcherClosed,
 )
-from etcdmap.keepalive import KeepAlive
-from etcdmap.keys import KeysAPI
-from etcdmap.mapping import EtcdMap, connect
-from etcdmap.members import MembersAPI
-from etcdmap.mirror import Mirror, MirrorDir
-from etcdmap.models import (
+from etcdmap.mapping.cache import ReadCache
+from etcdmap.mapping.codecs import Base64Codec, Codec, JsonCodec, StrCodec
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.mapping.keepalive import KeepAlive
+from etcdmap.mapping.mirror import Mirror, MirrorDir
+from etcdmap.mapping.watch import Watch
+from etcdmap.models import Node, Permission, Selection
+from etcdmap.transport import disable_curl_debug, enable_curl_debug
+from etcdmap.v2.auth import AuthAPI, RolesAPI, UsersAPI
+from etcdmap.v2.client import Client
+from etcdmap.v2.keys import KeysAPI
+from etcdmap.v2.members import MembersAPI
+from etcdmap.v2.models import (
     FollowerStats,
     Health,
     LeaderStats,
     Member,
-    Node,
-    Permission,
     Response,
     Role,
-    Selection,
     SelfStats,
     StoreStats,
     User,
     Versions,
 )
-from etcdmap.stats import StatsAPI
-from etcdmap.sync import AutoSync
-from etcdmap.transport import disable_curl_debug, enable_curl_debug
-from etcdmap.watch import Watch
-from etcdmap.watcher import Watcher
+from etcdmap.v2.stats import StatsAPI
+from etcdmap.v2.sync import AutoSync
+from etcdmap.v2.watcher import Watcher
 
 __version__ = "0.1.0"
 
@@ -122,6 +122,7 @@ __all__ = [
     "EventIndexCleared",
     "FollowerStats",
     "Health",
+    "HistoryLost",
     "IndexNaN",
     "InsufficientCredentials",
     "InvalidField",

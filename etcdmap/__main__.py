@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from etcdmap.cli import main
+from etcdmap.cli.app import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -19,8 +19,9 @@ Every exception etcdmap raises derives from :class:`EtcdMapError`::
     │   ├── RaftInternal (300)
     │   │   └── DirectoryTTLUnsupported    the etcd 3.5 directory-TTL regression
     │   ├── LeaderElect (301)
-    │   ├── WatcherCleared (400)
-    │   └── EventIndexCleared (401)
+    │   ├── WatcherCleared (400)       also a HistoryLost
+    │   └── EventIndexCleared (401)    also a HistoryLost
+    ├── HistoryLost                    a watch's start is older than the store's history
     ├── ClusterError                   every endpoint failed; .errors lists one failure per endpoint
     ├── ServerError                    one member answered 5xx (an entry of ClusterError.errors)
     ├── WatcherClosed                  Watcher.close() was called
@@ -67,6 +68,7 @@ __all__ = [
     "EtcdError",
     "EtcdMapError",
     "EventIndexCleared",
+    "HistoryLost",
     "IndexNaN",
     "InsufficientCredentials",
     "InvalidField",
@@ -108,6 +110,12 @@ __all__ = [
 
 class EtcdMapError(Exception):
     """Root of every exception raised by etcdmap."""
+
+
+class HistoryLost(EtcdMapError):
+    """The store no longer has the changes a watch asked for (v2: more than 1,000 events
+    passed, error 401/400; v3: the start revision was compacted). Watches of the mapping layer
+    recover by re-reading and sending ``resynced``; a client-level watcher raises it."""
 
 
 # --------------------------------------------------------------------------- server errors
@@ -269,12 +277,12 @@ class LeaderElect(EtcdError):
 
 
 @_code(400)
-class WatcherCleared(EtcdError):
+class WatcherCleared(EtcdError, HistoryLost):
     """400: the watcher was cleared by a server recovery."""
 
 
 @_code(401)
-class EventIndexCleared(EtcdError):
+class EventIndexCleared(EtcdError, HistoryLost):
     """401: the watched index is older than etcd's 1,000-event history.
 
     ``.index`` is the current store index: re-read, then watch from ``index + 1``.

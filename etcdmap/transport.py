@@ -45,7 +45,6 @@ from shlex import quote as _shquote
 from typing import Any, Final, cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from etcdmap import _wire
 from etcdmap._answers import HTTPResult, ServerError, StreamResponse
 from etcdmap._closing import Closing
 from etcdmap._pool import AttemptError as _Failure
@@ -66,6 +65,7 @@ from etcdmap.errors import (
     NoEndpointsError,
     TooManyRedirectsError,
 )
+from etcdmap.v2 import wire as _wire
 
 __all__ = [
     "DEFAULT",

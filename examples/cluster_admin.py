@@ -12,10 +12,10 @@ etcd and never touches a shared server:
 
 from __future__ import annotations
 
-from etcdmap.client import Client
 from etcdmap.errors import Unauthorized
 from etcdmap.models import Permission
 from etcdmap.testing import EtcdServer, local_endpoints
+from etcdmap.v2.client import Client
 
 
 def show_cluster(client: Client) -> None:

@@ -22,9 +22,9 @@ import uuid
 from typing import Any
 
 from etcdmap import signals
-from etcdmap.client import Client
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import local_endpoints
+from etcdmap.v2.client import Client
 
 DEFAULTS = {
     "log_level": "info",

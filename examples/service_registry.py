@@ -29,11 +29,11 @@ import time
 import uuid
 from types import TracebackType
 
-from etcdmap.client import Client
 from etcdmap.errors import NodeExists
-from etcdmap.keepalive import KeepAlive
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.mapping.keepalive import KeepAlive
 from etcdmap.testing import local_endpoints
+from etcdmap.v2.client import Client
 
 TTL = 10  # seconds: how long an entry outlives its instance
 SHORT_TTL = 1  # for the instance this example crashes, so that it finishes quickly

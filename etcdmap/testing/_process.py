@@ -17,29 +17,38 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import requests
 
-if TYPE_CHECKING:
-    from etcdmap.testing._server import EtcdServer
-
 __all__ = ["live_servers"]
 
+
+class EtcdProcess(Protocol):
+    """What the registry needs of a server (``EtcdServer`` has it); keeps this module below it."""
+
+    @property
+    def is_running(self) -> bool: ...
+
+    @property
+    def pid(self) -> int | None: ...
+
+    def close(self) -> None: ...
+
 _LOCK = threading.Lock()
-_OPEN: set[EtcdServer] = set()
+_OPEN: set[EtcdProcess] = set()
 _HANDED_OUT: set[int] = set()
 _ATEXIT_DONE = False
 _PR_SET_PDEATHSIG = 1
 
 
-def live_servers() -> list[EtcdServer]:
+def live_servers() -> list[EtcdProcess]:
     """The servers whose etcd process this interpreter started and is still running."""
     with _LOCK:
         return [s for s in _OPEN if s.is_running]
 
 
-def _register(server: EtcdServer) -> None:
+def _register(server: EtcdProcess) -> None:
     global _ATEXIT_DONE  # noqa: PLW0603 - the one lazily set flag of the registry
     with _LOCK:
         _OPEN.add(server)
@@ -48,7 +57,7 @@ def _register(server: EtcdServer) -> None:
             _ATEXIT_DONE = True
 
 
-def _unregister(server: EtcdServer) -> None:
+def _unregister(server: EtcdProcess) -> None:
     with _LOCK:
         _OPEN.discard(server)
 

@@ -157,7 +157,7 @@ class EtcdmapKV(KV):
     name = "etcdmap"
 
     def __init__(self, url: str, **options: Any) -> None:
-        from etcdmap.client import Client  # noqa: PLC0415
+        from etcdmap.v2.client import Client  # noqa: PLC0415
 
         self.client = Client(url, **options)
         keys = self.client.keys
@@ -192,7 +192,7 @@ class EtcdMapKV(KV):
     name = "EtcdMap"
 
     def __init__(self, client: Any) -> None:
-        from etcdmap.mapping import EtcdMap  # noqa: PLC0415
+        from etcdmap.mapping.emap import EtcdMap  # noqa: PLC0415
 
         self._client = client
         self._make = EtcdMap

@@ -68,8 +68,8 @@ def _trials(
 
 def run_failover(*, request_timeout: float, trials: int, gets: int) -> list[Result]:
     """Start a 3-member cluster, run the trials for etcdmap (and python-etcd), stop it."""
-    from etcdmap.client import Client  # noqa: PLC0415
     from etcdmap.testing import EtcdCluster  # noqa: PLC0415
+    from etcdmap.v2.client import Client  # noqa: PLC0415
 
     label = f"SIGSTOP failover {request_timeout:g} s"
     results: list[Result] = []

@@ -36,7 +36,7 @@ def _reads_per_s(read: Callable[[str], object], keys: list[str], rounds: int, n:
 
 def run_mirror(kv: EtcdmapKV, url: str, root: str, *, rounds: int, reads: int) -> list[Result]:
     """Fill a flat directory of 1,000 keys, mirror it, time ``mirror[k]`` against a dict."""
-    from etcdmap.mapping import EtcdMap  # noqa: PLC0415
+    from etcdmap.mapping.emap import EtcdMap  # noqa: PLC0415
 
     prefix = f"{root}/mirror"
     fill(url, [(f"{prefix}/k{i}", f"value-{i:010d}") for i in range(KEYS)])

@@ -75,7 +75,7 @@ def python_etcd_to_dict(kv: PythonEtcdKV, prefix: str) -> dict[str, Any]:
 
 def etcdmap_to_dict(kv: EtcdmapKV, prefix: str) -> Callable[[], dict[str, Any]]:
     """``EtcdMap(client, prefix).to_dict`` (the map is built once, outside the timing)."""
-    from etcdmap.mapping import EtcdMap  # noqa: PLC0415
+    from etcdmap.mapping.emap import EtcdMap  # noqa: PLC0415
 
     return EtcdMap(kv.client, prefix).to_dict
 

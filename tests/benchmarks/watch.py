@@ -139,7 +139,7 @@ class EtcdmapConsumer(Consumer):
 
     def start(self, prefix: str, index: int) -> None:
         from etcdmap import signals  # noqa: PLC0415
-        from etcdmap.mapping import EtcdMap  # noqa: PLC0415
+        from etcdmap.mapping.emap import EtcdMap  # noqa: PLC0415
 
         m = EtcdMap(self.kv.client, prefix)
         self.signals = signals

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from etcdmap.cli import main
-from etcdmap.client import Client
-from etcdmap.mapping import EtcdMap
+from etcdmap.cli.app import main
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.transport import disable_curl_debug
+from etcdmap.v2.client import Client
 
 
 @dataclass

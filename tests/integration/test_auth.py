@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import (
     AuthAlreadyExists,
     AuthError,
@@ -21,9 +20,11 @@ from etcdmap.errors import (
     UserExists,
     UserNotFound,
 )
-from etcdmap.models import Permission, Response, Role, User
+from etcdmap.models import Permission
 from etcdmap.testing import EtcdServer
 from etcdmap.transport import disable_curl_debug, enable_curl_debug
+from etcdmap.v2.client import Client
+from etcdmap.v2.models import Response, Role, User
 
 ROOT_PW = "r00t-Pw-9f3a"
 ALICE_PW = "alice-Pw-71c2"

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import cachetools
 import pytest
 
-from etcdmap.client import Client
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.v2.client import Client
 
 
 class Clock:

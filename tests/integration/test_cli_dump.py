@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from etcdmap.cli import main
-from etcdmap.client import Client
+from etcdmap.cli.app import main
 from etcdmap.errors import KeyNotFound
 from etcdmap.models import Node
+from etcdmap.v2.client import Client
 
 # The type of the ``cli`` fixture (tests/integration/conftest.py), which gives a ``Run`` with
 # ``code``, ``out`` and ``err``.

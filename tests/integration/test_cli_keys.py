@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from etcdmap import discovery
-from etcdmap.client import Client
 from etcdmap.testing import EtcdServer
+from etcdmap.v2 import discovery
+from etcdmap.v2.client import Client
 
 ETCDCTL = shutil.which("etcdctl", path="/usr/bin")
 

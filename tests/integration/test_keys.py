@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import CompareFailed, KeyNotFound, NodeExists, NotAFile
 from etcdmap.models import Node
+from etcdmap.v2.client import Client
 
 
 @pytest.fixture

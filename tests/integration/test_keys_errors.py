@@ -6,8 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from etcdmap import _wire
-from etcdmap.client import Client
 from etcdmap.errors import (
     CompareFailed,
     DirectoryNotEmpty,
@@ -28,6 +26,8 @@ from etcdmap.errors import (
     TTLNaN,
 )
 from etcdmap.testing import EtcdServer
+from etcdmap.v2 import wire as _wire
+from etcdmap.v2.client import Client
 
 
 @pytest.fixture

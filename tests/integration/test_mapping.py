@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from etcdmap.client import Client
+from etcdmap._connect import connect
 from etcdmap.errors import DecodeError, KeyNotFound, NotADirectory
-from etcdmap.mapping import EtcdMap, connect
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import EtcdServer
+from etcdmap.v2.client import Client
 
 
 @pytest.fixture

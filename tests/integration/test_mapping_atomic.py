@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import KeyNotFound, NodeExists, NotAFile
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.v2.client import Client
 
 
 class TestCompareAndSwap:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 
 THREADS = 8
 T = TypeVar("T")

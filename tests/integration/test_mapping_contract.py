@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from etcdmap.client import Client
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import EtcdServer
+from etcdmap.v2.client import Client
 
 SPECIAL_KEYS = ["a b", "q?x", "h#x", "p%2Fx", "plus+", "é", "日本", "semi;colon", "eq=1&x"]
 

@@ -20,9 +20,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from etcdmap.client import Client
 from etcdmap.errors import KeyNotFound, NotAFile
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.v2.client import Client
 
 KEYS = st.sampled_from(["a", "b", "c d", "é", "q?#"])
 VALUES = st.text(alphabet="xy é%&+", max_size=3)

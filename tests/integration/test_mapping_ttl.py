@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import DirectoryTTLUnsupported, KeyNotFound
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import etcd_version
+from etcdmap.v2.client import Client
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 6.0) -> bool:

@@ -9,10 +9,10 @@ from typing import TypeVar
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import MemberExists, MemberNotFound, MemberRemoved
-from etcdmap.models import Member
 from etcdmap.testing import EtcdCluster
+from etcdmap.v2.client import Client
+from etcdmap.v2.models import Member
 
 pytestmark = pytest.mark.cluster
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from etcdmap import signals
-from etcdmap.client import Client
 from etcdmap.errors import KeyNotFound
-from etcdmap.mapping import EtcdMap
-from etcdmap.mirror import Mirror, MirrorDir
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.mapping.mirror import Mirror, MirrorDir
+from etcdmap.v2.client import Client
 
 
 def test_mirror_holds_the_subtree_and_follows_writes(client: Client, etcd_prefix: str) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from etcdmap import signals
-from etcdmap.client import Client
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.v2.client import Client
 
 NAMES = ("changed", "created", "updated", "deleted", "expired")
 

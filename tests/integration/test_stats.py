@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import NoLeaderError
 from etcdmap.testing import EtcdCluster, EtcdServer, etcd_version
+from etcdmap.v2.client import Client
 
 
 def test_version(client: Client) -> None:

@@ -12,11 +12,12 @@ from typing import TypeVar
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import EtcdMapError
-from etcdmap.models import Response, Selection
-from etcdmap.sync import AutoSync
+from etcdmap.models import Selection
 from etcdmap.testing import EtcdCluster
+from etcdmap.v2.client import Client
+from etcdmap.v2.models import Response
+from etcdmap.v2.sync import AutoSync
 
 pytestmark = pytest.mark.cluster
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from etcdmap import _mappath
-from etcdmap.client import Client
 from etcdmap.errors import DecodeError, NotADirectory
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping import paths as _mappath
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.v2.client import Client
 
 ODD = ["plain", "with space", "q?", "h#", "pct%2F", "plus+", "ünï", "dot.", "_under"]
 

@@ -15,8 +15,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from etcdmap import _wire
-from etcdmap.client import Client
 from etcdmap.errors import (
     AmbiguousResultError,
     ClusterError,
@@ -27,6 +25,8 @@ from etcdmap.errors import (
     TooManyRedirectsError,
 )
 from etcdmap.transport import ServerError, disable_curl_debug, enable_curl_debug
+from etcdmap.v2 import wire as _wire
+from etcdmap.v2.client import Client
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import AmbiguousResultError, ClusterError
 from etcdmap.testing import EtcdCluster, EtcdServer
+from etcdmap.v2.client import Client
 
 pytestmark = pytest.mark.cluster
 Members = dict[str, EtcdServer]

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import ClusterError, V2DisabledError
 from etcdmap.testing import EtcdServer
+from etcdmap.v2.client import Client
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from etcdmap import signals
-from etcdmap.client import Client
 from etcdmap.errors import EtcdMapError
-from etcdmap.mapping import EtcdMap
-from etcdmap.mirror import watch_map
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.mapping.mirror import watch_map
 from etcdmap.testing import EtcdCluster
+from etcdmap.v2.client import Client
 
 
 class Log:

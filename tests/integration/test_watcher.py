@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import DeadlineExceeded, EventIndexCleared
-from etcdmap.watcher import Watcher, WatcherClosed
+from etcdmap.v2.client import Client
+from etcdmap.v2.watcher import Watcher, WatcherClosed
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from etcdmap.client import Client
 from etcdmap.errors import AuthError, ClusterError, EtcdMapError, Unauthorized
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.models import Permission
 from etcdmap.testing import EtcdServer
 from etcdmap.transport import disable_curl_debug, enable_curl_debug
+from etcdmap.v2.client import Client
 
 ROOT_PW = "Root-S3cret-q8w7"
 ALICE_PW = "Alice-S3cret-z1x2"

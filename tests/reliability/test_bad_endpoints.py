@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 import pytest
 from relhelp import FakeServer, assert_clean_error, http_answer, raw_answer
 
-from etcdmap.client import Client
 from etcdmap.errors import (
     ClusterError,
     DeadlineExceeded,
@@ -22,8 +21,9 @@ from etcdmap.errors import (
     TooManyRedirectsError,
     V2DisabledError,
 )
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import EtcdServer
+from etcdmap.v2.client import Client
 
 FAILED = (ClusterError, DeadlineExceeded)
 

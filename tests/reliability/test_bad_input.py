@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from relhelp import assert_clean_error
 
-from etcdmap.client import Client
 from etcdmap.errors import EtcdMapError, KeyNotFound
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.v2.client import Client
 
 BAD_KEYS: list[tuple[object, type[Exception]]] = [
     ("", ValueError),

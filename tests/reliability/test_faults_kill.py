@@ -14,10 +14,10 @@ import time
 import pytest
 from relhelp import by_url, report, restored
 
-from etcdmap.client import Client
 from etcdmap.errors import AmbiguousResultError, ClusterError, DeadlineExceeded
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import EtcdCluster
+from etcdmap.v2.client import Client
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

@@ -19,11 +19,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from etcdmap import _wire, auth, members, stats
-from etcdmap.client import Client
 from etcdmap.errors import EtcdError, InvalidResponseError, KeyNotFound
-from etcdmap.mapping import EtcdMap
-from etcdmap.models import Node, Response
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.models import Node
+from etcdmap.v2 import auth, members, stats
+from etcdmap.v2 import wire as _wire
+from etcdmap.v2.client import Client
+from etcdmap.v2.models import Response
 
 PARSE_ERRORS = (InvalidResponseError, EtcdError)
 

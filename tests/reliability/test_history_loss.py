@@ -16,8 +16,8 @@ import pytest
 from relhelp import report
 
 from etcdmap import signals
-from etcdmap.client import Client
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.v2.client import Client
 
 pytestmark = pytest.mark.slow
 

@@ -15,10 +15,10 @@ import pytest
 from relhelp import report, restored
 
 from etcdmap import signals
-from etcdmap.client import Client
 from etcdmap.errors import ClusterError, DeadlineExceeded
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import EtcdCluster
+from etcdmap.v2.client import Client
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

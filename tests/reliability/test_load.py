@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from relhelp import open_fds, open_sockets, report, rss_bytes, settle_threads
 
-from etcdmap.client import Client
 from etcdmap.errors import KeyNotFound
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
+from etcdmap.v2.client import Client
 
 pytestmark = pytest.mark.slow
 

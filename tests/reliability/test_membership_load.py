@@ -17,9 +17,9 @@ from collections.abc import Iterator
 import pytest
 from relhelp import report, wait_until
 
-from etcdmap.client import Client
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import EtcdCluster
+from etcdmap.v2.client import Client
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from relhelp import report, restored, wait_until
 
-from etcdmap.client import Client
 from etcdmap.errors import AmbiguousResultError, ClusterError, DeadlineExceeded
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import EtcdCluster
+from etcdmap.v2.client import Client
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

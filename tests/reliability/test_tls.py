@@ -24,10 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import etcdmap
-from etcdmap.client import Client
 from etcdmap.errors import ClusterError
-from etcdmap.mapping import EtcdMap
+from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import EtcdServer
+from etcdmap.v2.client import Client
 
 
 @dataclass(frozen=True)

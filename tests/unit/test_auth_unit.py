@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from etcdmap.auth import auth_error, parse_role, parse_user, permission_body
 from etcdmap.errors import (
     AuthAlreadyExists,
     AuthError,
@@ -18,7 +17,9 @@ from etcdmap.errors import (
     UserExists,
     UserNotFound,
 )
-from etcdmap.models import Permission, Role, User
+from etcdmap.models import Permission
+from etcdmap.v2.auth import auth_error, parse_role, parse_user, permission_body
+from etcdmap.v2.models import Role, User
 
 R1 = {"role": "r1", "permissions": {"kv": {"read": ["/app/*"], "write": None}}}
 R2 = {"role": "r2", "permissions": {"kv": {"read": [], "write": ["/w"]}}}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import cachetools
 import pytest
 
-from etcdmap.cache import ReadCache
+from etcdmap.mapping.cache import ReadCache
 
 
 class Clock:

@@ -13,17 +13,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from etcdmap import cli
-from etcdmap._cli_admin import format_member
-from etcdmap._cli_auth import canonical_path
-from etcdmap._cli_common import (
+from etcdmap.cli import app as cli
+from etcdmap.cli.admin import format_member
+from etcdmap.cli.auth import canonical_path
+from etcdmap.cli.common import (
     CommandError,
     ask_password,
     endpoint_list,
     parse_duration,
     split_user_password,
 )
-from etcdmap._cli_dump import (
+from etcdmap.cli.dump import (
     Entry,
     Progress,
     dump_document,
@@ -32,7 +32,7 @@ from etcdmap._cli_dump import (
     plan_load,
     write_document,
 )
-from etcdmap._cli_format import (
+from etcdmap.cli.format import (
     format_expiration,
     go_json,
     node_to_go,
@@ -40,7 +40,7 @@ from etcdmap._cli_format import (
     print_response,
     response_to_go,
 )
-from etcdmap._cli_keys import watch_environment
+from etcdmap.cli.keys import watch_environment
 from etcdmap.errors import (
     ClusterError,
     DeadlineExceeded,
@@ -49,7 +49,8 @@ from etcdmap.errors import (
     MemberNotFound,
     Unauthorized,
 )
-from etcdmap.models import Member, Node, Response
+from etcdmap.models import Node
+from etcdmap.v2.models import Member, Response
 
 
 class FakeTTY(io.StringIO):

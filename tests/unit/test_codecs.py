@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from etcdmap import codecs
-from etcdmap.codecs import Base64Codec, Codec, JsonCodec, StrCodec, codec_name, resolve
+from etcdmap.mapping import codecs
+from etcdmap.mapping.codecs import Base64Codec, Codec, JsonCodec, StrCodec, codec_name, resolve
 
 json_values = st.recursive(
     st.none()

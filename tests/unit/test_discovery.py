@@ -12,9 +12,9 @@ import dns.name
 import dns.resolver
 import pytest
 
-from etcdmap.client import Client
-from etcdmap.discovery import discover_srv, srv_names, srv_urls
 from etcdmap.errors import NoEndpointsError
+from etcdmap.v2.client import Client
+from etcdmap.v2.discovery import discover_srv, srv_names, srv_urls
 
 
 @dataclass

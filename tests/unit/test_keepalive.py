@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from etcdmap.errors import ClusterError, DirectoryTTLUnsupported, KeyNotFound
-from etcdmap.keepalive import KeepAlive
+from etcdmap.mapping.keepalive import KeepAlive
 
 WAIT = 5.0
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from etcdmap import _mappath
 from etcdmap.errors import DecodeError, EtcdMapError
-from etcdmap.mapping import _strip_credentials
+from etcdmap.mapping import paths as _mappath
 from etcdmap.models import Node
+from etcdmap.v2.backend import strip_credentials as _strip_credentials
 
 
 class TestValidateKey:

@@ -16,7 +16,7 @@ from etcdmap.errors import (
     MemberRemoved,
     NoLeaderError,
 )
-from etcdmap.members import (
+from etcdmap.v2.members import (
     error_message,
     member_error,
     parse_member,
@@ -24,8 +24,8 @@ from etcdmap.members import (
     validate_member_id,
     validate_peer_url,
 )
-from etcdmap.models import Member
-from etcdmap.sync import client_urls
+from etcdmap.v2.models import Member
+from etcdmap.v2.sync import client_urls
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from etcdmap.errors import InvalidResponseError
-from etcdmap.models import FollowerStats, Health, StoreStats, Versions
-from etcdmap.stats import (
+from etcdmap.v2.models import FollowerStats, Health, StoreStats, Versions
+from etcdmap.v2.stats import (
     parse_health,
     parse_leader_stats,
     parse_machines,

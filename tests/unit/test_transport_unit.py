@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from etcdmap._pool import Headers, make_ssl_context
-from etcdmap.client import Client
 from etcdmap.errors import NoEndpointsError
 from etcdmap.transport import Transport, normalize_endpoint
+from etcdmap.v2.client import Client
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The model-free bulk-read path: ``_wire.decode_event`` and ``_mappath.json_to_dict``.
+"""The model-free bulk-read path: ``_wire.decode_event`` and ``json_to_dict``.
 
 ``EtcdMap.to_dict()`` walks etcd's parsed JSON directly instead of building ``Node`` objects
 (3-4x faster for 10,000 keys); these pure tests pin that it yields exactly what the
@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
-from etcdmap import _mappath, _wire
 from etcdmap._pool import Headers
 from etcdmap.errors import InvalidResponseError, KeyNotFound, V2DisabledError
+from etcdmap.mapping import paths as _mappath
+from etcdmap.v2 import wire as _wire
+from etcdmap.v2.listing import json_to_dict
 
 TREE: dict[str, Any] = {
     "key": "/cfg",
@@ -47,13 +49,13 @@ def _body(doc: object) -> bytes:
 
 
 def test_json_to_dict_matches_the_node_walk() -> None:
-    assert _mappath.json_to_dict(TREE, None) == EXPECTED
+    assert json_to_dict(TREE, None) == EXPECTED
     node = _wire.parse_node(TREE)
     assert _mappath.node_to_dict(node, lambda n: n.value) == EXPECTED
 
 
 def test_json_to_dict_keeps_etcds_order() -> None:
-    assert list(_mappath.json_to_dict(TREE, None)) == ["a", "empty", "db"]
+    assert list(json_to_dict(TREE, None)) == ["a", "empty", "db"]
 
 
 def test_json_to_dict_decodes_with_the_absolute_key() -> None:
@@ -63,7 +65,7 @@ def test_json_to_dict_decodes_with_the_absolute_key() -> None:
         seen.append((key, text))
         return text.upper()
 
-    out = _mappath.json_to_dict(TREE, decode)
+    out = json_to_dict(TREE, decode)
     assert out["db"]["ünï"] == "Ç"
     assert ("/cfg/db/host name?#%", "h") in seen
     assert len(seen) == 4  # files only, never directories
@@ -71,12 +73,12 @@ def test_json_to_dict_decodes_with_the_absolute_key() -> None:
 
 def test_json_to_dict_of_the_key_space_root() -> None:
     root = {"dir": True, "nodes": [{"key": "/x", "value": "1"}, {"key": "/d", "dir": True}]}
-    assert _mappath.json_to_dict(root, None) == {"x": "1", "d": {}}
-    assert _mappath.json_to_dict({"dir": True}, None) == {}
+    assert json_to_dict(root, None) == {"x": "1", "d": {}}
+    assert json_to_dict({"dir": True}, None) == {}
 
 
 def test_json_to_dict_of_a_file_without_value_reads_empty() -> None:
-    assert _mappath.json_to_dict({"key": "/k", "dir": True, "nodes": [{"key": "/k/v"}]}, None) == {
+    assert json_to_dict({"key": "/k", "dir": True, "nodes": [{"key": "/k/v"}]}, None) == {
         "v": ""
     }
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from etcdmap._cursor import QuietProbe
 from etcdmap.errors import EtcdError, EventIndexCleared, KeyNotFound, WatcherCleared
-from etcdmap.watch import Verdict, WatchCursor
+from etcdmap.v2.cursor import QuietProbe, Verdict, WatchCursor
 
 
 def test_starts_after_the_given_index() -> None:

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from etcdmap import _wire
 from etcdmap._pool import Headers
 from etcdmap.errors import (
     CompareFailed,
@@ -21,6 +20,7 @@ from etcdmap.errors import (
     V2DisabledError,
 )
 from etcdmap.models import Node
+from etcdmap.v2 import wire as _wire
 
 UTC = timezone.utc
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from etcdmap import _wire
 from etcdmap.errors import InvalidResponseError, KeyNotFound, V2DisabledError
+from etcdmap.v2 import wire as _wire
 
 BACKENDS: list[Callable[[bytes], Any]] = [json.loads]
 try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from etcdmap import _wire
-from etcdmap.keys import (
+from etcdmap.v2 import wire as _wire
+from etcdmap.v2.keys import (
     KeyRequest,
     create_in_order_request,
     delete_request,
@@ -13,7 +13,7 @@ from etcdmap.keys import (
     refresh_request,
     set_request,
 )
-from etcdmap.watcher import watch_params
+from etcdmap.v2.watcher import watch_params
 
 
 def _url(key: str, req: KeyRequest) -> str:

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from etcdmap.client import Client
 from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError, NoEndpointsError
 from etcdmap.transport import enable_curl_debug
+from etcdmap.v2.client import Client
 
 __all__ = [
     "EXIT_BAD_ARGS",

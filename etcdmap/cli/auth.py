@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from etcdmap._cli_common import (
+from etcdmap.cli.common import (
     EXIT_BAD_ARGS,
     EXIT_SUCCESS,
     CommandError,
@@ -23,7 +23,7 @@ from etcdmap.errors import AuthNotFound
 from etcdmap.models import Permission
 
 if TYPE_CHECKING:
-    from etcdmap._cli_common import CommandFunc, Subcommands
+    from etcdmap.cli.common import CommandFunc, Subcommands
 
 __all__ = ["canonical_path", "register"]
 

@@ -18,11 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 from etcdmap._closing import Closing
-from etcdmap._tree import IndexWaiter, MirrorDir, Tree
-from etcdmap.codecs import StrCodec
+from etcdmap._waiter import IndexWaiter
 from etcdmap.errors import KeyNotFound
+from etcdmap.mapping.codecs import StrCodec
+from etcdmap.mapping.tree import MirrorDir, Tree
+from etcdmap.mapping.watch import Watch, log
 from etcdmap.signals import report_error
-from etcdmap.watch import Watch, current_index, log
 
 __all__ = ["Mirror", "MirrorDir", "load_tree", "mirror_map", "watch_map"]
 
@@ -81,7 +82,7 @@ class Mirror(MirrorDir, Closing):
         :raises EtcdMapError: reading the current index failed (``index=None`` only).
         """
         if index is None:
-            index = current_index(None, self._source)
+            index = self._source.backend.current_index(self._source.path)
         nudge = self._watch.nudge if self._watch is not None else None
         return self._waiter.wait_for(index, timeout, nudge)
 
@@ -121,7 +122,7 @@ def mirror_map(emap: Any, *, writable: bool = False, idle_timeout: float = 1.0) 
     mirror = Mirror(tree, emap, writable=writable)
     holder.append(mirror)
     mirror._advance(index)
-    watch = Watch(emap.client, tree, mirror, after_index=index, recursive=True,
+    watch = Watch(emap.backend, tree, mirror, after_index=index, recursive=True,
                   idle_timeout=idle_timeout, on_index=mirror._advance)
     mirror._watch = watch
     watch.start()
@@ -141,8 +142,7 @@ def load_tree(emap: Any, on_decode_error: Callable[[Exception], None]) -> tuple[
     decode = None if isinstance(codec, StrCodec) else codec.decode
     tree = Tree("" if emap.path == "/" else emap.path, decode, on_decode_error)
     try:
-        got = emap.client.keys.get(emap.path, recursive=True)
-        node, index = got.node, got.index
+        node, index = emap.backend.read(emap.path, recursive=True)
     except KeyNotFound as exc:
         node, index = None, exc.index
     tree.load(node)
@@ -186,6 +186,6 @@ def watch_map(
         start = after_index
     else:
         start = emap.index if 0 < emap.index < index else index
-    watch = Watch(emap.client, tree, emap, after_index=start, recursive=recursive,
+    watch = Watch(emap.backend, tree, emap, after_index=start, recursive=recursive,
                   idle_timeout=idle_timeout)
     return watch.start()

@@ -20,7 +20,8 @@ import json
 from datetime import datetime, timezone
 from typing import TextIO
 
-from etcdmap.models import Node, Response
+from etcdmap.models import Node
+from etcdmap.v2.models import Response
 
 __all__ = [
     "FORMATS",

@@ -25,13 +25,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
+from etcdmap import _checks
 from etcdmap.errors import (
     EtcdError,
     InvalidResponseError,
     V2DisabledError,
     error_for_code,
 )
-from etcdmap.models import Node, Response
+from etcdmap.models import Node
+from etcdmap.v2.models import Response
 
 _loads: Callable[[bytes], Any]
 try:  # the optional ``fast`` extra: orjson parses etcd's answers ~3x faster than json
@@ -138,6 +140,8 @@ def encode_form(form: Mapping[str, str]) -> bytes:
 
 # --------------------------------------------------------------------------- argument checks
 
+check_ttl = _checks.check_ttl
+
 
 def check_value(value: object, name: str = "value") -> str:
     """Return ``value`` if it is a ``str``.
@@ -147,34 +151,6 @@ def check_value(value: object, name: str = "value") -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     return value
-
-
-def check_ttl(ttl: object) -> str:
-    """Validate a TTL and return its wire form (whole seconds as a decimal string).
-
-    etcd takes whole seconds; the Go client truncates ``0.5`` s to ``ttl=0``, which expires the
-    key at once (spec §6 #14). etcdmap refuses such values instead.
-
-    :param ttl: a positive ``int``, a float with no fractional part, or a
-        :class:`~datetime.timedelta` of whole seconds.
-    :raises ValueError: a bool, zero, a negative value or a fractional second.
-    :raises TypeError: any other type.
-    """
-    if isinstance(ttl, bool):
-        raise ValueError(  # noqa: TRY004 - contract: a bool TTL is a ValueError
-            "ttl must be a number of seconds, not a bool"
-        )
-    if isinstance(ttl, timedelta):
-        ttl = ttl.total_seconds()
-    if isinstance(ttl, float):
-        if not ttl.is_integer():
-            raise ValueError(f"ttl must be whole seconds, got {ttl!r}")
-        ttl = int(ttl)
-    if not isinstance(ttl, int):
-        raise TypeError(f"ttl must be an int number of seconds, not {type(ttl).__name__}")
-    if ttl <= 0:
-        raise ValueError(f"ttl must be a positive number of seconds, got {ttl}")
-    return str(ttl)
 
 
 def check_index(index: object, name: str) -> str:

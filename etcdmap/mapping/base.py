@@ -1,28 +1,27 @@
 """The core of :class:`etcdmap.EtcdMap`: settings, the I/O funnel, value encoding, tree writes.
 
-Split from :mod:`etcdmap.mapping` by responsibility: this module talks to ``client.keys``;
-:mod:`etcdmap._mapops` adds the etcd helpers (CAS, TTL, ...) and :mod:`etcdmap.mapping` the
+Split from :mod:`etcdmap.mapping.emap` by responsibility: this module talks to the map's
+:class:`~etcdmap.backend.Backend` (never to a client or HTTP); :mod:`etcdmap.mapping.ops` adds
+the etcd helpers (CAS, TTL, ...) and :mod:`etcdmap.mapping.emap` the
 :class:`~collections.abc.MutableMapping` protocol. Every read goes through
-:meth:`MapBase._get_node` and every write through :meth:`MapBase._put`,
+:meth:`MapBase._get_node` and every write through :meth:`MapBase._put`, :meth:`MapBase._mkdir`,
 :meth:`MapBase._delete`, :meth:`MapBase._post` or :meth:`MapBase._refresh`, so a cache (or
-instrumentation) has five methods to hook; views are made by :meth:`MapBase._view` only.
+instrumentation) has six methods to hook; views are made by :meth:`MapBase._view` only.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from etcdmap import _mappath
-from etcdmap.cache import ReadCache
-from etcdmap.codecs import Codec, StrCodec, codec_name, resolve
-from etcdmap.errors import DecodeError, InvalidResponseError, KeyNotFound, NotADirectory, NotAFile
-from etcdmap.models import Node, Response
-
-if TYPE_CHECKING:
-    from etcdmap.client import Client
+from etcdmap.backend import ALWAYS, Backend, Cond, SupportsBackend
+from etcdmap.errors import DecodeError, KeyNotFound, NotADirectory, NotAFile
+from etcdmap.mapping import paths as _mappath
+from etcdmap.mapping.cache import ReadCache
+from etcdmap.mapping.codecs import Codec, StrCodec, codec_name, resolve
+from etcdmap.models import Node
 
 __all__ = ["MapBase", "Tree", "plain"]
 
@@ -45,14 +44,15 @@ class MapBase:
 
     def __init__(
         self,
-        client: Client,
+        client: SupportsBackend | Backend,
         path: str = "/",
         *,
         codec: Codec | str | None = None,
         quorum: bool = False,
         cache: MutableMapping[str, Any] | ReadCache | None = None,
     ) -> None:
-        self._client = client
+        self._backend: Backend = client if isinstance(client, Backend) else client.backend
+        self._owner = True  # views share their parent's backend and never close it
         self._path = _mappath.normalize_path(path)
         self._codec = resolve(codec)
         self._quorum = quorum
@@ -69,9 +69,14 @@ class MapBase:
         return self._path
 
     @property
-    def client(self) -> Client:
-        """The client this map talks through."""
-        return self._client
+    def client(self) -> Any:
+        """The client this map talks through (:class:`etcdmap.Client` on v2)."""
+        return self._backend.client
+
+    @property
+    def backend(self) -> Backend:
+        """The store this map talks to (see :mod:`etcdmap.backend`)."""
+        return self._backend
 
     @property
     def codec(self) -> Codec:
@@ -95,7 +100,7 @@ class MapBase:
     # ------------------------------------------------------------------ the I/O funnel
 
     def _get_node(self, key: str, *, recursive: bool = False, fresh: bool = False) -> Node:
-        """GET an absolute key, children sorted; records :attr:`index`. Every read is this.
+        """Read an absolute key, children sorted; records :attr:`index`. Every read is this.
 
         ``fresh=True`` skips any cached answer: the conditional writes (pop, CAS) and the
         TTL/node reads need the server's current ``modifiedIndex`` and ``ttl``.
@@ -108,56 +113,48 @@ class MapBase:
             if hit:
                 return cached  # type: ignore[no-any-return]
         try:
-            resp = self._client.keys.get(key, recursive=recursive, sort=True, quorum=self._quorum)
+            node, self._index = self._backend.read(key, recursive=recursive, quorum=self._quorum)
         except KeyNotFound as exc:
             self._index = exc.index
             raise
-        self._index = resp.index
-        node = _node_of(resp, key)
         if cache is not None and not node.dir:
             cache.store(key, node.modified_index, node)
         return node
 
-    def _put(self, key: str, value: str, **options: Any) -> Node:
-        """PUT (``client.keys.set``) an absolute key; returns the written node."""
-        if self._cache is None:
-            resp = self._client.keys.set(key, value, **options)
-        else:
-            with self._cache.guard(key):
-                resp = self._client.keys.set(key, value, **options)
-        self._index = resp.index
-        node = _node_of(resp, key)
-        if self._cache is not None:
-            self._cache.written(key, node)
-        return node
+    def _put(self, key: str, value: str, *, ttl: int | None = None, cond: Cond = ALWAYS) -> Node:
+        """Write a leaf; returns the written node."""
+        return self._written(key, lambda: self._backend.put(key, value, ttl=ttl, cond=cond))
 
-    def _delete(self, key: str, **options: Any) -> Response:
-        """DELETE (``client.keys.delete``) an absolute key."""
+    def _mkdir(self, key: str, *, ttl: int | None = None, cond: Cond = ALWAYS) -> Node:
+        """Make a directory; returns its node."""
+        return self._written(key, lambda: self._backend.make_dir(key, ttl=ttl, cond=cond))
+
+    def _delete(self, key: str, *, recursive: bool = False, cond: Cond = ALWAYS) -> None:
+        """Delete an absolute key (``recursive``: with everything below)."""
         if self._cache is None:
-            resp = self._client.keys.delete(key, **options)
-        else:
-            with self._cache.guard(key):
-                resp = self._client.keys.delete(key, **options)
-            self._cache.forget_tree(key, resp.index)
-        self._index = resp.index
-        return resp
+            self._index = self._backend.delete(key, recursive=recursive, cond=cond)
+            return
+        with self._cache.guard(key):
+            self._index = self._backend.delete(key, recursive=recursive, cond=cond)
+        self._cache.forget_tree(key, self._index)
 
     def _post(self, key: str, value: str, ttl: int | None) -> Node:
-        """POST (``client.keys.create_in_order``) into an absolute directory."""
-        return _node_of(self._client.keys.create_in_order(key, value, ttl=ttl), key)
+        """A new in-order key in an absolute directory."""
+        node, self._index = self._backend.append(key, value, ttl=ttl)
+        return node
 
     def _refresh(self, key: str, ttl: int) -> Node:
-        """Refresh a TTL (``client.keys.refresh``: ``refresh=true&prevExist=true``, idempotent,
-        so the client may retry it on another member)."""
+        """Refresh a TTL (idempotent, so the client may retry it on another member)."""
+        return self._written(key, lambda: self._backend.refresh(key, ttl))
+
+    def _written(self, key: str, write: Callable[[], tuple[Node, int]]) -> Node:
+        """Run one write under the cache's guard for ``key``; record its index and node."""
         if self._cache is None:
-            resp = self._client.keys.refresh(key, ttl)
-        else:
-            with self._cache.guard(key):
-                resp = self._client.keys.refresh(key, ttl)
-        self._index = resp.index
-        node = _node_of(resp, key)
-        if self._cache is not None:
-            self._cache.written(key, node)
+            node, self._index = write()
+            return node
+        with self._cache.guard(key):
+            node, self._index = write()
+        self._cache.written(key, node)
         return node
 
     # ------------------------------------------------------------------ helpers
@@ -173,6 +170,7 @@ class MapBase:
         view.__dict__.update(self.__dict__)
         view._path = path
         view._index = 0
+        view._owner = False
         return view
 
     def _decode(self, node: Node) -> Any:
@@ -227,7 +225,7 @@ class MapBase:
         then one PUT per key. ``create``: the first write must create the key (NodeExists)."""
         if isinstance(prepared, str):
             if create:
-                return self._put(key, prepared, ttl=ttl, prev_exist=False)
+                return self._put(key, prepared, ttl=ttl, cond=Cond(exists=False))
             try:
                 return self._put(key, prepared, ttl=ttl)
             except NotAFile:  # a directory is there: replace it, as a dict would
@@ -235,11 +233,11 @@ class MapBase:
                 return self._put(key, prepared, ttl=ttl)
         if not create:
             self._remove(key)
-        top = self._put(key, "", dir=True, ttl=ttl, prev_exist=False if create else None)
+        top = self._mkdir(key, ttl=ttl, cond=Cond(exists=False) if create else Cond())
         for relative, text in prepared.entries:
             sub = _mappath.join(key, relative)
             if text is None:
-                self._put(sub, "", dir=True)
+                self._mkdir(sub)
             else:
                 self._put(sub, text)
         return top
@@ -258,31 +256,10 @@ class MapBase:
         :raises DecodeError: a stored value cannot be decoded.
         :raises NotADirectory: the map's path is a file.
         """
-        # One GET like _listing(recursive=True), but walking etcd's JSON: building a Node per
-        # key was 3/4 of the time for 10,000 keys (tests/benchmarks, "to_dict").
-        try:
-            event, index = self._client.keys.get_json(
-                self._path, recursive=True, sort=True, quorum=self._quorum
-            )
-        except KeyNotFound as exc:
-            self._index = exc.index
-            return {}
-        self._index = index
-        node = event.get("node")
-        if not isinstance(node, dict):
-            raise InvalidResponseError(f"the answer for {self._path!r} has no node")
-        if node.get("dir") is not True:
-            if type(node.get("key")) is str and type(node.get("value", "")) is str:
-                raise NotADirectory("Not a directory", self._path, self._index)
-            raise InvalidResponseError(f"the answer for {self._path!r} is not an etcd node")
         # identity decode for the plain str codec (a subclass may override decode)
         decode = None if type(self._codec) is StrCodec else self._decode_text
-        try:
-            return _mappath.json_to_dict(node, decode)
-        except (TypeError, KeyError, AttributeError) as exc:  # a broken answer, not etcd's
-            raise InvalidResponseError(
-                f"the answer for {self._path!r} is not an etcd v2 listing: {exc}"
-            ) from exc
+        tree, self._index = self._backend.read_tree(self._path, decode, quorum=self._quorum)
+        return {} if tree is None else tree
 
     def _decode_text(self, key: str, text: str) -> Any:
         """:meth:`_decode` for a raw value (the bulk-read path)."""
@@ -297,9 +274,3 @@ def plain(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
     if isinstance(mapping, MapBase):
         return mapping.to_dict()
     return {k: plain(v) if isinstance(v, Mapping) else v for k, v in mapping.items()}
-
-
-def _node_of(resp: Response, key: str) -> Node:
-    if resp.node is None:
-        raise InvalidResponseError(f"the answer for {key!r} has no node")
-    return resp.node

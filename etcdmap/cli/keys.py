@@ -15,12 +15,12 @@ from collections.abc import Generator
 from contextlib import closing
 from typing import TYPE_CHECKING
 
-from etcdmap._cli_common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
-from etcdmap._cli_format import print_ls, print_response
-from etcdmap.models import Response
+from etcdmap.cli.common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
+from etcdmap.cli.format import print_ls, print_response
+from etcdmap.v2.models import Response
 
 if TYPE_CHECKING:
-    from etcdmap._cli_common import CommandFunc, Subcommands
+    from etcdmap.cli.common import CommandFunc, Subcommands
 
 __all__ = ["register", "watch_environment"]
 

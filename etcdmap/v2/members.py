@@ -28,8 +28,8 @@ from etcdmap.errors import (
     MemberRemoved,
     NoLeaderError,
 )
-from etcdmap.models import Member
 from etcdmap.transport import HTTPResult, ServerError, Transport
+from etcdmap.v2.models import Member
 
 __all__ = [
     "MembersAPI",

@@ -25,9 +25,9 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from etcdmap import _wire
 from etcdmap.errors import ClusterError, DeadlineExceeded, WatcherClosed
-from etcdmap.models import Response
+from etcdmap.v2 import wire as _wire
+from etcdmap.v2.models import Response
 
 if TYPE_CHECKING:
     from etcdmap.transport import StreamResponse, Transport

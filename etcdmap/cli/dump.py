@@ -29,12 +29,12 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from etcdmap._cli_common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
+from etcdmap.cli.common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
 from etcdmap.errors import KeyNotFound
 from etcdmap.models import Node
 
 if TYPE_CHECKING:
-    from etcdmap._cli_common import Subcommands
+    from etcdmap.cli.common import Subcommands
 
 __all__ = [
     "FORMAT_VERSION",

@@ -50,26 +50,24 @@ from collections.abc import (
     Iterator,
     Mapping,
     MutableMapping,
-    Sequence,
     ValuesView,
 )
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
-from etcdmap import _mappath
 from etcdmap._closing import Closing
-from etcdmap._mapbase import Tree, plain
-from etcdmap._mapops import MapOps
-from etcdmap.client import Client
-from etcdmap.codecs import Codec, codec_name
+from etcdmap.backend import Cond
 from etcdmap.errors import CompareFailed, KeyNotFound, NodeExists, NotAFile
+from etcdmap.mapping import paths as _mappath
+from etcdmap.mapping.base import Tree, plain
+from etcdmap.mapping.codecs import codec_name
+from etcdmap.mapping.ops import MapOps
 from etcdmap.models import Node
 
 if TYPE_CHECKING:
-    from etcdmap.mirror import Mirror
-    from etcdmap.watch import Watch
+    from etcdmap.mapping.mirror import Mirror
+    from etcdmap.mapping.watch import Watch
 
-__all__ = ["EtcdItemsView", "EtcdMap", "EtcdValuesView", "connect"]
+__all__ = ["EtcdItemsView", "EtcdMap", "EtcdValuesView"]
 
 _MISSING: Any = object()
 
@@ -182,10 +180,9 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
     __hash__ = None  # type: ignore[assignment]  # mutable, like dict
 
     def __repr__(self) -> str:
-        endpoints = [_strip_credentials(e) for e in self._client.endpoints]
         return (
-            f"{type(self).__name__}(path={self._path!r}, endpoints={endpoints!r}, "
-            f"codec={codec_name(self._codec)!r})"
+            f"{type(self).__name__}(path={self._path!r}, {self._backend.describe()}, "
+            f"api={self._backend.name!r}, codec={codec_name(self._codec)!r})"
         )
 
     # ------------------------------------------------------------------ MutableMapping,
@@ -272,7 +269,7 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
             return snapshot
         value = self._decode(node)
         try:
-            self._delete(key, prev_index=node.modified_index)
+            self._delete(key, cond=Cond(revision=node.modified_index))
         except (CompareFailed, KeyNotFound, NotAFile):
             return _MISSING  # changed, deleted or replaced by a directory since the read
         return value
@@ -322,7 +319,7 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         :returns: the started :class:`~etcdmap.watch.Watch` (a context manager; ``stop()``).
         :raises EtcdMapError: the initial read of the subtree failed.
         """
-        from etcdmap.mirror import watch_map  # noqa: PLC0415 - keeps the import graph acyclic
+        from etcdmap.mapping.mirror import watch_map  # noqa: PLC0415 - keeps the import graph acyclic
 
         return watch_map(self, recursive=recursive, after_index=after_index)
 
@@ -334,7 +331,7 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         :returns: the :class:`~etcdmap.mirror.Mirror` (a context manager; ``close()``).
         :raises EtcdMapError: the initial read of the subtree failed.
         """
-        from etcdmap.mirror import mirror_map  # noqa: PLC0415
+        from etcdmap.mapping.mirror import mirror_map  # noqa: PLC0415
 
         return mirror_map(self, writable=writable)
 
@@ -342,8 +339,10 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
 
     def close(self) -> None:
         """Close the client. Meant for maps made by :func:`connect`, which own their client;
-        do not call it on a map whose client you share."""
-        self._client.close()
+        do not call it on a map whose client you share. A view (``m["db"]``) owns nothing:
+        closing it (``with m["db"] as db: ...``) leaves the shared client open."""
+        if self._owner:
+            self._backend.close()
 
 
 class EtcdItemsView(ItemsView[str, Any]):
@@ -366,34 +365,3 @@ class EtcdValuesView(ValuesView[Any]):
 
     def __iter__(self) -> Iterator[Any]:
         return iter([value for _, value in self._map._items()])
-
-
-def connect(
-    endpoints: str | Sequence[str],
-    path: str = "/",
-    *,
-    codec: Codec | str | None = None,
-    quorum: bool = False,
-    **client_options: Any,
-) -> EtcdMap:
-    """Make a :class:`~etcdmap.client.Client` and an :class:`EtcdMap` over ``path``.
-
-    The map owns that client: ``with etcdmap.connect(url, "/config") as m: ...`` closes it.
-
-    :param endpoints: one URL or a list, as :class:`~etcdmap.client.Client` takes them.
-    :param path: the directory to map.
-    :param codec: the value codec (see :class:`EtcdMap`).
-    :param quorum: linearizable reads.
-    :param client_options: passed to :class:`~etcdmap.client.Client` (``timeout=``,
-        ``username=``, ...).
-    :returns: the map.
-    :raises NoEndpointsError: no endpoint given.
-    """
-    return EtcdMap(Client(endpoints, **client_options), path, codec=codec, quorum=quorum)
-
-
-def _strip_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

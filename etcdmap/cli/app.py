@@ -23,8 +23,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from etcdmap import _cli_admin, _cli_auth, _cli_dump, _cli_keys, _cli_serve
-from etcdmap._cli_common import (
+from etcdmap.cli import admin as _cli_admin
+from etcdmap.cli import auth as _cli_auth
+from etcdmap.cli import dump as _cli_dump
+from etcdmap.cli import keys as _cli_keys
+from etcdmap.cli import serve as _cli_serve
+from etcdmap.cli.common import (
     DEFAULT_ENDPOINTS,
     EXIT_BAD_ARGS,
     EXIT_BAD_AUTH,
@@ -35,7 +39,7 @@ from etcdmap._cli_common import (
     Parser,
     parse_duration,
 )
-from etcdmap._cli_format import FORMATS
+from etcdmap.cli.format import FORMATS
 from etcdmap.errors import (
     ClusterError,
     DeadlineExceeded,

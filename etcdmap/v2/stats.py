@@ -17,16 +17,9 @@ from etcdmap.errors import (
     InvalidResponseError,
     NoLeaderEndpointError,
 )
-from etcdmap.members import MembersAPI, decode_json, error_message
-from etcdmap.models import (
-    FollowerStats,
-    Health,
-    LeaderStats,
-    SelfStats,
-    StoreStats,
-    Versions,
-)
 from etcdmap.transport import DEFAULT, HTTPResult, ServerError, Transport
+from etcdmap.v2.members import MembersAPI, decode_json, error_message
+from etcdmap.v2.models import FollowerStats, Health, LeaderStats, SelfStats, StoreStats, Versions
 
 __all__ = [
     "StatsAPI",

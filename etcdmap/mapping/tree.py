@@ -13,15 +13,13 @@ which copies each directory's dict atomically). Values are shared, do not mutate
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from etcdmap.models import Node, Response
+from etcdmap.models import Change, Node
 from etcdmap.signals import Event
 
-__all__ = ["IndexWaiter", "MirrorDir", "Tree"]
+__all__ = ["MirrorDir", "Tree"]
 
 _REMOVALS = frozenset({"delete", "compareAndDelete", "expire"})
 
@@ -248,22 +246,20 @@ class Tree:
             if not self.hidden(rel):
                 self._set(rel, index, is_dir, None if is_dir else self.decode(raw))
 
-    def apply(self, response: Response) -> Event | None:
+    def apply(self, response: Change) -> Event | None:
         """Apply one watch event; return the :class:`~etcdmap.signals.Event` to send.
 
-        :param response: the event as parsed from the watch.
+        :param response: the change, as a backend's change stream delivers it.
         :returns: the event, or ``None`` when it does not concern the tree (a hidden key, a
             key outside the root, no node).
         """
         node = response.node
-        if node is None:
-            return None
         rel = self.relative(node.key)
         if rel is None or self.hidden(rel):
             return None
         prev = response.prev_node
         prev_value = None if prev is None or prev.dir else self.decode(prev.value)
-        index = node.modified_index
+        index = response.index
         if response.action in _REMOVALS:
             self._remove(rel)
             return Event(rel, node.key, response.action, None, prev_value, index,
@@ -340,57 +336,3 @@ def _flatten(node: Node, root: str) -> dict[str, tuple[int, bool, str | None]]:
     if not node.dir and node.key == root:
         return {}
     return out
-
-
-class IndexWaiter:
-    """An index that only grows, and a way to wait for it (thread-safe).
-
-    The watch thread calls :meth:`advance`; any thread may :meth:`wait_for` an index.
-    """
-
-    __slots__ = ("_cond", "_index")
-
-    def __init__(self, index: int = 0) -> None:
-        self._index = index
-        self._cond = threading.Condition()
-
-    @property
-    def index(self) -> int:
-        """The current index."""
-        return self._index
-
-    def advance(self, index: int) -> None:
-        """Raise the index to ``index`` (never lowers it) and wake the waiters."""
-        if index > self._index:
-            with self._cond:
-                if index > self._index:
-                    self._index = index
-                    self._cond.notify_all()
-
-    def wait_for(
-        self, index: int, timeout: float | None, nudge: Callable[[], None] | None = None
-    ) -> bool:
-        """Wait until the index reaches ``index``.
-
-        :param index: the index to reach.
-        :param timeout: seconds at most (``None``: no limit).
-        :param nudge: called once if the index is not reached within 50 ms.
-        :returns: whether it was reached.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        nudge_at: float | None = time.monotonic() + 0.05
-        with self._cond:
-            while self._index < index:
-                now = time.monotonic()
-                if nudge_at is not None and now >= nudge_at:
-                    nudge_at = None
-                    if nudge is not None:
-                        nudge()
-                remaining = None if deadline is None else deadline - now
-                if remaining is not None and remaining <= 0:
-                    return False
-                if nudge_at is not None and (remaining is None or remaining > 0.05):
-                    remaining = 0.05
-                self._cond.wait(remaining)
-        return True
-

@@ -13,16 +13,18 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from etcdmap import discovery as _discovery
-from etcdmap import stats as _stats
-from etcdmap import sync as _sync
 from etcdmap._closing import Closing
-from etcdmap.auth import AuthAPI, RolesAPI, UsersAPI
-from etcdmap.keys import KeysAPI
-from etcdmap.members import MembersAPI
-from etcdmap.models import Health, Selection, Versions
-from etcdmap.stats import StatsAPI
+from etcdmap.models import Selection
 from etcdmap.transport import Transport
+from etcdmap.v2 import discovery as _discovery
+from etcdmap.v2 import stats as _stats
+from etcdmap.v2 import sync as _sync
+from etcdmap.v2.auth import AuthAPI, RolesAPI, UsersAPI
+from etcdmap.v2.backend import V2Backend
+from etcdmap.v2.keys import KeysAPI
+from etcdmap.v2.members import MembersAPI
+from etcdmap.v2.models import Health, Versions
+from etcdmap.v2.stats import StatsAPI
 
 __all__ = ["Client"]
 
@@ -89,6 +91,8 @@ class Client(Closing):
             self.transport.on_failure = self._leader_tracker.endpoint_failed
         self._auto_syncs: weakref.WeakSet[_sync.AutoSync] = weakref.WeakSet()
         # ---- end cluster-admin attributes ----
+        self.backend = V2Backend(self)
+        """This client as the store of an :class:`~etcdmap.EtcdMap` (:mod:`etcdmap.backend`)."""
 
     @property
     def endpoints(self) -> list[str]:

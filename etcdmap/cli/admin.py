@@ -12,8 +12,7 @@ import json
 import time
 from typing import TYPE_CHECKING
 
-from etcdmap import stats
-from etcdmap._cli_common import (
+from etcdmap.cli.common import (
     EXIT_BAD_ARGS,
     EXIT_CLUSTER_NOT_HEALTHY,
     EXIT_SUCCESS,
@@ -21,10 +20,11 @@ from etcdmap._cli_common import (
     Context,
 )
 from etcdmap.errors import EtcdMapError
-from etcdmap.models import Member
+from etcdmap.v2 import stats
+from etcdmap.v2.models import Member
 
 if TYPE_CHECKING:
-    from etcdmap._cli_common import Subcommands
+    from etcdmap.cli.common import Subcommands
 
 __all__ = ["format_member", "register"]
 

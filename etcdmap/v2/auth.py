@@ -40,9 +40,10 @@ from etcdmap.errors import (
     UserExists,
     UserNotFound,
 )
-from etcdmap.members import decode_json, error_message
-from etcdmap.models import Permission, Role, User
+from etcdmap.models import Permission
 from etcdmap.transport import HTTPResult, Transport
+from etcdmap.v2.members import decode_json, error_message
+from etcdmap.v2.models import Role, User
 
 __all__ = [
     "AuthAPI",

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from etcdmap import _wire
-from etcdmap._mapbase import MapBase
+from etcdmap._checks import check_ttl
+from etcdmap.backend import Cond
 from etcdmap.errors import CompareFailed, DirectoryTTLUnsupported, NotAFile
-from etcdmap.keepalive import KeepAlive
+from etcdmap.mapping.base import MapBase
+from etcdmap.mapping.keepalive import KeepAlive
 from etcdmap.models import Node
 
 __all__ = ["MapOps"]
@@ -47,7 +48,7 @@ class MapOps(MapBase):
         """
         abs_key = self._key(key)
         if ttl is not None:
-            _wire.check_ttl(ttl)
+            check_ttl(ttl)
         return self._write(abs_key, self._prepare(abs_key, value), ttl=ttl, create=False)
 
     def create(self, key: str, value: Any, ttl: int | None = None) -> Node:
@@ -59,7 +60,7 @@ class MapOps(MapBase):
         """
         abs_key = self._key(key)
         if ttl is not None:
-            _wire.check_ttl(ttl)
+            check_ttl(ttl)
         return self._write(abs_key, self._prepare(abs_key, value), ttl=ttl, create=True)
 
     def replace(self, key: str, value: Any, ttl: int | None = None) -> Node:
@@ -74,7 +75,7 @@ class MapOps(MapBase):
         abs_key = self._key(key)
         text = self._encode(abs_key, _leaf(value, "replace"))
         try:
-            return self._put(abs_key, text, ttl=ttl, prev_exist=True)
+            return self._put(abs_key, text, ttl=ttl, cond=Cond(exists=True))
         except DirectoryTTLUnsupported as exc:  # etcd 3.5's answer to an update of a dir
             raise NotAFile("Not a file", abs_key, exc.index) from exc
 
@@ -103,12 +104,12 @@ class MapOps(MapBase):
         abs_key = self._key(key)
         text = self._encode(abs_key, _leaf(new, "compare_and_swap"))
         if ttl is not None:
-            _wire.check_ttl(ttl)
+            check_ttl(ttl)
         cond = self._condition(abs_key, prev_value, prev_index)
         if cond is None:
             return False
         try:
-            self._put(abs_key, text, ttl=ttl, **cond)
+            self._put(abs_key, text, ttl=ttl, cond=cond)
         except CompareFailed:
             return False
         return True
@@ -128,14 +129,14 @@ class MapOps(MapBase):
         if cond is None:
             return False
         try:
-            self._delete(abs_key, **cond)
+            self._delete(abs_key, cond=cond)
         except CompareFailed:
             return False
         return True
 
     def _condition(
         self, key: str, prev_value: Any, prev_index: int | None
-    ) -> dict[str, Any] | None:
+    ) -> Cond | None:
         """etcd's CAS/CAD parameters; ``None`` when the comparison is already known to fail."""
         if prev_value is None and prev_index is None:
             raise ValueError("give prev_value and/or prev_index (use set() to write blindly)")
@@ -152,13 +153,8 @@ class MapOps(MapBase):
                 raise NotAFile("Not a file", key, self._index)
             if node.value or (prev_index is not None and node.modified_index != prev_index):
                 return None
-            return {"prev_index": node.modified_index}
-        cond: dict[str, Any] = {}
-        if text is not None:
-            cond["prev_value"] = text
-        if prev_index is not None:
-            cond["prev_index"] = prev_index
-        return cond
+            return Cond(revision=node.modified_index)
+        return Cond(value=text, revision=prev_index)
 
     def append(self, value: Any, ttl: int | None = None) -> str:
         """Store a value under a new in-order key (POST; etcd names it atomically).
@@ -177,7 +173,7 @@ class MapOps(MapBase):
         :raises NodeExists: the key exists.
         """
         abs_key = self._key(key)
-        self._put(abs_key, "", dir=True, ttl=ttl, prev_exist=False)
+        self._mkdir(abs_key, ttl=ttl, cond=Cond(exists=False))
         return self._view(abs_key)
 
     def ttl(self, key: str) -> int | None:
@@ -237,7 +233,7 @@ class MapOps(MapBase):
         :raises ValueError: an invalid ``ttl`` or ``interval``.
         """
         abs_key = self._key(key)
-        seconds = int(_wire.check_ttl(ttl))
+        seconds = int(check_ttl(ttl))
         return KeepAlive(
             lambda: self.refresh(key, seconds),
             seconds,

@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterable
 
 from etcdmap._closing import Closing
 from etcdmap.errors import EtcdMapError, NoEndpointsError, NoLeaderEndpointError
-from etcdmap.members import MembersAPI
-from etcdmap.models import Member, Selection
+from etcdmap.models import Selection
 from etcdmap.transport import Transport, normalize_endpoint
+from etcdmap.v2.members import MembersAPI
+from etcdmap.v2.models import Member
 
 __all__ = ["AutoSync", "LeaderTracker", "client_urls", "sync"]
 

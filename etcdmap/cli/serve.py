@@ -17,7 +17,7 @@ import threading
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from etcdmap._cli_common import (
+from etcdmap.cli.common import (
     EXIT_BAD_ARGS,
     EXIT_SERVER_ERROR,
     EXIT_SUCCESS,
@@ -26,7 +26,7 @@ from etcdmap._cli_common import (
 )
 
 if TYPE_CHECKING:
-    from etcdmap._cli_common import Subcommands
+    from etcdmap.cli.common import Subcommands
 
 __all__ = ["register"]
 

@@ -33,10 +33,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from etcdmap import _wire
-from etcdmap.models import Response
 from etcdmap.transport import DEFAULT as _DEFAULT
-from etcdmap.watcher import DEFAULT_POLL_TIMEOUT, Watcher
+from etcdmap.v2 import wire as _wire
+from etcdmap.v2.models import Response
+from etcdmap.v2.watcher import DEFAULT_POLL_TIMEOUT, Watcher
 
 if TYPE_CHECKING:
     from etcdmap.transport import HTTPResult, Transport

@@ -1,0 +1,166 @@
+"""The seam between the mapping layer and a store: what ``EtcdMap``, the mirror, the signals and
+keep-alive need of etcd, and nothing more.
+
+The v2 client implements it (:class:`etcdmap.v2.backend.V2Backend`), the v3 client too, and
+:class:`etcdmap.mapping.memory.MemoryBackend` keeps a store in memory for tests. Keys are
+absolute (``"/config/db/host"``), values ``str``; a backend raises etcdmap's errors only
+(:class:`~etcdmap.errors.KeyNotFound` with ``.index``, :class:`~etcdmap.errors.NodeExists`,
+:class:`~etcdmap.errors.CompareFailed`, :class:`~etcdmap.errors.NotAFile`,
+:class:`~etcdmap.errors.NotADirectory`, :class:`~etcdmap.errors.HistoryLost`, ...), never an
+HTTP library's.
+
+Every write answers ``(node, index)``: the node as written and the store's index (v2
+``X-Etcd-Index``, v3 header revision) after it, which :attr:`etcdmap.EtcdMap.index` reports and
+``wait_for`` waits on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+from etcdmap.models import Change, Node
+
+__all__ = ["ALWAYS", "Backend", "ChangeStream", "Cond", "Progress", "SupportsBackend"]
+
+
+class Cond(NamedTuple):
+    """The condition of a write (all given parts must hold; nothing given: unconditional).
+
+    :ivar exists: ``True``: the key must exist; ``False``: it must not.
+    :ivar value: the key's current value must equal this.
+    :ivar revision: the key's current modified index (v3: ``mod_revision``) must equal this.
+    """
+
+    exists: bool | None = None
+    value: str | None = None
+    revision: int | None = None
+
+
+ALWAYS = Cond()
+"""No condition: the write is unconditional."""
+
+
+class Progress(NamedTuple):
+    """From a :class:`ChangeStream`: every change up to ``revision`` has been delivered."""
+
+    revision: int
+
+
+class ChangeStream(Protocol):
+    """The changes below a key from a start index on, in index order, none lost or repeated.
+
+    Iterating yields :class:`~etcdmap.models.Change` and :class:`Progress` items until
+    :meth:`close`; member failures are handled inside (failover, backfill) and reported to the
+    ``on_error`` callback given to :meth:`Backend.changes`. When the store no longer has the
+    history from the start index, iteration raises :class:`~etcdmap.errors.HistoryLost`: the
+    consumer re-reads and opens a new stream after the re-read's index.
+    """
+
+    def __iter__(self) -> Iterator[Change | Progress]: ...
+
+    def close(self) -> None:
+        """End the iteration (from any thread; idempotent)."""
+
+    def nudge(self) -> None:
+        """Look for missed changes now (a consumer is waiting for an index)."""
+
+    @property
+    def endpoint(self) -> str | None:
+        """The member the stream reads from, when known."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A store of keys in directories, as the mapping layer sees it (see the module docstring).
+
+    Implementations are thread-safe.
+    """
+
+    name: str
+    """``"v2"``, ``"v3"`` or ``"memory"``."""
+
+    capabilities: frozenset[str]
+    """What the store can do natively: ``"dirs"`` (real directory nodes), ``"ttl"``,
+    ``"in_order"``, ``"hidden_keys"`` (``_``-keys left out of listings), ``"refresh"``,
+    ``"txn"`` (several writes in one atomic step)."""
+
+    @property
+    def client(self) -> Any:
+        """The client behind the backend (``EtcdMap.client``)."""
+
+    def describe(self) -> str:
+        """A short description for ``repr`` (endpoints without credentials)."""
+
+    def read(self, key: str, *, recursive: bool = False, quorum: bool = False) -> tuple[Node, int]:
+        """A node (a directory: its children, sorted; recursive: the whole subtree).
+
+        :raises KeyNotFound: no such key (``.index``: the store's index).
+        """
+
+    def read_tree(
+        self, key: str, decode: Callable[[str, str], Any] | None, *, quorum: bool = False
+    ) -> tuple[dict[str, Any] | None, int]:
+        """The subtree below ``key`` as plain nested dicts (``None``: no such directory).
+
+        :param decode: ``decode(key, text)`` for each value; ``None`` keeps the text.
+        :raises NotADirectory: ``key`` is a leaf.
+        """
+
+    def put(
+        self, key: str, value: str, *, ttl: int | None = None, cond: Cond = ALWAYS
+    ) -> tuple[Node, int]:
+        """Write a leaf (making missing parent directories).
+
+        :raises NodeExists: ``cond.exists`` is ``False`` and the key exists.
+        :raises KeyNotFound: ``cond.exists`` (or a compared part) and the key is missing.
+        :raises CompareFailed: ``cond.value``/``cond.revision`` did not match.
+        :raises NotAFile: the key is a directory.
+        """
+
+    def make_dir(
+        self, key: str, *, ttl: int | None = None, cond: Cond = ALWAYS
+    ) -> tuple[Node, int]:
+        """Make a directory (``cond.exists=False``: it must not exist)."""
+
+    def delete(self, key: str, *, recursive: bool = False, cond: Cond = ALWAYS) -> int:
+        """Delete a key (``recursive``: a directory with everything below). :returns: the index.
+
+        :raises KeyNotFound: no such key.
+        :raises CompareFailed: the condition did not hold.
+        """
+
+    def append(self, dir_key: str, value: str, *, ttl: int | None = None) -> tuple[Node, int]:
+        """A new key below ``dir_key`` whose name sorts after every earlier one."""
+
+    def refresh(self, key: str, ttl: int) -> tuple[Node, int]:
+        """Reset a key's TTL, keeping its value, without a change event where possible."""
+
+    def current_index(self, key: str) -> int:
+        """The store's current index, from a linearizable read."""
+
+    def changes(
+        self,
+        key: str,
+        *,
+        after: int,
+        recursive: bool = True,
+        idle_timeout: float = 1.0,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> ChangeStream:
+        """The changes below ``key`` with an index above ``after`` (see :class:`ChangeStream`).
+
+        :param idle_timeout: how long a silent member goes unchecked.
+        :param on_error: called with each failure the stream recovered from.
+        """
+
+    def close(self) -> None:
+        """Release the backend's connections (closes the client it owns)."""
+
+
+class SupportsBackend(Protocol):
+    """A client that can serve as an ``EtcdMap``'s store (``etcdmap.Client`` does)."""
+
+    @property
+    def backend(self) -> Backend:
+        """The client's backend (one per client)."""

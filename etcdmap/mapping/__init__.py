@@ -1,0 +1,8 @@
+"""The mapping layer: ``EtcdMap``, codecs, the read-through cache, the live mirror, the watch that
+feeds signals, and keep-alive. It talks to etcd only through a :class:`etcdmap.backend.Backend`
+(v2 today), never through a client or HTTP.
+"""
+
+from etcdmap.mapping.emap import EtcdMap
+
+__all__ = ["EtcdMap"]
