@@ -53,7 +53,7 @@ from collections.abc import (
     Sequence,
     ValuesView,
 )
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from etcdmap import _mappath
@@ -67,11 +67,13 @@ from etcdmap.models import Node
 
 if TYPE_CHECKING:
     from etcdmap.mirror import Mirror
+    from etcdmap.typed import LiveConfig
     from etcdmap.watch import Watch
 
 __all__ = ["EtcdItemsView", "EtcdMap", "EtcdValuesView", "connect"]
 
 _MISSING: Any = object()
+_T = TypeVar("_T")
 
 
 class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
@@ -337,6 +339,20 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         from etcdmap.mirror import mirror_map  # noqa: PLC0415
 
         return mirror_map(self, writable=writable)
+
+    def bind(self, model: type[_T], *, seed: bool = False) -> LiveConfig[_T]:
+        """A live, typed view: ``model`` (a pydantic model or a dataclass) validated against
+        this directory and kept current by a mirror (see :mod:`etcdmap.typed`).
+
+        :param seed: first write the model's defaults that etcd lacks (create-if-absent).
+        :returns: the :class:`~etcdmap.typed.LiveConfig` (``.current``, ``.error``,
+            ``wait_for()``; a context manager).
+        :raises ImportError: pydantic is missing (``pip install 'etcdmap[typed]'``).
+        :raises ConfigValidationError: the content does not validate (names the fields).
+        """
+        from etcdmap.typed import bind  # noqa: PLC0415 - pydantic is an optional extra
+
+        return bind(self, model, seed=seed)
 
     # ------------------------------------------------------------------ lifetime
 
