@@ -184,50 +184,48 @@ def test_seed_json_codec_writes_native_values(client: Client, etcd_prefix: str) 
                             "db": {"host": "localhost", "port": 5432}}
 
 
-def test_seeding_race_writes_each_key_once_and_the_operator_wins(
-    client: Client, etcd_prefix: str
-) -> None:
-    for round_ in range(3):
-        m = EtcdMap(client, f"{etcd_prefix}/r{round_}")
-        m.mkdir("_anchor")  # a hidden key, so the mirror below sees every create
-        seeders, barrier = 6, threading.Barrier(7)
-        results: list[tuple[tuple[str, ...], ...]] = []
-        errors: list[BaseException] = []
-        with m.mirror() as live:
-            events = Recorder(signals.changed, live)
-            try:
-                def seed() -> None:
-                    try:
-                        barrier.wait(10)
-                        with m.bind(AppConfig, seed=True) as cfg:
-                            results.append(cfg.seeded)
-                    except BaseException as exc:  # reported below
-                        errors.append(exc)
+@pytest.mark.parametrize("attempt", range(3))
+def test_seeding_race_writes_each_key_once_and_the_operator_wins(m: EtcdMap, attempt: int) -> None:
+    m.mkdir("_anchor")  # a hidden key: the directory exists, so the mirror sees every create
+    seeders, barrier = 6, threading.Barrier(7)
+    results: list[tuple[tuple[str, ...], ...]] = []
+    errors: list[BaseException] = []
 
-                def operator() -> None:
-                    barrier.wait(10)
-                    m["workers"] = "16"  # plain sets, racing the seeders' creates
-                    m.setdefault("db", {})["port"] = "6000"
+    def seed() -> None:
+        try:
+            barrier.wait(10)
+            with m.bind(AppConfig, seed=True) as cfg:
+                results.append(cfg.seeded)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
 
-                threads = [threading.Thread(target=seed) for _ in range(seeders)]
-                threads.append(threading.Thread(target=operator))
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join(30)
-                assert not errors, errors
-                assert live.wait_for(timeout=10)
-                seeded = [path for r in results for path in r]
-                assert len(seeded) == len(set(seeded))  # each default created by one seeder
-                creates = [e["key"] for e in events.calls if e["action"] == "create"]
-                assert len(creates) == len(set(creates))
-                # the operator's values, whoever came first
-                assert m["workers"] == "16" and m["db"]["port"] == "6000"
-            finally:
-                events.close()
-        with m.bind(AppConfig) as cfg:
-            assert cfg.current.workers == 16 and cfg.current.db.port == 6000
-            assert cfg.current.log_level == "info"
+    def operator() -> None:
+        barrier.wait(10)
+        m["workers"] = "16"  # plain sets, racing the seeders' creates
+        m.setdefault("db", {})["port"] = "6000"
+
+    with m.mirror() as live:
+        events = Recorder(signals.changed, live)
+        try:
+            threads = [threading.Thread(target=seed) for _ in range(seeders)]
+            threads.append(threading.Thread(target=operator))
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert not errors, errors
+            assert live.wait_for(timeout=10)
+        finally:
+            events.close()
+    seeded = [path for r in results for path in r]
+    assert len(results) == seeders and len(seeded) == len(set(seeded))  # one seeder per key
+    creates = [e["key"] for e in events.calls if e["action"] == "create"]
+    assert len(creates) == len(set(creates))
+    # the operator's values, whoever came first
+    assert m["workers"] == "16" and m["db"]["port"] == "6000"
+    with m.bind(AppConfig) as cfg:
+        assert cfg.current.workers == 16 and cfg.current.db.port == 6000
+        assert cfg.current.log_level == "info"
 
 
 def test_wait_for_and_close(m: EtcdMap) -> None:
