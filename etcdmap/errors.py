@@ -33,6 +33,7 @@ Every exception etcdmap raises derives from :class:`EtcdMapError`::
     ├── DeadlineExceeded               the whole-call ``timeout`` ran out (also a TimeoutError)
     ├── AmbiguousResultError           a non-idempotent write was sent and no answer came
     ├── DecodeError                    EtcdMap's codec cannot decode a stored value (also a ValueError)
+    ├── ConfigValidationError          a bound model rejects the directory's content (also a ValueError)
     ├── MemberError                    {"message": ...} errors of /v2/members; .status .message
     │   ├── MemberNotFound (404)
     │   ├── MemberExists (409)
@@ -61,6 +62,7 @@ __all__ = [
     "AuthNotFound",
     "ClusterError",
     "CompareFailed",
+    "ConfigValidationError",
     "DeadlineExceeded",
     "DecodeError",
     "DirectoryNotEmpty",
@@ -392,6 +394,35 @@ class DecodeError(EtcdMapError, ValueError):
         self.codec = codec
         msg = f"cannot decode the value of {key!r} with the {codec!r} codec"
         super().__init__(f"{msg}: {detail}" if detail else msg)
+
+
+class ConfigValidationError(EtcdMapError, ValueError):
+    """The content of an etcd directory does not validate against a bound model
+    (:meth:`etcdmap.EtcdMap.bind`, :mod:`etcdmap.settings`).
+
+    :ivar path: the etcd directory.
+    :ivar model: the model's class name.
+    :ivar problems: ``(field, message, input)`` per problem; ``field`` is a dotted path
+        (``"db.port"``), ``input`` the offending value (:attr:`NO_INPUT` for a missing field).
+    :ivar fields: the dotted paths of the invalid fields, in order, without duplicates.
+    """
+
+    NO_INPUT: object = object()
+    """The ``input`` of a problem that has none (a missing field)."""
+
+    def __init__(self, path: str, model: str, problems: Sequence[tuple[str, str, object]]):
+        self.path = path
+        self.model = model
+        self.problems = list(problems)
+        self.fields = tuple(dict.fromkeys(field for field, _, _ in self.problems))
+        details = "; ".join(
+            f"{field or '(root)'}: {msg}" + ("" if got is self.NO_INPUT else f" (got {got!r})")
+            for field, msg, got in self.problems
+        )
+        super().__init__(
+            f"{path}: invalid configuration for {model} ({len(self.problems)} problem"
+            f"{'s' if len(self.problems) != 1 else ''}: fix these keys in etcd): {details}"
+        )
 
 
 class MemberError(EtcdMapError):

@@ -22,7 +22,7 @@ class Selection(enum.Enum):
 
 
 class Permission(enum.Enum):
-    """A key-space permission for :meth:`etcdmap.auth.RolesAPI.grant_kv`."""
+    """A key-space permission for :meth:`etcdmap.v2.auth.RolesAPI.grant_kv`."""
 
     READ = "read"
     WRITE = "write"

@@ -35,7 +35,7 @@ leaf's event implies them.
 Payload
 -------
 Receivers are called as ``receiver(sender, **payload)``; ``sender`` is the
-:class:`~etcdmap.mapping.EtcdMap` (or :class:`~etcdmap.mirror.Mirror`) whose watch saw the
+:class:`~etcdmap.mapping.EtcdMap` (or :class:`~etcdmap.mapping.mirror.Mirror`) whose watch saw the
 event. The event payload (:data:`changed`, :data:`created`, :data:`updated`, :data:`deleted`,
 :data:`expired`) is:
 
@@ -67,6 +67,23 @@ watch hit an error it is retrying (a member is down, ...); ``signal`` is the nam
 signal whose receiver failed (``None`` for watch errors) and ``receiver`` the receiver
 (``None`` for watch errors). The watch always goes on.
 
+Typed configuration
+-------------------
+A bound model (:meth:`etcdmap.EtcdMap.bind`, :mod:`etcdmap.mapping.typed`) sends two more signals,
+with ``sender`` = the :class:`~etcdmap.mapping.typed.LiveConfig` handle, from its mirror's watch
+thread:
+
+:data:`config_changed`
+    ``.current`` was replaced: ``current`` (the new instance), ``previous`` (the old one),
+    ``changed`` (the sorted dotted paths of the fields that changed, e.g.
+    ``("db.port", "workers")``), ``index`` (the etcd index it reflects) and ``recovered``
+    (``True`` when this change also cleared a validation error; ``changed`` may then be
+    empty, if the fix restored the previous values).
+:data:`config_invalid`
+    a change did not validate; ``.current`` is kept: ``error`` (the
+    :class:`~etcdmap.errors.ConfigValidationError`), ``fields`` (its dotted field paths),
+    ``current`` (the instance kept) and ``index``.
+
 Threads
 -------
 Signals are sent from the **watch thread** (the ``Watch``'s daemon thread), one event at a
@@ -78,7 +95,7 @@ function is garbage-collected when the function returns, unless you connect it w
 ``weak=False`` (or keep a reference to it).
 
 A receiver that raises does not stop the watch or the other receivers: the exception is
-logged on the ``etcdmap.watch`` logger and sent as :data:`watch_error`.
+logged on the ``etcdmap.mapping.watch`` logger and sent as :data:`watch_error`.
 """
 
 from __future__ import annotations
@@ -93,6 +110,8 @@ from blinker import NamedSignal, Namespace
 __all__ = [
     "Event",
     "changed",
+    "config_changed",
+    "config_invalid",
     "created",
     "deleted",
     "expired",
@@ -113,6 +132,10 @@ deleted: NamedSignal = _ns.signal("deleted", doc="A key or directory was deleted
 expired: NamedSignal = _ns.signal("expired", doc="A key or directory expired (its TTL ran out).")
 resynced: NamedSignal = _ns.signal("resynced", doc="The watch re-read the subtree (lost history).")
 watch_error: NamedSignal = _ns.signal("watch_error", doc="A receiver raised, or the watch retries.")
+config_changed: NamedSignal = _ns.signal(
+    "config_changed", doc="A bound model's current instance changed (payload: changed paths).")
+config_invalid: NamedSignal = _ns.signal(
+    "config_invalid", doc="A change did not validate against a bound model (current kept).")
 
 _DELETES = frozenset({"delete", "compareAndDelete"})
 _WRITES = frozenset({"set", "update", "compareAndSwap"})
@@ -184,7 +207,7 @@ class Event:
 def send(signal: NamedSignal, sender: object, payload: Mapping[str, Any]) -> int:
     """Send ``signal`` to each receiver separately, so one failing receiver stops no other.
 
-    A receiver's exception is logged on ``etcdmap.watch`` and sent as :data:`watch_error`
+    A receiver's exception is logged on ``etcdmap.mapping.watch`` and sent as :data:`watch_error`
     (``error``, ``signal``, ``receiver``); an exception in a :data:`watch_error` receiver is
     only logged.
 

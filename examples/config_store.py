@@ -1,13 +1,16 @@
-"""Application configuration in etcd: defaults, a live local copy, and reload on change.
+"""Application configuration in etcd: a typed model, seeded defaults, live reload.
 
-The pattern:
+The pattern (needs ``pip install 'etcdmap[typed]'``):
 
-1. the application ships **defaults**; ``setdefault`` writes each one only if an operator has
-   not set the key already (atomically: ``prevExist=false``), so etcd stays the source of truth;
-2. the application reads its settings from a **live mirror** (``m.mirror()``): a local copy
-   kept current by a watch, so reads cost a dict lookup and never touch the network;
-3. a **signal receiver** reacts to changes (here: re-applies the log level), in the mirror's
-   watch thread.
+1. the application declares its settings as a **pydantic model** (a dataclass works too),
+   with defaults;
+2. ``m.bind(AppConfig, seed=True)`` writes each default that an operator has not set yet
+   (atomically, create-if-absent: etcd stays the source of truth), then keeps
+   ``cfg.current`` — a validated ``AppConfig`` — current through a live mirror: reads are
+   attribute lookups, never network calls, and ``"5432"`` in etcd is ``5432`` in Python;
+3. a receiver of ``signals.config_changed`` reacts to changes (here: re-applies the log
+   level), in the mirror's watch thread; a bad value (``workers = "many"``) is rejected:
+   the last valid configuration stays in use, ``cfg.error`` says what is wrong.
 
 Run it against your etcd with ``ETCDMAP_ENDPOINTS=http://127.0.0.1:2379 python
 examples/config_store.py``; without the variable it starts a throwaway etcd (the ``server``
@@ -17,29 +20,26 @@ extra). It works under a unique prefix and removes it at the end.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from typing import Any
+
+from pydantic import BaseModel
 
 from etcdmap import signals
 from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import local_endpoints
 from etcdmap.v2.client import Client
 
-DEFAULTS = {
-    "log_level": "info",
-    "workers": "4",
-    "db": {"host": "localhost", "port": "5432"},
-}
+
+class Database(BaseModel):
+    host: str = "localhost"
+    port: int = 5432
 
 
-def seed_defaults(config: EtcdMap, defaults: dict[str, Any]) -> None:
-    """Write every default that is not set yet; an operator's value always wins."""
-    for key, value in defaults.items():
-        if isinstance(value, dict):
-            seed_defaults(config.setdefault(key, {}), value)
-        else:
-            config.setdefault(key, value)
+class AppConfig(BaseModel):
+    log_level: str = "INFO"
+    workers: int = 4
+    db: Database = Database()
 
 
 def main() -> None:
@@ -51,35 +51,39 @@ def main() -> None:
         try:
             # An operator set one value before the application first started.
             config["workers"] = "16"
-            seed_defaults(config, DEFAULTS)
-            print("effective config:", config.to_dict())
-            assert config["workers"] == "16"  # the operator's value won over the default
-            assert config["db"]["port"] == "5432"  # the default filled the gap
+            with config.bind(AppConfig, seed=True) as cfg:
+                print("effective config:", cfg.current)
+                assert cfg.current.workers == 16  # the operator's value won over the default
+                assert cfg.current.db.port == 5432  # the default filled the gap (an int)
+                print("seeded defaults:", ["/".join(path) for path in cfg.seeded])
 
-            reloaded = threading.Event()
+                def on_changed(sender: Any, **event: Any) -> None:
+                    # Runs in the mirror's watch thread, once per valid change.
+                    if "log_level" in event["changed"]:
+                        logging.getLogger().setLevel(event["current"].log_level)
+                        log.warning("log level is now %s", event["current"].log_level)
 
-            def on_updated(sender: Any, **event: Any) -> None:
-                # Runs in the mirror's watch thread, once per change.
-                if event["key"] == "log_level":
-                    logging.getLogger().setLevel(event["value"].upper())
-                    log.warning("log level is now %s", event["value"])
-                    reloaded.set()
-
-            with config.mirror() as live:
-                signals.updated.connect(on_updated, sender=live, weak=False)
+                signals.config_changed.connect(on_changed, sender=cfg, weak=False)
                 try:
-                    print("workers (local read):", live["workers"])
-                    print("db host (local read):", live["db"]["host"])
                     # Somewhere else, an operator changes the log level...
-                    written = config.set("log_level", "debug")
+                    config["log_level"] = "DEBUG"
                     # ...and the running application picks it up without a restart.
-                    if not reloaded.wait(5.0):
+                    if not cfg.wait_for(config.index, timeout=5.0):
                         raise SystemExit("the change did not arrive within 5 s")
-                    live.wait_for(written.modified_index)
-                    print("log level after reload:", live["log_level"])
-                    assert live["log_level"] == "debug"
+                    assert cfg.current.log_level == "DEBUG"
+                    assert logging.getLogger().level == logging.DEBUG
+
+                    # A typo is rejected; the application keeps its last valid settings.
+                    config["workers"] = "many"
+                    cfg.wait_for(config.index, timeout=5.0)
+                    assert cfg.current.workers == 16 and cfg.error is not None
+                    print("rejected:", cfg.error)
+                    config["workers"] = "32"  # the fix clears the error
+                    cfg.wait_for(config.index, timeout=5.0)
+                    assert cfg.error is None and cfg.current.workers == 32
+                    print("config now:", cfg.current)
                 finally:
-                    signals.updated.disconnect(on_updated, sender=live)
+                    signals.config_changed.disconnect(on_changed, sender=cfg)
         finally:
             client.keys.delete(prefix, recursive=True)
 

@@ -13,7 +13,7 @@ Semantics (the etcd v2 facts behind them: spec §1.3, §1.6, §1.7):
   characters raise :class:`ValueError`, non-``str`` keys :class:`TypeError` (``in`` answers
   ``False`` instead). ``? # % +``, spaces and non-ASCII work. Use ``m["a"]["b"]`` or
   ``EtcdMap(client, "/path/to/dir")`` to reach deeper keys.
-* **Values** go through the map's codec (:mod:`etcdmap.codecs`): by default only ``str``.
+* **Values** go through the map's codec (:mod:`etcdmap.mapping.codecs`): by default only ``str``.
   Assigning a :class:`~collections.abc.Mapping` (with any codec) creates a directory tree:
   the old key or subtree is deleted first, then the tree is written, one key per request;
   assigning a leaf over a directory replaces the directory, as a dict would. Reading a
@@ -38,7 +38,7 @@ Semantics (the etcd v2 facts behind them: spec §1.3, §1.6, §1.7):
 
 Thread-safety: an ``EtcdMap`` keeps no state but its settings, its optional cache (locked)
 and :attr:`EtcdMap.index` (the index of its last request), so it is safe to share between
-threads, like its :class:`~etcdmap.client.Client`. With several threads,
+threads, like its :class:`~etcdmap.v2.client.Client`. With several threads,
 :attr:`~EtcdMap.index` is that of whichever request finished last.
 """
 
@@ -52,7 +52,7 @@ from collections.abc import (
     MutableMapping,
     ValuesView,
 )
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdmap._closing import Closing
 from etcdmap.backend import Cond
@@ -65,11 +65,13 @@ from etcdmap.models import Node
 
 if TYPE_CHECKING:
     from etcdmap.mapping.mirror import Mirror
+    from etcdmap.mapping.typed import LiveConfig
     from etcdmap.mapping.watch import Watch
 
 __all__ = ["EtcdItemsView", "EtcdMap", "EtcdValuesView"]
 
 _MISSING: Any = object()
+_T = TypeVar("_T")
 
 
 class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
@@ -81,15 +83,15 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
     :meth:`keep_alive`, and the properties :attr:`path`, :attr:`client`, :attr:`codec`,
     :attr:`quorum`, :attr:`index`.
 
-    :param client: the :class:`~etcdmap.client.Client` to use (shared; see :meth:`close`).
+    :param client: the :class:`~etcdmap.v2.client.Client` to use (shared; see :meth:`close`).
     :param path: the directory, e.g. ``"/config"`` (``"/"``: the whole key space).
-    :param codec: a :class:`~etcdmap.codecs.Codec` or a name (``"str"``, ``"json"``,
+    :param codec: a :class:`~etcdmap.mapping.codecs.Codec` or a name (``"str"``, ``"json"``,
         ``"bytes"``); default: ``str`` values only.
     :param quorum: make every read linearizable (``quorum=true``, through raft; slower).
     :param cache: a read-through cache for leaf reads, any ``MutableMapping`` such as
         ``cachetools.TTLCache(maxsize=1024, ttl=5)``: reads may be up to its TTL stale when
         others write; writes through this map (and its nested views, which share the cache)
-        are visible at once. Ignored when ``quorum=True``. See :mod:`etcdmap.cache`.
+        are visible at once. Ignored when ``quorum=True``. See :mod:`etcdmap.mapping.cache`.
     :raises TypeError: ``path`` is not a ``str``, or ``codec`` is not a codec.
     :raises ValueError: a ``.``, ``..`` or control-character segment in ``path``; an unknown
         codec name.
@@ -307,7 +309,7 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
 
     def watch(self, recursive: bool = True, after_index: int | None = None) -> Watch:
         """Watch this directory in a daemon thread that sends the :mod:`etcdmap.signals`
-        with ``sender`` = this map (see :mod:`etcdmap.watch`)::
+        with ``sender`` = this map (see :mod:`etcdmap.mapping.watch`)::
 
             signals.changed.connect(on_change, sender=m)
             with m.watch():
@@ -316,7 +318,7 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         :param recursive: every key below (``False``: events on the directory itself only).
         :param after_index: deliver events after this index (default: after this map's last
             read or write, :attr:`index`, or else from now).
-        :returns: the started :class:`~etcdmap.watch.Watch` (a context manager; ``stop()``).
+        :returns: the started :class:`~etcdmap.mapping.watch.Watch` (a context manager; ``stop()``).
         :raises EtcdMapError: the initial read of the subtree failed.
         """
         from etcdmap.mapping.mirror import watch_map  # noqa: PLC0415 - keeps the import graph acyclic
@@ -325,15 +327,29 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
 
     def mirror(self, writable: bool = False) -> Mirror:
         """A live in-memory copy of this directory, kept current by a watch; reads at dict
-        speed (see :mod:`etcdmap.mirror`).
+        speed (see :mod:`etcdmap.mapping.mirror`).
 
         :param writable: let ``mirror[k] = v`` / ``del mirror[k]`` write through this map.
-        :returns: the :class:`~etcdmap.mirror.Mirror` (a context manager; ``close()``).
+        :returns: the :class:`~etcdmap.mapping.mirror.Mirror` (a context manager; ``close()``).
         :raises EtcdMapError: the initial read of the subtree failed.
         """
         from etcdmap.mapping.mirror import mirror_map  # noqa: PLC0415
 
         return mirror_map(self, writable=writable)
+
+    def bind(self, model: type[_T], *, seed: bool = False) -> LiveConfig[_T]:
+        """A live, typed view: ``model`` (a pydantic model or a dataclass) validated against
+        this directory and kept current by a mirror (see :mod:`etcdmap.mapping.typed`).
+
+        :param seed: first write the model's defaults that etcd lacks (create-if-absent).
+        :returns: the :class:`~etcdmap.mapping.typed.LiveConfig` (``.current``, ``.error``,
+            ``wait_for()``; a context manager).
+        :raises ImportError: pydantic is missing (``pip install 'etcdmap[typed]'``).
+        :raises ConfigValidationError: the content does not validate (names the fields).
+        """
+        from etcdmap.mapping.typed import bind  # noqa: PLC0415 - pydantic is an optional extra
+
+        return bind(self, model, seed=seed)
 
     # ------------------------------------------------------------------ lifetime
 

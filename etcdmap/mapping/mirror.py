@@ -1,7 +1,7 @@
 """The live mirror: a watch-coherent, in-memory copy of an etcd subtree, read at dict speed.
 
 ``m.mirror()`` reads the whole subtree once (one recursive GET), then a
-:class:`~etcdmap.watch.Watch` started at that GET's ``X-Etcd-Index + 1`` applies every
+:class:`~etcdmap.mapping.watch.Watch` started at that GET's ``X-Etcd-Index + 1`` applies every
 change to the copy, sending the :mod:`etcdmap.signals` with ``sender`` = the mirror. It is a
 read-only :class:`~collections.abc.Mapping` (``mirror(writable=True)`` passes writes through
 to etcd); directories are nested read-only :class:`MirrorDir` views of the same tree.
@@ -57,7 +57,7 @@ class Mirror(MirrorDir, Closing):
 
     @property
     def watch(self) -> Watch | None:
-        """The :class:`~etcdmap.watch.Watch` keeping the mirror current."""
+        """The :class:`~etcdmap.mapping.watch.Watch` keeping the mirror current."""
         return self._watch
 
     def _advance(self, index: int) -> None:
@@ -113,7 +113,7 @@ def mirror_map(emap: Any, *, writable: bool = False, idle_timeout: float = 1.0) 
 
     :param emap: the map (writes go through it when ``writable``).
     :param writable: let ``mirror[k] = v`` and ``del mirror[k]`` write through to etcd.
-    :param idle_timeout: see :class:`~etcdmap.watch.Watch`.
+    :param idle_timeout: see :class:`~etcdmap.mapping.watch.Watch`.
     :returns: the live mirror (close it, or use it as a context manager).
     :raises EtcdMapError: the first read failed.
     """
@@ -133,7 +133,7 @@ def mirror_map(emap: Any, *, writable: bool = False, idle_timeout: float = 1.0) 
 
 
 def load_tree(emap: Any, on_decode_error: Callable[[Exception], None]) -> tuple[Tree, int]:
-    """A :class:`~etcdmap._tree.Tree` of ``emap``'s subtree from one recursive GET, and the
+    """A :class:`~etcdmap.mapping.tree.Tree` of ``emap``'s subtree from one recursive GET, and the
     GET's ``X-Etcd-Index``.
 
     :raises EtcdMapError: the read failed.

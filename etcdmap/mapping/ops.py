@@ -224,12 +224,12 @@ class MapOps(MapBase):
             # it expires about 10 s after the block; a failed keep-alive raises here
 
         Entering refreshes once in the calling thread (a missing key or a directory on
-        etcd 3.5 raises at once). See :class:`~etcdmap.keepalive.KeepAlive` for the failure
+        etcd 3.5 raises at once). See :class:`~etcdmap.mapping.keepalive.KeepAlive` for the failure
         policy: the error is stored, logged, passed to ``on_error`` and raised on exit.
 
         :param interval: seconds between refreshes (default ``ttl / 3``).
         :param on_error: ``callable(exception)``, called in the thread if the keep-alive fails.
-        :returns: an unstarted :class:`~etcdmap.keepalive.KeepAlive` (``with`` starts it).
+        :returns: an unstarted :class:`~etcdmap.mapping.keepalive.KeepAlive` (``with`` starts it).
         :raises ValueError: an invalid ``ttl`` or ``interval``.
         """
         abs_key = self._key(key)

@@ -3,7 +3,7 @@
 :class:`Tree` holds the decoded values as nested dicts, exposed through read-only
 :class:`MirrorDir` views, plus each node's ``modifiedIndex``, so that after etcd dropped the
 watch's history the watch can re-read the subtree and send exactly the differences. The
-live mirror (:mod:`etcdmap.mirror`) exposes the same tree to readers.
+live mirror (:mod:`etcdmap.mapping.mirror`) exposes the same tree to readers.
 
 Thread-safety: only the watch thread mutates a tree, one dict operation at a time; readers
 never take a lock (each single dict operation is atomic under the GIL). A read sees every

@@ -11,7 +11,7 @@ read), sends the differences against the last known state as ordinary signals an
 
 Signals are sent from the watch's own daemon thread, in index order; see
 :mod:`etcdmap.signals` for the payload and for receiver exceptions (logged on
-``etcdmap.watch``, sent as ``watch_error``; the watch goes on).
+``etcdmap.mapping.watch``, sent as ``watch_error``; the watch goes on).
 """
 
 from __future__ import annotations

@@ -129,7 +129,7 @@ class EtcdServer(Closing):
 
     @property
     def client_urls(self) -> list[str]:
-        """``[client_url]`` (what :class:`etcdmap.client.Client` takes)."""
+        """``[client_url]`` (what :class:`etcdmap.v2.client.Client` takes)."""
         return [self.client_url]
 
     @property

@@ -115,7 +115,7 @@ def _names(value: object, what: str) -> tuple[str, ...]:
 
 
 def parse_user(obj: object) -> User:
-    """Build a :class:`~etcdmap.models.User` from etcd's user JSON.
+    """Build a :class:`~etcdmap.v2.models.User` from etcd's user JSON.
 
     ``roles`` may hold role names or full role objects (etcd sends both shapes); the result
     always holds names, in the server's order.
@@ -128,7 +128,7 @@ def parse_user(obj: object) -> User:
 
 
 def parse_role(obj: object) -> Role:
-    """Build a :class:`~etcdmap.models.Role` from etcd's role JSON (null lists become ``()``).
+    """Build a :class:`~etcdmap.v2.models.Role` from etcd's role JSON (null lists become ``()``).
 
     :raises InvalidResponseError: not a role object.
     """

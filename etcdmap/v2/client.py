@@ -73,18 +73,18 @@ class Client(Closing):
             password=password, verify=verify, cert=cert, max_redirects=max_redirects,
         )
         self.keys = KeysAPI(self.transport)
-        """The keys API (:class:`etcdmap.keys.KeysAPI`)."""
+        """The keys API (:class:`etcdmap.v2.keys.KeysAPI`)."""
         # ---- cluster-admin attributes (members, auth, users, roles, stats) ----
         self.members = MembersAPI(self.transport)
-        """Cluster membership (:class:`etcdmap.members.MembersAPI`)."""
+        """Cluster membership (:class:`etcdmap.v2.members.MembersAPI`)."""
         self.auth = AuthAPI(self.transport)
-        """Switch auth on and off (:class:`etcdmap.auth.AuthAPI`)."""
+        """Switch auth on and off (:class:`etcdmap.v2.auth.AuthAPI`)."""
         self.users = UsersAPI(self.transport)
-        """Auth users (:class:`etcdmap.auth.UsersAPI`)."""
+        """Auth users (:class:`etcdmap.v2.auth.UsersAPI`)."""
         self.roles = RolesAPI(self.transport)
-        """Auth roles (:class:`etcdmap.auth.RolesAPI`)."""
+        """Auth roles (:class:`etcdmap.v2.auth.RolesAPI`)."""
         self.stats = StatsAPI(self.transport)
-        """Member statistics (:class:`etcdmap.stats.StatsAPI`)."""
+        """Member statistics (:class:`etcdmap.v2.stats.StatsAPI`)."""
         self._leader_tracker: _sync.LeaderTracker | None = None
         if selection is Selection.PRIORITIZE_LEADER:
             self._leader_tracker = _sync.LeaderTracker(self.sync, self.transport)
@@ -120,7 +120,7 @@ class Client(Closing):
         """A client whose endpoints come from DNS SRV records (needs ``etcdmap[dns]``).
 
         Looks up ``_etcd-client-ssl[-<service_name>]._tcp.<domain>`` (https) then
-        ``_etcd-client[-<service_name>]._tcp.<domain>`` (http); see :mod:`etcdmap.discovery`.
+        ``_etcd-client[-<service_name>]._tcp.<domain>`` (http); see :mod:`etcdmap.v2.discovery`.
 
         :param resolver: an object with ``resolve(name, "SRV")`` (default: dnspython's).
         :param options: the other :class:`Client` arguments (``timeout=``, ``username=``, ...).
@@ -138,11 +138,11 @@ class Client(Closing):
 
     def health(self, *, endpoint: str | None = None, serializable: bool = False) -> Health:
         """The cluster's health as a member sees it (``/health``); never raises for an
-        unhealthy or unreachable cluster: see :func:`etcdmap.stats.health`.
+        unhealthy or unreachable cluster: see :func:`etcdmap.v2.stats.health`.
 
         :param endpoint: ask exactly this member.
         :param serializable: let the member answer without the leader.
-        :returns: :class:`~etcdmap.models.Health` (``bool(health)`` is ``health.healthy``).
+        :returns: :class:`~etcdmap.v2.models.Health` (``bool(health)`` is ``health.healthy``).
         """
         return _stats.health(self.transport, endpoint=endpoint, serializable=serializable)
 
@@ -165,7 +165,7 @@ class Client(Closing):
 
     def auto_sync(self, interval: float) -> _sync.AutoSync:
         """Sync now and then every ``interval`` seconds in a daemon thread; failures are
-        logged (logger ``etcdmap.sync``) and retried at the next tick.
+        logged (logger ``etcdmap.v2.sync``) and retried at the next tick.
 
         :returns: the handle: call ``stop()`` or use it as a context manager.
         :raises ValueError: ``interval`` <= 0.

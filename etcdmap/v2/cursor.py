@@ -1,6 +1,6 @@
-"""The pure index bookkeeping of a watch (no I/O), used by :class:`etcdmap.watch.Watch`.
+"""The pure index bookkeeping of a watch (no I/O), used by :class:`etcdmap.mapping.watch.Watch`.
 
-Public through :mod:`etcdmap.watch` (``from etcdmap.mapping.watch import WatchCursor``). The rules
+Public through :mod:`etcdmap.mapping.watch` (``from etcdmap.mapping.watch import WatchCursor``). The rules
 (spec §1.8, §4.8, §6 rows 7-12):
 
 - a watch delivers events from ``after_index + 1`` on and resumes after each event's

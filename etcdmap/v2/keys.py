@@ -3,7 +3,7 @@
 Every method sends exactly the request of the spec's §4.7 table (``prevValue``, ``prevIndex``,
 ``prevExist``, ``dir``, ``noValueOnSuccess`` in the query; ``value``, ``ttl``, ``refresh`` in the
 form body; ``GET`` always sends ``quorum``, ``recursive`` and ``sorted``) and returns a
-:class:`~etcdmap.models.Response`, or raises the :mod:`etcdmap.errors` class of etcd's
+:class:`~etcdmap.v2.models.Response`, or raises the :mod:`etcdmap.errors` class of etcd's
 ``errorCode``.
 
 Idempotency (what may be re-sent to another member after an *ambiguous* failure: the request
@@ -407,7 +407,7 @@ class KeysAPI:
         recursive: bool = False,
         poll_timeout: float = DEFAULT_POLL_TIMEOUT,
     ) -> Watcher:
-        """A :class:`~etcdmap.watcher.Watcher` of the events on ``key`` after ``after_index``.
+        """A :class:`~etcdmap.v2.watcher.Watcher` of the events on ``key`` after ``after_index``.
 
         :param key: the key or directory to watch.
         :param after_index: deliver events with an index greater than this; ``0`` = from now.

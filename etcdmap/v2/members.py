@@ -83,7 +83,7 @@ def validate_peer_url(url: str) -> str:
 
 
 def validate_member_id(member_id: str | Member) -> str:
-    """Return the hex id of a member (a :class:`~etcdmap.models.Member` or its ``id``).
+    """Return the hex id of a member (a :class:`~etcdmap.v2.models.Member` or its ``id``).
 
     :raises ValueError: the id is not 1-16 hexadecimal digits.
     """
@@ -153,7 +153,7 @@ def _strings(value: object, what: str) -> tuple[str, ...]:
 
 
 def parse_member(obj: object) -> Member:
-    """Build a :class:`~etcdmap.models.Member` from etcd's member JSON object.
+    """Build a :class:`~etcdmap.v2.models.Member` from etcd's member JSON object.
 
     :raises InvalidResponseError: not an object, or no string ``id``.
     """

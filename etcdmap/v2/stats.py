@@ -247,7 +247,7 @@ def health(
     :param endpoint: ask exactly this endpoint.
     :param serializable: let the member answer without checking with the leader.
     :param timeout: per endpoint (default: the client's ``timeout``).
-    :returns: the :class:`~etcdmap.models.Health`.
+    :returns: the :class:`~etcdmap.v2.models.Health`.
     :raises InvalidResponseError: a member answered 200 with something that is not etcd's.
     """
     params = [("serializable", "true")] if serializable else None

@@ -6,7 +6,7 @@ leader pinning (``Selection.PRIORITIZE_LEADER``).
   (spec §6 #20: check ``--advertise-client-urls``).
 - :class:`AutoSync` runs :func:`sync` in a daemon thread every ``interval`` seconds. Unlike the
   Go client's ``AutoSync`` it does not stop at the first error: failures are logged on the
-  ``etcdmap.sync`` logger and the next tick tries again.
+  ``etcdmap.v2.sync`` logger and the next tick tries again.
 - :class:`LeaderTracker` re-syncs in the background when the pinned leader fails, so
   ``PRIORITIZE_LEADER`` follows a new leader (spec §6 #21: the Go client does not).
 
@@ -103,7 +103,7 @@ class AutoSync(Closing):
     """The handle returned by ``client.auto_sync(interval)``: a background sync loop.
 
     The first sync runs at once (in the thread), then one every ``interval`` seconds. A failed
-    sync is logged (logger ``etcdmap.sync``, level WARNING) and retried at the next tick.
+    sync is logged (logger ``etcdmap.v2.sync``, level WARNING) and retried at the next tick.
     Use :meth:`stop`, or the handle as a context manager. Thread-safe.
 
     :param sync: the function to call (normally ``client.sync``).

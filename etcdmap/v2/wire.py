@@ -307,7 +307,7 @@ def decode_error(status: int, body: bytes, endpoint: str = "") -> EtcdError | No
 
 
 def _event(data: dict[str, Any], headers: Mapping[str, str], endpoint: str) -> Response:
-    """The :class:`~etcdmap.models.Response` of one event object.
+    """The :class:`~etcdmap.v2.models.Response` of one event object.
 
     :raises ValueError: ``action`` is not a string or a node is malformed (see :func:`parse_node`).
     """
@@ -367,7 +367,7 @@ def decode_event(
 def decode_response(
     status: int, headers: Mapping[str, str], body: bytes, endpoint: str = ""
 ) -> Response:
-    """Turn one keys answer into a :class:`~etcdmap.models.Response` or raise its error.
+    """Turn one keys answer into a :class:`~etcdmap.v2.models.Response` or raise its error.
 
     :param status: the HTTP status.
     :param headers: case-insensitive headers (``X-Etcd-Index``, ``X-Etcd-Cluster-Id``).
