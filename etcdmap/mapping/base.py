@@ -23,13 +23,13 @@ from etcdmap.mapping.cache import ReadCache
 from etcdmap.mapping.codecs import Codec, StrCodec, codec_name, resolve
 from etcdmap.models import Node
 
-__all__ = ["MapBase", "Tree", "plain"]
+__all__ = ["EncodedTree", "MapBase"]
 
 _M = TypeVar("_M", bound="MapBase")
 
 
 @dataclass(frozen=True, slots=True)
-class Tree:
+class EncodedTree:
     """A mapping value, validated and encoded: ``(relative path, text or None for a dir)``."""
 
     entries: tuple[tuple[str, str | None], ...]
@@ -191,18 +191,18 @@ class MapBase:
             raise TypeError(f"codec {codec_name(self._codec)!r} returned {type(text).__name__}")
         return text
 
-    def _prepare(self, key: str, value: Any) -> str | Tree:
+    def _prepare(self, key: str, value: Any) -> str | EncodedTree:
         """Encode a value (a mapping: the whole tree) before anything is written."""
         if not isinstance(value, Mapping):
             return self._encode(key, value)
         entries: list[tuple[str, str | None]] = []
-        for segments, leaf in _mappath.walk_tree(plain(value)):
+        for segments, leaf in _mappath.walk_tree(_mappath.plain(value)):
             relative = "/".join(segments)
             if isinstance(leaf, Mapping):
                 entries.append((relative, None))
             else:
                 entries.append((relative, self._encode(_mappath.join(key, relative), leaf)))
-        return Tree(tuple(entries))
+        return EncodedTree(tuple(entries))
 
     def _value_of(self, key: str, node: Node) -> Any:
         return self._view(key) if node.dir else self._decode(node)
@@ -220,7 +220,7 @@ class MapBase:
             raise NotADirectory("Not a directory", self._path, self._index)
         return node
 
-    def _write(self, key: str, prepared: str | Tree, *, ttl: int | None, create: bool) -> Node:
+    def _write(self, key: str, prepared: str | EncodedTree, *, ttl: int | None, create: bool) -> Node:
         """Write a prepared value: a leaf with one PUT; a tree with a mkdir (carrying ``ttl``)
         then one PUT per key. ``create``: the first write must create the key (NodeExists)."""
         if isinstance(prepared, str):
@@ -267,10 +267,3 @@ class MapBase:
             return self._codec.decode(text)
         except Exception as exc:  # any codec failure: name the key (translation point)
             raise DecodeError(key, codec_name(self._codec), str(exc)) from exc
-
-
-def plain(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
-    """A snapshot of any mapping as plain nested dicts (an EtcdMap: one recursive GET)."""
-    if isinstance(mapping, MapBase):
-        return mapping.to_dict()
-    return {k: plain(v) if isinstance(v, Mapping) else v for k, v in mapping.items()}

@@ -7,7 +7,7 @@
     m["db"]["host"]                         # a directory reads back as a live nested EtcdMap
     m.to_dict()                             # the whole subtree, one recursive GET
 
-Semantics (the etcd v2 facts behind them: spec §1.3, §1.6, §1.7):
+Semantics (the etcd v2 facts behind them: etcd-io/etcd release-3.4:Documentation/v2/api.md):
 
 * **Keys** are single path segments (``str``): ``/``, ``""``, ``"."``, ``".."`` and control
   characters raise :class:`ValueError`, non-``str`` keys :class:`TypeError` (``in`` answers
@@ -58,7 +58,7 @@ from etcdmap._closing import Closing
 from etcdmap.backend import Cond
 from etcdmap.errors import CompareFailed, KeyNotFound, NodeExists, NotAFile
 from etcdmap.mapping import paths as _mappath
-from etcdmap.mapping.base import Tree, plain
+from etcdmap.mapping.base import EncodedTree
 from etcdmap.mapping.codecs import codec_name
 from etcdmap.mapping.ops import MapOps
 from etcdmap.models import Node
@@ -177,7 +177,7 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         """Compare a snapshot (:meth:`to_dict`) with any mapping, nested mappings as dicts."""
         if not isinstance(other, Mapping):
             return NotImplemented
-        return self.to_dict() == plain(other)
+        return self.to_dict() == _mappath.plain(other)
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like dict
 
@@ -220,7 +220,7 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
                 self._write(abs_key, prepared, ttl=None, create=True)
             except NodeExists:
                 continue  # another writer won: read its value
-            return self._view(abs_key) if isinstance(prepared, Tree) else default
+            return self._view(abs_key) if isinstance(prepared, EncodedTree) else default
 
     def pop(self, key: str, default: Any = _MISSING) -> Any:
         """Remove a key and return its value; atomic for a leaf.
@@ -286,7 +286,7 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         """
         pairs: Iterable[tuple[Any, Any]]
         if isinstance(other, Mapping):
-            pairs = plain(other).items() if isinstance(other, EtcdMap) else other.items()
+            pairs = _mappath.plain(other).items() if isinstance(other, EtcdMap) else other.items()
         elif hasattr(other, "keys"):
             pairs = [(k, other[k]) for k in other.keys()]  # noqa: SIM118 - dict.update's protocol
         else:

@@ -146,7 +146,8 @@ class MapOps(MapBase):
             raise ValueError(f"prev_index must be an int >= 1, got {prev_index!r}")
         text = None if prev_value is None else self._encode(key, prev_value)
         if text == "":
-            # etcd cannot compare with an empty prevValue (error 201, spec §1.2): read the key
+            # etcd cannot compare with an empty prevValue (error 201, etcd-io/etcd
+            # release-3.4:Documentation/v2/api.md): read the key
             # and compare on the modifiedIndex it was read at instead (same atomicity).
             node = self._get_node(key, fresh=True)
             if node.dir:
@@ -188,7 +189,8 @@ class MapOps(MapBase):
 
     def refresh(self, key: str, ttl: int) -> Node:
         """Reset a key's TTL without touching its value and without notifying watchers
-        (``refresh=true`` with ``prevExist=true``, so ``createdIndex`` is kept; spec §1.6).
+        (``refresh=true`` with ``prevExist=true``, so ``createdIndex`` is kept; etcd-io/etcd
+        release-3.4:Documentation/v2/api.md).
 
         :returns: the refreshed node.
         :raises KeyNotFound: the key does not exist (it may have expired).

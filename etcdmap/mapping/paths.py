@@ -16,6 +16,7 @@ __all__ = [
     "join",
     "node_to_dict",
     "normalize_path",
+    "plain",
     "validate_key",
     "walk_tree",
 ]
@@ -77,7 +78,8 @@ def join(path: str, key: str) -> str:
 
 
 def is_hidden(key: str) -> bool:
-    """``True`` for keys etcd hides from listings: those starting with ``_`` (spec §1.7)."""
+    """``True`` for keys etcd hides from listings: those starting with ``_`` (etcd-io/etcd
+    release-3.4:Documentation/v2/api.md, "Using hidden nodes")."""
     return key.startswith("_")
 
 
@@ -118,3 +120,17 @@ def walk_tree(
                 yield from walk_tree(value, segments)
         else:
             yield segments, value
+
+
+def plain(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
+    """A snapshot of any mapping as plain nested dicts.
+
+    An object with a ``to_dict()`` that returns a dict (an ``EtcdMap``: one recursive read; a
+    mirror's directory) is asked for it; other mappings are copied level by level.
+    """
+    to_dict = getattr(mapping, "to_dict", None)
+    if callable(to_dict):
+        result = to_dict()
+        if isinstance(result, dict):
+            return result
+    return {k: plain(v) if isinstance(v, Mapping) else v for k, v in mapping.items()}

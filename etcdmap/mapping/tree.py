@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from etcdmap.mapping.paths import plain
 from etcdmap.models import Change, Node
 from etcdmap.signals import Event
 
@@ -91,22 +92,13 @@ class MirrorDir(Mapping[str, Any]):
         if isinstance(other, MirrorDir):
             return self.to_dict() == other.to_dict()
         if isinstance(other, Mapping):
-            return self.to_dict() == _plain(other)
+            return self.to_dict() == plain(other)
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like dict
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.to_dict()!r})"
-
-
-def _plain(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
-    to_dict = getattr(mapping, "to_dict", None)
-    if callable(to_dict):
-        result = to_dict()
-        if isinstance(result, dict):
-            return result
-    return {k: _plain(v) if isinstance(v, Mapping) else v for k, v in mapping.items()}
 
 
 class Tree:
@@ -176,7 +168,8 @@ class Tree:
         """Whether ``rel`` is (inside) a hidden node: a path element starting with ``_``.
 
         etcd omits hidden nodes from listings and from live events, but its history scan
-        returns them (spec §1.7); the mirror ignores them so it always equals a GET.
+        returns them (etcd-io/etcd release-3.4:Documentation/v2/api.md, "Using hidden nodes"); the
+        mirror ignores them so it always equals a GET.
         """
         return rel.startswith("_") or "/_" in rel
 

@@ -4,7 +4,8 @@ Three small objects hang off the client: ``client.auth`` (:class:`AuthAPI`), ``c
 (:class:`UsersAPI`) and ``client.roles`` (:class:`RolesAPI`). They are thread-safe: they keep no
 state besides the (thread-safe) transport.
 
-Where etcdmap differs from the Go client (spec §4.10, §6 #18-19), deliberately:
+Where etcdmap differs from the Go client (etcd-io/etcd release-3.5:client/v2/auth_user.go,
+auth_role.go), deliberately:
 
 - :meth:`UsersAPI.get` returns clean role names (etcd sends full role objects; the Go client
   returns ``["", "r1"]``).

@@ -1,7 +1,8 @@
 """The pure index bookkeeping of a watch (no I/O), used by :class:`etcdmap.mapping.watch.Watch`.
 
 Public through :mod:`etcdmap.mapping.watch` (``from etcdmap.mapping.watch import WatchCursor``). The rules
-(spec §1.8, §4.8, §6 rows 7-12):
+(etcd-io/etcd release-3.5:server/etcdserver/api/v2store/watcher_hub.go and
+etcd-io/etcd release-3.4:Documentation/v2/api.md, "Waiting for a change"):
 
 - a watch delivers events from ``after_index + 1`` on and resumes after each event's
   ``modifiedIndex`` (never after the response's ``X-Etcd-Index``: that is the watch's start);
@@ -146,7 +147,8 @@ class WatchCursor:
 class QuietProbe:
     """When to probe a live stream that went quiet after a busy period (pure: times passed in).
 
-    A stream etcd dropped (spec §1.8: its 100-event buffer overflowed while the client or the
+    A stream etcd dropped (etcd-io/etcd release-3.5:server/etcdserver/api/v2store/watcher.go: its
+    100-event buffer overflowed while the client or the
     server was busy) stays silent without ending. Only a busy stream can overflow, so a probe
     is due ``window`` seconds after the last event when nothing followed; an idle watch (no
     event since the last probe) is never probed.

@@ -1,6 +1,7 @@
 """Find a cluster's client endpoints from DNS SRV records (``Client.from_srv``).
 
-Like etcd's ``GetClient`` (spec §4.12): ``_etcd-client-ssl[-<name>]._tcp.<domain>`` gives
+Like etcd's ``GetClient`` (etcd-io/etcd release-3.5:client/pkg/srv/srv.go):
+``_etcd-client-ssl[-<name>]._tcp.<domain>`` gives
 ``https://`` endpoints, then ``_etcd-client[-<name>]._tcp.<domain>`` gives ``http://`` ones;
 https come first. It is an error only when **both** lookups fail (or find nothing), and the
 error names both. Unlike Go, targets lose DNS's trailing dot (``etcd1.example.com``, not

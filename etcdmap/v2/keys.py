@@ -1,6 +1,7 @@
 """The v2 keys API: ``client.keys``.
 
-Every method sends exactly the request of the spec's §4.7 table (``prevValue``, ``prevIndex``,
+Every method sends exactly the request of the Go client (etcd-io/etcd release-3.5:client/v2/keys.go)
+(``prevValue``, ``prevIndex``,
 ``prevExist``, ``dir``, ``noValueOnSuccess`` in the query; ``value``, ``ttl``, ``refresh`` in the
 form body; ``GET`` always sends ``quorum``, ``recursive`` and ``sorted``) and returns a
 :class:`~etcdmap.v2.models.Response`, or raises the :mod:`etcdmap.errors` class of etcd's
@@ -59,7 +60,8 @@ def _flag(value: object, name: str) -> str:
 
 
 # --------------------------------------------------------------------------- pure request builders
-# What each call puts on the wire (spec §4.7); no I/O, unit-tested in tests/unit/test_wire_keys.py.
+# What each call puts on the wire (etcd-io/etcd release-3.5:client/v2/keys.go, ``waitAction``); no
+# I/O, unit-tested in tests/unit/test_wire_keys.py.
 
 
 class KeyRequest(NamedTuple):
@@ -271,7 +273,8 @@ class KeysAPI:
         :param key: the key.
         :param value: the value (a ``str``); must be ``""`` when ``dir=True``.
         :param ttl: seconds to live, a positive whole number; ``None`` makes the node
-            permanent (any write without ``ttl`` clears an existing TTL: spec §1.6).
+            permanent (any write without ``ttl`` clears an existing TTL: etcd-io/etcd
+            release-3.4:Documentation/v2/api.md).
         :param prev_value: compare-and-swap on the current value. ``""`` is sent as is and etcd
             answers :class:`~etcdmap.errors.PrevValueRequired` (never a silent plain set).
         :param prev_index: compare-and-swap on ``modified_index`` (``0``: no comparison).

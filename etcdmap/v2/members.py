@@ -7,7 +7,8 @@ The pure helpers (:func:`validate_peer_url`, :func:`parse_member`, :func:`parse_
 Unlike the Go client, every ``{"message": ...}`` answer becomes a specific
 :class:`~etcdmap.errors.MemberError` subclass carrying the server's message (never
 "unexpected status code"), and member writes are never re-sent to another member after an
-ambiguous failure (spec §6 #5): such a failure raises :class:`~etcdmap.errors.AmbiguousResultError`.
+ambiguous failure (the Go client retries them: etcd-io/etcd release-3.5:client/v2/client.go): such a
+failure raises :class:`~etcdmap.errors.AmbiguousResultError`.
 """
 
 from __future__ import annotations

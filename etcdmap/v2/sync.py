@@ -1,14 +1,15 @@
 """Keep the client's endpoint list in step with the cluster: ``sync``, ``auto_sync`` and
 leader pinning (``Selection.PRIORITIZE_LEADER``).
 
-- :func:`sync` replaces the endpoints with the members' client URLs (spec §4.6). On any error
+- :func:`sync` replaces the endpoints with the members' client URLs (Go client: etcd-io/etcd
+  release-3.5:client/v2/client.go, ``Sync``). On any error
   the old list is kept; a cluster that publishes no client URL is refused with a clear error
-  (spec §6 #20: check ``--advertise-client-urls``).
+  (members advertise what ``--advertise-client-urls`` says).
 - :class:`AutoSync` runs :func:`sync` in a daemon thread every ``interval`` seconds. Unlike the
   Go client's ``AutoSync`` it does not stop at the first error: failures are logged on the
   ``etcdmap.v2.sync`` logger and the next tick tries again.
 - :class:`LeaderTracker` re-syncs in the background when the pinned leader fails, so
-  ``PRIORITIZE_LEADER`` follows a new leader (spec §6 #21: the Go client does not).
+  ``PRIORITIZE_LEADER`` follows a new leader (the Go client's ``client/v2/client.go`` does not).
 
 Log records never contain credentials: the transport keeps them out of URLs and errors.
 """

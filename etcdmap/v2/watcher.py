@@ -1,9 +1,11 @@
 """The low-level long-poll :class:`Watcher` returned by ``client.keys.watcher()``.
 
-One ``next()`` is one event. Index bookkeeping follows spec §4.8 and the Go ``httpWatcher``:
+One ``next()`` is one event. Index bookkeeping follows the Go ``httpWatcher`` (etcd-io/etcd
+release-3.5:client/v2/keys.go):
 
 - ``after_index=N`` watches from ``waitIndex=N+1``; ``after_index=0`` means "after the current
-  index": the first poll's ``X-Etcd-Index`` header (the index when the watch started, spec §1.4)
+  index": the first poll's ``X-Etcd-Index`` header (the index when the watch started; etcd-io/etcd
+  release-3.4:Documentation/v2/api.md)
   fixes ``waitIndex`` to that index + 1, so a re-poll never skips an event.
 - an empty 200 (the server or a proxy closed the poll early) re-polls the same index;
 - after an event, the next poll starts at ``node.modified_index + 1``;
@@ -39,7 +41,8 @@ DEFAULT_POLL_TIMEOUT = 10.0
 
 
 def watch_params(*, recursive: bool, wait_index: int) -> list[tuple[str, str]]:
-    """The query of one long poll: ``recursive=<b>&wait=true&waitIndex=<n>`` (spec §4.7)."""
+    """The query of one long poll: ``recursive=<b>&wait=true&waitIndex=<n>`` (etcd-io/etcd
+    release-3.5:client/v2/keys.go, ``waitAction``)."""
     return [
         ("recursive", "true" if recursive else "false"),
         ("wait", "true"),
@@ -174,7 +177,9 @@ class Watcher:
             if not body.strip():
                 if self._closed:
                     raise WatcherClosed("the watcher is closed")
-                return None  # closed early (spec §1.8): re-poll the same index
+                # closed early (etcd-io/etcd release-3.5:server/etcdserver/api/v2http/client.go,
+                # ``handleKeyWatch``): re-poll the same index
+                return None
             event = _wire.decode_response(stream.status, stream.headers, body, stream.endpoint)
         finally:
             with self._lock:

@@ -3,12 +3,15 @@
 Nothing here does I/O; every function is deterministic and unit-tested on its own
 (``tests/unit/test_wire*.py``). The rules come from the spec (``etcd-v2-spec.md``):
 
-- §1.9: a key goes on the wire as Go's canonical URL path (``//`` collapsed, ``.`` and ``..``
+- ``pkg/pathutil/path.go`` (release-3.5): a key goes on the wire as Go's canonical URL path (``//``
+  collapsed, ``.`` and ``..``
   resolved, a trailing ``/`` kept) escaped like Go's URL path escaping, so keys containing
   ``? # % + & = space`` and non-ASCII characters round-trip exactly.
-- §4.7: which parameter goes in the query and which in the form body; query and body keys are
+- ``client/v2/keys.go`` (release-3.5): which parameter goes in the query and which in the form body;
+  query and body keys are
   sorted like Go's ``url.Values.Encode``.
-- §1.4/§1.5/§4.7: response bodies are decoded with exact, case-sensitive keys; error bodies are
+- ``server/etcdserver/api/v2store/event.go``, ``node_extern.go``: response bodies are decoded with
+  exact, case-sensitive keys; error bodies are
   mapped by ``errorCode`` (never by the HTTP status) through :func:`etcdmap.errors.error_for_code`.
 
 All functions are thread-safe (they keep no state).
@@ -78,7 +81,8 @@ _RFC3339 = re.compile(
 
 
 def canonical_key(key: str) -> str:
-    """Clean a key like Go's ``pathutil.CanonicalURLPath`` (spec §1.9), within the key space.
+    """Clean a key like Go's ``pathutil.CanonicalURLPath`` (etcd-io/etcd
+    release-3.5:pkg/pathutil/path.go), within the key space.
 
     ``//`` collapses, ``.`` and ``..`` resolve (never above the root), a trailing ``/`` is kept.
     ``""`` stays ``""`` (the keys root without a slash).
@@ -200,7 +204,8 @@ def parse_expiration(text: str) -> datetime:
 def parse_node(data: Mapping[str, Any]) -> Node:
     """Build a :class:`~etcdmap.models.Node` from etcd's JSON object (exact, case-sensitive keys).
 
-    The root node has no ``key`` and no indexes (spec §1.4): it gets ``key=""``. Types are
+    The root node has no ``key`` and no indexes (etcd-io/etcd release-3.4:Documentation/v2/api.md):
+    it gets ``key=""``. Types are
     checked exactly as JSON decodes them (``type(x) is int``: a bool or a numeric string is
     not an index), so a misbehaving endpoint or proxy cannot slip a ``str`` index into the
     watch cursor's int arithmetic.
