@@ -93,8 +93,9 @@ class Response:
     :ivar index: the ``X-Etcd-Index`` header: the store index after the operation (for a watch,
         the index when the watch started; use ``node.modified_index`` for the event's index).
     :ivar cluster_id: the ``X-Etcd-Cluster-Id`` header (``""`` when absent).
-    :ivar raft_index: the ``X-Raft-Index`` header: the raft log index of the answering member
-        (``None`` when absent, e.g. on a stream's later events or a server that does not send it).
+    :ivar raft_index: the ``X-Raft-Index`` header: the answering member's raft log index
+        (``None`` when absent or malformed; like ``index``, a watch event carries the header
+        of the answer it came in, for a stream the one sent when it started).
     :ivar raft_term: the ``X-Raft-Term`` header: the raft term (``None`` when absent).
     """
 
