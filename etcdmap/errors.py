@@ -31,13 +31,14 @@ Every exception etcdmap raises derives from :class:`EtcdMapError`::
     ├── InvalidResponseError           not JSON, HTML, empty body: probably not an etcd v2 endpoint
     │   └── V2DisabledError            etcd answered 404 "page not found": start it with --enable-v2=true
     ├── DeadlineExceeded               the whole-call ``timeout`` ran out (also a TimeoutError)
-    ├── AmbiguousResultError           a non-idempotent write was sent and no answer came
+    ├── AmbiguousResultError           a non-idempotent write was sent; no answer or a 5xx came
     ├── DecodeError                    EtcdMap's codec cannot decode a stored value (also a ValueError)
     ├── ConfigValidationError          a bound model rejects the directory's content (also a ValueError)
     ├── MemberError                    {"message": ...} errors of /v2/members; .status .message
     │   ├── MemberNotFound (404)
     │   ├── MemberExists (409)
     │   ├── MemberRemoved (410)
+    │   ├── MemberChangeRefused (500)  etcd's strict reconfig check refused; not applied
     │   └── NoLeaderError (503 "During election")
     └── AuthError                      {"message": ...} errors of /v2/auth; .status .message
         ├── AuthNotFound (404)         UserNotFound, RoleNotFound
@@ -78,6 +79,7 @@ __all__ = [
     "InvalidResponseError",
     "KeyNotFound",
     "LeaderElect",
+    "MemberChangeRefused",
     "MemberError",
     "MemberExists",
     "MemberNotFound",
@@ -373,11 +375,47 @@ class DeadlineExceeded(EtcdMapError, TimeoutError):
 
 
 class AmbiguousResultError(EtcdMapError):
-    """A non-idempotent write was sent but no answer came: it may or may not have been applied.
+    """A non-idempotent write was sent and its outcome is unknown: no answer came (timeout,
+    reset), or the member answered 5xx, which etcd also answers after an internal timeout.
 
     etcdmap never re-sends such a write to another member (that could apply it twice). Read the
     key to find out what happened.
+
+    :ivar endpoint: the member the write was sent to (``""`` when unknown).
+    :ivar status: the HTTP status of the member's 5xx answer; ``None`` when no answer came.
+    :ivar body: the body of that answer (``b""`` when none).
+    :ivar maybe_applied: always ``True`` here (see :class:`MemberChangeRefused` for a 5xx
+        that is known not to have applied).
     """
+
+    def __init__(
+        self, message: str = "", *, endpoint: str = "", status: int | None = None, body: bytes = b""
+    ) -> None:
+        self.endpoint = endpoint
+        self.status = status
+        self.body = body
+        self.maybe_applied = True
+        super().__init__(message)
+
+    @classmethod
+    def after(cls, endpoint: str, error: BaseException) -> AmbiguousResultError:
+        """The error for a write sent to ``endpoint`` that failed with ``error``.
+
+        :param endpoint: the member the write was sent to.
+        :param error: a :class:`ServerError` (the member answered 5xx) or the I/O error.
+        :returns: the error, saying what the member answered when it answered.
+        """
+        tail = "it may or may not have been applied, and it is not re-sent to another member"
+        if isinstance(error, ServerError):
+            return cls(
+                f"the request was sent to {endpoint}, which answered HTTP {error.status} "
+                f"({error.detail}); etcd also answers 5xx after an internal timeout, so {tail}",
+                endpoint=endpoint, status=error.status, body=error.body,
+            )
+        return cls(
+            f"the request was sent to {endpoint} but no answer came ({error}); {tail}",
+            endpoint=endpoint,
+        )
 
 
 class DecodeError(EtcdMapError, ValueError):
@@ -440,6 +478,22 @@ class MemberError(EtcdMapError):
 
 class MemberNotFound(MemberError):
     """404: no such member."""
+
+
+class MemberChangeRefused(MemberError):
+    """500 ``Internal Server Error`` to a member add/update/remove, answered at once and with
+    the member list unchanged: etcd's strict reconfiguration check refused the change (for
+    about 5 s after a member (re)connects, or when the change would lose quorum). It was not
+    applied; retrying in a few seconds is the fix.
+
+    :ivar endpoint: the member that refused.
+    :ivar maybe_applied: always ``False``.
+    """
+
+    def __init__(self, message: str, status: int = 500, *, endpoint: str = "") -> None:
+        super().__init__(message, status)
+        self.endpoint = endpoint
+        self.maybe_applied = False
 
 
 class MemberExists(MemberError):
@@ -529,10 +583,11 @@ class ServerError(EtcdMapError):
         self.status = status
         self.body = body
         self.etcd_error = etcd_error
-        detail = str(etcd_error) if etcd_error is not None else body[:200].decode(
+        self.detail = str(etcd_error) if etcd_error is not None else body[:200].decode(
             "utf-8", "replace"
         ).strip()
-        super().__init__(f"etcd member {endpoint} returned HTTP {status}: {detail}")
+        """The answer in words: the etcd error, else the start of the body."""
+        super().__init__(f"etcd member {endpoint} returned HTTP {status}: {self.detail}")
 
 
 class WatcherClosed(EtcdMapError):

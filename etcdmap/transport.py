@@ -456,10 +456,7 @@ class Transport(Closing):
             self.on_failure(ep, failure.error)
         if failure.sent and not idempotent:
             self._unpin(ep)
-            raise AmbiguousResultError(
-                f"the request was sent to {ep} but no answer came ({failure.error}); it may "
-                "or may not have been applied, and it is not re-sent to another member"
-            ) from failure.error
+            raise AmbiguousResultError.after(ep, failure.error) from failure.error
         if failure.timed_out and deadline is not None and deadline - time.monotonic() < 0.005:
             raise DeadlineExceeded(_deadline_text(errors), maybe_applied=sent) from failure.error
 

@@ -69,9 +69,10 @@ def cmd_member_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_member_add(ctx: Context, args: argparse.Namespace) -> int:
-    """``member add NAME PEERURL``: add a member; print the settings to start it with."""
+    """``member add NAME PEERURLS``: add a member (comma-separated peer URLs, as etcdctl
+    takes them); print the settings to start it with."""
     members = ctx.client().members
-    added = members.add(args.peer_url)
+    added = members.add([u for u in args.peer_urls.split(",") if u])
     print(f"Added member named {args.name} with ID {added.id} to cluster", file=ctx.stdout)
     conf: list[str] = []
     for member in members.list():
@@ -191,7 +192,7 @@ def register(commands: Subcommands) -> None:
     p.set_defaults(func=cmd_member_list)
     p = sub.add_parser("add", help="add a member")
     p.add_argument("name")
-    p.add_argument("peer_url", metavar="PEERURL")
+    p.add_argument("peer_urls", metavar="PEERURLS", help="comma-separated")
     p.set_defaults(func=cmd_member_add)
     p = sub.add_parser("remove", help="remove a member")
     p.add_argument("member_id", metavar="ID")

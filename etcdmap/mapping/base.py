@@ -247,6 +247,16 @@ class MapBase:
         with contextlib.suppress(KeyNotFound):
             self._delete(key, recursive=True)
 
+    def copy(self) -> dict[str, Any]:
+        """A plain nested ``dict`` snapshot, like ``dict.copy()`` (the same as :meth:`to_dict`:
+        one recursive GET). Thread-safe.
+
+        :returns: ``{}`` when the directory does not exist.
+        :raises DecodeError: a stored value cannot be decoded.
+        :raises NotADirectory: the map's path is a file.
+        """
+        return self.to_dict()
+
     def to_dict(self) -> dict[str, Any]:
         """The whole subtree as plain nested dicts, from one recursive GET (a snapshot).
 

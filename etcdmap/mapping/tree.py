@@ -81,6 +81,11 @@ class MirrorDir(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._data)
 
+    def copy(self) -> dict[str, Any]:
+        """A plain nested ``dict`` snapshot, like ``dict.copy()`` (the same as :meth:`to_dict`;
+        no network). Thread-safe."""
+        return self.to_dict()
+
     def to_dict(self) -> dict[str, Any]:
         """A deep copy as plain nested dicts (each directory's dict is copied atomically)."""
         out: dict[str, Any] = {}

@@ -160,6 +160,14 @@ def permission_body(prefixes: Iterable[str], permission: Permission) -> dict[str
     return {"kv": {"read": read, "write": write}}
 
 
+def _patterns(patterns: str | Iterable[str], what: str) -> list[str] | None:
+    """The key patterns of :meth:`RolesAPI.add` (``None``: none, as etcd writes it)."""
+    items = [patterns] if isinstance(patterns, str) else list(patterns)
+    if not all(isinstance(p, str) and p for p in items):
+        raise ValueError(f"{what} key patterns must be non-empty strings, got {items!r}")
+    return items or None
+
+
 def _name_list(names: str | Iterable[str], what: str) -> list[str]:
     items = [names] if isinstance(names, str) else list(names)
     if not items or not all(isinstance(n, str) and n for n in items):
@@ -405,15 +413,23 @@ class RolesAPI:
         result = _check(self._transport.request("GET", _path("role", name)), (200,), "role")
         return parse_role(decode_json(result))
 
-    def add(self, name: str) -> Role:
-        """Create a role with no permissions.
+    def add(
+        self, name: str, *, read: str | Iterable[str] = (), write: str | Iterable[str] = ()
+    ) -> Role:
+        """Create a role, with its key-space permissions in the same request (one PUT, as in
+        etcd's auth docs); none by default.
 
+        :param name: the role name.
+        :param read: key patterns the role may read (``/app/*`` is a prefix); a string is one.
+        :param write: key patterns the role may write.
         :returns: the new role.
+        :raises ValueError: a pattern that is not a non-empty string (before any request).
         :raises RoleExists: the role exists.
         :raises AuthError: ``root`` (HTTP 403).
         :raises AmbiguousResultError: sent, but no answer.
         """
-        body = {"role": name, "permissions": {"kv": {"read": None, "write": None}}}
+        kv = {"read": _patterns(read, "read"), "write": _patterns(write, "write")}
+        body = {"role": name, "permissions": {"kv": kv}}
         result = self._transport.request("PUT", _path("role", name), json=body, idempotent=False)
         return parse_role(decode_json(_check(result, (200, 201), "role")))
 

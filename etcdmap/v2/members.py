@@ -30,6 +30,7 @@ from etcdmap.errors import (
     NoLeaderError,
 )
 from etcdmap.transport import HTTPResult, ServerError, Transport
+from etcdmap.v2.member_refusal import refusals
 from etcdmap.v2.models import Member
 
 __all__ = [
@@ -81,6 +82,16 @@ def validate_peer_url(url: str) -> str:
     if parts.path not in ("",) or parts.query or parts.fragment:
         raise ValueError(f"peer URL must not contain a path, query or fragment: {url!r}")
     return url
+
+
+def _peer_urls(peer_urls: str | Sequence[str]) -> list[str]:
+    """One URL or a sequence of them, validated (:func:`validate_peer_url`), as a list."""
+    urls = [peer_urls] if isinstance(peer_urls, str) else list(peer_urls)
+    if not urls:
+        raise ValueError("need at least one peer URL")
+    for url in urls:
+        validate_peer_url(url)
+    return urls
 
 
 def validate_member_id(member_id: str | Member) -> str:
@@ -235,21 +246,25 @@ class MembersAPI:
             raise member_error(result.status, result.body)
         return parse_member(decode_json(result))
 
-    def add(self, peer_url: str) -> Member:
-        """Add a member with one peer URL; then start the new etcd with
-        ``--initial-cluster-state=existing``.
+    def add(self, peer_urls: str | Sequence[str]) -> Member:
+        """Add a member; then start the new etcd with ``--initial-cluster-state=existing``.
 
-        :param peer_url: the new member's peer URL, ``scheme://host:port``.
+        :param peer_urls: the new member's peer URL, ``scheme://host:port``, or a sequence of
+            them (a member may listen on several); all are validated before any request.
         :returns: the new member (``name`` and ``client_urls`` stay empty until it starts).
-        :raises ValueError: an invalid peer URL (checked before any request).
-        :raises MemberExists: the peer URL is already used by a member.
+        :raises ValueError: no URL or an invalid peer URL (checked before any request).
+        :raises MemberExists: a peer URL is already used by a member.
+        :raises MemberChangeRefused: etcd's strict reconfiguration check refused the change
+            (not applied; retry in a few seconds).
         :raises InsufficientCredentials: auth is on and the client is not root.
         :raises AmbiguousResultError: sent, but no answer: the member may have been added.
         """
-        validate_peer_url(peer_url)
-        result = self._transport.request(
-            "POST", "/v2/members", json={"peerURLs": [peer_url]}, idempotent=False
-        )
+        urls = _peer_urls(peer_urls)
+        with refusals("add a member with peer URLs " + ",".join(urls), self.list,
+                      lambda ms: any(set(urls) <= set(m.peer_urls) for m in ms)):
+            result = self._transport.request(
+                "POST", "/v2/members", json={"peerURLs": urls}, idempotent=False
+            )
         if result.status not in (200, 201):
             raise member_error(result.status, result.body)
         return parse_member(decode_json(result))
@@ -265,13 +280,17 @@ class MembersAPI:
         :raises MemberNotFound: no such member.
         :raises MemberRemoved: the member was already removed.
         :raises InsufficientCredentials: auth is on and the client is not root.
+        :raises MemberChangeRefused: etcd's strict reconfiguration check refused the change
+            (e.g. it would lose quorum; not applied).
         :raises AmbiguousResultError: sent, but no answer: the member may have been removed.
         """
         mid = validate_member_id(member_id)
         bystander = self._bystander(mid)
-        result = self._transport.request(
-            "DELETE", f"/v2/members/{mid}", idempotent=False, endpoint=bystander
-        )
+        with refusals(f"remove member {mid}", self.list,
+                      lambda ms: all(m.id != mid for m in ms)):
+            result = self._transport.request(
+                "DELETE", f"/v2/members/{mid}", idempotent=False, endpoint=bystander
+            )
         if result.status not in (200, 204):
             raise member_error(result.status, result.body)
         if bystander is not None:
@@ -298,16 +317,16 @@ class MembersAPI:
         :raises ValueError: a bad id, no URL, or an invalid URL (checked before any request).
         :raises MemberNotFound: no such member.
         :raises MemberExists: a peer URL is used by another member.
+        :raises MemberChangeRefused: etcd's strict reconfiguration check refused the change
+            (not applied; retry in a few seconds).
         :raises AmbiguousResultError: sent, but no answer: the update may have applied.
         """
         mid = validate_member_id(member_id)
-        urls = [peer_urls] if isinstance(peer_urls, str) else list(peer_urls)
-        if not urls:
-            raise ValueError("update needs at least one peer URL")
-        for url in urls:
-            validate_peer_url(url)
-        result = self._transport.request(
-            "PUT", f"/v2/members/{mid}", json={"peerURLs": sorted(urls)}, idempotent=False
-        )
+        urls = _peer_urls(peer_urls)
+        with refusals(f"update member {mid} to peer URLs " + ",".join(urls), self.list,
+                      lambda ms: any(m.id == mid and set(m.peer_urls) == set(urls) for m in ms)):
+            result = self._transport.request(
+                "PUT", f"/v2/members/{mid}", json={"peerURLs": sorted(urls)}, idempotent=False
+            )
         if result.status not in (200, 204):
             raise member_error(result.status, result.body)

@@ -6,6 +6,7 @@ All of them are immutable and safe to share between threads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from etcdmap.models import Node
 
@@ -33,6 +34,10 @@ class Response:
     :ivar index: the ``X-Etcd-Index`` header: the store index after the operation (for a watch,
         the index when the watch started; use ``node.modified_index`` for the event's index).
     :ivar cluster_id: the ``X-Etcd-Cluster-Id`` header (``""`` when absent).
+    :ivar raft_index: the ``X-Raft-Index`` header: the answering member's raft log index
+        (``None`` when absent or malformed; like ``index``, a watch event carries the header
+        of the answer it came in, for a stream the one sent when it started).
+    :ivar raft_term: the ``X-Raft-Term`` header: the raft term (``None`` when absent).
     """
 
     action: str
@@ -40,6 +45,8 @@ class Response:
     prev_node: Node | None = None
     index: int = 0
     cluster_id: str = ""
+    raft_index: int | None = None
+    raft_term: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +112,9 @@ class SelfStats:
     start_time: str = ""
     leader: str = ""
     leader_uptime: str = ""
+    leader_start_time: datetime | None = None
+    """``leaderInfo.startTime``: when the current leader became leader (aware UTC;
+    ``None`` when absent or unparseable)."""
     recv_append_request_count: int = 0
     send_append_request_count: int = 0
     recv_pkg_rate: float | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 
 from etcdmap.errors import (
     ClusterError,
@@ -20,6 +21,7 @@ from etcdmap.errors import (
 from etcdmap.transport import DEFAULT, HTTPResult, ServerError, Transport
 from etcdmap.v2.members import MembersAPI, decode_json, error_message
 from etcdmap.v2.models import FollowerStats, Health, LeaderStats, SelfStats, StoreStats, Versions
+from etcdmap.v2.wire import parse_expiration
 
 __all__ = [
     "StatsAPI",
@@ -81,6 +83,16 @@ def _float(obj: Mapping[str, object], key: str) -> float | None:
     return None
 
 
+def _time(obj: Mapping[str, object], key: str) -> datetime | None:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_expiration(value)
+    except ValueError:
+        return None
+
+
 def parse_self_stats(obj: object) -> SelfStats:
     """Build :class:`SelfStats` from ``/v2/stats/self`` JSON.
 
@@ -98,6 +110,7 @@ def parse_self_stats(obj: object) -> SelfStats:
         start_time=_str(data, "startTime"),
         leader=_str(info, "leader"),
         leader_uptime=_str(info, "uptime"),
+        leader_start_time=_time(info, "startTime"),
         recv_append_request_count=_int(data, "recvAppendRequestCnt"),
         send_append_request_count=_int(data, "sendAppendRequestCnt"),
         recv_pkg_rate=_float(data, "recvPkgRate"),

@@ -327,7 +327,21 @@ def _event(data: dict[str, Any], headers: Mapping[str, str], endpoint: str) -> R
         prev_node=parse_node(prev) if prev is not None else None,
         index=parse_index(headers, endpoint),
         cluster_id=headers.get("X-Etcd-Cluster-Id", ""),
+        raft_index=_header_int(headers, "X-Raft-Index"),
+        raft_term=_header_int(headers, "X-Raft-Term"),
     )
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    """A non-negative integer header (``X-Raft-Index``, ``X-Raft-Term``); ``None`` when absent.
+
+    Unlike ``X-Etcd-Index``, which etcdmap needs, these are informative: a malformed value
+    gives ``None`` rather than an error.
+    """
+    text = headers.get(name)
+    if text is None or not text.isdigit():
+        return None
+    return int(text)
 
 
 def decode_event(
