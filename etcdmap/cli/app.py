@@ -22,6 +22,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from etcdmap.cli import admin as _cli_admin
 from etcdmap.cli import auth as _cli_auth
@@ -59,6 +60,55 @@ ENDPOINTS_ENV = "ETCDMAP_ENDPOINTS"
 USERNAME_ENV = "ETCDMAP_USERNAME"
 
 
+COMMAND_GROUPS = (_cli_keys, _cli_admin, _cli_auth, _cli_dump, _cli_serve)
+"""The command table: each module's ``register(subparsers)`` adds its commands."""
+
+
+def _global_options() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """The global options as ``(flags, add_argument keywords)``; environment read now."""
+    return [
+        (("--endpoints",), {
+            "metavar": "URLS", "default": os.environ.get(ENDPOINTS_ENV) or DEFAULT_ENDPOINTS,
+            "help": f"comma-separated etcd client URLs (env {ENDPOINTS_ENV}; default: %(default)s)",
+        }),
+        (("-u", "--username"), {
+            "metavar": "USER[:PASSWORD]", "default": os.environ.get(USERNAME_ENV) or None,
+            "help": f"user[:password]; the password is prompted for when omitted "
+                    f"(env {USERNAME_ENV})",
+        }),
+        (("--ca-file",), {"metavar": "FILE", "help": "verify HTTPS servers with this CA bundle"}),
+        (("--cert-file",), {"metavar": "FILE", "help": "client TLS certificate file"}),
+        (("--key-file",), {"metavar": "FILE", "help": "client TLS key file"}),
+        (("--timeout",), {
+            "metavar": "DURATION", "type": parse_duration, "default": 2.0,
+            "help": "timeout of one request to one endpoint, e.g. 2s, 500ms (default: 2s)",
+        }),
+        (("--total-timeout",), {
+            "metavar": "DURATION", "type": parse_duration, "default": 5.0,
+            "help": "timeout of each call across endpoints, except watches (default: 5s; 0: none)",
+        }),
+        (("-o", "--output"), {
+            "choices": FORMATS, "default": "simple", "help": "output format (default: %(default)s)",
+        }),
+        (("--debug",), {
+            "action": "store_true", "help": "print a cURL command for every request (on stderr)",
+        }),
+        (("-D", "--discovery-srv"), {
+            "metavar": "DOMAIN", "help": "find the endpoints in this domain's SRV records",
+        }),
+        (("--discovery-srv-name",), {
+            "metavar": "NAME", "default": "", "help": "service name for SRV discovery",
+        }),
+        (("--insecure-discovery",), {
+            "action": "store_true", "help": "accept http:// endpoints found by SRV discovery",
+        }),
+        (("--no-sync",), {
+            "action": "store_true",
+            "help": "do not replace the endpoints by the cluster's advertised client URLs first",
+        }),
+    ]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the complete command-line parser (global options and every sub-command).
 
@@ -67,82 +117,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     :returns: a new parser; ``parse_args`` gives a namespace with ``func`` set to the command.
     """
+    from etcdmap import __version__  # noqa: PLC0415 (etcdmap/__init__ imports the whole API)
+
     parser = Parser(
         prog="etcdmap",
         description="A command line client for etcd's v2 API (an etcdctl v2 work-alike).",
         epilog="Exit codes: 0 ok, 1 bad arguments, 2 cannot connect, 3 bad credentials, "
         "4 server error, 5 cluster not healthy.",
     )
-    from etcdmap import __version__  # noqa: PLC0415 (etcdmap/__init__ imports the whole API)
-
     parser.add_argument("--version", action="version", version=f"etcdmap {__version__}")
-    g = parser.add_argument_group("global options")
-    g.add_argument(
-        "--endpoints",
-        metavar="URLS",
-        default=os.environ.get(ENDPOINTS_ENV) or DEFAULT_ENDPOINTS,
-        help=f"comma-separated etcd client URLs (env {ENDPOINTS_ENV}; default: %(default)s)",
-    )
-    g.add_argument(
-        "-u",
-        "--username",
-        metavar="USER[:PASSWORD]",
-        default=os.environ.get(USERNAME_ENV) or None,
-        help=f"user[:password]; the password is prompted for when omitted (env {USERNAME_ENV})",
-    )
-    g.add_argument("--ca-file", metavar="FILE", help="verify HTTPS servers with this CA bundle")
-    g.add_argument("--cert-file", metavar="FILE", help="client TLS certificate file")
-    g.add_argument("--key-file", metavar="FILE", help="client TLS key file")
-    g.add_argument(
-        "--timeout",
-        metavar="DURATION",
-        type=parse_duration,
-        default=2.0,
-        help="timeout of one request to one endpoint, e.g. 2s, 500ms (default: 2s)",
-    )
-    g.add_argument(
-        "--total-timeout",
-        metavar="DURATION",
-        type=parse_duration,
-        default=5.0,
-        help="timeout of each call across endpoints, except watches (default: 5s; 0: none)",
-    )
-    g.add_argument(
-        "-o",
-        "--output",
-        choices=FORMATS,
-        default="simple",
-        help="output format (default: %(default)s)",
-    )
-    g.add_argument(
-        "--debug",
-        action="store_true",
-        help="print a cURL command for every request (on stderr)",
-    )
-    g.add_argument(
-        "-D",
-        "--discovery-srv",
-        metavar="DOMAIN",
-        help="find the endpoints in this domain's SRV records",
-    )
-    g.add_argument("--discovery-srv-name", metavar="NAME", default="", help="service name for SRV discovery")
-    g.add_argument(
-        "--insecure-discovery",
-        action="store_true",
-        help="accept http:// endpoints found by SRV discovery",
-    )
-    g.add_argument(
-        "--no-sync",
-        action="store_true",
-        help="do not replace the endpoints by the cluster's advertised client URLs first",
-    )
+    group = parser.add_argument_group("global options")
+    for flags, options in _global_options():
+        group.add_argument(*flags, **options)
     commands = parser.add_subparsers(dest="command", metavar="<command>")
     commands.required = True
-    _cli_keys.register(commands)
-    _cli_admin.register(commands)
-    _cli_auth.register(commands)
-    _cli_dump.register(commands)
-    _cli_serve.register(commands)
+    for module in COMMAND_GROUPS:
+        module.register(commands)
     return parser
 
 

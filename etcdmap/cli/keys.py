@@ -237,70 +237,84 @@ def cmd_exec_watch(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_SUCCESS
 
 
+def _quorum_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quorum", action="store_true", help="require a quorum read")
+
+
+def _watch_options(p: argparse.ArgumentParser, count_help: str) -> None:
+    p.add_argument("--after-index", metavar="N", type=int, default=0, help="watch after this index")
+    p.add_argument("-r", "--recursive", action="store_true", help="include child keys")
+    p.add_argument("--count", metavar="N", type=int, default=0, help=count_help)
+
+
+def _key_command(
+    commands: Subcommands, name: str, help_text: str, func: CommandFunc, *,
+    value: bool = False, ttl: bool = False,
+) -> argparse.ArgumentParser:
+    """A command on KEY [VALUE] [--ttl]; the caller adds any further options."""
+    p = commands.add_parser(name, help=help_text)
+    p.add_argument("key")
+    if value:
+        p.add_argument("value", nargs="?", help="the value (default: read stdin)")
+    if ttl:
+        p.add_argument("--ttl", type=int, default=0, help="time to live in seconds (0: none)")
+    p.set_defaults(func=func)
+    return p
+
+
 def register(commands: Subcommands) -> None:
     """Add the key commands to the ``etcdmap`` parser.
 
     :param commands: the object returned by ``ArgumentParser.add_subparsers``.
     """
+    _register_reads(commands)
+    _register_writes(commands)
+    _register_watches(commands)
 
-    def quorum_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("-q", "--quorum", action="store_true", help="require a quorum read")
 
-    def watch_options(p: argparse.ArgumentParser, count_help: str) -> None:
-        p.add_argument("--after-index", metavar="N", type=int, default=0, help="watch after this index")
-        p.add_argument("-r", "--recursive", action="store_true", help="include child keys")
-        p.add_argument("--count", metavar="N", type=int, default=0, help=count_help)
-
-    def key_command(
-        name: str, help_text: str, func: CommandFunc, *, value: bool = False, ttl: bool = False
-    ) -> argparse.ArgumentParser:
-        # A command on KEY [VALUE] [--ttl]; the caller adds any further options.
-        p = commands.add_parser(name, help=help_text)
-        p.add_argument("key")
-        if value:
-            p.add_argument("value", nargs="?", help="the value (default: read stdin)")
-        if ttl:
-            p.add_argument("--ttl", type=int, default=0, help="time to live in seconds (0: none)")
-        p.set_defaults(func=func)
-        return p
-
-    p = key_command("get", "print the value of a key", cmd_get)
+def _register_reads(commands: Subcommands) -> None:
+    p = _key_command(commands, "get", "print the value of a key", cmd_get)
     p.add_argument("--sort", action="store_true", help="sort the result")
-    quorum_option(p)
-
-    p = key_command("set", "set the value of a key", cmd_set, value=True, ttl=True)
-    p.add_argument("--swap-with-value", default="", help="only if the current value is this")
-    p.add_argument("--swap-with-index", type=int, default=0, help="only if modified at index")
-
-    p = key_command(
-        "mk", "make a new key with a value (fails if it exists)", cmd_mk, value=True, ttl=True
-    )
-    p.add_argument("--in-order", action="store_true", help="create an in-order key under KEY")
-
-    key_command("mkdir", "make a new directory (fails if it exists)", cmd_mkdir, ttl=True)
-    key_command("setdir", "create a directory or update its TTL", cmd_setdir, ttl=True)
-    key_command("update", "update an existing key", cmd_update, value=True, ttl=True)
-    key_command("updatedir", "update an existing directory's TTL", cmd_updatedir, ttl=True)
-
-    p = key_command("rm", "remove a key or a directory", cmd_rm)
-    p.add_argument("--dir", action="store_true", help="also remove an empty directory")
-    p.add_argument("-r", "--recursive", action="store_true", help="remove a directory tree")
-    p.add_argument("--with-value", default="", help="only if the current value is this")
-    p.add_argument("--with-index", type=int, default=0, help="only if modified at index")
-
-    key_command("rmdir", "remove an empty directory", cmd_rmdir)
+    _quorum_option(p)
 
     p = commands.add_parser("ls", help="list a directory")
     p.add_argument("key", nargs="?", default="/")
     p.add_argument("--sort", action="store_true", help="sort the result")
     p.add_argument("-r", "--recursive", action="store_true", help="list all descendants")
     p.add_argument("-p", action="store_true", help="append / to directories")
-    quorum_option(p)
+    _quorum_option(p)
     p.set_defaults(func=cmd_ls)
 
-    p = key_command("watch", "wait for a change of a key and print it", cmd_watch)
+
+def _register_writes(commands: Subcommands) -> None:
+    p = _key_command(commands, "set", "set the value of a key", cmd_set, value=True, ttl=True)
+    p.add_argument("--swap-with-value", default="", help="only if the current value is this")
+    p.add_argument("--swap-with-index", type=int, default=0, help="only if modified at index")
+
+    p = _key_command(commands, "mk", "make a new key with a value (fails if it exists)", cmd_mk,
+                     value=True, ttl=True)
+    p.add_argument("--in-order", action="store_true", help="create an in-order key under KEY")
+
+    _key_command(commands, "mkdir", "make a new directory (fails if it exists)", cmd_mkdir,
+                 ttl=True)
+    _key_command(commands, "setdir", "create a directory or update its TTL", cmd_setdir, ttl=True)
+    _key_command(commands, "update", "update an existing key", cmd_update, value=True, ttl=True)
+    _key_command(commands, "updatedir", "update an existing directory's TTL", cmd_updatedir,
+                 ttl=True)
+
+    p = _key_command(commands, "rm", "remove a key or a directory", cmd_rm)
+    p.add_argument("--dir", action="store_true", help="also remove an empty directory")
+    p.add_argument("-r", "--recursive", action="store_true", help="remove a directory tree")
+    p.add_argument("--with-value", default="", help="only if the current value is this")
+    p.add_argument("--with-index", type=int, default=0, help="only if modified at index")
+
+    _key_command(commands, "rmdir", "remove an empty directory", cmd_rmdir)
+
+
+def _register_watches(commands: Subcommands) -> None:
+    p = _key_command(commands, "watch", "wait for a change of a key and print it", cmd_watch)
     p.add_argument("-f", "--forever", action="store_true", help="print every change until ^C")
-    watch_options(p, "with --forever: stop after N events")
+    _watch_options(p, "with --forever: stop after N events")
 
     p = commands.add_parser(
         "exec-watch",
@@ -309,7 +323,7 @@ def register(commands: Subcommands) -> None:
         "ETCD_WATCH_VALUE and ETCD_WATCH_MODIFIED_INDEX in its environment.",
         usage="%(prog)s [-h] [--after-index N] [-r] [--count N] KEY -- CMD [ARGS ...]",
     )
-    watch_options(p, "stop after N events (0: never)")
+    _watch_options(p, "stop after N events (0: never)")
     p.add_argument("key")
     p.add_argument("command", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_exec_watch)
