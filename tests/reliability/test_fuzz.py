@@ -186,7 +186,8 @@ def test_keys_and_values_round_trip_or_fail_cleanly(
     if not _valid_key(key) or not _valid_value(value):
         with pytest.raises(ValueError) as info:
             emap[key] = value
-        assert type(info.value).__module__ == "builtins" or type(info.value).__module__.startswith("etcdmap.errors")
+        module = type(info.value).__module__
+        assert module == "builtins" or module.startswith("etcdmap.errors")
         _assert_empty(fuzz_client, etcd_prefix)
         return
     emap[key] = value
