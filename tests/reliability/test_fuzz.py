@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from etcdmap.errors import EtcdError, InvalidResponseError, KeyNotFound
 from etcdmap.mapping.emap import EtcdMap
 from etcdmap.models import Node
-from etcdmap.v2 import auth, members, stats
+from etcdmap.v2 import auth_wire, members, stats
 from etcdmap.v2 import wire as _wire
 from etcdmap.v2.client import Client
 from etcdmap.v2.models import Response
@@ -130,8 +130,8 @@ def test_decode_error_never_raises(status: int, body: bytes) -> None:
 PARSERS: dict[str, Callable[[Any], object]] = {
     "members": members.parse_members,
     "member": members.parse_member,
-    "user": auth.parse_user,
-    "role": auth.parse_role,
+    "user": auth_wire.parse_user,
+    "role": auth_wire.parse_role,
     "self_stats": stats.parse_self_stats,
     "leader_stats": stats.parse_leader_stats,
     "store_stats": stats.parse_store_stats,

@@ -18,7 +18,7 @@ from etcdmap.errors import (
     UserNotFound,
 )
 from etcdmap.models import Permission
-from etcdmap.v2.auth import auth_error, parse_role, parse_user, permission_body
+from etcdmap.v2.auth_wire import auth_error, parse_role, parse_user, permission_body
 from etcdmap.v2.models import Role, User
 
 R1 = {"role": "r1", "permissions": {"kv": {"read": ["/app/*"], "write": None}}}
