@@ -191,7 +191,10 @@ class MemoryBackend:
         sort in creation order), making the directory if missing.
 
         :raises NotADirectory: ``dir_key`` (or a parent) is a file.
+        :raises ValueError, TypeError: an invalid ``ttl``.
         """
+        if ttl is not None:
+            check_ttl(ttl)
         parts = parts_of(dir_key)
         with self._cond:
             self._expire()

@@ -190,6 +190,8 @@ def test_bad_ttl_raises_before_writing(backend: MemoryBackend) -> None:
         backend.put("/k", "v", ttl=0)
     with pytest.raises(TypeError):
         backend.put("/k", "v", ttl="5")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="whole"):
+        backend.append("/q", "v", ttl=1.5)  # type: ignore[arg-type]
     assert backend.index == 0
 
 

@@ -138,7 +138,7 @@ def test_ttl_expiry_with_a_fake_clock(m: EtcdMap, clock: FakeClock, record: Any)
         assert live == {"session": "s1"}
         clock.now += 10
         assert "session" not in m  # any operation expires what is due (lazily)
-        assert live.wait_for(m.index, timeout=5)
+        assert live.wait_for(m.index, timeout=5) and watch.wait_for(m.index, timeout=5)
         assert live == {}
     assert [p["key"] for p in rec.of("expired")] == ["tmp", "session"]
 
