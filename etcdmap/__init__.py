@@ -76,6 +76,7 @@ from etcdmap.mapping.cache import ReadCache
 from etcdmap.mapping.codecs import Base64Codec, Codec, JsonCodec, StrCodec
 from etcdmap.mapping.emap import EtcdMap
 from etcdmap.mapping.keepalive import KeepAlive
+from etcdmap.mapping.memory import MemoryBackend
 from etcdmap.mapping.mirror import Mirror, MirrorDir
 from etcdmap.mapping.watch import Watch
 from etcdmap.models import Node, Permission, Selection
@@ -144,6 +145,7 @@ __all__ = [
     "MemberNotFound",
     "MemberRemoved",
     "MembersAPI",
+    "MemoryBackend",
     "Mirror",
     "MirrorDir",
     "NoEndpointsError",

@@ -1,0 +1,83 @@
+"""The change stream of :class:`~etcdmap.mapping.memory.MemoryBackend`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from etcdmap.backend import Progress
+from etcdmap.mapping.memory_tree import key_of, parts_of
+from etcdmap.models import Change
+
+if TYPE_CHECKING:
+    from etcdmap.mapping.memory import MemoryBackend
+
+__all__ = ["MemoryChangeStream"]
+
+_REMOVALS = frozenset({"delete", "compareAndDelete", "expire"})
+
+
+class MemoryChangeStream:
+    """The changes below a key of a :class:`MemoryBackend`, in index order (see
+    :class:`~etcdmap.backend.ChangeStream`): each batch of changes is followed by a
+    :class:`~etcdmap.backend.Progress` with the store's index, so indexes without a change
+    for this key (refreshes, writes elsewhere) are reported too.
+
+    Between changes the iterating thread waits on the backend's condition (woken by writes,
+    :meth:`close` and :meth:`nudge`, and when a TTL is due).
+
+    Thread-safety: iterate from one thread; :meth:`close` and :meth:`nudge` from any thread.
+    """
+
+    def __init__(
+        self, backend: MemoryBackend, key: str, *, after: int, recursive: bool = True,
+        idle_timeout: float = 1.0,
+    ) -> None:
+        self._backend = backend
+        self._root = key_of(parts_of(key))
+        self._after = after
+        self._recursive = recursive
+        self.idle_timeout = idle_timeout
+        """The longest wait before TTLs are checked again (for a fake, jumping clock)."""
+        self.closed = False
+        """Whether :meth:`close` was called."""
+
+    @property
+    def endpoint(self) -> str | None:
+        """``None``: no member behind it."""
+        return None
+
+    def __iter__(self) -> Iterator[Change | Progress]:
+        while True:
+            got = self._backend._wait_changes(self, self._after)
+            if got is None:
+                return
+            batch, index = got
+            for change in batch:
+                yield change
+                if self.closed:
+                    return
+            self._after = index
+            yield Progress(index)
+
+    def close(self) -> None:
+        """End the iteration (from any thread; idempotent)."""
+        self.closed = True
+        self._backend._wake()
+
+    def nudge(self) -> None:
+        """Wake the stream to expire what is due and look again."""
+        self._backend._wake()
+
+    def wants(self, change: Change) -> bool:
+        """Whether ``change`` concerns this stream: the key itself, a non-hidden key below it
+        (``recursive``), or the removal of a directory above it (as etcd's watcher hub)."""
+        key = change.node.key
+        root = self._root
+        if key == root:
+            return True
+        if root.startswith(key + "/"):
+            return change.action in _REMOVALS
+        if not self._recursive or not key.startswith(root + "/"):
+            return False
+        return "/_" not in key[len(root):]

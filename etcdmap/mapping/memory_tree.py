@@ -1,0 +1,68 @@
+"""The nodes of :class:`~etcdmap.mapping.memory.MemoryBackend`'s key space, and how they read
+back as :class:`~etcdmap.models.Node` s (pure data; the backend's lock guards them)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from etcdmap.models import Node
+
+__all__ = ["Entry", "key_of", "node_of", "parts_of", "to_dict"]
+
+
+class Entry:
+    """One node of the store (``children is None``: a file)."""
+
+    __slots__ = ("children", "created", "expire_at", "key", "modified", "value")
+
+    def __init__(self, key: str, value: str | None, is_dir: bool, index: int) -> None:
+        self.key = key
+        self.value = value
+        self.children: dict[str, Entry] | None = {} if is_dir else None
+        self.created = index
+        self.modified = index
+        self.expire_at: float | None = None
+
+
+def node_of(entry: Entry, now: float, *, children: bool = False, recursive: bool = False) -> Node:
+    """``entry`` as a :class:`~etcdmap.models.Node` (``children``: list a directory's,
+    hidden ones left out; ``recursive``: the whole subtree); ``now``: the TTL clock's time."""
+    ttl: int | None = None
+    expiration: datetime | None = None
+    if entry.expire_at is not None:
+        left = entry.expire_at - now
+        ttl = max(0, math.ceil(left))
+        expiration = datetime.now(timezone.utc) + timedelta(seconds=left)
+    nodes: tuple[Node, ...] = ()
+    if entry.children is not None and children:
+        nodes = tuple(
+            node_of(entry.children[name], now, children=recursive, recursive=recursive)
+            for name in sorted(entry.children) if not name.startswith("_")
+        )
+    return Node(entry.key, entry.value, entry.children is not None, nodes, entry.created,
+                entry.modified, ttl, expiration)
+
+
+def parts_of(key: str) -> list[str]:
+    """The path elements of a key (``\"/\"``: none)."""
+    return [part for part in key.split("/") if part]
+
+
+def key_of(parts: list[str]) -> str:
+    """The absolute key of path elements (none: ``\"\"``, the root)."""
+    return "".join(f"/{part}" for part in parts)
+
+
+def to_dict(node: Node, decode: Callable[[str, str], Any] | None) -> dict[str, Any]:
+    """A directory node's subtree as plain nested dicts (``decode(key, text)`` per value)."""
+    out: dict[str, Any] = {}
+    for child in node.nodes:
+        if child.dir:
+            out[child.name] = to_dict(child, decode)
+        else:
+            text = child.value or ""
+            out[child.name] = text if decode is None else decode(child.key, text)
+    return out
