@@ -24,12 +24,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from etcdmap.errors import DeadlineExceeded, InvalidResponseError
+from etcdmap.errors import AmbiguousResultError, DeadlineExceeded, InvalidResponseError, ServerError
 from etcdmap.transport import DEFAULT, StreamResponse, Transport
 from etcdmap.v3.errors import (
     AuthNotEnabled,
     InvalidAuthToken,
     NoCredentials,
+    UnhealthyCluster,
     V3Error,
     error_from_body,
 )
@@ -75,6 +76,19 @@ def _not_v3(status: int, body: bytes, endpoint: str) -> InvalidResponseError:
         f"{endpoint} answered HTTP {status} {text!r}: not an etcd v3 gateway answer{hint}",
         endpoint,
     )
+
+
+def _refused_unapplied(exc: AmbiguousResultError) -> V3Error | None:
+    """The v3 error of a 5xx answer that says the call was refused before it was applied
+    (so it is not ambiguous at all), e.g. ``unhealthy cluster`` on a member change."""
+    cause = exc.__cause__
+    if not isinstance(cause, ServerError):
+        return None
+    error = error_from_body(cause.status, cause.body)
+    return error if isinstance(error, _NEVER_APPLIED) else None
+
+
+_NEVER_APPLIED = (UnhealthyCluster,)
 
 
 class Caller:
@@ -175,10 +189,17 @@ class Caller:
         timeout: float | None, endpoint: str | None = None,
     ) -> Json:
         headers = {"Authorization": token} if token else {}
-        with self.transport.extra_headers(headers):
-            result = self.transport.request(
-                "POST", path, json=body, idempotent=idempotent, timeout=timeout, endpoint=endpoint
-            )
+        try:
+            with self.transport.extra_headers(headers):
+                result = self.transport.request(
+                    "POST", path, json=body, idempotent=idempotent, timeout=timeout,
+                    endpoint=endpoint,
+                )
+        except AmbiguousResultError as exc:
+            refused = _refused_unapplied(exc)
+            if refused is None:
+                raise
+            raise refused from exc
         if result.status == 200:
             return decode_json(result.body)
         error = error_from_body(result.status, result.body)

@@ -26,7 +26,7 @@ gRPC codes 3, 9 and 11), so errors are classified on the gRPC code plus etcd's e
         │   ├── FutureRevision
         │   └── LeaseTTLTooLarge
         ├── ResourceExhausted (8)        too many requests, database space exceeded
-        ├── Unavailable (14)             NoLeaderV3 (also NoLeaderError)
+        ├── Unavailable (14)             NoLeaderV3 (also NoLeaderError), UnhealthyCluster
         └── ServerTimeout (2 or 4)       "context deadline exceeded"; also a TimeoutError
 
 Thread-safety: the classes are immutable once raised; :func:`error_from_body` is pure.
@@ -80,6 +80,7 @@ __all__ = [
     "TooManyTxnOps",
     "TouchMissingKey",
     "Unavailable",
+    "UnhealthyCluster",
     "UserExistsV3",
     "V3Error",
     "ValueProvided",
@@ -299,6 +300,12 @@ class NoLeaderV3(Unavailable, NoLeaderError):
     """The member has no leader (an election is running or quorum is lost)."""
 
 
+class UnhealthyCluster(Unavailable):
+    """A membership change was refused, unapplied, because the leader has not been connected
+    to a quorum for long enough (etcd's strict reconfiguration check, ~5 s after a start or
+    a member failure): try again shortly."""
+
+
 class ServerTimeout(V3Error, TimeoutError):
     """The server gave up on the request (gRPC 4, or 2 with ``context deadline exceeded``)."""
 
@@ -335,6 +342,7 @@ _BY_TEXT: dict[tuple[int, str], type[V3Error]] = {
     (11, "mvcc: required revision is a future revision"): FutureRevision,
     (11, "too large lease TTL"): LeaseTTLTooLarge,
     (14, "no leader"): NoLeaderV3,
+    (14, "unhealthy cluster"): UnhealthyCluster,
     (2, "context deadline exceeded"): ServerTimeout,
 }
 _PREFIX = "etcdserver: "

@@ -44,8 +44,9 @@ from etcdmap.v3.models import (
 )
 
 __all__ = [
-    "as_int", "b64", "check_int", "compacted_error", "decode_json", "key_bytes", "parse_auth_status", "parse_delete",
-    "parse_header", "parse_keepalive", "parse_kv", "parse_lease_grant", "parse_member",
+    "as_int", "b64", "check_int", "compacted_error", "decode_json", "key_bytes",
+    "parse_auth_status", "parse_delete", "parse_header", "parse_keepalive", "parse_kv",
+    "parse_lease_grant", "parse_member",
     "parse_member_add", "parse_members", "parse_permission", "parse_put", "parse_range",
     "parse_status", "parse_timetolive", "parse_txn", "parse_watch_line", "prefix_end",
     "to_bytes", "unb64",

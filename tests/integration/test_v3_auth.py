@@ -88,9 +88,9 @@ def test_wrong_password_and_no_credentials_are_clear_errors(secured: EtcdServer)
         with pytest.raises(e.AuthenticationFailed, match="invalid user ID or password") as info:
             bad.kv.get("app/k")
         assert isinstance(info.value, InsufficientCredentials)
-    with Client(secured.client_url, username="nobody", password="x") as unknown:
-        with pytest.raises(e.AuthenticationFailed):
-            unknown.kv.get("app/k")
+    with Client(secured.client_url, username="nobody", password="x") as unknown, \
+            pytest.raises(e.AuthenticationFailed):
+        unknown.kv.get("app/k")
     with Client(secured.client_url) as anonymous:
         with pytest.raises(e.NoCredentials, match="user name is empty"):
             anonymous.kv.get("app/k")

@@ -23,9 +23,8 @@ from etcdmap.errors import (
     NoLeaderError,
     UserExists,
 )
-from etcdmap.v3 import Compare, Op, prefix_end
+from etcdmap.v3 import Compare, Op, prefix_end, wire
 from etcdmap.v3 import errors as e
-from etcdmap.v3 import wire
 from etcdmap.v3.txn import txn_body
 
 H = {"cluster_id": "15118495548433857066", "member_id": "13668033151171901709",
