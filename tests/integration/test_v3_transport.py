@@ -6,11 +6,17 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from etcdmap.errors import AmbiguousResultError, ClusterError, InvalidResponseError
+from etcdmap.testing import EtcdServer
+from etcdmap.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.v3 import Client, Compare, Op
+
+if TYPE_CHECKING:
+    from tests.conftest import TLSFiles
 
 
 class Scripted:
@@ -141,3 +147,39 @@ def test_a_refused_endpoint_fails_over_even_for_writes(etcd_url: str, etcd_prefi
         assert c.kv.txn([Compare.version(etcd_prefix, "==", 0)], [Op.put(etcd_prefix, "x")]).succeeded
     with Client(dead, timeout=2.0) as only_dead, pytest.raises(ClusterError):
         only_dead.kv.range("k")
+
+
+def test_curl_debug_shows_v3_calls_and_hides_the_password(
+    etcd_url: str, etcd_prefix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enable_curl_debug()
+    try:
+        # auth is off on the shared server: authenticate says so and the client goes on
+        with Client(etcd_url, username="someone", password="s3cret-pw") as c:
+            c.kv.put(etcd_prefix, "v")
+            assert c._caller.token is None  # noqa: SLF001
+    finally:
+        disable_curl_debug()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(f"cURL Command: curl -X POST {etcd_url}/v3/auth/authenticate")
+    assert '"password": "***"' in lines[0] and "s3cret-pw" not in "".join(lines)
+    assert lines[1].startswith(f"cURL Command: curl -X POST {etcd_url}/v3/kv/put")
+    assert "-H 'Content-Type: application/json'" in lines[1]
+
+
+def test_tls_with_a_client_certificate(tls_files: TLSFiles, etcd_prefix: str) -> None:
+    with EtcdServer(
+        enable_v2=False, cert_file=tls_files.server_cert, key_file=tls_files.server_key,
+        trusted_ca_file=tls_files.ca, client_cert_auth=True,
+        probe_cert=(tls_files.client_cert, tls_files.client_key),
+    ) as server:
+        assert server.client_url.startswith("https://")
+        cert = (tls_files.client_cert, tls_files.client_key)
+        with Client(server.client_url, verify=tls_files.ca, cert=cert) as c:
+            rev = c.kv.put(etcd_prefix, "over tls").header.revision
+            assert c.kv.get(etcd_prefix) == b"over tls"
+            event = next(iter(c.watch(etcd_prefix, start_revision=rev, read_timeout=5)))
+            assert event.kv.value == b"over tls"
+        with Client(server.client_url, verify=tls_files.ca, timeout=2.0) as no_cert, \
+                pytest.raises(ClusterError):
+            no_cert.kv.range("k")
