@@ -465,11 +465,15 @@ class Transport(Closing):
         path: str,
         params: Sequence[tuple[str, str]] | None = None,
         *,
+        method: str = "GET",
+        body: bytes | None = None,
+        content_type: str | None = None,
         read_timeout: float | None,
         timeout: float | None = _DEFAULT,
         endpoint: str | None = None,
     ) -> StreamResponse:
-        """Open a GET whose body is read incrementally (watches: ``wait=true``, ``stream=true``).
+        """Open a request whose answer body is read incrementally (v2 watches: a GET with
+        ``wait=true`` or ``stream=true``; the v3 watch: a POST with a JSON body).
 
         Connection failures and 5xx fail over to the next endpoint (unless ``endpoint`` is
         given) like :meth:`request`; the returned response has its status and headers, and its
@@ -477,6 +481,9 @@ class Transport(Closing):
 
         :param path: quoted path, as for :meth:`request`.
         :param params: query pairs.
+        :param method: the HTTP method (sent again as is on failover: use an idempotent one).
+        :param body: the request body, sent whole before the answer is read.
+        :param content_type: the body's ``Content-Type``.
         :param read_timeout: the longest silence allowed: the headers must arrive within
             ``min(read_timeout, request_timeout, timeout)``, then each later read may wait
             ``read_timeout`` (``None``: forever; avoid it, a SIGSTOPped member would never be
@@ -490,7 +497,9 @@ class Transport(Closing):
         if timeout is _DEFAULT:
             timeout = self.timeout
         deadline = None if timeout is None else time.monotonic() + timeout
-        target, body, headers = self._prepare(path, params, None, None)
+        target, _, headers = self._prepare(path, params, None, None)
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         errors: list[tuple[str, BaseException]] = []
         order = self._order(endpoint)
         for ep in order:
@@ -498,7 +507,7 @@ class Transport(Closing):
             attempt = read_timeout if connect is None else min(connect, read_timeout or connect)
             try:
                 resp, _, conn, pool = self._send(
-                    ep + target, method="GET", body=body, headers=headers, timeout=attempt,
+                    ep + target, method=method, body=body, headers=headers, timeout=attempt,
                     preload=False,
                 )
                 answer = resp.headers

@@ -1,1 +1,60 @@
-"""etcd's v3 API over its HTTP/JSON gateway."""
+"""etcd's v3 API over its HTTP/JSON gateway (``/v3/...``), without gRPC or protobuf.
+
+Public names: :class:`Client` (``client.kv``, ``.lease``, ``.auth``, ``.members``,
+``.maintenance``, ``.watch()``), the txn builders :class:`Compare` and :class:`Op`, the answer
+models (:mod:`etcdmap.v3.models`) and the v3 errors (:mod:`etcdmap.v3.errors`). Pure parsing
+lives in :mod:`etcdmap.v3.wire`.
+"""
+
+from __future__ import annotations
+
+from etcdmap.v3 import errors
+from etcdmap.v3.client import Client
+from etcdmap.v3.models import (
+    AuthStatus,
+    DeleteResponse,
+    Event,
+    KeepAliveResponse,
+    KeyValue,
+    LeaseGrant,
+    LeaseTimeToLive,
+    Member,
+    MemberAddResponse,
+    MembersResponse,
+    Permission,
+    PutResponse,
+    RangeResponse,
+    ResponseHeader,
+    Status,
+    TxnResponse,
+    WatchResponse,
+)
+from etcdmap.v3.txn import Compare, Op
+from etcdmap.v3.watch import Watcher
+from etcdmap.v3.wire import prefix_end
+
+__all__ = [
+    "AuthStatus",
+    "Client",
+    "Compare",
+    "DeleteResponse",
+    "Event",
+    "KeepAliveResponse",
+    "KeyValue",
+    "LeaseGrant",
+    "LeaseTimeToLive",
+    "Member",
+    "MemberAddResponse",
+    "MembersResponse",
+    "Op",
+    "Permission",
+    "PutResponse",
+    "RangeResponse",
+    "ResponseHeader",
+    "Status",
+    "TxnResponse",
+    "WatchResponse",
+    "Watcher",
+    "errors",
+    "prefix_end",
+]

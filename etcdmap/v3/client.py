@@ -1,0 +1,139 @@
+"""``etcdmap.v3.Client``: the v3 API over etcd's HTTP/JSON gateway, with v2's transport guarantees.
+
+Example::
+
+    from etcdmap.v3 import Client, Compare, Op
+
+    with Client("http://127.0.0.1:2379") as client:
+        client.kv.put("cfg/a", "1")
+        client.kv.range("cfg/", prefix=True).kvs
+        client.kv.txn([Compare.value("cfg/a", "==", "1")], [Op.put("cfg/a", "2")])
+        lease = client.lease.grant(30)
+        for event in client.watch("cfg/", prefix=True, start_revision=1):
+            ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from etcdmap._closing import Closing
+from etcdmap.transport import DEFAULT
+from etcdmap.v3._call import Caller, V3Transport
+from etcdmap.v3.auth import Auth
+from etcdmap.v3.cluster import Maintenance, Members
+from etcdmap.v3.kv import KV
+from etcdmap.v3.lease import Leases
+from etcdmap.v3.models import Status
+from etcdmap.v3.watch import Watcher
+
+__all__ = ["Client"]
+
+
+class Client(Closing):
+    """An etcd v3 client: endpoints with pinning and failover, and the v3 APIs.
+
+    The same transport as :class:`etcdmap.Client` (pinning, failover, whole-call deadline, TLS,
+    cURL debug, no duplicate non-idempotent writes); authentication is etcd v3's token
+    authentication (not Basic auth): the client authenticates with ``username``/``password``
+    on its first call and again when the token expires.
+
+    Thread-safe: share one client between threads. Close it (or use ``with``) to release
+    the connections.
+
+    :param endpoints: one URL or a list, e.g. ``["http://10.0.0.1:2379", "http://10.0.0.2:2379"]``.
+    :param timeout: whole-call deadline in seconds, across retries, endpoints and redirects
+        (``None``: none); authentication is inside it.
+    :param request_timeout: timeout of one attempt on one endpoint, after which the next one
+        is tried (``None``: only ``timeout``). Set it below ``timeout`` to skip a hung member.
+    :param username: the etcd user (``None``: no authentication).
+    :param password: its password (never shown).
+    :param verify: TLS verification: ``True``, ``False`` or a CA bundle path.
+    :param cert: client certificate path or ``(cert, key)``.
+    :param max_redirects: redirects followed per attempt.
+    :raises NoEndpointsError: no endpoint.
+    :raises ValueError: an invalid endpoint URL or timeout.
+    """
+
+    def __init__(
+        self,
+        endpoints: str | Sequence[str],
+        *,
+        timeout: float | None = 5.0,
+        request_timeout: float | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        max_redirects: int = 10,
+    ) -> None:
+        if username is not None and not isinstance(username, str):
+            raise TypeError(f"username must be a str, not {type(username).__name__}")
+        if password is not None and not isinstance(password, str):
+            raise TypeError(f"password must be a str, not {type(password).__name__}")
+        self.transport = V3Transport(
+            endpoints, timeout=timeout, request_timeout=request_timeout, verify=verify,
+            cert=cert, max_redirects=max_redirects,
+        )
+        self._caller = Caller(self.transport, username, password)
+        self.kv = KV(self._caller)
+        """Keys and values (:class:`etcdmap.v3.kv.KV`)."""
+        self.lease = Leases(self._caller)
+        """Leases (:class:`etcdmap.v3.lease.Leases`)."""
+        self.auth = Auth(self._caller)
+        """Auth switch, users, roles, tokens (:class:`etcdmap.v3.auth.Auth`)."""
+        self.members = Members(self._caller)
+        """Cluster membership (:class:`etcdmap.v3.cluster.Members`)."""
+        self.maintenance = Maintenance(self._caller)
+        """Member status (:class:`etcdmap.v3.cluster.Maintenance`)."""
+
+    @property
+    def endpoints(self) -> list[str]:
+        """The current endpoints (a copy, in failover order)."""
+        return self.transport.endpoints
+
+    def set_endpoints(self, endpoints: str | Sequence[str]) -> None:
+        """Replace the endpoints and pin a random one.
+
+        :raises NoEndpointsError: an empty list (the old endpoints are kept).
+        :raises ValueError: an invalid URL (the old endpoints are kept).
+        """
+        self.transport.set_endpoints(endpoints)
+
+    def watch(
+        self,
+        key: str | bytes,
+        *,
+        prefix: bool = False,
+        range_end: str | bytes | None = None,
+        start_revision: int = 0,
+        prev_kv: bool = False,
+        progress_notify: bool = False,
+        filters: Sequence[Literal["NOPUT", "NODELETE"]] = (),
+        read_timeout: float = 30.0,
+        timeout: float | None = DEFAULT,
+    ) -> Watcher:
+        """A :class:`~etcdmap.v3.watch.Watcher` of a key, a prefix or a range (opened when
+        iterated). See :class:`~etcdmap.v3.watch.Watcher` for the parameters.
+
+        :raises TypeError, ValueError: bad arguments.
+        """
+        return Watcher(
+            self._caller, key, prefix=prefix, range_end=range_end, start_revision=start_revision,
+            prev_kv=prev_kv, progress_notify=progress_notify, filters=filters,
+            read_timeout=read_timeout, timeout=timeout,
+        )
+
+    def status(self, *, endpoint: str | None = None) -> Status:
+        """The status of a member (the pinned one by default): see
+        :meth:`etcdmap.v3.cluster.Maintenance.status`."""
+        return self.maintenance.status(endpoint=endpoint)
+
+    def close(self) -> None:
+        """Release the pooled connections (the client reconnects if used again)."""
+        self.transport.close()
+
+    def __repr__(self) -> str:
+        user = f", username={self._caller.username!r}" if self._caller.username else ""
+        return f"etcdmap.v3.Client({self.endpoints!r}{user})"

@@ -1,0 +1,110 @@
+"""The v3 lease API (``/v3/lease/*``): grant, revoke, keep-alive, time to live, list.
+
+A key put with a lease goes when the lease expires or is revoked (all its keys in one
+revision, seen by watches as DELETE events). etcd raises a TTL below its minimum (about 2 s,
+ceil(1.5 x election timeout)) silently: read the granted TTL from :class:`LeaseGrant`.
+
+Keep-alive over HTTP/1.1 is one POST per refresh: the gateway ends the stream as soon as the
+request body is used up (reference §3.2), so :meth:`Leases.keepalive_once` refreshes once;
+call it about every TTL/3 to keep a lease (as clientv3 does).
+
+Thread-safety: :class:`Leases` is thread-safe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from etcdmap.errors import InvalidResponseError
+from etcdmap.transport import DEFAULT
+from etcdmap.v3._call import Caller
+from etcdmap.v3.models import KeepAliveResponse, LeaseGrant, LeaseTimeToLive, ResponseHeader
+from etcdmap.v3.wire import (
+    as_int,
+    check_int,
+    parse_header,
+    parse_keepalive,
+    parse_lease_grant,
+    parse_timetolive,
+)
+
+__all__ = ["Leases"]
+
+_MAX_TTL = 9_000_000_000
+
+
+class Leases:
+    """``client.lease``: leases.
+
+    :param caller: the client's call layer.
+    """
+
+    def __init__(self, caller: Caller) -> None:
+        self._caller = caller
+
+    def grant(self, ttl: int, *, lease_id: int = 0, timeout: float | None = DEFAULT) -> LeaseGrant:
+        """Grant a lease.
+
+        :param ttl: seconds (etcd raises it to its minimum, ~2 s).
+        :param lease_id: a client-chosen ID (0: the server chooses).
+        :returns: the lease's ID and granted TTL.
+        :raises LeaseExists: ``lease_id`` is taken.
+        :raises AmbiguousResultError: sent and unanswered (never granted twice).
+        :raises TypeError, ValueError: ``ttl`` is not an int in 1..9,000,000,000.
+        """
+        check_int(ttl, "ttl", 1)
+        if ttl > _MAX_TTL:
+            raise ValueError(f"ttl must be at most {_MAX_TTL} s, got {ttl}")
+        body: dict[str, Any] = {"TTL": str(ttl)}
+        if check_int(lease_id, "lease_id"):
+            body["ID"] = str(lease_id)
+        data = self._caller.call("/v3/lease/grant", body, idempotent=False, timeout=timeout)
+        return parse_lease_grant(data)
+
+    def revoke(self, lease_id: int, *, timeout: float | None = DEFAULT) -> ResponseHeader:
+        """Revoke a lease and delete its keys (in one revision).
+
+        :returns: the answer's header.
+        :raises LeaseNotFound: no such lease (also a ``KeyError``).
+        :raises AmbiguousResultError: sent and unanswered.
+        """
+        body = {"ID": str(check_int(lease_id, "lease_id", 1))}
+        data = self._caller.call("/v3/lease/revoke", body, idempotent=False, timeout=timeout)
+        return parse_header(data.get("header"))
+
+    def keepalive_once(self, lease_id: int, *, timeout: float | None = DEFAULT) -> KeepAliveResponse:
+        """Refresh a lease once to its granted TTL.
+
+        :returns: the refreshed TTL; ``ttl == 0`` means the lease no longer exists (not an
+            error, as etcd answers it).
+        :raises InvalidResponseError: the stream held no result.
+        """
+        body = {"ID": str(check_int(lease_id, "lease_id", 1))}
+        data = self._caller.call("/v3/lease/keepalive", body, idempotent=True, timeout=timeout)
+        result = data.get("result")
+        if not isinstance(result, dict):
+            raise InvalidResponseError(f"a keep-alive answer has no result: {data!r:.100}")
+        return parse_keepalive(result)
+
+    def time_to_live(self, lease_id: int, *, keys: bool = False,
+                     timeout: float | None = DEFAULT) -> LeaseTimeToLive:
+        """A lease's remaining TTL (-1: no such lease) and, with ``keys``, its keys.
+
+        :raises TypeError, ValueError: bad arguments.
+        """
+        body: dict[str, Any] = {"ID": str(check_int(lease_id, "lease_id", 1))}
+        if not isinstance(keys, bool):
+            raise TypeError(f"keys must be a bool, not {type(keys).__name__}")
+        if keys:
+            body["keys"] = True
+        data = self._caller.call("/v3/lease/timetolive", body, idempotent=True, timeout=timeout)
+        return parse_timetolive(data)
+
+    def leases(self, *, timeout: float | None = DEFAULT) -> list[int]:
+        """The IDs of every live lease."""
+        data = self._caller.call("/v3/lease/leases", {}, idempotent=True, timeout=timeout)
+        items = data.get("leases") or []
+        if not isinstance(items, list):
+            raise InvalidResponseError(f"leases is not a list: {items!r:.80}")
+        return [as_int(item.get("ID") if isinstance(item, dict) else item, "ID") for item in items]
+

@@ -1,0 +1,421 @@
+"""The v3 gateway's JSON mapping, both ways: pure functions, no I/O.
+
+- bytes fields are standard padded base64 (:func:`b64`, :func:`unb64`);
+- int64/uint64 fields arrive as decimal strings (:func:`as_int`);
+- fields holding zero, false or empty are left out of answers (read them as zero);
+- a prefix is the range ``[prefix, prefix_end(prefix))`` (:func:`prefix_end`, clientv3's
+  ``GetPrefixRangeEnd``, etcd-io/etcd release-3.5:client/v3/op.go).
+
+Malformed answers raise :class:`~etcdmap.errors.InvalidResponseError`; bad arguments raise
+``TypeError`` or ``ValueError`` (the empty key: :class:`~etcdmap.v3.errors.KeyNotProvided`).
+
+Thread-safety: every function is pure.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+from json import JSONDecodeError, loads
+from typing import Any, TypeVar, cast
+
+from etcdmap.errors import InvalidResponseError
+from etcdmap.v3.errors import KeyNotProvided, RevisionCompacted, V3Error, error_from_body
+from etcdmap.v3.models import (
+    AuthStatus,
+    DeleteResponse,
+    Event,
+    KeepAliveResponse,
+    KeyValue,
+    LeaseGrant,
+    LeaseTimeToLive,
+    Member,
+    MemberAddResponse,
+    MembersResponse,
+    OpResponse,
+    Permission,
+    PutResponse,
+    RangeResponse,
+    ResponseHeader,
+    Status,
+    TxnResponse,
+    WatchResponse,
+)
+
+__all__ = [
+    "as_int", "b64", "check_int", "compacted_error", "decode_json", "key_bytes",
+    "parse_auth_status", "parse_delete", "parse_header", "parse_keepalive", "parse_kv",
+    "parse_lease_grant", "parse_member",
+    "parse_member_add", "parse_members", "parse_permission", "parse_put", "parse_range",
+    "parse_status", "parse_timetolive", "parse_txn", "parse_watch_line", "prefix_end",
+    "to_bytes", "unb64",
+]
+
+Json = dict[str, Any]
+_T = TypeVar("_T")
+_BAD = "not an etcd v3 gateway answer"
+
+
+def _bad(detail: str) -> InvalidResponseError:
+    return InvalidResponseError(f"{_BAD}: {detail}")
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def to_bytes(value: object, name: str = "value") -> bytes:
+    """A key or value as bytes: ``str`` is encoded as UTF-8, bytes-like objects are copied.
+
+    :raises TypeError: any other type.
+    :raises ValueError: a ``str`` that cannot be encoded (a lone surrogate).
+    """
+    if isinstance(value, str):
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{name} {value!r:.60} is not valid Unicode text: {exc}") from exc
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"{name} must be str or bytes, not {type(value).__name__}")
+
+
+def key_bytes(key: object, name: str = "key") -> bytes:
+    """A key as bytes; etcd refuses the empty key.
+
+    :raises TypeError: not str or bytes.
+    :raises KeyNotProvided: the key is empty (also a ``ValueError``).
+    """
+    data = to_bytes(key, name)
+    if not data:
+        raise KeyNotProvided(f"{name} must not be empty", grpc_code=3)
+    return data
+
+
+def check_int(value: object, name: str, minimum: int = 0) -> int:
+    """Validate an int argument (a revision, a TTL, an ID).
+
+    :raises TypeError: not an int (``bool`` included).
+    :raises ValueError: below ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def b64(data: bytes) -> str:
+    """Standard padded base64, as the gateway takes bytes fields."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def prefix_end(prefix: bytes) -> bytes:
+    """The exclusive end of the range holding every key that starts with ``prefix``.
+
+    Trailing ``0xff`` bytes are dropped and the last other byte is incremented; a prefix of
+    ``0xff`` bytes only (or empty) gives ``b"\\0"``, which means "to the end of the keyspace".
+    """
+    end = prefix.rstrip(b"\xff")
+    if not end:
+        return b"\0"
+    return end[:-1] + bytes([end[-1] + 1])
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def decode_json(body: bytes) -> Json:
+    """Parse a JSON object body.
+
+    :raises InvalidResponseError: not JSON or not an object.
+    """
+    try:
+        data = loads(body)
+    except (JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+        raise _bad(f"the body is not JSON ({body[:80]!r})") from exc
+    if not isinstance(data, dict):
+        raise _bad(f"the body is not a JSON object ({body[:80]!r})")
+    return data
+
+
+def unb64(value: object, field: str) -> bytes:
+    """Decode a base64 bytes field (``None`` or absent: ``b""``).
+
+    :raises InvalidResponseError: not a string of valid base64.
+    """
+    if value is None:
+        return b""
+    if not isinstance(value, str):
+        raise _bad(f"{field} is not a base64 string: {value!r:.60}")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _bad(f"{field} is not valid base64: {value!r:.60}") from exc
+
+
+def as_int(value: object, field: str) -> int:
+    """An int64/uint64 field: a decimal string or a number (absent: 0).
+
+    :raises InvalidResponseError: anything else.
+    """
+    if value is None:
+        return 0
+    if type(value) is int:
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value, 10)
+        except ValueError:
+            pass
+    raise _bad(f"{field} is not an integer: {value!r:.60}")
+
+
+def _obj(value: object, field: str) -> Json:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _bad(f"{field} is not an object: {value!r:.60}")
+    return value
+
+
+def _list(value: object, field: str, parse: Callable[[Any], _T]) -> tuple[_T, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _bad(f"{field} is not a list: {value!r:.60}")
+    return tuple(parse(item) for item in value)
+
+
+def _str(value: object, field: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _bad(f"{field} is not a string: {value!r:.60}")
+    return value
+
+
+def _bool(value: object, field: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _bad(f"{field} is not a boolean: {value!r:.60}")
+    return value
+
+
+def parse_header(data: object) -> ResponseHeader:
+    """The ``header`` object (absent: all zero)."""
+    h = _obj(data, "header")
+    return ResponseHeader(
+        cluster_id=as_int(h.get("cluster_id"), "cluster_id"),
+        member_id=as_int(h.get("member_id"), "member_id"),
+        revision=as_int(h.get("revision"), "revision"),
+        raft_term=as_int(h.get("raft_term"), "raft_term"),
+    )
+
+
+def parse_kv(data: object) -> KeyValue:
+    """One ``mvccpb.KeyValue``."""
+    kv = _obj(data, "kv")
+    return KeyValue(
+        key=unb64(kv.get("key"), "key"),
+        value=unb64(kv.get("value"), "value"),
+        create_revision=as_int(kv.get("create_revision"), "create_revision"),
+        mod_revision=as_int(kv.get("mod_revision"), "mod_revision"),
+        version=as_int(kv.get("version"), "version"),
+        lease=as_int(kv.get("lease"), "lease"),
+    )
+
+
+def _opt_kv(data: object) -> KeyValue | None:
+    return None if data is None else parse_kv(data)
+
+
+def parse_range(data: Mapping[str, Any]) -> RangeResponse:
+    """A ``RangeResponse``."""
+    return RangeResponse(
+        header=parse_header(data.get("header")),
+        kvs=_list(data.get("kvs"), "kvs", parse_kv),
+        more=_bool(data.get("more"), "more"),
+        count=as_int(data.get("count"), "count"),
+    )
+
+
+def parse_put(data: Mapping[str, Any]) -> PutResponse:
+    """A ``PutResponse``."""
+    return PutResponse(header=parse_header(data.get("header")), prev_kv=_opt_kv(data.get("prev_kv")))
+
+
+def parse_delete(data: Mapping[str, Any]) -> DeleteResponse:
+    """A ``DeleteRangeResponse``."""
+    return DeleteResponse(
+        header=parse_header(data.get("header")),
+        deleted=as_int(data.get("deleted"), "deleted"),
+        prev_kvs=_list(data.get("prev_kvs"), "prev_kvs", parse_kv),
+    )
+
+
+_OP_PARSERS: dict[str, Callable[[Mapping[str, Any]], OpResponse]] = {
+    "response_range": parse_range, "responseRange": parse_range,
+    "response_put": parse_put, "responsePut": parse_put,
+    "response_delete_range": parse_delete, "responseDeleteRange": parse_delete,
+}
+
+
+def _op_response(data: object) -> OpResponse:
+    item = _obj(data, "responses[]")
+    for name, value in item.items():
+        if name in ("response_txn", "responseTxn"):
+            return parse_txn(_obj(value, name))
+        parser = _OP_PARSERS.get(name)
+        if parser is not None:
+            return parser(_obj(value, name))
+    raise _bad(f"unknown txn response {item!r:.80}")
+
+
+def parse_txn(data: Mapping[str, Any]) -> TxnResponse:
+    """A ``TxnResponse`` (nested txns included)."""
+    return TxnResponse(
+        header=parse_header(data.get("header")),
+        succeeded=_bool(data.get("succeeded"), "succeeded"),
+        responses=_list(data.get("responses"), "responses", _op_response),
+    )
+
+
+def _event(data: object) -> Event:
+    ev = _obj(data, "event")
+    kind = ev.get("type", "PUT")
+    if kind not in ("PUT", "DELETE", 0, 1):
+        raise _bad(f"unknown event type {kind!r:.40}")
+    return Event(
+        type="DELETE" if kind in ("DELETE", 1) else "PUT",
+        kv=parse_kv(ev.get("kv")),
+        prev_kv=_opt_kv(ev.get("prev_kv")),
+    )
+
+
+def parse_watch_line(line: bytes) -> WatchResponse:
+    """One line of the ``/v3/watch`` stream.
+
+    :returns: the message (a canceled watch is returned, not raised: see
+        :class:`~etcdmap.v3.watch.Watcher`).
+    :raises V3Error: the line is the stream's final error line.
+    :raises InvalidResponseError: not a watch message.
+    """
+    data = decode_json(line)
+    result = data.get("result")
+    if result is None:
+        error = error_from_body(0, line)
+        if error is not None:
+            raise error
+        raise _bad(f"a watch line has no result: {line[:80]!r}")
+    msg = _obj(result, "result")
+    return WatchResponse(
+        header=parse_header(msg.get("header")),
+        watch_id=as_int(msg.get("watch_id"), "watch_id"),
+        created=_bool(msg.get("created"), "created"),
+        canceled=_bool(msg.get("canceled"), "canceled"),
+        compact_revision=as_int(msg.get("compact_revision"), "compact_revision"),
+        cancel_reason=_str(msg.get("cancel_reason"), "cancel_reason"),
+        events=_list(msg.get("events"), "events", _event),
+        fragment=_bool(msg.get("fragment"), "fragment"),
+    )
+
+
+def compacted_error(msg: WatchResponse) -> RevisionCompacted:
+    """The error of a watch canceled because its start revision was compacted."""
+    return RevisionCompacted(
+        "etcdserver: mvcc: required revision has been compacted", grpc_code=11,
+        compact_revision=msg.compact_revision,
+    )
+
+
+def parse_lease_grant(data: Mapping[str, Any]) -> LeaseGrant:
+    """A ``LeaseGrantResponse`` (an ``error`` text in it is raised as a :class:`V3Error`)."""
+    if data.get("error"):
+        raise V3Error(_str(data.get("error"), "error"))
+    return LeaseGrant(parse_header(data.get("header")), as_int(data.get("ID"), "ID"),
+                      as_int(data.get("TTL"), "TTL"))
+
+
+def parse_keepalive(data: Mapping[str, Any]) -> KeepAliveResponse:
+    """One ``LeaseKeepAliveResponse`` (TTL 0: the lease is gone)."""
+    return KeepAliveResponse(parse_header(data.get("header")), as_int(data.get("ID"), "ID"),
+                             as_int(data.get("TTL"), "TTL"))
+
+
+def parse_timetolive(data: Mapping[str, Any]) -> LeaseTimeToLive:
+    """A ``LeaseTimeToLiveResponse``."""
+    return LeaseTimeToLive(
+        header=parse_header(data.get("header")),
+        id=as_int(data.get("ID"), "ID"),
+        ttl=as_int(data.get("TTL"), "TTL"),
+        granted_ttl=as_int(data.get("grantedTTL"), "grantedTTL"),
+        keys=_list(data.get("keys"), "keys", lambda k: unb64(k, "keys[]")),
+    )
+
+
+def _strs(value: object, field: str) -> tuple[str, ...]:
+    return _list(value, field, lambda s: _str(s, field))
+
+
+def parse_member(data: object) -> Member:
+    """One ``Member``."""
+    m = _obj(data, "member")
+    return Member(
+        id=as_int(m.get("ID"), "ID"),
+        name=_str(m.get("name"), "name"),
+        peer_urls=_strs(m.get("peerURLs"), "peerURLs"),
+        client_urls=_strs(m.get("clientURLs"), "clientURLs"),
+        is_learner=_bool(m.get("isLearner"), "isLearner"),
+    )
+
+
+def parse_members(data: Mapping[str, Any]) -> MembersResponse:
+    """A member list, remove, update or promote answer."""
+    return MembersResponse(parse_header(data.get("header")),
+                           _list(data.get("members"), "members", parse_member))
+
+
+def parse_member_add(data: Mapping[str, Any]) -> MemberAddResponse:
+    """A ``MemberAddResponse``."""
+    return MemberAddResponse(
+        parse_header(data.get("header")), parse_member(data.get("member")),
+        _list(data.get("members"), "members", parse_member),
+    )
+
+
+def parse_status(data: Mapping[str, Any]) -> Status:
+    """A ``StatusResponse``."""
+    return Status(
+        header=parse_header(data.get("header")),
+        version=_str(data.get("version"), "version"),
+        db_size=as_int(data.get("dbSize"), "dbSize"),
+        leader=as_int(data.get("leader"), "leader"),
+        raft_index=as_int(data.get("raftIndex"), "raftIndex"),
+        raft_term=as_int(data.get("raftTerm"), "raftTerm"),
+        raft_applied_index=as_int(data.get("raftAppliedIndex"), "raftAppliedIndex"),
+        db_size_in_use=as_int(data.get("dbSizeInUse"), "dbSizeInUse"),
+        errors=_strs(data.get("errors"), "errors"),
+        is_learner=_bool(data.get("isLearner"), "isLearner"),
+    )
+
+
+def parse_auth_status(data: Mapping[str, Any]) -> AuthStatus:
+    """An ``AuthStatusResponse``."""
+    return AuthStatus(parse_header(data.get("header")), _bool(data.get("enabled"), "enabled"),
+                      as_int(data.get("authRevision"), "authRevision"))
+
+
+_PERM_TYPES = {None: "READ", "READ": "READ", 0: "READ", "WRITE": "WRITE", 1: "WRITE",
+               "READWRITE": "READWRITE", 2: "READWRITE"}
+
+
+def parse_permission(data: object) -> Permission:
+    """One ``authpb.Permission`` (READ is absent from the JSON: it is the zero value)."""
+    p = _obj(data, "perm")
+    kind = p.get("permType")
+    if not isinstance(kind, (str, int, type(None))) or kind not in _PERM_TYPES:
+        raise _bad(f"unknown permType {kind!r:.40}")
+    return Permission(cast(Any, _PERM_TYPES[kind]), unb64(p.get("key"), "key"),
+                      unb64(p.get("range_end"), "range_end"))
