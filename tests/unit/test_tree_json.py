@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 import pytest
+from requests.structures import CaseInsensitiveDict as Headers
 
 from etcdmap import _mappath, _wire
-from etcdmap._pool import Headers
 from etcdmap.errors import InvalidResponseError, KeyNotFound, V2DisabledError
 
 TREE: dict[str, Any] = {

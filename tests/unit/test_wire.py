@@ -6,9 +6,9 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from requests.structures import CaseInsensitiveDict as Headers
 
 from etcdmap import _wire
-from etcdmap._pool import Headers
 from etcdmap.errors import (
     CompareFailed,
     DirectoryTTLUnsupported,

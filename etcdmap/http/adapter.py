@@ -1,0 +1,409 @@
+"""``FastAdapter``: etcdmap's requests transport adapter, one attempt on plain keep-alive sockets.
+
+Mounted for ``http://`` and ``https://`` on the default session of a client
+(:func:`etcdmap.http.session.default_session`). It sends a :class:`requests.PreparedRequest`
+over a pooled :class:`~etcdmap.http.connection.Connection` (framing by h11) and returns a
+:class:`requests.Response`. It never retries and never follows redirects: that is the policy
+layer's job (:class:`etcdmap.transport.Transport`).
+
+Why not requests' ``HTTPAdapter``: urllib3's per-request machinery and :mod:`http.client`'s
+header parsing cap the request rate far below what etcd serves on loopback; this adapter keeps
+requests' interface (sessions, hooks, mocking libraries, mounted adapters) and cuts the wire.
+
+Differences from ``HTTPAdapter`` (documented contract):
+
+- ``timeout`` is a **whole-attempt budget**: a number bounds connect, TLS handshake, sending,
+  the headers and (unless ``stream=True``) the whole body together; a ``(connect, read)``
+  tuple gives ``connect + read`` for all that. With ``stream=True`` the budget ends at the
+  headers and each later read of the body may wait the ``read`` part (or the number).
+  ``HTTPAdapter`` bounds each socket operation instead.
+- Proxies are not supported: an endpoint reached through a proxy uses ``HTTPAdapter``
+  (:func:`etcdmap.http.session.endpoint_settings` picks it); ``proxies`` naming one for the
+  request's scheme raises :class:`AttemptError` (never sent).
+- Bodies read whole are limited to ``max_body_size`` bytes; a larger answer fails the attempt.
+- Content codings are not decoded (etcd sends none; the session asks for none).
+- Every failure is one :class:`~etcdmap.http.attempt.AttemptError` with ``sent``/``timed_out``.
+
+Thread-safe: one adapter serves any number of threads; :meth:`FastAdapter.abort` may be
+called from any thread.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import h11
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+
+from etcdmap.http.attempt import AttemptError
+from etcdmap.http.connection import SNIFF_LINE, Connection, ConnectionPool, prime
+from etcdmap.http.tls import ContextCache, warn_unverified
+
+__all__ = ["DEFAULT_MAX_BODY", "AttemptError", "FastAdapter", "StreamBody"]
+
+DEFAULT_MAX_BODY = 256 * 1024 * 1024
+"""Default limit of a body read whole (256 MiB): a larger answer fails the attempt."""
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+
+Timeout = float | tuple[float | None, float | None] | None
+
+
+def _budget(timeout: Any) -> tuple[float | None, float | None]:
+    """``(budget until the headers, idle wait of each later stream read)``."""
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        if connect is None or read is None:
+            return (connect if read is None else read), read
+        return connect + read, read
+    return timeout, timeout
+
+
+class FastAdapter(BaseAdapter):
+    """A requests transport adapter on pooled keep-alive sockets with h11 framing.
+
+    :param pool_maxsize: idle connections kept per origin.
+    :param max_body_size: the largest body read whole, in bytes.
+    """
+
+    def __init__(self, *, pool_maxsize: int = 32, max_body_size: int = DEFAULT_MAX_BODY) -> None:
+        super().__init__()
+        self.pool_maxsize = pool_maxsize
+        self.max_body_size = max_body_size
+        self._pools: dict[str, ConnectionPool] = {}
+        self._contexts = ContextCache()
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+
+    def __getstate__(self) -> dict[str, Any]:  # requests sessions may be pickled
+        return {"pool_maxsize": self.pool_maxsize, "max_body_size": self.max_body_size}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    # ---------------------------------------------------------------- send
+
+    def send(  # type: ignore[override] # noqa: PLR0917 - requests' signature
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Timeout = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one request on one connection and return the answer (no retry, no redirect).
+
+        :param request: the prepared request (its URL must be absolute http(s)).
+        :param stream: leave the body unread (read it through ``response.raw`` or
+            ``iter_content``; :meth:`abort` stops it from another thread).
+        :param timeout: the attempt's budget (see the module docstring).
+        :param verify: TLS verification as requests takes it.
+        :param cert: client certificate path or ``(cert, key)``.
+        :param proxies: must not name a proxy for the request's scheme.
+        :returns: the response; ``response.raw`` is a :class:`StreamBody` when streamed.
+        :raises AttemptError: the attempt failed (``sent``/``timed_out`` say how).
+        """
+        url = request.url or ""
+        method = request.method or "GET"
+        slash = url.find("/", url.find("//") + 2)
+        origin, target = (url, "/") if slash < 0 else (url[:slash], url[slash:])
+        if proxies and proxies.get(origin.partition(":")[0]):
+            raise AttemptError("FastAdapter does not support proxies: mount requests' "
+                               "HTTPAdapter for proxied endpoints", sent=False, request=request)
+        pool = self._pool(origin)
+        budget, idle = _budget(timeout)
+        conn = self._connection(pool, budget, verify, cert, request)
+        try:
+            headers, body = _wire_parts(method, pool, request)
+            if conn.fresh and len(method) + len(target) + 10 > SNIFF_LINE:
+                prime(conn)
+            h = conn.h11
+            head = h.send(h11.Request(method=method, target=target, headers=headers)) or b""
+            if body:
+                head += h.send(h11.Data(data=body)) or b""
+            head += h.send(h11.EndOfMessage()) or b""
+        except (OSError, h11.ProtocolError, UnicodeError, ValueError) as exc:
+            conn.close()
+            raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError),
+                               request=request) from exc
+        try:
+            conn.send(head)
+            event = conn.next_event()
+            while isinstance(event, h11.InformationalResponse):
+                event = conn.next_event()
+            if not isinstance(event, h11.Response):
+                raise ConnectionError(f"the connection closed before any answer ({event!r})")
+            raw = StreamBody(self, pool, conn, method, event, request)
+            if not stream:
+                content = raw.read_all(self.max_body_size)
+        except (OSError, h11.ProtocolError, ValueError) as exc:
+            conn.close()
+            raise AttemptError(exc, sent=True, timed_out=isinstance(exc, TimeoutError),
+                               request=request) from exc
+        response = _response(request, event, raw)
+        if stream:
+            conn.set_idle(idle)
+        else:
+            response._content = content
+            response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+    def _pool(self, origin: str) -> ConnectionPool:
+        pool = self._pools.get(origin)
+        if pool is None:
+            with self._lock:
+                pool = self._pools.setdefault(origin, ConnectionPool(origin, self.pool_maxsize))
+        return pool
+
+    def _connection(self, pool: ConnectionPool, budget: float | None, verify: bool | str,
+                    cert: str | tuple[str, str] | None,
+                    request: requests.PreparedRequest) -> Connection:
+        conn = pool.take()
+        if conn is not None:
+            conn.set_budget(budget)
+            return conn
+        started = time.monotonic()
+        try:
+            context = None
+            if pool.https:
+                context = self._contexts.get(verify, cert)
+                if verify is False and pool.origin not in self._warned:
+                    self._warned.add(pool.origin)
+                    warn_unverified(pool.hostname)
+            conn = pool.connect(budget, context)
+        except (OSError, ValueError) as exc:  # refused, DNS, timeout, TLS (ssl.SSLError)
+            raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError),
+                               request=request) from exc
+        if budget is not None:  # what the connect left of the attempt's time
+            budget = max(budget - (time.monotonic() - started), 0.001)
+        conn.set_budget(budget)
+        return conn
+
+    # ---------------------------------------------------------------- streams
+
+    def abort(self, response: requests.Response) -> None:
+        """Stop a streamed response from any thread: a read blocked in another thread returns
+        (raising :class:`AttemptError`), and the connection is closed, never reused.
+
+        :param response: a response of this adapter (others are closed as requests can).
+        """
+        raw = response.raw
+        if isinstance(raw, StreamBody):
+            raw.abort()
+        else:
+            response.close()
+
+    def ssl_context(self, verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.SSLContext:
+        """The (cached) TLS context for ``verify``/``cert``: builds it now, so that unreadable
+        or invalid files fail early.
+
+        :raises OSError: a file cannot be read.
+        :raises ssl.SSLError: a file is not valid PEM.
+        """
+        return self._contexts.get(verify, cert)
+
+    def close(self) -> None:
+        """Close every idle connection; those in flight close when their answer ends."""
+        for pool in list(self._pools.values()):
+            pool.close()
+
+
+def _wire_parts(method: str, pool: ConnectionPool,
+                request: requests.PreparedRequest) -> tuple[list[tuple[str, str]], bytes | None]:
+    """The request's header list (``Host`` first) and body bytes."""
+    headers = [("Host", pool.host_header)]
+    headers.extend((name, value) for name, value in request.headers.items()
+                   if name.lower() != "host")
+    body = request.body
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if body is not None and not isinstance(body, bytes):
+        raise ValueError("FastAdapter sends bytes or str bodies only")
+    if "content-length" not in request.headers and (body or method not in _NO_BODY_METHODS):
+        headers.append(("Content-Length", str(len(body or b""))))
+    return headers, body
+
+
+def _response(request: requests.PreparedRequest, event: h11.Response,
+              raw: StreamBody) -> requests.Response:
+    response = requests.Response()
+    response.status_code = event.status_code
+    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    for name, value in event.headers.raw_items():
+        key, text = name.decode("latin-1"), value.decode("latin-1")
+        previous = headers.get(key)
+        headers[key] = text if previous is None else f"{previous}, {text}"
+    response.headers = headers
+    response.encoding = get_encoding_from_headers(headers)
+    response.reason = event.reason.decode("latin-1")
+    response.url = request.url or ""
+    response.request = request
+    response.raw = raw
+    return response
+
+
+class StreamBody:
+    """The body of a :class:`FastAdapter` answer, read incrementally (``response.raw``).
+
+    Read it from one thread (:meth:`read`, :meth:`stream`, or requests' ``iter_content``);
+    :meth:`abort` may be called from any thread. At the end of a clean body the connection
+    goes back to its pool; after an error, an abort or an early close it is closed.
+
+    For a reader of many streams (a selector thread): :meth:`detach` hands over the
+    :class:`~etcdmap.http.connection.Connection` (socket + h11 state with any bytes already
+    received) and takes the body out of the adapter's hands.
+    """
+
+    def __init__(  # noqa: PLR0917
+        self, adapter: FastAdapter, pool: ConnectionPool, conn: Connection, method: str,
+        head: h11.Response, request: requests.PreparedRequest,
+    ) -> None:
+        self._pool = pool
+        self._conn: Connection | None = conn
+        self._request = request
+        self._max = adapter.max_body_size
+        self._lock = threading.Lock()
+        self._ended = method == "HEAD" or head.status_code in (204, 304)
+        self.status = head.status_code
+        self.closed = False
+        self.length: int | None = None
+        """The ``Content-Length`` (``None``: chunked or until close)."""
+        for name, value in head.headers:
+            if name == b"content-length":
+                self.length = int(value)
+        if self._ended:
+            self._finish()
+
+    @property
+    def connection(self) -> Connection | None:
+        """The connection while the body is being read (``None`` once released)."""
+        return self._conn
+
+    def _next(self) -> bytes:
+        """The next piece of the body; ``b""`` at its end."""
+        conn = self._conn
+        if conn is None or self._ended:
+            return b""
+        event = conn.next_event()
+        if isinstance(event, h11.Data):
+            return bytes(event.data)
+        if isinstance(event, h11.EndOfMessage):
+            self._ended = True
+            self._finish()
+            return b""
+        raise ConnectionError(f"the connection closed in the middle of the body ({event!r})")
+
+    def _fail(self, exc: BaseException) -> AttemptError:
+        conn = self._conn
+        aborted = conn is not None and conn.aborted
+        self._release(reuse=False)
+        if aborted:
+            return AttemptError("the stream was aborted", sent=True, request=self._request)
+        return AttemptError(exc, sent=True, timed_out=isinstance(exc, TimeoutError),
+                            request=self._request)
+
+    def read_all(self, limit: int) -> bytes:
+        """The rest of the body, at most ``limit`` bytes.
+
+        :raises OSError, h11.ProtocolError, ValueError: the read failed (connection closed).
+        """
+        if not self._ended and self.length is not None and self.length > limit:
+            self._release(reuse=False)
+            raise ValueError(f"answer body of {self.length} bytes exceeds the limit of {limit}")
+        pieces = []
+        size = 0
+        try:
+            while piece := self._next():
+                size += len(piece)
+                if size > limit:
+                    raise ValueError(f"answer body exceeds the limit of {limit} bytes")  # noqa: TRY301
+                pieces.append(piece)
+        except BaseException:
+            self._release(reuse=False)
+            raise
+        return b"".join(pieces)
+
+    def read(self, amt: int | None = None, decode_content: bool | None = None,
+             **_: object) -> bytes:
+        """Read up to ``amt`` bytes (the next piece that arrives), or the rest of the body.
+
+        :raises AttemptError: the connection broke, timed out or was aborted.
+        """
+        try:
+            if amt is None:
+                return self.read_all(self._max)
+            return self._next()
+        except (OSError, h11.ProtocolError, ValueError) as exc:
+            raise self._fail(exc) from exc
+
+    def stream(self, amt: int | None = None, decode_content: bool | None = None) -> Iterator[bytes]:
+        """Yield the body's pieces as they arrive (what requests' ``iter_content`` uses).
+
+        :raises AttemptError: the connection broke, timed out or was aborted.
+        """
+        while True:
+            try:
+                piece = self._next()
+            except (OSError, h11.ProtocolError, ValueError) as exc:
+                raise self._fail(exc) from exc
+            if not piece:
+                return
+            yield piece
+
+    def set_idle(self, timeout: float | None) -> None:
+        """Change how long each later read may wait (call it from the reading thread)."""
+        if self._conn is not None:
+            self._conn.set_idle(timeout)
+
+    def abort(self) -> None:
+        """Stop the body from any thread (idempotent); the connection is not reused."""
+        with self._lock:
+            self.closed = True
+            if self._conn is not None:
+                self._conn.abort()
+
+    def detach(self) -> Connection:
+        """Hand the connection over to the caller (e.g. a selector thread reading streams).
+
+        :returns: the connection, in the middle of the body; the caller closes it.
+        :raises ValueError: the body was already released.
+        """
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is None:
+            raise ValueError("the body was already read or closed")
+        return conn
+
+    def _finish(self) -> None:
+        self._release(reuse=True)
+
+    def _release(self, *, reuse: bool) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            reuse = reuse and not (conn is not None and conn.aborted)
+        if conn is None:
+            return
+        if reuse and conn.reusable():
+            self._pool.put(conn)
+        else:
+            conn.close()
+
+    def release_conn(self) -> None:
+        """requests calls it from ``Response.close()``: a body not read to its end is dropped."""
+        self._release(reuse=self._ended)
+
+    def close(self) -> None:
+        """Close the body; a connection with unread body is closed, not reused."""
+        self.closed = True
+        self._release(reuse=self._ended)
+
+    def readable(self) -> bool:
+        """Always ``True`` (a file-like body)."""
+        return True
