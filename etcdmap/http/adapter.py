@@ -13,9 +13,11 @@ requests' interface (sessions, hooks, mocking libraries, mounted adapters) and c
 Differences from ``HTTPAdapter`` (documented contract):
 
 - ``timeout`` is a **whole-attempt budget**: a number bounds connect, TLS handshake, sending,
-  the headers and (unless ``stream=True``) the whole body together; a ``(connect, read)``
-  tuple gives ``connect + read`` for all that. With ``stream=True`` the budget ends at the
-  headers and each later read of the body may wait the ``read`` part (or the number).
+  the headers and (unless ``stream=True``) the whole body together. With ``stream=True`` the
+  budget ends at the headers and each later read of the body may wait that long again. A
+  ``(budget, idle)`` tuple (requests' ``(connect, read)`` place) sets the two apart: the
+  first bounds the attempt up to the headers (and a body read whole), the second each read
+  of a streamed body.
   ``HTTPAdapter`` bounds each socket operation instead.
 - Proxies are not supported: an endpoint reached through a proxy uses ``HTTPAdapter``
   (:func:`etcdmap.http.session.endpoint_settings` picks it); ``proxies`` naming one for the
@@ -56,12 +58,9 @@ Timeout = float | tuple[float | None, float | None] | None
 
 
 def _budget(timeout: Any) -> tuple[float | None, float | None]:
-    """``(budget until the headers, idle wait of each later stream read)``."""
+    """``(budget of the attempt until the headers, idle wait of each later stream read)``."""
     if isinstance(timeout, tuple):
-        connect, read = timeout
-        if connect is None or read is None:
-            return (connect if read is None else read), read
-        return connect + read, read
+        return timeout[0], timeout[1]
     return timeout, timeout
 
 
