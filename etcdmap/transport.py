@@ -269,9 +269,9 @@ class Transport(Closing):
         for ep in order:
             budget = self._attempt_timeout(deadline, per_attempt, errors, sent)
             attempt: _Timeout = budget
-            if stream:
+            if stream:  # the head within min(budget, read_timeout); StreamResponse sets idle
                 head = read_timeout if budget is None else min(budget, read_timeout or budget)
-                attempt = (head, read_timeout)
+                attempt = (head, head)
             try:
                 resp = follow_redirects(
                     self._requester, method, ep + target, body, content_type, timeout=attempt,
@@ -405,7 +405,10 @@ class Transport(Closing):
             timeout=self.timeout if timeout is _DEFAULT else timeout, endpoint=endpoint,
             per_attempt=self.request_timeout, read_timeout=read_timeout, stream=True,
         )
-        return StreamResponse(resp, ep, read_timeout=read_timeout, data=data)
+        result = StreamResponse(resp, ep, read_timeout=read_timeout, data=data)
+        if data is None:
+            result.set_read_timeout(read_timeout)  # from now on: the wait of each read
+        return result
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -77,6 +77,27 @@ def _reason(exc: BaseException) -> BaseException | None:
     return inner if isinstance(inner, BaseException) else None
 
 
+def _root_os_error(exc: BaseException) -> BaseException:
+    """The builtin ``OSError`` at the bottom of a requests/urllib3 chain (``exc`` if none), so
+    that error entries read the same whatever adapter failed (``ConnectionRefusedError``...)."""
+    found: BaseException = exc
+    current: BaseException | None = exc
+    for _ in range(12):
+        if current is None:
+            break
+        if isinstance(current, OSError) and type(current).__module__ == "builtins":
+            found = current
+        reason = getattr(current, "reason", None)
+        inner = current.args[0] if current.args else None
+        if isinstance(reason, BaseException):
+            current = reason
+        elif isinstance(inner, BaseException) and inner is not current:
+            current = inner
+        else:
+            current = current.__cause__ or current.__context__
+    return found
+
+
 def classify(exc: BaseException, request: requests.PreparedRequest | None = None) -> AttemptError:
     """Translate any exception of an adapter's ``send`` into an :class:`AttemptError`.
 
@@ -95,7 +116,9 @@ def classify(exc: BaseException, request: requests.PreparedRequest | None = None
         reason = _reason(exc)
         # urllib3 2: NewConnectionError (refused, DNS) is a ConnectTimeoutError subclass.
         never = isinstance(reason, (NewConnectionError, ConnectTimeoutError))
-        return AttemptError(exc, sent=not never, timed_out=timed_out, request=request)
+        failure = AttemptError(exc, sent=not never, timed_out=timed_out, request=request)
+        failure.error = _root_os_error(exc)
+        return failure
     if isinstance(exc, (ConnectionRefusedError, socket.gaierror, ssl.SSLError)):
         return AttemptError(exc, sent=False, request=request)
     return AttemptError(exc, sent=True, timed_out=timed_out, request=request)
