@@ -40,6 +40,7 @@ from typing import Any
 
 import h11
 import requests
+from h11._headers import Headers as _Headers  # the validated header list h11 reuses
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
@@ -53,6 +54,7 @@ __all__ = ["DEFAULT_MAX_BODY", "AttemptError", "FastAdapter", "StreamBody"]
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
 """Default limit of a body read whole (256 MiB): a larger answer fails the attempt."""
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_HEADER_CACHE = 256
 
 Timeout = float | tuple[float | None, float | None] | None
 
@@ -79,6 +81,7 @@ class FastAdapter(BaseAdapter):
         self._contexts = ContextCache()
         self._lock = threading.Lock()
         self._warned: set[str] = set()
+        self._headers: dict[tuple[tuple[str, str], ...], _Headers] = {}
 
     def __getstate__(self) -> dict[str, Any]:  # requests sessions may be pickled
         return {"pool_maxsize": self.pool_maxsize, "max_body_size": self.max_body_size}
@@ -120,7 +123,7 @@ class FastAdapter(BaseAdapter):
         budget, idle = _budget(timeout)
         conn = self._connection(pool, budget, verify, cert, request)
         try:
-            headers, body = _wire_parts(method, pool, request)
+            headers, body = _wire_parts(method, pool, request, self._headers)
             if conn.fresh and len(method) + len(target) + 10 > SNIFF_LINE:
                 prime(conn)
             h = conn.h11
@@ -214,19 +217,31 @@ class FastAdapter(BaseAdapter):
             pool.close()
 
 
-def _wire_parts(method: str, pool: ConnectionPool,
-                request: requests.PreparedRequest) -> tuple[list[tuple[str, str]], bytes | None]:
-    """The request's header list (``Host`` first) and body bytes."""
-    headers = [("Host", pool.host_header)]
-    headers.extend((name, value) for name, value in request.headers.items()
-                   if name.lower() != "host")
+def _wire_parts(method: str, pool: ConnectionPool, request: requests.PreparedRequest,
+                cache: dict[tuple[tuple[str, str], ...], _Headers]
+                ) -> tuple[_Headers, bytes | None]:
+    """The request's validated h11 headers (``Host`` first) and body bytes.
+
+    Validating headers is a good part of h11's cost per request and a client sends the same
+    few header sets over and over: validated sets are cached (bounded).
+    """
+    pairs = [("Host", pool.host_header)]
+    pairs.extend((name, value) for name, value in request.headers.items()
+                 if name.lower() != "host")
     body = request.body
     if isinstance(body, str):
         body = body.encode("utf-8")
     if body is not None and not isinstance(body, bytes):
         raise ValueError("FastAdapter sends bytes or str bodies only")
     if "content-length" not in request.headers and (body or method not in _NO_BODY_METHODS):
-        headers.append(("Content-Length", str(len(body or b""))))
+        pairs.append(("Content-Length", str(len(body or b""))))
+    key = tuple(pairs)
+    headers = cache.get(key)
+    if headers is None:
+        headers = h11.Request(method=method, target="/", headers=pairs).headers  # validates
+        if len(cache) >= _HEADER_CACHE:
+            cache.clear()
+        cache[key] = headers
     return headers, body
 
 
@@ -234,11 +249,14 @@ def _response(request: requests.PreparedRequest, event: h11.Response,
               raw: StreamBody) -> requests.Response:
     response = requests.Response()
     response.status_code = event.status_code
-    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    store: dict[str, tuple[str, str]] = {}
     for name, value in event.headers.raw_items():
         key, text = name.decode("latin-1"), value.decode("latin-1")
-        previous = headers.get(key)
-        headers[key] = text if previous is None else f"{previous}, {text}"
+        lower = key.lower()
+        previous = store.get(lower)
+        store[lower] = (key, text) if previous is None else (key, f"{previous[1]}, {text}")
+    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    headers._store.update(store)  # type: ignore[attr-defined] # what CaseInsensitiveDict.__setitem__ stores, in one go
     response.headers = headers
     response.encoding = get_encoding_from_headers(headers)
     response.reason = event.reason.decode("latin-1")

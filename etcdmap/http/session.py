@@ -1,7 +1,8 @@
 """The requests ``Session`` of a client: the default one, per-endpoint settings, cheap requests.
 
-Every request of a client goes through ``session.send`` (so through the adapter the session
-mounts for the URL): requests-mock's ``Mocker``, ``responses``, a user's mounted adapters,
+Every request of a client goes through the adapter the session mounts for its URL
+(``session.get_adapter(url).send``, then the session's response hooks and cookie jar, as
+``Session.send`` does): requests-mock's ``Mocker``, ``responses``, a user's mounted adapters,
 hooks and ``AuthBase`` see every request. :func:`default_session` mounts
 :class:`~etcdmap.http.adapter.FastAdapter` for ``http://`` and ``https://``.
 
@@ -26,6 +27,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPBasicAuth
+from requests.cookies import extract_cookies_to_jar
+from requests.hooks import dispatch_hook
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_netrc_auth, select_proxy
 
@@ -35,6 +38,12 @@ from etcdmap.http.attempt import AttemptError, classify
 __all__ = ["EndpointSettings", "Requester", "basic_auth", "default_session", "endpoint_settings"]
 
 _BODY_METHODS = frozenset({"PUT", "POST", "PATCH"})
+
+
+def _stock_send(send: object) -> bool:
+    """Whether ``send`` is requests' own ``Session.send`` (not a subclass's, not a patch)."""
+    return (getattr(send, "__module__", None) == "requests.sessions"
+            and getattr(send, "__qualname__", None) == "Session.send")
 
 
 def default_session() -> requests.Session:
@@ -178,19 +187,38 @@ class Requester:
     def send(self, prep: requests.PreparedRequest, settings: EndpointSettings, *,
              stream: bool, timeout: float | tuple[float | None, float | None] | None,
              ) -> requests.Response:
-        """One attempt through the session's adapter for the URL.
+        """One attempt through the session's adapter for the URL, as ``Session.send`` with
+        ``allow_redirects=False`` does it (response hooks, cookie persistence) minus its
+        redirect preview; a session whose ``send`` is not requests' own (a subclass, or
+        patched by requests-mock) gets ``session.send`` itself.
 
         :raises AttemptError: the attempt failed (translated by :func:`classify`).
         """
+        session = self.session
         try:
-            return self.session.send(
-                prep, stream=stream, timeout=timeout, verify=settings.verify,
-                cert=settings.cert, proxies=settings.proxies, allow_redirects=False,
-            )
+            if not _stock_send(type(session).send):  # a subclass, or patched (requests-mock)
+                return session.send(
+                    prep, stream=stream, timeout=timeout, verify=settings.verify,
+                    cert=settings.cert, proxies=settings.proxies, allow_redirects=False,
+                )
+            adapter = session.get_adapter(prep.url or "")
+            resp = adapter.send(prep, stream=stream, timeout=timeout,  # type: ignore[arg-type]
+                                verify=settings.verify,
+                                cert=settings.cert, proxies=settings.proxies)
+            if any(session.hooks.values()):
+                resp = dispatch_hook(  # type: ignore[no-untyped-call]
+                    "response", prep.hooks, resp, stream=stream, timeout=timeout,
+                    verify=settings.verify, cert=settings.cert, proxies=settings.proxies)
+            if getattr(resp.raw, "_original_response", None) is not None:
+                extract_cookies_to_jar(  # type: ignore[no-untyped-call]
+                    session.cookies, prep, resp.raw)
+            if not stream:
+                resp.content  # noqa: B018 - read the body within the attempt
         except AttemptError:
             raise
         except (requests.RequestException, OSError, ValueError) as exc:
             raise classify(exc, prep) from exc
+        return resp
 
     def close(self) -> None:
         """Close the session's adapters if the session is ours (a user's session is theirs)."""
