@@ -32,6 +32,7 @@ called from any thread.
 
 from __future__ import annotations
 
+import datetime
 import ssl
 import threading
 import time
@@ -42,6 +43,7 @@ import h11
 import requests
 from h11._headers import Headers as _Headers  # the validated header list h11 reuses
 from requests.adapters import BaseAdapter
+from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
@@ -49,7 +51,7 @@ from etcdmap.http.attempt import AttemptError
 from etcdmap.http.connection import SNIFF_LINE, Connection, ConnectionPool, prime
 from etcdmap.http.tls import ContextCache, warn_unverified
 
-__all__ = ["DEFAULT_MAX_BODY", "AttemptError", "FastAdapter", "StreamBody"]
+__all__ = ["DEFAULT_MAX_BODY", "AttemptError", "FastAdapter", "FastResponse", "StreamBody"]
 
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
 """Default limit of a body read whole (256 MiB): a larger answer fails the attempt."""
@@ -137,6 +139,7 @@ class FastAdapter(BaseAdapter):
                                request=request) from exc
         try:
             conn.send(head)
+            conn.receive()  # the answer's first bytes (saves h11 a NEED_DATA round)
             event = conn.next_event()
             while isinstance(event, h11.InformationalResponse):
                 event = conn.next_event()
@@ -245,9 +248,33 @@ def _wire_parts(method: str, pool: ConnectionPool, request: requests.PreparedReq
     return headers, body
 
 
+_ZERO = datetime.timedelta(0)
+
+
+class FastResponse(requests.Response):
+    """A ``requests.Response`` built without the cookie jar every ``Response()`` creates (an
+    ``RLock`` and a cookie policy per answer): :attr:`cookies` is made on first access."""
+
+    _jar: RequestsCookieJar | None = None
+
+    @property
+    def cookies(self) -> RequestsCookieJar:
+        """An empty cookie jar (etcd sets no cookies), created on first access."""
+        if self._jar is None:
+            self._jar = RequestsCookieJar()
+        return self._jar
+
+    @cookies.setter
+    def cookies(self, jar: RequestsCookieJar) -> None:
+        self._jar = jar
+
+
 def _response(request: requests.PreparedRequest, event: h11.Response,
               raw: StreamBody) -> requests.Response:
-    response = requests.Response()
+    response = FastResponse.__new__(FastResponse)  # every attribute Response() sets, set here
+    response._content = False  # type: ignore[assignment] # requests' "not read yet"
+    response._content_consumed = False  # type: ignore[attr-defined]
+    response._next = None  # type: ignore[attr-defined]
     response.status_code = event.status_code
     store: dict[str, tuple[str, str]] = {}
     for name, value in event.headers.raw_items():
@@ -256,13 +283,19 @@ def _response(request: requests.PreparedRequest, event: h11.Response,
         previous = store.get(lower)
         store[lower] = (key, text) if previous is None else (key, f"{previous[1]}, {text}")
     headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
-    headers._store.update(store)  # type: ignore[attr-defined] # what CaseInsensitiveDict.__setitem__ stores, in one go
+    headers._store.update(store)  # type: ignore[attr-defined] # what __setitem__ stores
     response.headers = headers
-    response.encoding = get_encoding_from_headers(headers)
-    response.reason = event.reason.decode("latin-1")
-    response.url = request.url or ""
-    response.request = request
     response.raw = raw
+    response.url = request.url or ""
+    content_type = store.get("content-type")
+    if content_type is not None and content_type[1] == "application/json":
+        response.encoding = "utf-8"  # what get_encoding_from_headers says, without parsing
+    else:
+        response.encoding = get_encoding_from_headers(headers)
+    response.history = []
+    response.reason = event.reason.decode("latin-1")
+    response.elapsed = _ZERO
+    response.request = request
     return response
 
 

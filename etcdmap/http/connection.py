@@ -112,6 +112,14 @@ class Connection:
         self._remaining()
         self.sock.sendall(data)
 
+    def receive(self) -> None:
+        """Read once from the socket into h11 (within the budget).
+
+        :raises OSError: the read failed or timed out.
+        """
+        self._remaining()
+        self.h11.receive_data(self.sock.recv(_RECV))
+
     def next_event(self) -> object:
         """The next h11 event of the answer, reading the socket as needed.
 

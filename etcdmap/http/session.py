@@ -125,6 +125,7 @@ class Requester:
         merged = CaseInsensitiveDict(self.session.headers)
         merged.update(headers)
         self._headers = CaseInsensitiveDict({k: v for k, v in merged.items() if v is not None})
+        self._store: dict[str, tuple[str, str]] = dict(self._headers._store)  # type: ignore[attr-defined]
         self._verify = verify
         self._cert = cert
         self._explicit_auth = explicit_auth
@@ -157,7 +158,8 @@ class Requester:
         prep = requests.PreparedRequest()
         prep.method = method
         prep.url = url
-        headers = self._headers.copy()
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        headers._store = self._store.copy()  # type: ignore[attr-defined] # a C-level copy
         if content_type is not None:
             headers["Content-Type"] = content_type
         if body is not None:
@@ -166,7 +168,7 @@ class Requester:
             headers["Content-Length"] = "0"
         if not authorize:
             headers.pop("Authorization", None)
-        prep.headers = headers  # type: ignore[assignment]
+        prep.headers = headers
         prep.body = body
         session = self.session
         prep.hooks = session.hooks
