@@ -45,6 +45,7 @@ MAX_HEAD = 65536
 SNIFF_LINE = 4094
 """The longest request line (without its CRLF) cmux classifies on a new connection."""
 _RECV = 65536
+_SLACK = 0.005
 
 
 class Connection:
@@ -99,7 +100,10 @@ class Connection:
             remaining = self._deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("timed out (attempt deadline)")
-            if self._timeout is None or remaining < self._timeout:
+            # Each change of a socket's timeout is a system call: shrink it only when the
+            # deadline is more than _SLACK closer than the current timeout (so a blocked read
+            # may overrun the deadline by at most _SLACK).
+            if self._timeout is None or remaining < self._timeout - _SLACK:
                 self._settimeout(remaining)
 
     # ---------------------------------------------------------------- I/O
