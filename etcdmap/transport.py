@@ -1,10 +1,10 @@
-"""The only module that sends HTTP: endpoints, pinning, failover, redirects, timeouts, auth, TLS.
+"""The policy layer of the client: endpoints, pinning, failover, deadlines, idempotency, redirects.
 
-Each attempt goes over a pooled keep-alive HTTP/1.1 connection (:mod:`etcdmap._pool`):
-``requests.Session.request`` costs ~0.5 ms per call in settings merges and environment lookups,
-urllib3's ``urlopen`` ~0.15 ms and :mod:`http.client` ~0.08 ms more than a lean exchange, which
-would cap the throughput far below what etcd serves. TLS follows requests' meaning of
-``verify``/``cert`` (and uses its CA bundle).
+Policy above, one attempt below: each attempt is one ``Session.send`` through the session's
+adapter for the URL (etcdmap's :class:`~etcdmap.http.adapter.FastAdapter` by default), with
+redirects followed by :func:`etcdmap.http.redirects.follow_redirects`; every failure of an
+attempt arrives as one :class:`~etcdmap.http.attempt.AttemptError` whose ``sent`` bit decides
+what may happen next. :meth:`Transport.request` and :meth:`Transport.stream` share one loop.
 
 Failure policy (DESIGN.md "No duplicate writes"):
 
@@ -21,41 +21,28 @@ A 5xx body carrying an etcd error (e.g. ``300 etcdserver: request timed out``) i
 :class:`~etcdmap.errors.ClusterError` entry of that endpoint. The etcd 3.5 directory-TTL
 regression (500, code 300 "Not a file") is deterministic and is returned like a 4xx.
 
-The whole-call ``timeout`` bounds every attempt, endpoint and redirect
-(:class:`~etcdmap.errors.DeadlineExceeded`); each attempt -- connect, send and the whole
-answer -- is bounded by ``min(request_timeout, remaining)`` as a whole, so a server dripping
-one byte at a time cannot stretch it. Nothing below this module retries on its own.
+Deadlines: the whole-call ``timeout`` bounds every attempt, endpoint and redirect
+(:class:`~etcdmap.errors.DeadlineExceeded`); each attempt is given ``min(request_timeout,
+remaining)``. The fast adapter spends it as one budget for connect, send and the whole answer
+(a server dripping one byte at a time cannot stretch it); requests' ``HTTPAdapter`` bounds
+each socket operation by it instead.
 
-cURL debugging: :func:`enable_curl_debug` makes every attempt print an equivalent ``curl``
-command on stderr (the password is never printed).
+cURL debugging: :func:`enable_curl_debug` prints one ``curl`` command per attempt on stderr.
 """
 
 from __future__ import annotations
 
-import base64
 import random
-import re
-import ssl
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from json import dumps as _json_dumps
-from shlex import quote as _shquote
-from typing import Any, Final, cast
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from typing import Any, Final
+
+import requests
 
 from etcdmap._answers import HTTPResult, ServerError, StreamResponse
 from etcdmap._closing import Closing
-from etcdmap._pool import AttemptError as _Failure
-from etcdmap._pool import (
-    Connection,
-    ConnectionPool,
-    Headers,
-    RawResponse,
-    exchange,
-    make_ssl_context,
-)
 from etcdmap.errors import (
     AmbiguousResultError,
     ClusterError,
@@ -63,8 +50,14 @@ from etcdmap.errors import (
     DirectoryTTLUnsupported,
     EtcdMapError,
     NoEndpointsError,
-    TooManyRedirectsError,
 )
+from etcdmap.http import curl
+from etcdmap.http.adapter import FastAdapter
+from etcdmap.http.attempt import AttemptError
+from etcdmap.http.curl import disable_curl_debug, enable_curl_debug
+from etcdmap.http.endpoints import check_target, normalize_endpoint, origin_of
+from etcdmap.http.redirects import follow_redirects, read_body
+from etcdmap.http.session import Requester, basic_auth
 from etcdmap.v2 import wire as _wire
 
 __all__ = [
@@ -78,27 +71,6 @@ __all__ = [
     "normalize_endpoint",
 ]
 
-class _Switch:
-    """The one global switch of etcdmap (DESIGN.md): cURL debug output."""
-
-    curl = False
-
-
-_DEBUG = _Switch()
-_POOL_MAXSIZE: Final = 32
-_FORM: Final = "application/x-www-form-urlencoded"
-_JSON_PASSWORD: Final = re.compile(r'("password"\s*:\s*)"(?:[^"\\]|\\.)*"')
-
-
-def enable_curl_debug() -> None:
-    """Print one equivalent ``curl`` command per HTTP attempt on stderr (process-wide switch)."""
-    _DEBUG.curl = True
-
-
-def disable_curl_debug() -> None:
-    """Stop printing ``curl`` commands (see :func:`enable_curl_debug`)."""
-    _DEBUG.curl = False
-
 
 class _Default:
     def __repr__(self) -> str:
@@ -108,60 +80,29 @@ class _Default:
 DEFAULT: Final[Any] = _Default()
 """Sentinel for "use the transport's configured value" (``timeout=``, ``request_timeout=``)."""
 _DEFAULT = DEFAULT
-
-
-def normalize_endpoint(url: str) -> str:
-    """Validate one endpoint URL and return it without a trailing ``/``.
-
-    :param url: ``http(s)://host[:port][/path]``.
-    :returns: the normalised URL, e.g. ``"http://127.0.0.1:2379"``.
-    :raises ValueError: not a string, not http/https, no host, a bad port, credentials in the URL
-        (use ``username``/``password``), a query or a fragment.
-    """
-    if not isinstance(url, str):
-        raise ValueError(  # noqa: TRY004 - garbage endpoints are a ValueError (contract)
-            f"endpoint must be a URL string, not {type(url).__name__}"
-        )
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https"):
-        raise ValueError(f"endpoint must be an http:// or https:// URL: {url!r}")
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"endpoint has an invalid port: {url!r}") from exc
-    if not parts.hostname:
-        raise ValueError(f"endpoint has no host: {url!r}")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("credentials in an endpoint URL are refused: pass username=/password=")
-    if parts.query or parts.fragment:
-        raise ValueError(f"endpoint must not have a query or fragment: {url!r}")
-    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    if port is not None:
-        netloc += f":{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-
-
-def _origin_and_target(url: str) -> tuple[str, str]:
-    slash = url.find("/", url.find("//") + 2)
-    return (url, "/") if slash < 0 else (url[:slash], url[slash:])
+_Timeout = float | tuple[float | None, float | None] | None
 
 
 class Transport(Closing):
-    """Sends requests to an etcd cluster with pinning, failover, redirects, timeouts, auth and TLS.
+    """Sends requests to an etcd cluster with pinning, failover, redirects, timeouts and auth.
 
-    Thread-safe: one instance is shared by all threads of a client (it keeps up to 32 idle
-    keep-alive connections per endpoint; more are opened when more threads call at once).
+    Thread-safe: one instance is shared by all threads of a client.
 
     :param endpoints: one URL or a sequence of URLs (validated by :func:`normalize_endpoint`).
     :param timeout: default whole-call deadline in seconds across retries, endpoints and
         redirects; ``None`` for none.
-    :param request_timeout: time allowed to one attempt on one endpoint (connect, send and the
-        whole answer) before the next endpoint is tried; ``None``: only ``timeout`` bounds it.
-    :param username: Basic auth user, sent on every attempt (``password`` may be empty).
+    :param request_timeout: time allowed to one attempt on one endpoint before the next
+        endpoint is tried; ``None``: only ``timeout`` bounds it.
+    :param username: Basic auth user (UTF-8), sent on every attempt; it replaces the session's
+        ``auth``.
     :param password: Basic auth password; never printed nor shown in ``repr``.
-    :param verify: TLS verification as requests takes it: ``True``, ``False`` or a CA bundle path.
-    :param cert: client certificate: a PEM path or a ``(cert, key)`` pair.
+    :param verify: TLS verification as requests takes it (``None``: the session's, ``True``
+        for the default session; ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` apply to ``True``).
+    :param cert: client certificate: a PEM path or a ``(cert, key)`` pair (``None``: the
+        session's).
     :param max_redirects: redirects followed per attempt before :class:`TooManyRedirectsError`.
+    :param session: the ``requests.Session`` every request goes through (``None``: a default
+        one with :class:`~etcdmap.http.adapter.FastAdapter` mounted, closed by :meth:`close`).
     :raises NoEndpointsError: no endpoint given.
     :raises ValueError: an endpoint is not a valid http(s) URL, a timeout is not positive, or
         ``max_redirects`` is negative.
@@ -177,15 +118,18 @@ class Transport(Closing):
         request_timeout: float | None = None,
         username: str | None = None,
         password: str | None = None,
-        verify: bool | str = True,
+        verify: bool | str | None = None,
         cert: str | tuple[str, str] | None = None,
         max_redirects: int = 10,
+        session: requests.Session | None = None,
     ) -> None:
         for name, value in (("timeout", timeout), ("request_timeout", request_timeout)):
             if value is not None and (isinstance(value, bool) or not value > 0):
                 raise ValueError(f"{name} must be a positive number of seconds or None: {value!r}")
         if isinstance(max_redirects, bool) or not isinstance(max_redirects, int) or max_redirects < 0:
             raise ValueError(f"max_redirects must be an int >= 0: {max_redirects!r}")
+        if session is not None and not isinstance(session, requests.Session):
+            raise TypeError(f"session must be a requests.Session, not {type(session).__name__}")
         self._lock = threading.Lock()
         self._endpoints: list[str] = []
         self._pinned = 0
@@ -196,20 +140,30 @@ class Transport(Closing):
         self.username = username
         self.verify = verify
         self.cert = cert
-        self._ssl_context: ssl.SSLContext | None = None
-        if any(ep.startswith("https:") for ep in self._endpoints):
-            self._ssl_context = make_ssl_context(verify, cert)  # bad TLS files fail here
-        self._cluster_id: str | None = None
-        self._headers: dict[str, str] = {"Accept": "application/json"}
-        self._curl_user = ""
+        headers = {"Accept": "application/json"}
         if username is not None:
-            token = base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
-            self._headers["Authorization"] = "Basic " + token
-            self._curl_user = f" -u {_shquote(username + ':***')}"
-        self._pools: dict[str, ConnectionPool] = {}
+            headers["Authorization"] = basic_auth(username, password)
+        self._requester = Requester(session, headers, verify=verify, cert=cert,
+                                    explicit_auth=username is not None)
+        self._check_tls_files()
+        self._cluster_id: str | None = None
         self.on_failure: Callable[[str, BaseException], None] | None = None
         """Hook called with ``(endpoint, error)`` after each failed attempt (e.g. leader
         tracking). It runs in the calling thread and must not raise."""
+
+    def _check_tls_files(self) -> None:
+        """Build the TLS contexts of https endpoints now: bad files fail at construction."""
+        for ep in self._endpoints:
+            if ep.startswith("https:"):
+                settings = self._requester.settings(origin_of(ep))
+                adapter = self.session.get_adapter(ep)
+                if isinstance(adapter, FastAdapter):
+                    adapter.ssl_context(settings.verify, settings.cert)
+
+    @property
+    def session(self) -> requests.Session:
+        """The ``requests.Session`` every request goes through."""
+        return self._requester.session
 
     # ------------------------------------------------------------------ endpoints
 
@@ -267,116 +221,30 @@ class Transport(Closing):
 
     # ------------------------------------------------------------------ one attempt
 
-    def _pool(self, origin: str) -> ConnectionPool:
-        pool = self._pools.get(origin)
-        if pool is None:
-            context = None
-            if origin.startswith("https:"):
-                with self._lock:
-                    if self._ssl_context is None:
-                        self._ssl_context = make_ssl_context(self.verify, self.cert)
-                    context = self._ssl_context
-            pool = self._pools.setdefault(origin, ConnectionPool(origin, context, _POOL_MAXSIZE))
-        return pool
-
-    def _curl(self, method: str, url: str, body: bytes | None, ctype: str | None) -> None:
-        line = f"cURL Command: curl -X {method} {_shquote(url)}{self._curl_user}"
-        if ctype is not None and ctype != _FORM:
-            line += f" -H {_shquote('Content-Type: ' + ctype)}"
-        if body is not None:
-            text = body.decode("utf-8", "replace")
-            if ctype == "application/json":  # auth API bodies: never print a password
-                text = _JSON_PASSWORD.sub(r'\1"***"', text)
-            line += f" -d {_shquote(text)}"
-        print(line, file=sys.stderr, flush=True)
-
-    def _send(
-        self,
-        url: str,
-        *,
-        method: str,
-        body: bytes | None,
-        headers: dict[str, str],
-        timeout: float | None,
-        preload: bool,
-    ) -> tuple[RawResponse, bytes | None, Connection, ConnectionPool]:
-        """One attempt on one endpoint, following redirects. Raises :class:`_Failure`."""
-        for _hop in range(self.max_redirects + 1):
-            if _DEBUG.curl:
-                self._curl(method, url, body, headers.get("Content-Type"))
-            origin, target = _origin_and_target(url)
-            pool = self._pool(origin)
-            conn = pool.connection(timeout)
-            resp, data = exchange(
-                conn, method=method, target=target, body=body, headers=headers, preload=preload
-            )
-            location = resp.headers.get("Location") if 300 <= resp.status < 400 else None
-            if not location:
-                return resp, data, conn, pool
-            if data is None:
-                try:
-                    resp.read()
-                except (OSError, ValueError) as exc:
-                    conn.close()
-                    raise _Failure(exc, sent=True) from exc
-            self._release(pool, conn, resp)
-            url = urljoin(url, location)
-        raise TooManyRedirectsError(f"more than {self.max_redirects} redirects (last: {url})")
-
-    @staticmethod
-    def _release(pool: ConnectionPool, conn: Connection, resp: RawResponse) -> None:
-        """Hand back a connection whose answer was read completely."""
-        if resp.will_close:
-            conn.close()
-        else:
-            pool.put(conn)
-
-    def _check(self, endpoint: str, status: int, headers: Headers, body: bytes | None) -> None:
-        """Raise :class:`_Failure` for a 5xx or a member of another cluster."""
-        cid = headers.get("X-Etcd-Cluster-Id")
+    def _check(self, endpoint: str, resp: requests.Response, body: bytes | None) -> None:
+        """Raise :class:`AttemptError` for a 5xx or a member of another cluster."""
+        cid = resp.headers.get("X-Etcd-Cluster-Id")
         if cid:
             if self._cluster_id is None:
                 with self._lock:
                     if self._cluster_id is None:
                         self._cluster_id = cid
             if cid != self._cluster_id:
-                raise _Failure(
+                raise AttemptError(  # it did not reach *our* cluster
                     EtcdMapError(f"{endpoint} belongs to cluster {cid}, not {self._cluster_id}"),
-                    sent=False,  # it did not reach *our* cluster
+                    sent=False,
                 )
+        status = resp.status_code
         if status >= 500:
             error = _wire.decode_error(status, body or b"", endpoint)
             if isinstance(error, DirectoryTTLUnsupported):
                 return  # deterministic: every member answers the same
-            raise _Failure(ServerError(endpoint, status, body or b"", error), sent=True)
+            raise AttemptError(ServerError(endpoint, status, body or b"", error), sent=True)
 
-    # ------------------------------------------------------------------ calls
+    # ------------------------------------------------------------------ the endpoint loop
 
-    def _prepare(
-        self,
-        path: str,
-        params: Sequence[tuple[str, str]] | None,
-        form: Mapping[str, str] | None,
-        json: object,
-    ) -> tuple[str, bytes | None, dict[str, str]]:
-        target = path + "?" + _wire.encode_query(params) if params else path
-        headers = self._headers.copy()
-        body: bytes | None = None
-        if form is not None:
-            body = _wire.encode_form(form)
-            headers["Content-Type"] = _FORM
-        elif json is not None:
-            body = _json_dumps(json).encode()
-            headers["Content-Type"] = "application/json"
-        return target, body, headers
-
-    def _attempt_timeout(
-        self,
-        deadline: float | None,
-        per_attempt: float | None,
-        errors: list[tuple[str, BaseException]],
-        sent: bool = False,
-    ) -> float | None:
+    def _attempt_timeout(self, deadline: float | None, per_attempt: float | None,
+                         errors: list[tuple[str, BaseException]], sent: bool) -> float | None:
         if deadline is None:
             return per_attempt
         remaining = deadline - time.monotonic()
@@ -384,68 +252,53 @@ class Transport(Closing):
             raise DeadlineExceeded(_deadline_text(errors), maybe_applied=sent)
         return remaining if per_attempt is None else min(per_attempt, remaining)
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Sequence[tuple[str, str]] | None = None,
-        form: Mapping[str, str] | None = None,
-        json: object = None,
-        idempotent: bool = True,
-        timeout: float | None = _DEFAULT,
-        endpoint: str | None = None,
-        request_timeout: float | None = _DEFAULT,
-    ) -> HTTPResult:
-        """Send one request with failover and return the first non-5xx answer.
+    def _run(
+        self, method: str, target: str, body: bytes | None, content_type: str | None, *,
+        idempotent: bool, timeout: float | None, endpoint: str | None,
+        per_attempt: float | None, read_timeout: float | None, stream: bool,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[requests.Response, str, bytes | None]:
+        """Try the endpoints in order until one answers below 500.
 
-        :param method: ``GET``, ``PUT``, ``POST``, ``DELETE``, ...
-        :param path: percent-quoted path starting with ``/``, appended to the endpoint's path.
-        :param params: query pairs, sent in this order.
-        :param form: an ``application/x-www-form-urlencoded`` body (keys sorted).
-        :param json: a JSON body (members/auth APIs).
-        :param idempotent: ``False`` for writes that must never be re-sent after an ambiguous
-            failure (see the module table).
-        :param timeout: whole-call deadline in seconds (default: the transport's).
-        :param endpoint: send to exactly this endpoint, without failover.
-        :param request_timeout: override the per-attempt timeout for this call.
-        :returns: the answer (any 2xx/3xx/4xx status).
-        :raises ClusterError: every endpoint failed; ``.errors`` has one entry per endpoint.
-        :raises DeadlineExceeded: ``timeout`` ran out.
-        :raises AmbiguousResultError: a non-idempotent request was sent and no answer came.
-        :raises TooManyRedirectsError: more than ``max_redirects`` redirects.
+        :returns: the answer, its endpoint and its body (``None`` for a healthy stream).
         """
-        if timeout is _DEFAULT:
-            timeout = self.timeout
-        per_attempt = self.request_timeout if request_timeout is _DEFAULT else request_timeout
+        check_target(target)
         deadline = None if timeout is None else time.monotonic() + timeout
-        target, body, headers = self._prepare(path, params, form, json)
         errors: list[tuple[str, BaseException]] = []
         sent = False  # did any attempt reach a member? (ClusterError.maybe_applied)
         order = self._order(endpoint)
         for ep in order:
-            attempt = self._attempt_timeout(deadline, per_attempt, errors, sent)
+            budget = self._attempt_timeout(deadline, per_attempt, errors, sent)
+            attempt: _Timeout = budget
+            if stream:  # the head within min(budget, read_timeout); StreamResponse sets idle
+                head = read_timeout if budget is None else min(budget, read_timeout or budget)
+                attempt = (head, head)
             try:
-                resp, data, conn, pool = self._send(
-                    ep + target, method=method, body=body, headers=headers, timeout=attempt,
-                    preload=True,
+                resp = follow_redirects(
+                    self._requester, method, ep + target, body, content_type, timeout=attempt,
+                    stream=stream, max_redirects=self.max_redirects, username=self.username,
+                    headers=headers,
                 )
-                self._release(pool, conn, resp)  # the body was read whole
-                self._check(ep, resp.status, resp.headers, data)
-            except _Failure as failure:
+                data = None if stream and resp.status_code < 500 else read_body(resp)
+                try:
+                    self._check(ep, resp, data)
+                except AttemptError:
+                    resp.close()
+                    raise
+            except AttemptError as failure:
                 errors.append((ep, failure.error))
                 sent = sent or failure.sent
                 self._after_failure(ep, failure, idempotent, deadline, errors, sent=sent)
                 continue
             if ep != order[0] and endpoint is None:
                 self.pin(ep)
-            return HTTPResult(resp.status, resp.headers, cast(bytes, data), ep)
+            return resp, ep, data
         raise ClusterError(errors, maybe_applied=sent)
 
     def _after_failure(
         self,
         ep: str,
-        failure: _Failure,
+        failure: AttemptError,
         idempotent: bool,
         deadline: float | None,
         errors: list[tuple[str, BaseException]],
@@ -460,6 +313,60 @@ class Transport(Closing):
         if failure.timed_out and deadline is not None and deadline - time.monotonic() < 0.005:
             raise DeadlineExceeded(_deadline_text(errors), maybe_applied=sent) from failure.error
 
+    # ------------------------------------------------------------------ calls
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        form: Mapping[str, str] | None = None,
+        json: object = None,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        idempotent: bool = True,
+        timeout: float | None = _DEFAULT,
+        endpoint: str | None = None,
+        request_timeout: float | None = _DEFAULT,
+        headers: Mapping[str, str] | None = None,
+    ) -> HTTPResult:
+        """Send one request with failover and return the first non-5xx answer.
+
+        :param method: ``GET``, ``PUT``, ``POST``, ``DELETE``, ...
+        :param path: percent-quoted path starting with ``/``, appended to the endpoint's path.
+        :param params: query pairs, sent in this order.
+        :param form: an ``application/x-www-form-urlencoded`` body (keys sorted).
+        :param json: a JSON body (members/auth APIs).
+        :param body: a raw body (with ``content_type``), when neither ``form`` nor ``json``.
+        :param content_type: the ``Content-Type`` of ``body``.
+        :param idempotent: ``False`` for writes that must never be re-sent after an ambiguous
+            failure (see the module table).
+        :param timeout: whole-call deadline in seconds (default: the transport's).
+        :param endpoint: send to exactly this endpoint, without failover.
+        :param request_timeout: override the per-attempt timeout for this call.
+        :param headers: extra headers of this call (not sent to another origin on a redirect).
+        :returns: the answer (any 2xx/3xx/4xx status).
+        :raises ClusterError: every endpoint failed; ``.errors`` has one entry per endpoint.
+        :raises DeadlineExceeded: ``timeout`` ran out.
+        :raises AmbiguousResultError: a non-idempotent request was sent and no answer came.
+        :raises TooManyRedirectsError: more than ``max_redirects`` redirects.
+        :raises InvalidResponseError: a redirect to a Location that is not http(s).
+        :raises ValueError: ``path`` is not percent-quoted ASCII.
+        """
+        if form is not None:
+            body, content_type = _wire.encode_form(form), curl.FORM
+        elif json is not None:
+            body, content_type = _json_dumps(json).encode(), "application/json"
+        resp, ep, data = self._run(
+            method, path + "?" + _wire.encode_query(params) if params else path, body,
+            content_type, idempotent=idempotent,
+            timeout=self.timeout if timeout is _DEFAULT else timeout, endpoint=endpoint,
+            per_attempt=self.request_timeout if request_timeout is _DEFAULT else request_timeout,
+            read_timeout=None, stream=False, headers=headers,
+        )
+        return HTTPResult(resp.status_code, resp.headers, data or b"", ep)
+
     def stream(
         self,
         path: str,
@@ -471,9 +378,9 @@ class Transport(Closing):
         read_timeout: float | None,
         timeout: float | None = _DEFAULT,
         endpoint: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> StreamResponse:
-        """Open a request whose answer body is read incrementally (v2 watches: a GET with
-        ``wait=true`` or ``stream=true``; the v3 watch: a POST with a JSON body).
+        """Open a request whose body is read incrementally (v2 watches; the v3 watch POST).
 
         Connection failures and 5xx fail over to the next endpoint (unless ``endpoint`` is
         given) like :meth:`request`; the returned response has its status and headers, and its
@@ -481,65 +388,38 @@ class Transport(Closing):
 
         :param path: quoted path, as for :meth:`request`.
         :param params: query pairs.
-        :param method: the HTTP method (sent again as is on failover: use an idempotent one).
-        :param body: the request body, sent whole before the answer is read.
-        :param content_type: the body's ``Content-Type``.
+        :param method: the HTTP method.
+        :param body: the request body (with ``content_type``).
+        :param content_type: the ``Content-Type`` of ``body``.
         :param read_timeout: the longest silence allowed: the headers must arrive within
             ``min(read_timeout, request_timeout, timeout)``, then each later read may wait
             ``read_timeout`` (``None``: forever; avoid it, a SIGSTOPped member would never be
             noticed).
         :param timeout: deadline for establishing the stream (connect + headers).
         :param endpoint: use exactly this endpoint (no failover).
+        :param headers: extra headers of this call.
         :returns: a :class:`StreamResponse` (close it, or use it as a context manager).
         :raises ClusterError: every endpoint failed.
         :raises DeadlineExceeded: ``timeout`` ran out before the headers arrived.
         """
-        if timeout is _DEFAULT:
-            timeout = self.timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
-        target, _, headers = self._prepare(path, params, None, None)
-        if content_type is not None:
-            headers["Content-Type"] = content_type
-        errors: list[tuple[str, BaseException]] = []
-        order = self._order(endpoint)
-        for ep in order:
-            connect = self._attempt_timeout(deadline, self.request_timeout, errors)
-            attempt = read_timeout if connect is None else min(connect, read_timeout or connect)
-            try:
-                resp, _, conn, pool = self._send(
-                    ep + target, method=method, body=body, headers=headers, timeout=attempt,
-                    preload=False,
-                )
-                answer = resp.headers
-                data = None
-                try:
-                    if resp.status >= 500:
-                        data = resp.read()
-                    self._check(ep, resp.status, answer, data)
-                except (OSError, ValueError) as exc:
-                    conn.close()
-                    raise _Failure(exc, sent=True) from exc
-                except _Failure:
-                    conn.close()
-                    raise
-            except _Failure as failure:
-                errors.append((ep, failure.error))
-                self._after_failure(ep, failure, True, deadline, errors)
-                continue
-            conn.settimeout(read_timeout)  # from now on an idle timeout, no overall deadline
-            if ep != order[0] and endpoint is None:
-                self.pin(ep)
-            return StreamResponse(
-                resp, answer, ep, read_timeout=read_timeout, conn=conn, pool=pool, data=data
-            )
-        raise ClusterError(errors)
+        resp, ep, data = self._run(
+            method, path + "?" + _wire.encode_query(params) if params else path, body,
+            content_type, idempotent=True,
+            timeout=self.timeout if timeout is _DEFAULT else timeout, endpoint=endpoint,
+            per_attempt=self.request_timeout, read_timeout=read_timeout, stream=True,
+            headers=headers,
+        )
+        result = StreamResponse(resp, ep, read_timeout=read_timeout, data=data)
+        if data is None:
+            result.set_read_timeout(read_timeout)  # from now on: the wait of each read
+        return result
 
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        """Close every idle pooled connection. The transport stays usable (it reconnects)."""
-        for pool in list(self._pools.values()):
-            pool.close()
+        """Close idle pooled connections of the default session (a user's session is left
+        alone). The transport stays usable (it reconnects)."""
+        self._requester.close()
 
     def __repr__(self) -> str:
         user = f", username={self.username!r}" if self.username is not None else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -137,3 +138,16 @@ def run_threads() -> Callable[..., list[BaseException]]:
     """``run_threads(worker, count, timeout=None)``: run ``worker(n)`` in ``count`` threads and
     return the exceptions they raised."""
     return _run_threads
+
+
+@pytest.fixture(autouse=True)
+def _stock_session_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ETCDMAP_TEST_SESSION=stock``: every default client uses a plain ``requests.Session()``
+    (requests' ``HTTPAdapter``) instead of etcdmap's fast adapter, so that any suite can run
+    once on the stock stack."""
+    if os.environ.get("ETCDMAP_TEST_SESSION") == "stock":
+        import requests  # noqa: PLC0415
+
+        from etcdmap.http import session  # noqa: PLC0415
+
+        monkeypatch.setattr(session, "default_session", requests.Session)

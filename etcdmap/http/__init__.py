@@ -1,1 +1,20 @@
-"""The HTTP layer: the requests session a client uses, etcdmap's fast adapter, TLS, redirects, cURL debug."""
+"""The HTTP layer: the requests session a client uses, etcdmap's fast adapter, TLS, redirects, cURL debug.
+
+- :mod:`etcdmap.http.adapter`: :class:`FastAdapter`, a ``requests`` transport adapter (h11
+  framing, pooled keep-alive sockets, one whole-attempt budget); one attempt, no policy.
+- :mod:`etcdmap.http.connection`: its connections and per-origin pools, cmux priming.
+- :mod:`etcdmap.http.response`: its responses and streamed bodies.
+- :mod:`etcdmap.http.attempt`: :class:`AttemptError` and the one translation of lower errors.
+- :mod:`etcdmap.http.session`: the default session, per-endpoint settings, cheap requests.
+- :mod:`etcdmap.http.redirects`: one attempt following redirects (credentials stay home).
+- :mod:`etcdmap.http.tls`, :mod:`etcdmap.http.curl`, :mod:`etcdmap.http.endpoints`.
+
+The policy above one attempt (pinning, failover, deadlines, idempotency) is
+:class:`etcdmap.transport.Transport`.
+"""
+
+from etcdmap.http.adapter import FastAdapter
+from etcdmap.http.attempt import AttemptError
+from etcdmap.http.session import default_session
+
+__all__ = ["AttemptError", "FastAdapter", "default_session"]

@@ -13,6 +13,8 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
+import requests
+
 from etcdmap._closing import Closing
 from etcdmap.models import Selection
 from etcdmap.transport import Transport
@@ -35,6 +37,9 @@ class Client(Closing):
     Thread-safe: share one client between threads (its connection pool holds 32 connections
     per endpoint). Close it (or use ``with``) to release the connections.
 
+    Every request goes through :attr:`session` (a ``requests.Session``): the one given, or a
+    default one with etcdmap's fast adapter mounted for ``http://`` and ``https://``.
+
     :param endpoints: one URL or a list, e.g. ``["http://10.0.0.1:2379", "http://10.0.0.2:2379"]``.
     :param timeout: whole-call deadline in seconds, across retries, endpoints and redirects
         (``None``: none).
@@ -45,11 +50,16 @@ class Client(Closing):
         (takes effect on :meth:`sync`).
     :param username: Basic auth user (sent on every attempt).
     :param password: Basic auth password (never shown).
-    :param verify: TLS verification: ``True``, ``False`` or a CA bundle path.
-    :param cert: client certificate path or ``(cert, key)``.
+    :param verify: TLS verification: ``True``, ``False`` or a CA bundle path (``None``: the
+        session's; ``True`` for the default session).
+    :param cert: client certificate path or ``(cert, key)`` (``None``: the session's).
     :param max_redirects: redirects followed per attempt.
+    :param session: a ``requests.Session`` to send every request through; it keeps its auth
+        (unless ``username`` is given), headers, verify/cert, proxies, hooks and adapters,
+        and :meth:`close` leaves it open. ``None``: a default session, closed by :meth:`close`.
     :raises NoEndpointsError: no endpoint.
     :raises ValueError: an invalid endpoint URL.
+    :raises TypeError: ``selection`` or ``session`` has the wrong type.
     """
 
     def __init__(
@@ -61,9 +71,10 @@ class Client(Closing):
         selection: Selection = Selection.RANDOM,
         username: str | None = None,
         password: str | None = None,
-        verify: bool | str = True,
+        verify: bool | str | None = None,
         cert: str | tuple[str, str] | None = None,
         max_redirects: int = 10,
+        session: requests.Session | None = None,
     ) -> None:
         if not isinstance(selection, Selection):
             raise TypeError(f"selection must be a Selection, not {type(selection).__name__}")
@@ -71,6 +82,7 @@ class Client(Closing):
         self.transport = Transport(
             endpoints, timeout=timeout, request_timeout=request_timeout, username=username,
             password=password, verify=verify, cert=cert, max_redirects=max_redirects,
+            session=session,
         )
         self.keys = KeysAPI(self.transport)
         """The keys API (:class:`etcdmap.v2.keys.KeysAPI`)."""
@@ -93,6 +105,11 @@ class Client(Closing):
         # ---- end cluster-admin attributes ----
         self.backend = V2Backend(self)
         """This client as the store of an :class:`~etcdmap.EtcdMap` (:mod:`etcdmap.backend`)."""
+
+    @property
+    def session(self) -> requests.Session:
+        """The ``requests.Session`` every request of this client goes through."""
+        return self.transport.session
 
     @property
     def endpoints(self) -> list[str]:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from etcdmap.errors import AmbiguousResultError, DeadlineExceeded, InvalidResponseError, ServerError
@@ -36,37 +34,10 @@ from etcdmap.v3.errors import (
 )
 from etcdmap.v3.wire import decode_json
 
-__all__ = ["Caller", "V3Transport"]
+__all__ = ["Caller"]
 
 Json = dict[str, Any]
 _JSON = "application/json"
-
-
-class V3Transport(Transport):
-    """The shared transport plus per-thread extra headers (the auth token of one call).
-
-    Thread-safety: as :class:`Transport`; :meth:`extra_headers` affects the calling thread only.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._local = threading.local()
-
-    @contextmanager
-    def extra_headers(self, headers: dict[str, str]) -> Iterator[None]:
-        """Add ``headers`` to the requests this thread sends inside the ``with`` block."""
-        self._local.headers = headers
-        try:
-            yield
-        finally:
-            self._local.headers = None
-
-    def _prepare(self, path: str, params: Any, form: Any, json: object) -> Any:
-        target, body, headers = super()._prepare(path, params, form, json)
-        extra = getattr(self._local, "headers", None)
-        if extra:
-            headers.update(extra)
-        return target, body, headers
 
 
 def _not_v3(status: int, body: bytes, endpoint: str) -> InvalidResponseError:
@@ -99,7 +70,7 @@ class Caller:
     :param password: its password.
     """
 
-    def __init__(self, transport: V3Transport, username: str | None, password: str | None):
+    def __init__(self, transport: Transport, username: str | None, password: str | None):
         self.transport = transport
         self.username = username
         self._password = password or ""
@@ -190,11 +161,10 @@ class Caller:
     ) -> Json:
         headers = {"Authorization": token} if token else {}
         try:
-            with self.transport.extra_headers(headers):
-                result = self.transport.request(
-                    "POST", path, json=body, idempotent=idempotent, timeout=timeout,
-                    endpoint=endpoint,
-                )
+            result = self.transport.request(
+                "POST", path, json=body, idempotent=idempotent, timeout=timeout,
+                endpoint=endpoint, headers=headers,
+            )
         except AmbiguousResultError as exc:
             refused = _refused_unapplied(exc)
             if refused is None:
@@ -261,11 +231,10 @@ class Caller:
             extra = dict(headers or {})
             if token:
                 extra["Authorization"] = token
-            with self.transport.extra_headers(extra):
-                resp = self.transport.stream(
-                    path, method="POST", body=body, content_type=_JSON, read_timeout=read_timeout,
-                    timeout=self._left(deadline), endpoint=endpoint,
-                )
+            resp = self.transport.stream(
+                path, method="POST", body=body, content_type=_JSON, read_timeout=read_timeout,
+                timeout=self._left(deadline), endpoint=endpoint, headers=extra,
+            )
             if resp.status == 200:
                 return resp
             data = resp.read()

@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import requests
+
 from etcdmap._closing import Closing
-from etcdmap.transport import DEFAULT
-from etcdmap.v3._call import Caller, V3Transport
+from etcdmap.transport import DEFAULT, Transport
+from etcdmap.v3._call import Caller
 from etcdmap.v3.auth import Auth
 from etcdmap.v3.cluster import Maintenance, Members
 from etcdmap.v3.kv import KV
@@ -49,9 +51,12 @@ class Client(Closing):
         is tried (``None``: only ``timeout``). Set it below ``timeout`` to skip a hung member.
     :param username: the etcd user (``None``: no authentication).
     :param password: its password (never shown).
-    :param verify: TLS verification: ``True``, ``False`` or a CA bundle path.
+    :param verify: TLS verification: ``True``, ``False`` or a CA bundle path (``None``: the
+        session's; ``True`` on the default session).
     :param cert: client certificate path or ``(cert, key)``.
     :param max_redirects: redirects followed per attempt.
+    :param session: the ``requests.Session`` to send through (``None``: a default one with
+        etcdmap's fast adapter mounted).
     :raises NoEndpointsError: no endpoint.
     :raises ValueError: an invalid endpoint URL or timeout.
     """
@@ -64,17 +69,18 @@ class Client(Closing):
         request_timeout: float | None = None,
         username: str | None = None,
         password: str | None = None,
-        verify: bool | str = True,
+        verify: bool | str | None = None,
         cert: str | tuple[str, str] | None = None,
         max_redirects: int = 10,
+        session: requests.Session | None = None,
     ) -> None:
         if username is not None and not isinstance(username, str):
             raise TypeError(f"username must be a str, not {type(username).__name__}")
         if password is not None and not isinstance(password, str):
             raise TypeError(f"password must be a str, not {type(password).__name__}")
-        self.transport = V3Transport(
+        self.transport = Transport(
             endpoints, timeout=timeout, request_timeout=request_timeout, verify=verify,
-            cert=cert, max_redirects=max_redirects,
+            cert=cert, max_redirects=max_redirects, session=session,
         )
         self._caller = Caller(self.transport, username, password)
         self.kv = KV(self._caller)
@@ -87,6 +93,11 @@ class Client(Closing):
         """Cluster membership (:class:`etcdmap.v3.cluster.Members`)."""
         self.maintenance = Maintenance(self._caller)
         """Member status (:class:`etcdmap.v3.cluster.Maintenance`)."""
+
+    @property
+    def session(self) -> requests.Session:
+        """The ``requests.Session`` every request goes through (see :class:`etcdmap.Client`)."""
+        return self.transport.session
 
     @property
     def endpoints(self) -> list[str]:

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-__all__ = ["EtcdMapKV", "EtcdmapKV", "HttpClientKV", "KV", "PythonEtcdKV", "make_contenders"]
+__all__ = [
+    "KV", "EtcdMapKV", "EtcdmapKV", "EtcdmapStockKV", "HttpClientKV", "PythonEtcdKV", "make_contenders",
+]
 
 
 class KV:
@@ -186,6 +188,17 @@ class EtcdmapKV(KV):
         self.client.close()
 
 
+class EtcdmapStockKV(EtcdmapKV):
+    """etcdmap's client layer on a plain ``requests.Session()`` (requests' ``HTTPAdapter``)."""
+
+    name = "etcdmap-stock"
+
+    def __init__(self, url: str, **options: Any) -> None:
+        import requests  # noqa: PLC0415
+
+        super().__init__(url, session=requests.Session(), **options)
+
+
 class EtcdMapKV(KV):
     """etcdmap's façade: ``EtcdMap(client, dir)[name]`` (one map per directory, made once)."""
 
@@ -238,8 +251,9 @@ def python_etcd_available() -> bool:
 
 
 def make_contenders(url: str) -> list[KV]:
-    """etcdmap, python-etcd (when installed) and http.client, all on ``url``."""
-    makers: list[Callable[[str], KV]] = [EtcdmapKV]
+    """etcdmap (default and on a plain ``requests.Session()``), python-etcd (when installed)
+    and http.client, all on ``url``."""
+    makers: list[Callable[[str], KV]] = [EtcdmapKV, EtcdmapStockKV]
     if python_etcd_available():
         makers.append(PythonEtcdKV)
     makers.append(HttpClientKV)

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.py"))
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+
+def _env(**extra: str) -> dict[str, str]:
+    """The environment of a script: the checkout under test first on ``PYTHONPATH`` (not
+    whatever etcdmap the interpreter has installed)."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, **extra}
 
 
 def test_examples_exist() -> None:
@@ -18,7 +26,7 @@ def test_examples_exist() -> None:
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs(script: Path, etcd_url: str) -> None:
-    env = {**os.environ, "ETCDMAP_ENDPOINTS": etcd_url}
+    env = _env(ETCDMAP_ENDPOINTS=etcd_url)
     proc = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,
@@ -33,7 +41,7 @@ def test_example_runs(script: Path, etcd_url: str) -> None:
 
 def test_quickstart_starts_its_own_server() -> None:
     script = next(p for p in EXAMPLES if p.name == "quickstart.py")
-    env = {k: v for k, v in os.environ.items() if k != "ETCDMAP_ENDPOINTS"}
+    env = {k: v for k, v in _env().items() if k != "ETCDMAP_ENDPOINTS"}
     proc = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,

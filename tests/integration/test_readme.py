@@ -9,6 +9,7 @@ is a fragment that cannot run alone (it is still checked to compile).
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -75,8 +76,11 @@ def _run(script: str, urls: list[str], tmp_path: Path) -> None:
     source = script.replace(f'["{README_URL}"]', repr(list(urls))).replace(README_URL, urls[0])
     path = tmp_path / "snippet.py"
     path.write_text(source, encoding="utf-8")
+    # The checkout under test, not whatever etcdmap the interpreter has installed.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(README.parent), os.environ.get("PYTHONPATH", "")) if p)}
     proc = subprocess.run(
         [sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=False,
-        cwd=tmp_path,
+        cwd=tmp_path, env=env,
     )
     assert proc.returncode == 0, f"{source}\n--- stdout:\n{proc.stdout}\n--- stderr:\n{proc.stderr}"

@@ -7,6 +7,7 @@ broken or foreign endpoints, never for etcd.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -182,6 +183,9 @@ def test_per_call_timeout_overrides_the_client_default(black_hole: str) -> None:
         assert time.monotonic() - started < 1.5
 
 
+@pytest.mark.skipif(
+    os.environ.get("ETCDMAP_TEST_SESSION") == "stock",
+    reason="requests' HTTPAdapter bounds each socket read, not the whole attempt (documented)")
 def test_a_dripping_server_cannot_stretch_the_deadline(serve: Callable[[Handler], _Server]) -> None:
     def drip(req: BaseHTTPRequestHandler) -> None:
         for byte in b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 200:

@@ -4,6 +4,7 @@ redirect loops and an etcd without the v2 API. Each gives a documented etcdmap e
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -26,6 +27,11 @@ from etcdmap.testing import EtcdServer
 from etcdmap.v2.client import Client
 
 FAILED = (ClusterError, DeadlineExceeded)
+STOCK = os.environ.get("ETCDMAP_TEST_SESSION") == "stock"
+"""The suite runs on a plain ``requests.Session()`` (see tests/conftest.py)."""
+whole_attempt_budget = pytest.mark.skipif(
+    STOCK, reason="requests' HTTPAdapter bounds each socket read, not the whole attempt "
+    "(documented): a server dripping bytes keeps it waiting")
 
 
 @pytest.mark.parametrize(
@@ -133,7 +139,9 @@ def test_not_etcd_version_and_health() -> None:
         b"SSH-2.0-OpenSSH_9.2\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"action\"",  # closed mid-body
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-        b"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n",
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n", marks=pytest.mark.xfail(
+            STOCK, strict=True, reason="http.client reads a bad Content-Length until close: "
+            "an empty 200 (InvalidResponseError), not a ClusterError")),
         b"",
     ],
     ids=["ssh-banner", "closed-mid-body", "bad-chunk", "bad-length", "closed-at-once"],
@@ -177,6 +185,7 @@ def test_silent_server_is_bounded_by_the_call_timeout(silent_server: FakeServer)
         assert time.monotonic() - started < 0.5 + 0.5
 
 
+@whole_attempt_budget
 def test_dripping_server_is_bounded_by_the_call_timeout() -> None:
     """A server that sends its status line one byte every 50 ms, forever: each read returns
     well within any socket timeout, so only the whole-call deadline can end the call."""
@@ -194,6 +203,7 @@ def test_dripping_server_is_bounded_by_the_call_timeout() -> None:
         assert elapsed < 1.0 + 1.0, f"a 1 s call took {elapsed:.1f} s"
 
 
+@whole_attempt_budget
 def test_endless_body_is_bounded_by_the_call_timeout() -> None:
     """A 200 without Content-Length whose body never ends (read until close)."""
 

@@ -11,8 +11,8 @@ import json
 from typing import Any
 
 import pytest
+from requests.structures import CaseInsensitiveDict as Headers
 
-from etcdmap._pool import Headers
 from etcdmap.errors import InvalidResponseError, KeyNotFound, V2DisabledError
 from etcdmap.mapping import paths as _mappath
 from etcdmap.v2 import wire as _wire

@@ -6,8 +6,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from requests.structures import CaseInsensitiveDict as Headers
 
-from etcdmap._pool import Headers
 from etcdmap.errors import (
     CompareFailed,
     DirectoryTTLUnsupported,

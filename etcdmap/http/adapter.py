@@ -1,0 +1,254 @@
+"""``FastAdapter``: etcdmap's requests transport adapter, one attempt on plain keep-alive sockets.
+
+Mounted for ``http://`` and ``https://`` on the default session of a client
+(:func:`etcdmap.http.session.default_session`). It sends a :class:`requests.PreparedRequest`
+over a pooled :class:`~etcdmap.http.connection.Connection` (framing by h11) and returns a
+:class:`requests.Response`. It never retries and never follows redirects: that is the policy
+layer's job (:class:`etcdmap.transport.Transport`).
+
+Why not requests' ``HTTPAdapter``: urllib3's per-request machinery and :mod:`http.client`'s
+header parsing cap the request rate far below what etcd serves on loopback; this adapter keeps
+requests' interface (sessions, hooks, mocking libraries, mounted adapters) and cuts the wire.
+
+Differences from ``HTTPAdapter`` (documented contract):
+
+- ``timeout`` is a **whole-attempt budget**: a number bounds connect, TLS handshake, sending,
+  the headers and (unless ``stream=True``) the whole body together. With ``stream=True`` the
+  budget ends at the headers and each later read of the body may wait that long again. A
+  ``(budget, idle)`` tuple (requests' ``(connect, read)`` place) sets the two apart: the
+  first bounds the attempt up to the headers (and a body read whole), the second each read
+  of a streamed body.
+  ``HTTPAdapter`` bounds each socket operation instead.
+- Proxies are not supported: an endpoint reached through a proxy uses ``HTTPAdapter``
+  (:func:`etcdmap.http.session.endpoint_settings` picks it); ``proxies`` naming one for the
+  request's scheme raises :class:`AttemptError` (never sent).
+- Bodies read whole are limited to ``max_body_size`` bytes; a larger answer fails the attempt.
+- Content codings are not decoded (etcd sends none; the session asks for none).
+- Every failure is one :class:`~etcdmap.http.attempt.AttemptError` with ``sent``/``timed_out``.
+
+Thread-safe: one adapter serves any number of threads; :meth:`FastAdapter.abort` may be
+called from any thread.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import h11
+import requests
+from h11._headers import Headers as _Headers  # the validated header list h11 reuses
+from requests.adapters import BaseAdapter
+
+from etcdmap.http.attempt import AttemptError
+from etcdmap.http.connection import SNIFF_LINE, Connection, ConnectionPool, prime
+from etcdmap.http.response import FastResponse, StreamBody, build_response
+from etcdmap.http.tls import ContextCache, warn_unverified
+
+__all__ = ["DEFAULT_MAX_BODY", "AttemptError", "FastAdapter", "FastResponse", "StreamBody"]
+
+DEFAULT_MAX_BODY = 256 * 1024 * 1024
+"""Default limit of a body read whole (256 MiB): a larger answer fails the attempt."""
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_HEADER_CACHE = 256
+
+Timeout = float | tuple[float | None, float | None] | None
+
+
+def _budget(timeout: Any) -> tuple[float | None, float | None]:
+    """``(budget of the attempt until the headers, idle wait of each later stream read)``."""
+    if isinstance(timeout, tuple):
+        return timeout[0], timeout[1]
+    return timeout, timeout
+
+
+class FastAdapter(BaseAdapter):
+    """A requests transport adapter on pooled keep-alive sockets with h11 framing.
+
+    :param pool_maxsize: idle connections kept per origin.
+    :param max_body_size: the largest body read whole, in bytes.
+    """
+
+    def __init__(self, *, pool_maxsize: int = 32, max_body_size: int = DEFAULT_MAX_BODY) -> None:
+        super().__init__()
+        self.pool_maxsize = pool_maxsize
+        self.max_body_size = max_body_size
+        self._pools: dict[str, ConnectionPool] = {}
+        self._contexts = ContextCache()
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+        self._headers: dict[tuple[tuple[str, str], ...], _Headers] = {}
+
+    def __getstate__(self) -> dict[str, Any]:  # requests sessions may be pickled
+        return {"pool_maxsize": self.pool_maxsize, "max_body_size": self.max_body_size}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    # ---------------------------------------------------------------- send
+
+    def send(  # type: ignore[override] # noqa: PLR0917 - requests' signature
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Timeout = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one request on one connection and return the answer (no retry, no redirect).
+
+        :param request: the prepared request (its URL must be absolute http(s)).
+        :param stream: leave the body unread (read it through ``response.raw`` or
+            ``iter_content``; :meth:`abort` stops it from another thread).
+        :param timeout: the attempt's budget (see the module docstring).
+        :param verify: TLS verification as requests takes it.
+        :param cert: client certificate path or ``(cert, key)``.
+        :param proxies: must not name a proxy for the request's scheme.
+        :returns: the response; ``response.raw`` is a :class:`StreamBody` when streamed.
+        :raises AttemptError: the attempt failed (``sent``/``timed_out`` say how).
+        """
+        url = request.url or ""
+        method = request.method or "GET"
+        slash = url.find("/", url.find("//") + 2)
+        origin, target = (url, "/") if slash < 0 else (url[:slash], url[slash:])
+        if proxies and proxies.get(origin.partition(":")[0]):
+            raise AttemptError("FastAdapter does not support proxies: mount requests' "
+                               "HTTPAdapter for proxied endpoints", sent=False, request=request)
+        pool = self._pool(origin)
+        budget, idle = _budget(timeout)
+        conn = self._connection(pool, budget, verify, cert, request)
+        head = self._write(conn, method, target, pool, request)
+        try:
+            conn.send(head)
+            conn.receive()  # the answer's first bytes (saves h11 a NEED_DATA round)
+            event = conn.next_event()
+            while isinstance(event, h11.InformationalResponse):
+                event = conn.next_event()
+            if not isinstance(event, h11.Response):
+                raise ConnectionError(f"the connection closed before any answer ({event!r})")
+            raw = StreamBody(pool, conn, method, event, request, self.max_body_size)
+            if not stream:
+                content = raw.read_all(self.max_body_size)
+        except (OSError, h11.ProtocolError, ValueError) as exc:
+            conn.close()
+            raise AttemptError(exc, sent=True, timed_out=isinstance(exc, TimeoutError),
+                               request=request) from exc
+        response = build_response(request, event, raw)
+        if stream:
+            conn.set_idle(idle)
+        else:
+            response._content = content
+            response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+    def _write(self, conn: Connection, method: str, target: str, pool: ConnectionPool,
+               request: requests.PreparedRequest) -> bytes:
+        """The request's bytes, after the cmux priming a new plain connection may need.
+
+        :raises AttemptError: ``sent=False``: invalid target or headers (h11 refuses control
+            characters), or the priming failed; the connection is closed then.
+        """
+        try:
+            headers, body = _wire_parts(method, pool, request, self._headers)
+            if conn.fresh and len(method) + len(target) + 10 > SNIFF_LINE:
+                prime(conn)
+            h = conn.h11
+            head = h.send(h11.Request(method=method, target=target, headers=headers)) or b""
+            if body:
+                head += h.send(h11.Data(data=body)) or b""
+            return head + (h.send(h11.EndOfMessage()) or b"")
+        except (OSError, h11.ProtocolError, UnicodeError, ValueError) as exc:
+            conn.close()
+            raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError),
+                               request=request) from exc
+
+    def _pool(self, origin: str) -> ConnectionPool:
+        pool = self._pools.get(origin)
+        if pool is None:
+            with self._lock:
+                pool = self._pools.setdefault(origin, ConnectionPool(origin, self.pool_maxsize))
+        return pool
+
+    def _connection(self, pool: ConnectionPool, budget: float | None, verify: bool | str,
+                    cert: str | tuple[str, str] | None,
+                    request: requests.PreparedRequest) -> Connection:
+        conn = pool.take()
+        if conn is not None:
+            conn.set_budget(budget)
+            return conn
+        started = time.monotonic()
+        try:
+            context = None
+            if pool.https:
+                context = self._contexts.get(verify, cert)
+                if verify is False and pool.origin not in self._warned:
+                    self._warned.add(pool.origin)
+                    warn_unverified(pool.hostname)
+            conn = pool.connect(budget, context)
+        except (OSError, ValueError) as exc:  # refused, DNS, timeout, TLS (ssl.SSLError)
+            raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError),
+                               request=request) from exc
+        if budget is not None:  # what the connect left of the attempt's time
+            budget = max(budget - (time.monotonic() - started), 0.001)
+        conn.set_budget(budget)
+        return conn
+
+    # ---------------------------------------------------------------- streams
+
+    def abort(self, response: requests.Response) -> None:
+        """Stop a streamed response from any thread: a read blocked in another thread returns
+        (raising :class:`AttemptError`), and the connection is closed, never reused.
+
+        :param response: a response of this adapter (others are closed as requests can).
+        """
+        raw = response.raw
+        if isinstance(raw, StreamBody):
+            raw.abort()
+        else:
+            response.close()
+
+    def ssl_context(self, verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.SSLContext:
+        """The (cached) TLS context for ``verify``/``cert``: builds it now, so that unreadable
+        or invalid files fail early.
+
+        :raises OSError: a file cannot be read.
+        :raises ssl.SSLError: a file is not valid PEM.
+        """
+        return self._contexts.get(verify, cert)
+
+    def close(self) -> None:
+        """Close every idle connection; those in flight close when their answer ends."""
+        for pool in list(self._pools.values()):
+            pool.close()
+
+
+def _wire_parts(method: str, pool: ConnectionPool, request: requests.PreparedRequest,
+                cache: dict[tuple[tuple[str, str], ...], _Headers]
+                ) -> tuple[_Headers, bytes | None]:
+    """The request's validated h11 headers (``Host`` first) and body bytes.
+
+    Validating headers is a good part of h11's cost per request and a client sends the same
+    few header sets over and over: validated sets are cached (bounded).
+    """
+    pairs = [("Host", pool.host_header)]
+    pairs.extend((name, value) for name, value in request.headers.items()
+                 if name.lower() != "host")
+    body = request.body
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if body is not None and not isinstance(body, bytes):
+        raise ValueError("FastAdapter sends bytes or str bodies only")
+    if "content-length" not in request.headers and (body or method not in _NO_BODY_METHODS):
+        pairs.append(("Content-Length", str(len(body or b""))))
+    key = tuple(pairs)
+    headers = cache.get(key)
+    if headers is None:
+        headers = h11.Request(method=method, target="/", headers=pairs).headers  # validates
+        if len(cache) >= _HEADER_CACHE:
+            cache.clear()
+        cache[key] = headers
+    return headers, body
