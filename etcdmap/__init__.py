@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from etcdmap import signals
 from etcdmap._connect import connect
+from etcdmap._version import __version__
 from etcdmap.errors import (
     AmbiguousResultError,
     AuthAlreadyExists,
@@ -72,6 +73,7 @@ from etcdmap.errors import (
     WatcherCleared,
     WatcherClosed,
 )
+from etcdmap.http.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.mapping.cache import ReadCache
 from etcdmap.mapping.codecs import Base64Codec, Codec, JsonCodec, StrCodec
 from etcdmap.mapping.emap import EtcdMap
@@ -80,7 +82,6 @@ from etcdmap.mapping.memory import MemoryBackend
 from etcdmap.mapping.mirror import Mirror, MirrorDir
 from etcdmap.mapping.watch import Watch
 from etcdmap.models import Node, Permission, Selection
-from etcdmap.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.v2.auth import AuthAPI, RolesAPI, UsersAPI
 from etcdmap.v2.client import Client
 from etcdmap.v2.keys import KeysAPI
@@ -100,8 +101,6 @@ from etcdmap.v2.models import (
 from etcdmap.v2.stats import StatsAPI
 from etcdmap.v2.sync import AutoSync
 from etcdmap.v2.watcher import Watcher
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AmbiguousResultError",

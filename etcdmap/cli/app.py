@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     :returns: a new parser; ``parse_args`` gives a namespace with ``func`` set to the command.
     """
-    from etcdmap import __version__  # noqa: PLC0415 (etcdmap/__init__ imports the whole API)
+    from etcdmap._version import __version__  # noqa: PLC0415
 
     parser = Parser(
         prog="etcdmap",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError, NoEndpointsError
-from etcdmap.transport import enable_curl_debug
+from etcdmap.http.transport import enable_curl_debug
 from etcdmap.v2.client import Client
 
 __all__ = [

@@ -10,7 +10,7 @@
 - :mod:`etcdmap.http.tls`, :mod:`etcdmap.http.curl`, :mod:`etcdmap.http.endpoints`.
 
 The policy above one attempt (pinning, failover, deadlines, idempotency) is
-:class:`etcdmap.transport.Transport`.
+:class:`etcdmap.http.transport.Transport`.
 """
 
 from etcdmap.http.adapter import FastAdapter

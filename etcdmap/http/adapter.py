@@ -4,7 +4,7 @@ Mounted for ``http://`` and ``https://`` on the default session of a client
 (:func:`etcdmap.http.session.default_session`). It sends a :class:`requests.PreparedRequest`
 over a pooled :class:`~etcdmap.http.connection.Connection` (framing by h11) and returns a
 :class:`requests.Response`. It never retries and never follows redirects: that is the policy
-layer's job (:class:`etcdmap.transport.Transport`).
+layer's job (:class:`etcdmap.http.transport.Transport`).
 
 Why not requests' ``HTTPAdapter``: urllib3's per-request machinery and :mod:`http.client`'s
 header parsing cap the request rate far below what etcd serves on loopback; this adapter keeps

@@ -49,7 +49,7 @@ def _stock_send(send: object) -> bool:
 def default_session() -> requests.Session:
     """A session with :class:`FastAdapter` mounted for ``http://`` and ``https://`` and only
     the headers etcd needs (no ``Accept-Encoding``: the fast adapter decodes no coding)."""
-    from etcdmap import __version__  # noqa: PLC0415 - etcdmap imports this package
+    from etcdmap._version import __version__  # noqa: PLC0415
 
     session = requests.Session()
     adapter = FastAdapter()

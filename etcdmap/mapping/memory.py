@@ -416,7 +416,7 @@ class MemoryBackend:
 
     # ------------------------------------------------------------------ change streams
 
-    def _wait_changes(
+    def wait_changes(
         self, stream: MemoryChangeStream, after: int
     ) -> tuple[list[Change], int] | None:
         """Block until the index passes ``after`` (or the stream closes: ``None``); then the
@@ -448,6 +448,7 @@ class MemoryBackend:
             batch.reverse()
             return batch, self._index
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
+        """Wake every waiting change stream (after a write, a close or a nudge)."""
         with self._cond:
             self._cond.notify_all()

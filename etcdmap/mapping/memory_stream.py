@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from etcdmap.backend import Progress
 from etcdmap.mapping.memory_tree import key_of, parts_of
 from etcdmap.models import Change
-
-if TYPE_CHECKING:
-    from etcdmap.mapping.memory import MemoryBackend
 
 __all__ = ["MemoryChangeStream"]
 
 _REMOVALS = frozenset({"delete", "compareAndDelete", "expire"})
 
 
+class ChangeLog(Protocol):
+    """What a stream needs of its store (:class:`~etcdmap.mapping.memory.MemoryBackend`)."""
+
+    def wait_changes(
+        self, stream: MemoryChangeStream, after: int
+    ) -> tuple[list[Change], int] | None:
+        """Block until changes above ``after`` (``None``: the stream closed)."""
+
+    def wake(self) -> None:
+        """Wake every waiting stream."""
+
+
 class MemoryChangeStream:
-    """The changes below a key of a :class:`MemoryBackend`, in index order (see
+    """The changes below a key of a :class:`~etcdmap.mapping.memory.MemoryBackend`, in index order (see
     :class:`~etcdmap.backend.ChangeStream`): each batch of changes is followed by a
     :class:`~etcdmap.backend.Progress` with the store's index, so indexes without a change
     for this key (refreshes, writes elsewhere) are reported too.
@@ -30,7 +39,7 @@ class MemoryChangeStream:
     """
 
     def __init__(
-        self, backend: MemoryBackend, key: str, *, after: int, recursive: bool = True,
+        self, backend: ChangeLog, key: str, *, after: int, recursive: bool = True,
         idle_timeout: float = 1.0,
     ) -> None:
         self._backend = backend
@@ -49,7 +58,7 @@ class MemoryChangeStream:
 
     def __iter__(self) -> Iterator[Change | Progress]:
         while True:
-            got = self._backend._wait_changes(self, self._after)
+            got = self._backend.wait_changes(self, self._after)
             if got is None:
                 return
             batch, index = got
@@ -63,11 +72,11 @@ class MemoryChangeStream:
     def close(self) -> None:
         """End the iteration (from any thread; idempotent)."""
         self.closed = True
-        self._backend._wake()
+        self._backend.wake()
 
     def nudge(self) -> None:
         """Wake the stream to expire what is due and look again."""
-        self._backend._wake()
+        self._backend.wake()
 
     def wants(self, change: Change) -> bool:
         """Whether ``change`` concerns this stream: the key itself, a non-hidden key below it

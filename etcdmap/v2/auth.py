@@ -35,8 +35,8 @@ from etcdmap.errors import (
     UserExists,
     UserNotFound,
 )
+from etcdmap.http.transport import Transport
 from etcdmap.models import Permission
-from etcdmap.transport import Transport
 from etcdmap.v2 import auth_wire as _wire
 from etcdmap.v2.members import decode_json
 from etcdmap.v2.models import Role, User

@@ -16,8 +16,8 @@ from etcdmap.errors import (
     UserExists,
     UserNotFound,
 )
+from etcdmap.http.transport import HTTPResult
 from etcdmap.models import Permission
-from etcdmap.transport import HTTPResult
 from etcdmap.v2.members import decode_json, error_message
 from etcdmap.v2.models import Role, User
 

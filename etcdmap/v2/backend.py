@@ -11,7 +11,7 @@ Thread-safety: as the client (safe to share).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from etcdmap.backend import ALWAYS, Cond
@@ -21,12 +21,27 @@ from etcdmap.v2.changes import V2ChangeStream
 from etcdmap.v2.listing import json_to_dict
 
 if TYPE_CHECKING:
-    from etcdmap.v2.client import Client
+    from etcdmap.http.transport import Transport
+    from etcdmap.v2.keys import KeysAPI
     from etcdmap.v2.models import Response
 
 __all__ = ["V2Backend", "strip_credentials"]
 
 _INDEX_PROBE = "_etcdmap_index_probe"
+
+
+class V2Client(Protocol):
+    """What the backend needs of :class:`etcdmap.Client` (keeps this module below it)."""
+
+    keys: KeysAPI
+    transport: Transport
+
+    @property
+    def endpoints(self) -> list[str]:
+        """The client's endpoints."""
+
+    def close(self) -> None:
+        """Close the client."""
 
 
 class V2Backend:
@@ -39,12 +54,12 @@ class V2Backend:
     name = "v2"
     capabilities = frozenset({"dirs", "ttl", "in_order", "hidden_keys", "refresh"})
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: V2Client) -> None:
         self._client = client
         self._keys = client.keys
 
     @property
-    def client(self) -> Client:
+    def client(self) -> V2Client:
         """The v2 client."""
         return self._client
 

@@ -39,17 +39,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from etcdmap._answers import StreamResponse
 from etcdmap._waiter import IndexWaiter
 from etcdmap.backend import Progress
 from etcdmap.errors import EtcdMapError, HistoryLost
+from etcdmap.http.answers import StreamResponse
 from etcdmap.models import Change
 from etcdmap.v2 import wire as _wire
 from etcdmap.v2.cursor import QuietProbe, Verdict, WatchCursor
 from etcdmap.v2.models import Response
 
 if TYPE_CHECKING:
-    from etcdmap.transport import Transport
+    from etcdmap.http.transport import Transport
 
 __all__ = ["V2ChangeStream"]
 

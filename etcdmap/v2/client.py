@@ -16,11 +16,12 @@ from typing import Any
 import requests
 
 from etcdmap._closing import Closing
+from etcdmap.http.transport import Transport
 from etcdmap.models import Selection
-from etcdmap.transport import Transport
 from etcdmap.v2 import discovery as _discovery
 from etcdmap.v2 import stats as _stats
 from etcdmap.v2 import sync as _sync
+from etcdmap.v2 import wire as _wire
 from etcdmap.v2.auth import AuthAPI, RolesAPI, UsersAPI
 from etcdmap.v2.backend import V2Backend
 from etcdmap.v2.keys import KeysAPI
@@ -82,7 +83,7 @@ class Client(Closing):
         self.transport = Transport(
             endpoints, timeout=timeout, request_timeout=request_timeout, username=username,
             password=password, verify=verify, cert=cert, max_redirects=max_redirects,
-            session=session,
+            session=session, server_error=_wire.server_error,
         )
         self.keys = KeysAPI(self.transport)
         """The keys API (:class:`etcdmap.v2.keys.KeysAPI`)."""

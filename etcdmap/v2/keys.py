@@ -8,7 +8,7 @@ form body; ``GET`` always sends ``quorum``, ``recursive`` and ``sorted``) and re
 ``errorCode``.
 
 Idempotency (what may be re-sent to another member after an *ambiguous* failure: the request
-was sent, then a read timeout, a reset or a 5xx; see :mod:`etcdmap.transport`):
+was sent, then a read timeout, a reset or a 5xx; see :mod:`etcdmap.http.transport`):
 
 ==========================================================  ==========  =========================
 call                                                        re-sent?    after ambiguity
@@ -34,13 +34,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from etcdmap.transport import DEFAULT as _DEFAULT
+from etcdmap.http.transport import DEFAULT as _DEFAULT
 from etcdmap.v2 import wire as _wire
 from etcdmap.v2.models import Response
 from etcdmap.v2.watcher import DEFAULT_POLL_TIMEOUT, Watcher
 
 if TYPE_CHECKING:
-    from etcdmap.transport import HTTPResult, Transport
+    from etcdmap.http.transport import HTTPResult, Transport
 
 __all__ = [
     "KeyRequest",

@@ -2,7 +2,7 @@
 
 The pure helpers (:func:`validate_peer_url`, :func:`parse_member`, :func:`parse_members`,
 :func:`error_message`, :func:`member_error`) do no I/O and are unit-tested on their own;
-:class:`MembersAPI` sends the requests through :class:`etcdmap.transport.Transport`.
+:class:`MembersAPI` sends the requests through :class:`etcdmap.http.transport.Transport`.
 
 Unlike the Go client, every ``{"message": ...}`` answer becomes a specific
 :class:`~etcdmap.errors.MemberError` subclass carrying the server's message (never
@@ -29,7 +29,7 @@ from etcdmap.errors import (
     MemberRemoved,
     NoLeaderError,
 )
-from etcdmap.transport import HTTPResult, ServerError, Transport
+from etcdmap.http.transport import HTTPResult, ServerError, Transport
 from etcdmap.v2.member_refusal import refusals
 from etcdmap.v2.models import Member
 

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable
 
 from etcdmap._closing import Closing
 from etcdmap.errors import EtcdMapError, NoEndpointsError, NoLeaderEndpointError
+from etcdmap.http.transport import Transport, normalize_endpoint
 from etcdmap.models import Selection
-from etcdmap.transport import Transport, normalize_endpoint
 from etcdmap.v2.members import MembersAPI
 from etcdmap.v2.models import Member
 

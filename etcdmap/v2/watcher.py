@@ -32,7 +32,7 @@ from etcdmap.v2 import wire as _wire
 from etcdmap.v2.models import Response
 
 if TYPE_CHECKING:
-    from etcdmap.transport import StreamResponse, Transport
+    from etcdmap.http.transport import StreamResponse, Transport
 
 __all__ = ["DEFAULT_POLL_TIMEOUT", "Watcher", "WatcherClosed", "watch_params"]
 

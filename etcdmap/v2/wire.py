@@ -23,18 +23,20 @@ import functools
 import json
 import posixpath
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
 from etcdmap import _checks
 from etcdmap.errors import (
+    DirectoryTTLUnsupported,
     EtcdError,
     InvalidResponseError,
     V2DisabledError,
     error_for_code,
 )
+from etcdmap.http.forms import encode_form, encode_query
 from etcdmap.models import Node
 from etcdmap.v2.models import Response
 
@@ -107,39 +109,17 @@ def _quote_path(path: str) -> str:
     return quote(path, safe=_PATH_SAFE)
 
 
-@functools.lru_cache(maxsize=1024)
-def _quote_component(text: str) -> str:
-    return quote(text, safe="").replace("%20", "+")
-
-
 def key_path(key: str, prefix: str = KEYS_PREFIX) -> str:
     """The percent-quoted URL path of a key, e.g. ``"a b?"`` -> ``"/v2/keys/a%20b%3F"``.
 
     :param key: the key (see :func:`canonical_key`).
     :param prefix: the API prefix, ``/v2/keys`` by default.
-    :returns: a path starting with ``/`` for :meth:`etcdmap.transport.Transport.request`.
+    :returns: a path starting with ``/`` for :meth:`etcdmap.http.transport.Transport.request`.
     :raises TypeError: ``key`` is not a ``str``.
     """
     if not isinstance(key, str):
         raise TypeError(f"key must be a str, not {type(key).__name__}")
     return _quote_path(prefix + canonical_key(key))
-
-
-def encode_query(params: Sequence[tuple[str, str]]) -> str:
-    """``url.Values.Encode``-style encoding of ordered pairs (space -> ``+``, ``/`` -> ``%2F``)."""
-    return "&".join(
-        f"{_quote_component(k)}={_quote_component(v) if len(v) < 64 else _quote_long(v)}"
-        for k, v in params
-    )
-
-
-def _quote_long(text: str) -> str:
-    return quote(text, safe="").replace("%20", "+")
-
-
-def encode_form(form: Mapping[str, str]) -> bytes:
-    """An ``application/x-www-form-urlencoded`` body with keys sorted like Go does."""
-    return encode_query(sorted(form.items())).encode("ascii")
 
 
 # --------------------------------------------------------------------------- argument checks
@@ -309,6 +289,16 @@ def decode_error(status: int, body: bytes, endpoint: str = "") -> EtcdError | No
         str(data.get("cause", "")),
         data.get("index", 0) if isinstance(data.get("index"), int) else 0,
     )
+
+
+def server_error(status: int, body: bytes, endpoint: str) -> tuple[EtcdError | None, bool]:
+    """The transport's reading of a v2 5xx body: the etcd error, and whether it is final.
+
+    etcd 3.5's directory-TTL regression (500, code 300 "Not a file") is deterministic: every
+    member answers the same, so it is returned like a 4xx instead of failing over.
+    """
+    error = decode_error(status, body, endpoint)
+    return error, isinstance(error, DirectoryTTLUnsupported)
 
 
 def _event(data: dict[str, Any], headers: Mapping[str, str], endpoint: str) -> Response:

@@ -1,6 +1,6 @@
 """One v3 call: a JSON POST through the shared transport, token authentication, error mapping.
 
-The transport (:class:`etcdmap.transport.Transport`) gives the v3 client the same guarantees
+The transport (:class:`etcdmap.http.transport.Transport`) gives the v3 client the same guarantees
 as v2: pinning, failover, the whole-call deadline, TLS, cURL debug, and no duplicate
 non-idempotent writes (``idempotent=False`` -> :class:`~etcdmap.errors.AmbiguousResultError`).
 Its v2-specific parts stay out of the way: v3 answers carry no ``X-Etcd-Cluster-Id`` header,
@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from etcdmap.errors import AmbiguousResultError, DeadlineExceeded, InvalidResponseError, ServerError
-from etcdmap.transport import DEFAULT, StreamResponse, Transport
+from etcdmap.http.transport import DEFAULT, StreamResponse, Transport
 from etcdmap.v3.errors import (
     AuthNotEnabled,
     InvalidAuthToken,

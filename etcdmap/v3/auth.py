@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from etcdmap.errors import InvalidResponseError
-from etcdmap.transport import DEFAULT
+from etcdmap.http.transport import DEFAULT
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import AuthStatus, Permission, PermType
 from etcdmap.v3.txn import range_fields

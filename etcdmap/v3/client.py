@@ -21,7 +21,7 @@ from typing import Literal
 import requests
 
 from etcdmap._closing import Closing
-from etcdmap.transport import DEFAULT, Transport
+from etcdmap.http.transport import DEFAULT, Transport
 from etcdmap.v3._call import Caller
 from etcdmap.v3.auth import Auth
 from etcdmap.v3.cluster import Maintenance, Members

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from etcdmap.transport import DEFAULT, normalize_endpoint
+from etcdmap.http.transport import DEFAULT, normalize_endpoint
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import MemberAddResponse, MembersResponse, Status
 from etcdmap.v3.wire import check_int, parse_member_add, parse_members, parse_status

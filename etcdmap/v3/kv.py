@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from etcdmap.transport import DEFAULT
+from etcdmap.http.transport import DEFAULT
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import DeleteResponse, PutResponse, RangeResponse, TxnResponse
 from etcdmap.v3.txn import Compare, Op, range_fields, txn_body

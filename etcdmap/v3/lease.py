@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from etcdmap.errors import InvalidResponseError
-from etcdmap.transport import DEFAULT
+from etcdmap.http.transport import DEFAULT
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import KeepAliveResponse, LeaseGrant, LeaseTimeToLive, ResponseHeader
 from etcdmap.v3.wire import (

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from etcdmap._closing import Closing
 from etcdmap.errors import ClusterError, DeadlineExceeded
-from etcdmap.transport import DEFAULT, StreamResponse
+from etcdmap.http.transport import DEFAULT, StreamResponse
 from etcdmap.v3._call import Caller
 from etcdmap.v3.errors import (
     InvalidAuthToken,

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import pytest
 
 from etcdmap.cli.app import main
+from etcdmap.http.transport import disable_curl_debug
 from etcdmap.mapping.emap import EtcdMap
-from etcdmap.transport import disable_curl_debug
 from etcdmap.v2.client import Client
 
 

@@ -20,9 +20,9 @@ from etcdmap.errors import (
     UserExists,
     UserNotFound,
 )
+from etcdmap.http.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.models import Permission
 from etcdmap.testing import EtcdServer
-from etcdmap.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.v2.client import Client
 from etcdmap.v2.models import Response, Role, User
 

@@ -25,7 +25,7 @@ from etcdmap.errors import (
     RaftInternal,
     TooManyRedirectsError,
 )
-from etcdmap.transport import ServerError, disable_curl_debug, enable_curl_debug
+from etcdmap.http.transport import ServerError, disable_curl_debug, enable_curl_debug
 from etcdmap.v2 import wire as _wire
 from etcdmap.v2.client import Client
 

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from etcdmap.http.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.mapping.emap import EtcdMap
-from etcdmap.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.v2.client import Client
 
 

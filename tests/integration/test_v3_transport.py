@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from etcdmap.errors import AmbiguousResultError, ClusterError, InvalidResponseError
+from etcdmap.http.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.testing import EtcdServer
-from etcdmap.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.v3 import Client, Compare, Op
 
 if TYPE_CHECKING:

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from etcdmap.errors import AuthError, ClusterError, EtcdMapError, Unauthorized
+from etcdmap.http.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.mapping.emap import EtcdMap
 from etcdmap.models import Permission
 from etcdmap.testing import EtcdServer
-from etcdmap.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.v2.client import Client
 
 ROOT_PW = "Root-S3cret-q8w7"

@@ -10,7 +10,7 @@ import pytest
 
 from etcdmap.errors import NoEndpointsError
 from etcdmap.http.tls import make_ssl_context
-from etcdmap.transport import Transport, normalize_endpoint
+from etcdmap.http.transport import Transport, normalize_endpoint
 from etcdmap.v2.client import Client
 
 

@@ -1,6 +1,6 @@
-"""What :class:`etcdmap.transport.Transport` hands back: answers, streams and 5xx failures.
+"""What :class:`etcdmap.http.transport.Transport` hands back: answers, streams and 5xx failures.
 
-Re-exported by :mod:`etcdmap.transport`; import them from there.
+Re-exported by :mod:`etcdmap.http.transport`; import them from there.
 """
 
 from __future__ import annotations

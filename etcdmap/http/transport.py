@@ -41,24 +41,24 @@ from typing import Any, Final
 
 import requests
 
-from etcdmap._answers import HTTPResult, ServerError, StreamResponse
 from etcdmap._closing import Closing
 from etcdmap.errors import (
     AmbiguousResultError,
     ClusterError,
     DeadlineExceeded,
-    DirectoryTTLUnsupported,
+    EtcdError,
     EtcdMapError,
     NoEndpointsError,
 )
 from etcdmap.http import curl
 from etcdmap.http.adapter import FastAdapter
+from etcdmap.http.answers import HTTPResult, ServerError, StreamResponse
 from etcdmap.http.attempt import AttemptError
 from etcdmap.http.curl import disable_curl_debug, enable_curl_debug
 from etcdmap.http.endpoints import check_target, normalize_endpoint, origin_of
+from etcdmap.http.forms import encode_form, encode_query
 from etcdmap.http.redirects import follow_redirects, read_body
 from etcdmap.http.session import Requester, basic_auth
-from etcdmap.v2 import wire as _wire
 
 __all__ = [
     "DEFAULT",
@@ -70,6 +70,10 @@ __all__ = [
     "enable_curl_debug",
     "normalize_endpoint",
 ]
+
+
+ServerErrorDecoder = Callable[[int, bytes, str], "tuple[EtcdError | None, bool]"]
+"""How an API reads a 5xx body (see :class:`Transport`)."""
 
 
 class _Default:
@@ -103,6 +107,9 @@ class Transport(Closing):
     :param max_redirects: redirects followed per attempt before :class:`TooManyRedirectsError`.
     :param session: the ``requests.Session`` every request goes through (``None``: a default
         one with :class:`~etcdmap.http.adapter.FastAdapter` mounted, closed by :meth:`close`).
+    :param server_error: the API's reading of a 5xx body: ``(status, body, endpoint) ->
+        (error or None, final)``; ``final`` answers deterministic failures (every member would
+        answer the same) like a 4xx instead of failing over. ``None``: keep the raw body.
     :raises NoEndpointsError: no endpoint given.
     :raises ValueError: an endpoint is not a valid http(s) URL, a timeout is not positive, or
         ``max_redirects`` is negative.
@@ -122,6 +129,7 @@ class Transport(Closing):
         cert: str | tuple[str, str] | None = None,
         max_redirects: int = 10,
         session: requests.Session | None = None,
+        server_error: ServerErrorDecoder | None = None,
     ) -> None:
         for name, value in (("timeout", timeout), ("request_timeout", request_timeout)):
             if value is not None and (isinstance(value, bool) or not value > 0):
@@ -147,6 +155,7 @@ class Transport(Closing):
                                     explicit_auth=username is not None)
         self._check_tls_files()
         self._cluster_id: str | None = None
+        self._server_error = server_error
         self.on_failure: Callable[[str, BaseException], None] | None = None
         """Hook called with ``(endpoint, error)`` after each failed attempt (e.g. leader
         tracking). It runs in the calling thread and must not raise."""
@@ -236,8 +245,9 @@ class Transport(Closing):
                 )
         status = resp.status_code
         if status >= 500:
-            error = _wire.decode_error(status, body or b"", endpoint)
-            if isinstance(error, DirectoryTTLUnsupported):
+            error, final = (None, False) if self._server_error is None else \
+                self._server_error(status, body or b"", endpoint)
+            if final:
                 return  # deterministic: every member answers the same
             raise AttemptError(ServerError(endpoint, status, body or b"", error), sent=True)
 
@@ -355,11 +365,11 @@ class Transport(Closing):
         :raises ValueError: ``path`` is not percent-quoted ASCII.
         """
         if form is not None:
-            body, content_type = _wire.encode_form(form), curl.FORM
+            body, content_type = encode_form(form), curl.FORM
         elif json is not None:
             body, content_type = _json_dumps(json).encode(), "application/json"
         resp, ep, data = self._run(
-            method, path + "?" + _wire.encode_query(params) if params else path, body,
+            method, path + "?" + encode_query(params) if params else path, body,
             content_type, idempotent=idempotent,
             timeout=self.timeout if timeout is _DEFAULT else timeout, endpoint=endpoint,
             per_attempt=self.request_timeout if request_timeout is _DEFAULT else request_timeout,
@@ -403,7 +413,7 @@ class Transport(Closing):
         :raises DeadlineExceeded: ``timeout`` ran out before the headers arrived.
         """
         resp, ep, data = self._run(
-            method, path + "?" + _wire.encode_query(params) if params else path, body,
+            method, path + "?" + encode_query(params) if params else path, body,
             content_type, idempotent=True,
             timeout=self.timeout if timeout is _DEFAULT else timeout, endpoint=endpoint,
             per_attempt=self.request_timeout, read_timeout=read_timeout, stream=True,
