@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from etcdmap._connect import connect
+from etcdmap import connect
 from etcdmap.errors import DecodeError, KeyNotFound, NotADirectory
 from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import EtcdServer
