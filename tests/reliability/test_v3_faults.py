@@ -61,7 +61,10 @@ def test_kill_pinned_member_during_writes_and_a_mirror(
         live = m.mirror()
         seen = Seen(live)
         try:
-            killer = threading.Timer(0.4, lambda: members[c.transport.pinned].kill())
+            def kill_pinned() -> None:
+                members[c.transport.pinned].kill()  # whatever is pinned now, mid-request
+
+            killer = threading.Timer(0.4, kill_pinned)
             started = time.monotonic()
             killer.start()
             try:
