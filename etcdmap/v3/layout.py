@@ -69,10 +69,12 @@ def _assemble(root: str, kvs: Iterable[KeyValue]) -> _Dir:
     top = _Dir()
     cut = len(root) + 1
     for kv in kvs:
-        rel = kv.key_text[cut:]
-        if is_hidden(rel):
+        parts = kv.key_text[cut:].split("/")
+        hidden = next((i for i, name in enumerate(parts) if name.startswith("_")), None)
+        if hidden is not None:  # keep the visible directories above a hidden node
+            parts = [*parts[:hidden], ""] if hidden else []
+        if not parts:
             continue
-        parts = rel.split("/")
         here = top
         for name in parts[:-1]:
             child = here.children.get(name)
@@ -81,8 +83,9 @@ def _assemble(root: str, kvs: Iterable[KeyValue]) -> _Dir:
                 here.children[name] = child
             here = child
         last = parts[-1]
-        if last == "":  # a marker: the directory ``here`` itself
-            here.kv = kv
+        if last == "":  # a marker (or a hidden node): the directory ``here`` itself
+            if hidden is None:
+                here.kv = kv
         elif last not in here.children:
             here.children[last] = kv
     return top
