@@ -18,7 +18,9 @@ Semantics (the etcd v2 facts behind them: etcd-io/etcd release-3.4:Documentation
   the old key or subtree is deleted first, then the tree is written, one key per request;
   assigning a leaf over a directory replaces the directory, as a dict would. Reading a
   directory gives a *live* :class:`EtcdMap` view (writes through it persist).
-* **Multi-key writes are not atomic** (etcd v2 has no transactions): assigning a mapping,
+* **Multi-key writes are not atomic on v2** (it has no transactions; on v3 assigning a
+  mapping, :meth:`~EtcdMap.update` and :meth:`~EtcdMap.clear` are one txn each, see
+  :mod:`etcdmap.v3.batch`): assigning a mapping,
   :meth:`~EtcdMap.update`, :meth:`~EtcdMap.clear` and popping a directory can be seen half
   done by concurrent readers, or be left half done by a failure. Every key and value is
   validated and encoded *before* the first write, so bad input never leaves a partial write.
