@@ -168,3 +168,41 @@ def test_compaction_resyncs(v3_only: EtcdServer, etcd_prefix: str) -> None:
         # the watch read the subtree when it started, so the re-read finds no difference
         assert (rec.resynced[0]["created"], rec.resynced[0]["deleted"]) == (0, 0)
         assert rec.events == [("created", "d", "4", None)]
+
+
+def test_compaction_while_the_stream_is_down_resyncs_the_differences(
+    v3_only: EtcdServer, etcd_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mirror loads the subtree, then its stream opens only after writes and a compaction
+    (held back by a gate on the backend's ``changes``): the re-read's differences are sent as
+    signals, then ``resynced``, and the mirror equals etcd."""
+    with Client(v3_only.client_url, timeout=5.0) as c:
+        m = EtcdMap(c, etcd_prefix)
+        m.update(a="1", b="1", d={"x": "1"})
+        gate = threading.Event()
+        real = c.backend.changes
+
+        def gated(*args: Any, **kwargs: Any) -> Any:
+            gate.wait(10)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(c.backend, "changes", gated)
+        live = m.mirror()
+        rec = Recorder(live)
+        try:
+            m["a"] = "2"
+            del m["b"]
+            m["c"] = "3"
+            del m["d"]
+            c.kv.compact(m.index, physical=True)
+            gate.set()
+            assert rec.done.wait(10)
+            assert live.wait_for(m.index, 10)
+        finally:
+            rec.disconnect()
+            live.close()
+        assert sorted(rec.events) == [("created", "c", "3", None), ("deleted", "b", None, "1"),
+                                      ("deleted", "d", None, None), ("updated", "a", "2", "1")]
+        assert (rec.resynced[0]["created"], rec.resynced[0]["updated"],
+                rec.resynced[0]["deleted"]) == (1, 1, 2)
+        assert live == m.to_dict() == {"a": "2", "c": "3"}
