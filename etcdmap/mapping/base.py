@@ -236,6 +236,9 @@ class MapBase:
             try:
                 return self._put(key, prepared, ttl=ttl)
             except NotAFile:  # a directory is there: replace it, as a dict would
+                if self._atomic_trees():
+                    index = self._write_trees([TreeWrite(key, prepared)], ttl=ttl)
+                    return Node(key, prepared, False, (), index, index)
                 self._remove(key)
                 return self._put(key, prepared, ttl=ttl)
         if self._atomic_trees():

@@ -265,7 +265,14 @@ class V3Backend:
                 if isinstance(got, RangeResponse) and got.kvs:
                     self._revoke(lease)
                     raise NotADirectory("Not a directory", parent, resp.header.revision)
-            rev = resp.header.revision  # someone appended meanwhile: name after it
+            rev = max(resp.header.revision, self._last_in_order(root))  # name after the last
+
+    def _last_in_order(self, root: str) -> int:
+        """The number of the greatest 20-digit name below ``root`` (0: none)."""
+        last = self._kv.range(f"{root}/", range_end=f"{root}/{_ORDER_END}", limit=1,
+                              keys_only=True, sort_order="DESCEND").kvs
+        name = last[0].key_text[len(root) + 1:] if last else ""
+        return int(name[:20]) if name[:20].isdigit() else 0
 
     def refresh(self, key: str, ttl: int) -> tuple[Node, int]:
         """Reset a key's TTL keeping its value: a keep-alive of its lease when the lease was

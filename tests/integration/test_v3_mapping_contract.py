@@ -138,3 +138,17 @@ def test_index_is_the_revision(v3: Client, etcd_prefix: str) -> None:
     rev = v3.kv.range(etcd_prefix + "/a").kvs[0].mod_revision
     assert m.index == rev
     assert v3.backend.current_index(etcd_prefix) >= rev
+
+
+def test_in_order_names_follow_a_greater_existing_name(v3: Client, etcd_prefix: str) -> None:
+    v3.kv.put(f"{etcd_prefix}/q/{10**15:020d}", "migrated")  # e.g. from a v2 dump
+    name = EtcdMap(v3, etcd_prefix + "/q").append("next")
+    assert int(name) == 10**15 + 1
+
+
+def test_a_leaf_replaces_a_directory_in_one_revision(v3: Client, etcd_prefix: str) -> None:
+    m = EtcdMap(v3, etcd_prefix)
+    m["k"] = {"x": "1", "y": "2"}
+    before = m.index
+    m["k"] = "leaf"
+    assert m.index == before + 1 and m == {"k": "leaf"}
