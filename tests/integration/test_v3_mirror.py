@@ -206,3 +206,21 @@ def test_compaction_while_the_stream_is_down_resyncs_the_differences(
         assert (rec.resynced[0]["created"], rec.resynced[0]["updated"],
                 rec.resynced[0]["deleted"]) == (1, 1, 2)
         assert live == m.to_dict() == {"a": "2", "c": "3"}
+
+
+def test_non_recursive_watch_and_hidden_keys(v3: Client, etcd_prefix: str) -> None:
+    parent = EtcdMap(v3, etcd_prefix)
+    m = EtcdMap(v3, etcd_prefix + "/d")
+    m["seed"] = "0"
+    flat, deep = Recorder(m), Recorder(parent)
+    try:
+        with m.watch(recursive=False) as w, parent.watch() as pw:
+            m["a"] = "1"
+            m["_hidden"] = "x"
+            del parent["d"]
+            assert w.wait_for(parent.index, 10) and pw.wait_for(parent.index, 10)
+    finally:
+        flat.disconnect()
+        deep.disconnect()
+    assert flat.events == [("deleted", "", None, None)]
+    assert deep.events == [("created", "d/a", "1", None), ("deleted", "d", None, None)]
