@@ -16,12 +16,15 @@ Every write answers ``(node, index)``: the node as written and the store's index
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from etcdmap.models import Change, Node
 
-__all__ = ["ALWAYS", "Backend", "ChangeStream", "Cond", "Progress", "SupportsBackend"]
+__all__ = [
+    "ALWAYS", "Backend", "ChangeStream", "Cond", "Progress", "SupportsBackend", "SupportsTreeWrites",
+    "TreeWrite",
+]
 
 
 class Cond(NamedTuple):
@@ -39,6 +42,44 @@ class Cond(NamedTuple):
 
 ALWAYS = Cond()
 """No condition: the write is unconditional."""
+
+
+class TreeWrite(NamedTuple):
+    """One part of a multi-key write for backends with the ``"txn"`` capability (see
+    :meth:`Backend.write_trees <SupportsTreeWrites.write_trees>`): replace ``key`` and
+    everything below it by a leaf (``value``), by a directory holding ``entries``
+    (``value is None``), or by nothing (``delete``).
+
+    :ivar key: the absolute key.
+    :ivar value: a leaf's text; ``None`` for a directory.
+    :ivar entries: a directory's contents: ``(relative path, text, or None for a directory)``.
+    :ivar delete: remove the key (a missing key is fine) instead of writing it.
+    """
+
+    key: str
+    value: str | None = None
+    entries: tuple[tuple[str, str | None], ...] = ()
+    delete: bool = False
+
+
+class SupportsTreeWrites(Protocol):
+    """An optional part of a :class:`Backend` (v3): several keys written in one atomic step.
+
+    The mapping layer uses it, when the backend lists ``"txn"`` in its capabilities, for
+    assigning a mapping, ``update()`` and ``clear()``; other backends write one key at a time.
+    """
+
+    def write_trees(
+        self, writes: Sequence[TreeWrite], *, ttl: int | None = None, create: bool = False
+    ) -> int:
+        """Apply every write, atomically when the store allows it in one step.
+
+        :param ttl: every written key expires after ``ttl`` seconds.
+        :param create: the (single) written key must not exist.
+        :returns: the store's index after the writes.
+        :raises NodeExists: ``create`` and the key exists.
+        :raises NotADirectory: a parent of a written key is a leaf.
+        """
 
 
 class Progress(NamedTuple):

@@ -32,6 +32,10 @@ A directory that is deleted or expires is reported **once**, for the directory
 Intermediate directories that a write creates implicitly are not reported on their own: the
 leaf's event implies them.
 
+On etcd v3 (:mod:`etcdmap.v3.changes`) a PUT of a key whose ``version`` is 1 is ``create``,
+another PUT ``set`` and a DELETE ``delete``; a lease expiry arrives as a plain DELETE, so it
+is :data:`deleted` there, never :data:`expired`.
+
 Payload
 -------
 Receivers are called as ``receiver(sender, **payload)``; ``sender`` is the

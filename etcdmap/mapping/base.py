@@ -16,7 +16,14 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from etcdmap.backend import ALWAYS, Backend, Cond, SupportsBackend
+from etcdmap.backend import (
+    ALWAYS,
+    Backend,
+    Cond,
+    SupportsBackend,
+    SupportsTreeWrites,
+    TreeWrite,
+)
 from etcdmap.errors import DecodeError, KeyNotFound, NotADirectory, NotAFile
 from etcdmap.mapping import paths as _mappath
 from etcdmap.mapping.cache import ReadCache
@@ -229,8 +236,15 @@ class MapBase:
             try:
                 return self._put(key, prepared, ttl=ttl)
             except NotAFile:  # a directory is there: replace it, as a dict would
+                if self._atomic_trees():
+                    index = self._write_trees([TreeWrite(key, prepared)], ttl=ttl)
+                    return Node(key, prepared, False, (), index, index)
                 self._remove(key)
                 return self._put(key, prepared, ttl=ttl)
+        if self._atomic_trees():
+            index = self._write_trees([TreeWrite(key, None, prepared.entries)], ttl=ttl,
+                                      create=create)
+            return Node(key, None, True, (), index, index)
         if not create:
             self._remove(key)
         top = self._mkdir(key, ttl=ttl, cond=Cond(exists=False) if create else Cond())
@@ -241,6 +255,23 @@ class MapBase:
             else:
                 self._put(sub, text)
         return top
+
+    def _atomic_trees(self) -> bool:
+        """Whether the backend writes several keys in one atomic step (v3's txn)."""
+        return "txn" in self._backend.capabilities and hasattr(self._backend, "write_trees")
+
+    def _write_trees(self, writes: list[TreeWrite], *, ttl: Any = None,
+                     create: bool = False) -> int:
+        """Replace several subtrees in one step (:class:`~etcdmap.backend.SupportsTreeWrites`);
+        records and returns the index. Cached entries below the keys are dropped."""
+        backend: SupportsTreeWrites = self._backend  # type: ignore[assignment]
+        try:
+            self._index = backend.write_trees(writes, ttl=ttl, create=create)
+        finally:
+            if self._cache is not None:
+                for w in writes:
+                    self._cache.forget_tree(w.key)
+        return self._index
 
     def _remove(self, key: str) -> None:
         """Delete a key or subtree; a missing key is fine."""

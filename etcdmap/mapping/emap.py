@@ -18,7 +18,9 @@ Semantics (the etcd v2 facts behind them: etcd-io/etcd release-3.4:Documentation
   the old key or subtree is deleted first, then the tree is written, one key per request;
   assigning a leaf over a directory replaces the directory, as a dict would. Reading a
   directory gives a *live* :class:`EtcdMap` view (writes through it persist).
-* **Multi-key writes are not atomic** (etcd v2 has no transactions): assigning a mapping,
+* **Multi-key writes are not atomic on v2** (it has no transactions; on v3 assigning a
+  mapping, :meth:`~EtcdMap.update` and :meth:`~EtcdMap.clear` are one txn each, see
+  :mod:`etcdmap.v3.batch`): assigning a mapping,
   :meth:`~EtcdMap.update`, :meth:`~EtcdMap.clear` and popping a directory can be seen half
   done by concurrent readers, or be left half done by a failure. Every key and value is
   validated and encoded *before* the first write, so bad input never leaves a partial write.
@@ -55,7 +57,7 @@ from collections.abc import (
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdmap._closing import Closing
-from etcdmap.backend import Cond
+from etcdmap.backend import Cond, TreeWrite
 from etcdmap.errors import CompareFailed, KeyNotFound, NodeExists, NotAFile
 from etcdmap.mapping import paths as _mappath
 from etcdmap.mapping.base import EncodedTree
@@ -295,6 +297,10 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         for key, value in [*pairs, *kwargs.items()]:
             abs_key = self._key(key)
             prepared.append((abs_key, self._prepare(abs_key, value)))
+        if self._atomic_trees():
+            if prepared:
+                self._write_trees([_tree_write(k, v) for k, v in dict(prepared).items()])
+            return
         for abs_key, value in prepared:
             self._write(abs_key, value, ttl=None, create=False)
 
@@ -302,6 +308,10 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         """Delete every listed child: one GET, then one DELETE each (not atomic). Hidden keys
         and the directory itself (with its TTL) stay."""
         node = self._listing()
+        if node is not None and node.nodes and self._atomic_trees():
+            self._write_trees([TreeWrite(_mappath.join(self._path, child.name), delete=True)
+                               for child in node.nodes])
+            return
         for child in node.nodes if node else ():
             self._remove(_mappath.join(self._path, child.name))
 
@@ -359,6 +369,12 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         closing it (``with m["db"] as db: ...``) leaves the shared client open."""
         if self._owner:
             self._backend.close()
+
+
+def _tree_write(key: str, prepared: str | EncodedTree) -> TreeWrite:
+    if isinstance(prepared, str):
+        return TreeWrite(key, prepared)
+    return TreeWrite(key, None, prepared.entries)
 
 
 class EtcdItemsView(ItemsView[str, Any]):

@@ -9,6 +9,7 @@ lives in :mod:`etcdmap.v3.wire`.
 from __future__ import annotations
 
 from etcdmap.v3 import errors
+from etcdmap.v3.backend import V3Backend
 from etcdmap.v3.client import Client
 from etcdmap.v3.models import (
     AuthStatus,
@@ -53,6 +54,7 @@ __all__ = [
     "ResponseHeader",
     "Status",
     "TxnResponse",
+    "V3Backend",
     "WatchResponse",
     "Watcher",
     "errors",

@@ -24,6 +24,7 @@ from etcdmap._closing import Closing
 from etcdmap.http.transport import DEFAULT, Transport
 from etcdmap.v3._call import Caller
 from etcdmap.v3.auth import Auth
+from etcdmap.v3.backend import V3Backend
 from etcdmap.v3.cluster import Maintenance, Members
 from etcdmap.v3.kv import KV
 from etcdmap.v3.lease import Leases
@@ -93,6 +94,8 @@ class Client(Closing):
         """Cluster membership (:class:`etcdmap.v3.cluster.Members`)."""
         self.maintenance = Maintenance(self._caller)
         """Member status (:class:`etcdmap.v3.cluster.Maintenance`)."""
+        self.backend = V3Backend(self)
+        """This client as the store of an :class:`~etcdmap.EtcdMap` (:mod:`etcdmap.v3.backend`)."""
 
     @property
     def session(self) -> requests.Session:

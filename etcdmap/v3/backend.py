@@ -1,0 +1,357 @@
+"""The v3 client as a :class:`~etcdmap.backend.Backend` of the mapping layer.
+
+The key space is laid out as :mod:`etcdmap.v3.layout` says (keys are the v2 paths,
+directories are prefixes with a marker key ``dir/``). Every write is one txn
+(etcd-io/etcd release-3.5: ``api/etcdserverpb/rpc.proto`` ``TxnRequest``) whose compares check
+what v2 checks (:mod:`etcdmap.v3.conds`) and whose success branch also creates the markers of
+missing parent directories, so a directory made on the way by a write stays when its last key
+goes, as on v2. Reads are one read-only txn of two ranges (the key, and the prefix below it),
+linearizable, so a node and its children come from one revision.
+
+TTLs are leases: ``put(ttl=)`` grants one lease per write; :meth:`V3Backend.refresh` keeps
+the lease alive (no watch event) when the requested TTL is the lease's, else attaches a new
+lease by rewriting the same value (watchers see an ``updated`` event with an unchanged
+value). In-order keys are ``dir/<20 digits>``: the store revision before the write plus one,
+created by a txn that fails if a key with a greater or equal name exists (then it retries),
+so names sort in creation order.
+
+Thread-safety: as the client (safe to share).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from etcdmap._checks import check_ttl
+from etcdmap.backend import ALWAYS, Cond, TreeWrite
+from etcdmap.errors import KeyNotFound, NotADirectory, RootReadOnly
+from etcdmap.models import Node
+from etcdmap.v2.backend import strip_credentials
+from etcdmap.v3 import conds
+from etcdmap.v3.batch import write_trees
+from etcdmap.v3.changes import V3ChangeStream
+from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
+from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
+from etcdmap.v3.txn import Compare, Op
+
+if TYPE_CHECKING:
+    from etcdmap.v3.client import Client
+
+__all__ = ["V3Backend"]
+
+_ORDER_END = ":"  # sorts right after "9": in-order names are 20 digits
+
+
+class V3Backend:
+    """The mapping layer's store on etcd's v3 API (one per :class:`etcdmap.v3.Client`).
+
+    :param client: the v3 client (closed by :meth:`close`, i.e. by the map that owns it).
+    :param max_txn_ops: the server's ``--max-txn-ops`` (128 by default): atomic tree writes
+        larger than this are split into several txns.
+    """
+
+    name = "v3"
+    capabilities = frozenset({"dirs", "ttl", "in_order", "hidden_keys", "refresh", "txn"})
+
+    def __init__(self, client: Client, *, max_txn_ops: int = 128) -> None:
+        self._client = client
+        self._kv = client.kv
+        self._lease = client.lease
+        self.max_txn_ops = max_txn_ops
+        """Operations per txn branch before a tree write is split (etcd's ``--max-txn-ops``)."""
+        self._granted: dict[int, int] = {}  # lease ID -> the TTL asked for (etcd rounds up)
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Client:
+        """The v3 client."""
+        return self._client
+
+    def describe(self) -> str:
+        """``endpoints=[...]`` without credentials."""
+        return f"endpoints={[strip_credentials(e) for e in self._client.endpoints]!r}"
+
+    # ------------------------------------------------------------------ reads
+
+    def _pair(
+        self, key: str, *, keys_only: bool = False
+    ) -> tuple[KeyValue | None, tuple[KeyValue, ...], int]:
+        """The key's own kv and every kv below it, from one read-only txn (one revision)."""
+        root = key.rstrip("/")
+        ops = [Op.get(marker(root), prefix=True, keys_only=keys_only)]
+        if root:
+            ops.append(Op.get(root, keys_only=keys_only))
+        resp = self._kv.txn([], ops)
+        below = _range(resp, 0).kvs
+        leaf = next(iter(_range(resp, 1).kvs), None) if root else None
+        return leaf, below, resp.header.revision
+
+    def read(self, key: str, *, recursive: bool = False, quorum: bool = False) -> tuple[Node, int]:
+        """A node from one linearizable read-only txn (``quorum`` is always true on v3).
+
+        The TTL of the node itself (a leaf, or a directory's marker) is looked up with one
+        more request when it has a lease; listed children carry no TTL.
+
+        :raises KeyNotFound: nothing at ``key`` (``.index``: the store revision).
+        """
+        leaf, below, rev = self._pair(key)
+        node = build_node(key, leaf, below, recursive=recursive)
+        if node is None:
+            raise KeyNotFound("Key not found", key.rstrip("/") or "/", rev)
+        own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+        if own is not None and own.lease:
+            ttl = self._ttl_of(own.lease)
+            node = dataclasses.replace(
+                node, ttl=ttl, expiration=datetime.now(timezone.utc) + timedelta(seconds=ttl))
+        return node, rev
+
+    def read_tree(
+        self, key: str, decode: Callable[[str, str], Any] | None, *, quorum: bool = False
+    ) -> tuple[dict[str, Any] | None, int]:
+        """The subtree as nested dicts from one read-only txn.
+
+        :raises NotADirectory: ``key`` is a leaf.
+        """
+        leaf, below, rev = self._pair(key)
+        if not below:
+            if leaf is not None:
+                raise NotADirectory("Not a directory", key, rev)
+            return None, rev
+        return build_dict(key, below, decode), rev
+
+    def _ttl_of(self, lease: int) -> int:
+        return max(0, self._lease.time_to_live(lease).ttl)
+
+    # ------------------------------------------------------------------ writes
+
+    def _grant(self, ttl: int | None) -> int:
+        if ttl is None:
+            return 0
+        seconds = int(check_ttl(ttl))
+        grant = self._lease.grant(seconds)
+        with self._lock:
+            self._granted[grant.id] = seconds
+            if len(self._granted) > 10_000:
+                self._granted.pop(next(iter(self._granted)))
+        return grant.id
+
+    def _revoke(self, lease: int) -> None:
+        if lease:
+            with contextlib.suppress(Exception):  # best effort: an unused lease just expires
+                self._lease.revoke(lease)
+
+    def put(
+        self, key: str, value: str, *, ttl: int | None = None, cond: Cond = ALWAYS
+    ) -> tuple[Node, int]:
+        """One txn: the compares of :mod:`etcdmap.v3.conds`, then the put and the missing
+        parent markers. A ``ttl`` grants a lease first (revoked if the txn fails).
+
+        :raises NodeExists, KeyNotFound, CompareFailed, NotAFile, NotADirectory: as on v2.
+        :raises RootReadOnly: ``key`` is the root.
+        :raises ValueError, TypeError: an invalid ``ttl``.
+        """
+        _writable(key)
+        lease = self._grant(ttl)
+        checks = [*conds.parents_ok(key), conds.no_dir(key), *conds.compares(key, cond)]
+        success = [Op.put(key, value, lease=lease, prev_kv=True), *conds.marker_ops(key)]
+        resp = self._txn(checks, success, conds.failure_reads(key), lease)
+        if not resp.succeeded:
+            raise conds.failure(key, cond, resp)
+        put = resp.responses[0]
+        assert isinstance(put, PutResponse)
+        rev = resp.header.revision
+        created = put.prev_kv.create_revision if put.prev_kv is not None else rev
+        return Node(key, value, False, (), created, rev, ttl and int(check_ttl(ttl))), rev
+
+    def _txn(self, checks: list[Compare], success: list[Op], failure: list[Op],
+             lease: int) -> TxnResponse:
+        try:
+            resp = self._kv.txn(checks, success, failure)
+        except BaseException:
+            self._revoke(lease)
+            raise
+        if not resp.succeeded:
+            self._revoke(lease)
+        return resp
+
+    def make_dir(
+        self, key: str, *, ttl: int | None = None, cond: Cond = ALWAYS
+    ) -> tuple[Node, int]:
+        """Write the directory's marker (with a lease for ``ttl``: the marker expires, the
+        keys later written below it do not). ``cond.exists=False``: nothing may be at
+        ``key``; no condition: a leaf there is replaced, a directory raises ``NotAFile``;
+        ``cond.exists=True``: the directory must exist (its marker's TTL is updated).
+
+        :raises NodeExists, NotAFile, KeyNotFound, NotADirectory, RootReadOnly: as on v2.
+        """
+        _writable(key)
+        lease = self._grant(ttl)
+        mark = marker(key)
+        checks = conds.parents_ok(key)
+        success = [Op.put(mark, "", lease=lease, prev_kv=True), *conds.marker_ops(key)]
+        if cond.exists:
+            checks.append(Compare.create(mark, ">", 0, prefix=True))
+        else:
+            checks.append(conds.no_dir(key))
+            if cond.exists is False:
+                checks.append(Compare.create(key, "==", 0))
+            else:
+                success.insert(1, Op.delete(key))
+        resp = self._txn(checks, success, conds.failure_reads(key), lease)
+        if not resp.succeeded:
+            raise conds.failure(key, cond, resp, is_dir=bool(cond.exists))
+        put = resp.responses[0]
+        assert isinstance(put, PutResponse)
+        rev = resp.header.revision
+        created = put.prev_kv.create_revision if put.prev_kv is not None else rev
+        return Node(key.rstrip("/"), None, True, (), created, rev,
+                    ttl and int(check_ttl(ttl))), rev
+
+    def delete(self, key: str, *, recursive: bool = False, cond: Cond = ALWAYS) -> int:
+        """One txn. ``recursive``: the key and everything below it (one revision); else a
+        leaf only; with ``cond.value``/``cond.revision`` a compare-and-delete of a leaf.
+
+        :returns: the revision of the deletion.
+        :raises KeyNotFound: nothing at ``key``.
+        :raises NotAFile: a directory without ``recursive``, or compared.
+        :raises CompareFailed: the condition did not hold.
+        :raises RootReadOnly: ``key`` is the root.
+        """
+        _writable(key)
+        compared = cond.value is not None or bool(cond.revision)
+        ops = [Op.delete(key)]
+        checks: list[Compare] = []
+        if recursive and not compared:
+            ops.append(Op.delete(marker(key), prefix=True))
+        else:
+            checks = [conds.no_dir(key), *conds.compares(key, cond._replace(exists=None))]
+        resp = self._kv.txn(checks, ops, conds.failure_reads(key))
+        if not resp.succeeded:
+            raise conds.failure(key, cond._replace(exists=None), resp)
+        if not sum(getattr(r, "deleted", 0) for r in resp.responses):
+            raise KeyNotFound("Key not found", key, resp.header.revision)
+        return resp.header.revision
+
+    def append(self, dir_key: str, value: str, *, ttl: int | None = None) -> tuple[Node, int]:
+        """A new key ``dir_key/<20 digits>`` whose name sorts after every earlier one (see
+        the module docstring); makes the directory if missing.
+
+        :raises NotADirectory: ``dir_key`` or a parent is a leaf.
+        :raises ValueError, TypeError: an invalid ``ttl``.
+        """
+        root = dir_key.rstrip("/")
+        lease = self._grant(ttl)
+        rev = self._kv.range(marker(root), prefix=True, count_only=True).header.revision
+        while True:
+            key = f"{root}/{rev + 1:020d}"
+            later = Compare.create(key, "==", 0, range_end=f"{root}/{_ORDER_END}")
+            checks = [*conds.parents_ok(key), later]
+            success = [Op.put(key, value, lease=lease), *conds.marker_ops(key)]
+            fail = [Op.get(a) for a in ancestors(key)]
+            try:
+                resp = self._kv.txn(checks, success, fail)
+            except BaseException:
+                self._revoke(lease)
+                raise
+            if resp.succeeded:
+                rev = resp.header.revision
+                return Node(key, value, False, (), rev, rev, ttl and int(check_ttl(ttl))), rev
+            for parent, got in zip(ancestors(key), resp.responses, strict=True):
+                if isinstance(got, RangeResponse) and got.kvs:
+                    self._revoke(lease)
+                    raise NotADirectory("Not a directory", parent, resp.header.revision)
+            rev = max(resp.header.revision, self._last_in_order(root))  # name after the last
+
+    def _last_in_order(self, root: str) -> int:
+        """The number of the greatest 20-digit name below ``root`` (0: none)."""
+        last = self._kv.range(f"{root}/", range_end=f"{root}/{_ORDER_END}", limit=1,
+                              keys_only=True, sort_order="DESCEND").kvs
+        name = last[0].key_text[len(root) + 1:] if last else ""
+        return int(name[:20]) if name[:20].isdigit() else 0
+
+    def refresh(self, key: str, ttl: int) -> tuple[Node, int]:
+        """Reset a key's TTL keeping its value: a keep-alive of its lease when the lease was
+        granted for ``ttl`` (no event, the revision stays), else a new lease attached by
+        rewriting the value under a ``mod_revision`` compare (an ``updated`` event).
+
+        :raises KeyNotFound: no such key (it may have expired).
+        :raises ValueError, TypeError: an invalid ``ttl``.
+        """
+        seconds = int(check_ttl(ttl))
+        while True:
+            leaf, below, rev = self._pair(key)
+            own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+            if own is None and not below:
+                raise KeyNotFound("Key not found", key, rev)
+            if own is not None and own.lease and self._keep(own.lease, seconds):
+                node, rev = self.read(key)
+                return node, rev
+            target = marker(key) if below else key
+            lease = self._grant(seconds)
+            mod = own.mod_revision if own is not None else 0
+            value = own.value_text if own is not None else ""
+            resp = self._txn([Compare.mod(target, "==", mod)],
+                             [Op.put(target, value, lease=lease)], [], lease)
+            if resp.succeeded:
+                node, _ = self.read(key)
+                return node, resp.header.revision
+
+    def _keep(self, lease: int, seconds: int) -> bool:
+        """Keep ``lease`` alive if it was granted for ``seconds``; whether that worked."""
+        with self._lock:
+            asked = self._granted.get(lease)
+        if asked is None:
+            asked = self._lease.time_to_live(lease).granted_ttl
+        return asked == seconds and self._lease.keepalive_once(lease).ttl > 0
+
+    def write_trees(self, writes: Sequence[TreeWrite], *, ttl: int | None = None,
+                    create: bool = False) -> int:
+        """Replace each key's subtree, atomically when it fits in one txn (see
+        :func:`etcdmap.v3.batch.write_trees`). :returns: the revision after the writes."""
+        lease = self._grant(ttl)
+        try:
+            return write_trees(self._kv, writes, lease=lease, create=create,
+                               max_ops=self.max_txn_ops)
+        except BaseException:
+            self._revoke(lease)
+            raise
+
+    def current_index(self, key: str) -> int:
+        """The store revision from one linearizable range (count only)."""
+        return self._kv.range(marker(key), prefix=True, count_only=True).header.revision
+
+    def changes(
+        self,
+        key: str,
+        *,
+        after: int,
+        recursive: bool = True,
+        idle_timeout: float = 1.0,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> V3ChangeStream:
+        """A v3 watch with ``prev_kv`` from ``after + 1`` (:mod:`etcdmap.v3.changes`)."""
+        return V3ChangeStream(self._client, key, after=after, recursive=recursive,
+                              idle_timeout=idle_timeout, on_error=on_error)
+
+    def close(self) -> None:
+        """Close the client."""
+        self._client.close()
+
+    def __repr__(self) -> str:
+        return f"<V3Backend {self.describe()}>"
+
+
+def _range(resp: TxnResponse, i: int) -> RangeResponse:
+    got = resp.responses[i]
+    assert isinstance(got, RangeResponse)
+    return got
+
+
+def _writable(key: str) -> None:
+    if not key.strip("/"):
+        raise RootReadOnly("Root is read only", "/", 0)
