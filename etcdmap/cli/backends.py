@@ -1,7 +1,7 @@
 """Which etcd API a command runs on (``--api v2|v3|auto``) and the store it gets for it.
 
 ``--api auto`` (the default) probes the server once: a v2 ``GET`` of a hidden, normally absent
-key answers etcd's JSON ``Key not found`` where v2 is served, and ``404 page not found``
+key answers etcd's JSON ``Key not found`` (or another v2 error) where v2 is served, and ``404 page not found``
 (:class:`~etcdmap.errors.V2DisabledError`) where it is not (etcd 3.6+, or 3.4/3.5 started
 without ``--enable-v2``): then the command runs on v3. ``--api v2`` and ``--api v3`` skip the
 probe.
@@ -21,7 +21,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from etcdmap.cli.common import EXIT_BAD_ARGS, CommandError, Context, endpoint_list
-from etcdmap.errors import EtcdMapError, KeyNotFound, V2DisabledError
+from etcdmap.errors import EtcdError, EtcdMapError, V2DisabledError
 
 if TYPE_CHECKING:
     from etcdmap.backend import Backend
@@ -61,7 +61,7 @@ def _serves_v2(ctx: Context) -> bool:
     """One v2 read of a hidden, normally absent key: ``True`` unless v2 is not served."""
     try:
         ctx.unsynced_client().keys.get(_PROBE_KEY)
-    except KeyNotFound:
+    except EtcdError:  # etcd's v2 JSON error (not found, or no read permission on it)
         return True
     except V2DisabledError:
         return False
