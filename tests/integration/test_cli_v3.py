@@ -178,3 +178,38 @@ def test_migration_through_a_pipe(cli, client: Client, v3: V3Client, etcd_prefix
     client.keys.set(f"{src}/k", "v")
     assert cli("--api", "v3", "load", "-", src, stdin=cli("dump", src).out).code == 0
     assert v3_values(v3, src) == {f"{src}/k": "v"}
+
+
+README = Path(__file__).resolve().parents[2] / "README.rst"
+
+
+def readme_walkthrough() -> list[tuple[str, list[str]]]:
+    """The console block of README's "Moving from v2 to v3": (command, expected output lines)."""
+    text = README.read_text(encoding="utf-8").split("Moving from v2 to v3\n====", 1)[1]
+    block = text.split(".. code-block:: console\n", 1)[1].lstrip("\n").split("\n\n", 1)[0]
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        line = line[4:]
+        if line.startswith("$ "):
+            steps.append((line[2:].split("  #", 1)[0].strip(), []))
+        else:
+            steps[-1][1].append(line)
+    return steps
+
+
+def test_the_readme_walkthrough_runs(cli, etcd_prefix: str, tmp_path: Path) -> None:
+    steps = readme_walkthrough()
+    assert len(steps) >= 7
+    for command, expected in steps:
+        command = command.replace("/config", f"{etcd_prefix}/config")
+        argv, _, target = command.partition(" > ")
+        words = argv.split()
+        assert words[0] == "etcdmap", command
+        words = [str(tmp_path / w) if w == "config.json" else w for w in words[1:]]
+        run = cli(*words)
+        assert run.code == 0, (command, run.err)
+        if target:
+            (tmp_path / target).write_text(run.out, encoding="utf-8")
+            continue
+        want = [line.replace("/config", f"{etcd_prefix}/config") for line in expected]
+        assert run.out.splitlines() == want, command
