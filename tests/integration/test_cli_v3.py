@@ -188,8 +188,8 @@ def readme_walkthrough() -> list[tuple[str, list[str]]]:
     text = README.read_text(encoding="utf-8").split("Moving from v2 to v3\n====", 1)[1]
     block = text.split(".. code-block:: console\n", 1)[1].lstrip("\n").split("\n\n", 1)[0]
     steps: list[tuple[str, list[str]]] = []
-    for line in block.splitlines():
-        line = line[4:]
+    for raw in block.splitlines():
+        line = raw[4:]
         if line.startswith("$ "):
             steps.append((line[2:].split("  #", 1)[0].strip(), []))
         else:
@@ -200,8 +200,8 @@ def readme_walkthrough() -> list[tuple[str, list[str]]]:
 def test_the_readme_walkthrough_runs(cli, etcd_prefix: str, tmp_path: Path) -> None:
     steps = readme_walkthrough()
     assert len(steps) >= 7
-    for command, expected in steps:
-        command = command.replace("/config", f"{etcd_prefix}/config")
+    for step, expected in steps:
+        command = step.replace("/config", f"{etcd_prefix}/config")
         argv, _, target = command.partition(" > ")
         words = argv.split()
         assert words[0] == "etcdmap", command
