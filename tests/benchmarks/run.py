@@ -142,6 +142,22 @@ def evaluate(results: Sequence[Result], request_timeout: float) -> list[Target]:
     return targets
 
 
+def _run_v3(
+    family: Callable[[str, Callable[[], list[Result]]], None], url: str, root: str, *,
+    rounds: int, quick: bool,
+) -> None:
+    """The v3 families, on their own contenders (those that do not import are left out)."""
+    contenders, skipped = make_v3_contenders(url)
+    for name, why in skipped.items():
+        print(f"  v3 contender {name} left out: {why}", file=sys.stderr)
+    try:
+        family("v3", lambda: run_v3_kv(contenders, root, rounds=rounds, ops=100 if quick else 200))
+        family("v3watch", lambda: run_v3_watch(contenders, url, root, rounds=1 if quick else 3))
+    finally:
+        for kv in contenders:
+            kv.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run the chosen workloads, print the table, write the JSON file."""
     ap = argparse.ArgumentParser(
@@ -227,17 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for kv in contenders:
                 kv.close()
         if only & {"v3", "v3watch"}:
-            v3_contenders, v3_skipped = make_v3_contenders(url)
-            for name, why in v3_skipped.items():
-                print(f"  v3 contender {name} left out: {why}", file=sys.stderr)
-            try:
-                family("v3", lambda: run_v3_kv(
-                    v3_contenders, root, rounds=rounds, ops=100 if q else 200))
-                family("v3watch", lambda: run_v3_watch(
-                    v3_contenders, url, root, rounds=1 if q else 3))
-            finally:
-                for kv in v3_contenders:
-                    kv.close()
+            _run_v3(family, url, root, rounds=rounds, quick=q)
     family(
         "failover",
         lambda: run_failover(request_timeout=args.request_timeout, trials=3 if q else 6, gets=20),

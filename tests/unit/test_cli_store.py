@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
+from v3_shim import ShimV3Backend
 
 from etcdmap.cli import app
 from etcdmap.cli.backends import BackendUnavailable, command_for, open_backend, resolve_api
@@ -200,3 +201,13 @@ def test_directory_writes_without_real_directories() -> None:
     assert [k for k, _ in kept] == ["/d/a/k", "/d/empty", "/d/z"]
     assert lost == ["/d/a"]
     assert directory_writes(writes, real_dirs=True) == (writes, [])
+
+
+def test_an_unreachable_cluster_exits_2_on_v3_and_on_the_probe(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(V3Client, "backend", property(ShimV3Backend), raising=False)
+    base = ["--endpoints", "http://127.0.0.1:9", "--total-timeout", "1s"]
+    assert app.main([*base, "--api", "v3", "get", "/k"]) == 2
+    assert app.main([*base, "get", "/k"]) == 2  # auto: the probe cannot reach it
+    assert "etcd cluster is unavailable" in capsys.readouterr().err
