@@ -13,10 +13,11 @@ children), with keys relative to ``path`` (``""`` is ``path`` itself, which may 
 ``ttl`` (remaining seconds at dump time) is there only with ``dump --ttl``, which also writes
 ``"dumped_at"`` (Unix time, seconds): ``load`` then subtracts the time since the dump from each
 TTL and leaves out the keys whose TTL ran out meanwhile (they would have expired on the source
-too). ``"api"`` (``"v2"``/``"v3"``) says where the dump was read. Both fields are optional: a
-dump without them loads as before. A flat list keeps the
-format exact: empty directories, directory TTLs and any key name survive a round trip. Hidden keys
-(a path element starting with ``_``) are not listed by etcd, so they are not dumped.
+too; the two machines' clocks are compared, so keep them in sync). ``"api"`` (``"v2"`` or
+``"v3"``) says where the dump was read. Both fields are optional: a dump without them loads as
+before. A flat list keeps the format exact: empty directories, directory TTLs and any key name
+survive a round trip. Hidden keys (a path element starting with ``_``) are not listed by etcd,
+so they are not dumped.
 
 ``load`` writes the entries under another path. Without ``--force`` it refuses, before writing
 anything, when a value would overwrite an existing key, and it writes with create-only requests,
