@@ -6,6 +6,11 @@ options, the key, member, user, role, auth and ``cluster-health`` commands, thei
 scripts written for it keep working. Beyond ``etcdctl``: ``dump``/``load`` (a subtree as JSON and
 back) and ``serve`` (a local development etcd with the v2 API on).
 
+``--api v2|v3|auto`` (default ``auto``: v2 where the server serves it, else v3) chooses the
+etcd API: on v3 the key commands ``get set mk rm ls watch`` and ``dump``/``load`` run on the
+Backend protocol (:mod:`etcdmap.cli.backends`, :mod:`etcdmap.cli.store_keys`,
+:mod:`etcdmap.cli.store_dump`); the other commands are v2-only and say so (exit 1).
+
 Exit codes (``etcdctl``'s): 0 success, 1 bad arguments, 2 cannot reach the cluster, 3 refused
 credentials, 4 the server answered an error, 5 the cluster is not healthy. Errors go to stderr as
 ``Error:  <code>: <message> (<cause>) [<index>]``, whatever the output format (as etcdctl does).
@@ -26,6 +31,7 @@ from typing import Any
 
 from etcdmap.cli import admin as _cli_admin
 from etcdmap.cli import auth as _cli_auth
+from etcdmap.cli import backends as _cli_backends
 from etcdmap.cli import dump as _cli_dump
 from etcdmap.cli import keys as _cli_keys
 from etcdmap.cli import serve as _cli_serve
@@ -58,6 +64,7 @@ __all__ = ["build_parser", "exit_code_for", "main"]
 
 ENDPOINTS_ENV = "ETCDMAP_ENDPOINTS"
 USERNAME_ENV = "ETCDMAP_USERNAME"
+API_ENV = "ETCDMAP_API"
 
 
 COMMAND_GROUPS = (_cli_keys, _cli_admin, _cli_auth, _cli_dump, _cli_serve)
@@ -86,6 +93,11 @@ def _global_options() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
         (("--total-timeout",), {
             "metavar": "DURATION", "type": parse_duration, "default": 5.0,
             "help": "timeout of each call across endpoints, except watches (default: 5s; 0: none)",
+        }),
+        (("--api",), {
+            "choices": _cli_backends.API_CHOICES, "default": os.environ.get(API_ENV) or "auto",
+            "help": "the etcd API: v2, v3, or auto (v2 where the server serves it, else v3; "
+                    f"env {API_ENV}; default: %(default)s)",
         }),
         (("-o", "--output"), {
             "choices": FORMATS, "default": "simple", "help": "output format (default: %(default)s)",
@@ -121,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = Parser(
         prog="etcdmap",
-        description="A command line client for etcd's v2 API (an etcdctl v2 work-alike).",
+        description="A command line client for etcd's v2 API (an etcdctl v2 work-alike); "
+        "the key commands, dump and load also run on the v3 API (--api).",
         epilog="Exit codes: 0 ok, 1 bad arguments, 2 cannot connect, 3 bad credentials, "
         "4 server error, 5 cluster not healthy.",
     )
@@ -133,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     for module in COMMAND_GROUPS:
         module.register(commands)
+    for name, sub in commands.choices.items():  # exec-watch has an argument named "command"
+        sub.set_defaults(command_name=name)
     return parser
 
 
@@ -145,6 +160,8 @@ def exit_code_for(error: BaseException) -> int:
     """
     if isinstance(error, (Unauthorized, InsufficientCredentials)):
         return EXIT_BAD_AUTH
+    if isinstance(error, _cli_backends.BackendUnavailable):
+        return EXIT_BAD_ARGS
     if isinstance(
         error,
         (
@@ -205,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     ctx = Context(args, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
     try:
-        return int(args.func(ctx, args))
+        return int(_cli_backends.command_for(ctx, args)(ctx, args))
     except CommandError as exc:
         if exc.message:
             print(exc.message, file=ctx.stderr)

@@ -203,6 +203,15 @@ class Context:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _client: Client | None = field(default=None, init=False, repr=False)
+    _synced: bool = field(default=False, init=False, repr=False)
+    _closers: list[Callable[[], None]] = field(default_factory=list, init=False, repr=False)
+    _credentials: tuple[str | None, str | None] | None = field(
+        default=None, init=False, repr=False
+    )
+    api: str | None = field(default=None, init=False)
+    """The API this run uses, ``"v2"`` or ``"v3"``, once resolved (:mod:`etcdmap.cli.backends`)."""
+    backend: Any = field(default=None, init=False, repr=False)
+    """The run's :class:`~etcdmap.backend.Backend` once opened (``open_backend``)."""
 
     @property
     def output(self) -> str:
@@ -224,20 +233,46 @@ class Context:
         """
         if self._client is None:
             self._client = self._build_client()
+        if not self._synced:
+            self._synced = True
             if sync if sync is not None else not self.options.no_sync:
                 self._sync(self._client)
             if self.options.debug:
                 print("Cluster-Endpoints:", ", ".join(self._client.endpoints), file=self.stderr)
         return self._client
 
+    def unsynced_client(self) -> Client:
+        """The run's client without the endpoint sync (for the API probe): a later
+        :meth:`client` call still syncs as the options say.
+
+        :raises CommandError: as :meth:`client`.
+        """
+        if self._client is None:
+            self._client = self._build_client()
+        return self._client
+
+    def credentials(self) -> tuple[str | None, str | None]:
+        """``(username, password)`` from ``--username`` (the password asked for once if omitted).
+
+        :raises CommandError: end of input before a password.
+        """
+        if self._credentials is None:
+            username: str | None = None
+            password: str | None = None
+            if self.options.username:
+                username, password = split_user_password(self.options.username)
+                if password is None:
+                    password = ask_password("Password: ", self.stdin, self.stderr)
+            self._credentials = (username, password)
+        return self._credentials
+
+    def add_closer(self, close: Callable[[], None]) -> None:
+        """Have :meth:`close` call ``close`` (e.g. a v3 client's), last added first."""
+        self._closers.append(close)
+
     def _build_client(self) -> Client:
         opts = self.options
-        username: str | None = None
-        password: str | None = None
-        if opts.username:
-            username, password = split_user_password(opts.username)
-            if password is None:
-                password = ask_password("Password: ", self.stdin, self.stderr)
+        username, password = self.credentials()
         verify: bool | str = opts.ca_file or True
         cert: str | tuple[str, str] | None = None
         if opts.cert_file:
@@ -302,7 +337,10 @@ class Context:
             print(f"got endpoints({','.join(client.endpoints)}) after sync", file=self.stderr)
 
     def close(self) -> None:
-        """Close the client, if one was built."""
+        """Close the client, if one was built, and whatever :meth:`add_closer` registered."""
+        while self._closers:
+            self._closers.pop()()
+        self.backend = None
         if self._client is not None:
             self._client.close()
             self._client = None

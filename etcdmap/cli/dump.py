@@ -10,9 +10,14 @@ The dump format is one JSON object::
 
 ``nodes`` lists every directory and value of the tree in pre-order (a parent before its
 children), with keys relative to ``path`` (``""`` is ``path`` itself, which may be a single value).
-``ttl`` (remaining seconds at dump time) is there only with ``dump --ttl``. A flat list keeps the
-format exact: empty directories, directory TTLs and any key name survive a round trip. Hidden keys
-(a path element starting with ``_``) are not listed by etcd, so they are not dumped.
+``ttl`` (remaining seconds at dump time) is there only with ``dump --ttl``, which also writes
+``"dumped_at"`` (Unix time, seconds): ``load`` then subtracts the time since the dump from each
+TTL and leaves out the keys whose TTL ran out meanwhile (they would have expired on the source
+too; the two machines' clocks are compared, so keep them in sync). ``"api"`` (``"v2"`` or
+``"v3"``) says where the dump was read. Both fields are optional: a dump without them loads as
+before. A flat list keeps the format exact: empty directories, directory TTLs and any key name
+survive a round trip. Hidden keys (a path element starting with ``_``) are not listed by etcd,
+so they are not dumped.
 
 ``load`` writes the entries under another path. Without ``--force`` it refuses, before writing
 anything, when a value would overwrite an existing key, and it writes with create-only requests,
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -40,10 +46,13 @@ __all__ = [
     "FORMAT_VERSION",
     "Entry",
     "Progress",
+    "age_entries",
+    "dump_age",
     "dump_document",
     "entries_from_node",
     "parse_document",
     "plan_load",
+    "read_document",
     "register",
     "write_document",
 ]
@@ -102,20 +111,64 @@ def entries_from_node(root: Node, *, with_ttl: bool = False) -> list[Entry]:
     return entries
 
 
-def dump_document(path: str, index: int, entries: list[Entry]) -> dict[str, object]:
+def dump_document(
+    path: str, index: int, entries: list[Entry], *, dumped_at: float | None = None,
+    api: str | None = None,
+) -> dict[str, object]:
     """The JSON document ``dump`` prints.
 
     :param path: the dumped path.
-    :param index: the store index the tree was read at.
+    :param index: the store index the tree was read at (v3: the revision).
     :param entries: from :func:`entries_from_node`.
+    :param dumped_at: when the TTLs were read (Unix time), for ``load`` to age them.
+    :param api: the API the tree was read on.
     :returns: a JSON-serialisable dict.
     """
-    return {
-        "etcdmap_dump": FORMAT_VERSION,
-        "path": path,
-        "index": index,
-        "nodes": [e.to_json() for e in entries],
-    }
+    doc: dict[str, object] = {"etcdmap_dump": FORMAT_VERSION, "path": path, "index": index}
+    if api is not None:
+        doc["api"] = api
+    if dumped_at is not None:
+        doc["dumped_at"] = round(dumped_at, 3)
+    doc["nodes"] = [e.to_json() for e in entries]
+    return doc
+
+
+def dump_age(data: object, now: float) -> float:
+    """Seconds since a parsed dump was written (0 when it has no valid ``dumped_at``).
+
+    :param data: the decoded JSON (already checked by :func:`parse_document`).
+    :param now: the current Unix time.
+    """
+    when = data.get("dumped_at") if isinstance(data, dict) else None
+    if isinstance(when, bool) or not isinstance(when, (int, float)):
+        return 0.0
+    return max(0.0, now - float(when))
+
+
+def age_entries(entries: list[Entry], age: float) -> tuple[list[Entry], list[Entry]]:
+    """Take ``age`` seconds off every TTL.
+
+    :param entries: the dump's entries.
+    :param age: seconds since the dump (from :func:`dump_age`).
+    :returns: ``(kept, expired)``: the entries with their remaining TTLs, and those whose TTL
+        ran out (with everything below an expired directory).
+    """
+    kept: list[Entry] = []
+    expired: list[Entry] = []
+    gone: list[str] = []  # expired directories: their descendants go too
+    whole = int(age)
+    for entry in entries:
+        if any(entry.key == g or entry.key.startswith(f"{g}/") or g == "" for g in gone):
+            expired.append(entry)
+        elif entry.ttl is None or whole == 0:
+            kept.append(entry)
+        elif entry.ttl - whole <= 0:
+            expired.append(entry)
+            if entry.dir:
+                gone.append(entry.key)
+        else:
+            kept.append(Entry(entry.key, entry.value, entry.ttl - whole))
+    return kept, expired
 
 
 def write_document(out: TextIO, document: dict[str, object]) -> None:
@@ -243,20 +296,32 @@ def cmd_dump(ctx: Context, args: argparse.Namespace) -> int:
     if resp.node is None:
         raise CommandError(f"Error:  {args.path}: no node in the answer", EXIT_BAD_ARGS)
     entries = entries_from_node(resp.node, with_ttl=args.ttl)
-    write_document(ctx.stdout, dump_document(args.path, resp.index, entries))
+    document = dump_document(
+        args.path, resp.index, entries, dumped_at=time.time() if args.ttl else None, api="v2"
+    )
+    write_document(ctx.stdout, document)
     return EXIT_SUCCESS
 
 
-def _read_document(ctx: Context, name: str) -> list[Entry]:
+def read_document(ctx: Context, name: str) -> list[Entry]:
+    """Read a dump file (``-``: stdin), with TTLs aged by the time since the dump; keys whose
+    TTL ran out are left out and counted on stderr.
+
+    :raises CommandError: not a valid dump (exit 1).
+    """
     try:
         if name == "-":
             data = json.load(ctx.stdin)
         else:
             with open(name, encoding="utf-8") as f:
                 data = json.load(f)
-        return parse_document(data)
+        entries = parse_document(data)
     except ValueError as exc:
         raise CommandError(f"Error:  {name}: {exc}", EXIT_BAD_ARGS) from exc
+    entries, expired = age_entries(entries, dump_age(data, time.time()))
+    if expired:
+        print(f"skipped {len(expired)} key(s) whose TTL ran out since the dump", file=ctx.stderr)
+    return entries
 
 
 def _existing(ctx: Context, dest: str) -> dict[str, bool]:
@@ -282,7 +347,7 @@ def _describe(key: str, entry: Entry) -> str:
 
 def cmd_load(ctx: Context, args: argparse.Namespace) -> int:
     """``load FILE PATH [--dry-run] [--force]``: write a dump under PATH."""
-    entries = _read_document(ctx, args.file)
+    entries = read_document(ctx, args.file)
     existing = _existing(ctx, args.path)
     writes, conflicts = plan_load(entries, args.path, existing)
     if args.dry_run:

@@ -13,7 +13,9 @@ JSON. A full run takes about a minute on 2 cores, ``--quick`` about 25 s.
 Workload families: ``kv`` (GET, PUT, CAS, delete+create, 1 thread), ``threads`` (GET and PUT,
 8 threads sharing one client), ``tree`` (``to_dict`` of 1,000 and 10,000 keys), ``mirror``
 (``mirror[k]`` reads), ``watch`` (a 2,000-write burst: events/s and missed events),
-``failover`` (GETs right after SIGSTOP of the pinned member of a 3-member cluster).
+``failover`` (GETs right after SIGSTOP of the pinned member of a 3-member cluster), ``v3``
+(GET, PUT, CAS on the v3 API, 1 thread: etcdmap.v3 vs cslab-etcd3 (gRPC), etcd3gw and raw
+http.client on the gateway) and ``v3watch`` (a 2,000-put burst under a v3 prefix watch).
 """
 
 from __future__ import annotations
@@ -36,13 +38,15 @@ if __package__ in (None, ""):  # run as a script: python tests/benchmarks/run.py
 
 from ._harness import PYTHON_ETCD, Result, Target, render_table, write_json
 from .contenders import EtcdMapKV, EtcdmapKV, make_contenders
+from .contenders_v3 import make_v3_contenders
 from .failover import run_failover
 from .kv import run_kv, run_threaded
 from .mirror import run_mirror
 from .tree import run_tree
+from .v3 import run_v3_kv, run_v3_watch
 from .watch import run_watch
 
-FAMILIES = ("kv", "threads", "tree", "mirror", "watch", "failover")
+FAMILIES = ("kv", "threads", "tree", "mirror", "watch", "failover", "v3", "v3watch")
 
 
 @contextlib.contextmanager
@@ -123,6 +127,9 @@ def evaluate(results: Sequence[Result], request_timeout: float) -> list[Target]:
             targets.append(
                 Target("watch burst: >= 5,000 events/s", f"{r.rate:,.0f}/s", r.rate >= 5000)
             )
+        if r.workload.startswith("v3 watch") and r.contender == "etcdmap.v3":
+            missed = r.extra.get("missed_worst", -1)
+            targets.append(Target("v3 watch burst: 0 missed", f"{missed:.0f} missed", missed == 0))
         if r.workload.startswith("SIGSTOP") and r.contender == "etcdmap":
             p99 = (r.p99_ms or 0.0) / 1e3
             targets.append(
@@ -133,6 +140,22 @@ def evaluate(results: Sequence[Result], request_timeout: float) -> list[Target]:
                 )
             )
     return targets
+
+
+def _run_v3(
+    family: Callable[[str, Callable[[], list[Result]]], None], url: str, root: str, *,
+    rounds: int, quick: bool,
+) -> None:
+    """The v3 families, on their own contenders (those that do not import are left out)."""
+    contenders, skipped = make_v3_contenders(url)
+    for name, why in skipped.items():
+        print(f"  v3 contender {name} left out: {why}", file=sys.stderr)
+    try:
+        family("v3", lambda: run_v3_kv(contenders, root, rounds=rounds, ops=100 if quick else 200))
+        family("v3watch", lambda: run_v3_watch(contenders, url, root, rounds=1 if quick else 3))
+    finally:
+        for kv in contenders:
+            kv.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -219,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             for kv in contenders:
                 kv.close()
+        if only & {"v3", "v3watch"}:
+            _run_v3(family, url, root, rounds=rounds, quick=q)
     family(
         "failover",
         lambda: run_failover(request_timeout=args.request_timeout, trials=3 if q else 6, gets=20),
@@ -238,7 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cpu": _cpu(),
         "cpus": os.cpu_count(),
         "os": f"{platform.system()} {platform.release()}",
-        "versions": {d: _version(d) for d in ("etcdmap", "python-etcd", "requests", "urllib3")},
+        "versions": {d: _version(d) for d in ("etcdmap", "python-etcd", "requests", "urllib3",
+                                              "cslab-etcd3", "etcd3gw", "grpcio", "protobuf")},
     }
     v = meta["versions"]
     assert isinstance(v, dict)
@@ -248,6 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Python {meta['python']}, {meta['cpu']}, {meta['cpus']} CPUs, {meta['os']}; "
         f"python-etcd {v['python-etcd']}, requests {v['requests']}, urllib3 {v['urllib3']}"
     )
+    if only & {"v3", "v3watch"}:
+        header += (f"\nv3: cslab-etcd3 {v['cslab-etcd3']} (grpcio {v['grpcio']}, protobuf "
+                   f"{v['protobuf']}), etcd3gw {v['etcd3gw']}")
     print(render_table(results, targets, header))
     for name, text in errors.items():
         print(f"\n{name} failed: {text}")
