@@ -160,8 +160,6 @@ def exit_code_for(error: BaseException) -> int:
     """
     if isinstance(error, (Unauthorized, InsufficientCredentials)):
         return EXIT_BAD_AUTH
-    if isinstance(error, _cli_backends.BackendUnavailable):
-        return EXIT_BAD_ARGS
     if isinstance(
         error,
         (

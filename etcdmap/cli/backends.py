@@ -18,19 +18,19 @@ Nothing here is shared between threads: one :class:`~etcdmap.cli.common.Context`
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from etcdmap.cli.common import EXIT_BAD_ARGS, CommandError, Context, endpoint_list
-from etcdmap.errors import EtcdError, EtcdMapError, V2DisabledError
+from etcdmap.errors import EtcdError, V2DisabledError
 
 if TYPE_CHECKING:
     from etcdmap.backend import Backend
     from etcdmap.cli.common import CommandFunc
+    from etcdmap.v3 import Client as V3Client
 
 __all__ = [
     "API_CHOICES",
     "LOCAL_COMMANDS",
-    "BackendUnavailable",
     "command_for",
     "open_backend",
     "resolve_api",
@@ -44,10 +44,6 @@ LOCAL_COMMANDS = frozenset({"serve"})
 """Commands that talk to no server: they run whatever ``--api`` says."""
 
 _PROBE_KEY = "/_etcdmap_api_probe"
-
-
-class BackendUnavailable(EtcdMapError):
-    """The store for the chosen API cannot be built (e.g. this etcdmap has no v3 backend)."""
 
 
 def v3_commands() -> dict[str, CommandFunc]:
@@ -135,7 +131,7 @@ def command_for(ctx: Context, args: argparse.Namespace) -> CommandFunc:
     return v2_or_explain
 
 
-def _v3_client(ctx: Context) -> Any:
+def _v3_client(ctx: Context) -> V3Client:
     """An ``etcdmap.v3.Client`` from the global options (endpoints, timeouts, TLS, user)."""
     from etcdmap.v3 import Client as V3Client  # noqa: PLC0415 (only v3 runs need it)
 
@@ -167,7 +163,6 @@ def open_backend(ctx: Context) -> Backend:
 
     :param ctx: the run.
     :returns: an :class:`~etcdmap.backend.Backend`.
-    :raises BackendUnavailable: the v3 client has no ``backend`` in this version of etcdmap.
     """
     if ctx.backend is not None:
         given: Backend = ctx.backend
@@ -176,14 +171,7 @@ def open_backend(ctx: Context) -> Backend:
         v2: Backend = ctx.client().backend
         ctx.backend = v2  # owned by the v2 client, which the context closes
         return v2
-    client = _v3_client(ctx)
-    backend: Backend | None = getattr(client, "backend", None)
-    if backend is None:
-        client.close()
-        raise BackendUnavailable(
-            "the v3 backend is not available in this version of etcdmap "
-            "(etcdmap.v3.Client has no 'backend'); use --api v2 on a server with v2 enabled"
-        )
+    backend: Backend = _v3_client(ctx).backend
     ctx.backend = backend
     ctx.add_closer(backend.close)
     return backend

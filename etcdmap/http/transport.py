@@ -32,12 +32,13 @@ cURL debugging: :func:`enable_curl_debug` prints one ``curl`` command per attemp
 
 from __future__ import annotations
 
+import enum
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from json import dumps as _json_dumps
-from typing import Any, Final
+from typing import Final
 
 import requests
 
@@ -62,10 +63,12 @@ from etcdmap.http.session import Requester, basic_auth
 
 __all__ = [
     "DEFAULT",
+    "CallTimeout",
     "HTTPResult",
     "ServerError",
     "StreamResponse",
     "Transport",
+    "UseDefault",
     "disable_curl_debug",
     "enable_curl_debug",
     "normalize_endpoint",
@@ -76,14 +79,20 @@ ServerErrorDecoder = Callable[[int, bytes, str], "tuple[EtcdError | None, bool]"
 """How an API reads a 5xx body (see :class:`Transport`)."""
 
 
-class _Default:
+class UseDefault(enum.Enum):
+    """The type of :data:`DEFAULT` (a typed sentinel, like httpx's ``UseClientDefault``)."""
+
+    DEFAULT = "DEFAULT"
+
     def __repr__(self) -> str:
         return "<client default>"
 
 
-DEFAULT: Final[Any] = _Default()
+DEFAULT: Final = UseDefault.DEFAULT
 """Sentinel for "use the transport's configured value" (``timeout=``, ``request_timeout=``)."""
-_DEFAULT = DEFAULT
+_DEFAULT: Final = UseDefault.DEFAULT
+CallTimeout = float | None | UseDefault
+"""A call's ``timeout=``: seconds, ``None`` (no limit) or :data:`DEFAULT` (the client's)."""
 _Timeout = float | tuple[float | None, float | None] | None
 
 
@@ -336,9 +345,9 @@ class Transport(Closing):
         body: bytes | None = None,
         content_type: str | None = None,
         idempotent: bool = True,
-        timeout: float | None = _DEFAULT,
+        timeout: float | UseDefault | None = _DEFAULT,
         endpoint: str | None = None,
-        request_timeout: float | None = _DEFAULT,
+        request_timeout: float | UseDefault | None = _DEFAULT,
         headers: Mapping[str, str] | None = None,
     ) -> HTTPResult:
         """Send one request with failover and return the first non-5xx answer.
@@ -386,7 +395,7 @@ class Transport(Closing):
         body: bytes | None = None,
         content_type: str | None = None,
         read_timeout: float | None,
-        timeout: float | None = _DEFAULT,
+        timeout: float | UseDefault | None = _DEFAULT,
         endpoint: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> StreamResponse:

@@ -119,14 +119,34 @@ class MapBase:
             hit, cached = cache.lookup(key)
             if hit:
                 return cached  # type: ignore[no-any-return]
-        try:
-            node, self._index = self._backend.read(key, recursive=recursive, quorum=self._quorum)
-        except KeyNotFound as exc:
-            self._index = exc.index
-            raise
+        node = self._read(key, recursive)
         if cache is not None and not node.dir:
             cache.store(key, node.modified_index, node)
         return node
+
+    def _read(self, key: str, recursive: bool) -> Node:
+        """One read; records :attr:`index`. Read-your-writes across failover: a member whose
+        index is behind what this map already saw (it lags after a restart or a partition) is
+        not believed: the read is repeated through raft (``quorum``).
+
+        :raises KeyNotFound: no such key.
+        """
+        seen = self._index
+        quorum = self._quorum
+        while True:
+            try:
+                node, index = self._backend.read(key, recursive=recursive, quorum=quorum)
+            except KeyNotFound as exc:
+                if exc.index < seen and not quorum:
+                    quorum = True
+                    continue
+                self._index = exc.index
+                raise
+            if index < seen and not quorum:
+                quorum = True
+                continue
+            self._index = index
+            return node
 
     def _put(self, key: str, value: str, *, ttl: int | None = None, cond: Cond = ALWAYS) -> Node:
         """Write a leaf; returns the written node."""
@@ -299,7 +319,11 @@ class MapBase:
         """
         # identity decode for the plain str codec (a subclass may override decode)
         decode = None if type(self._codec) is StrCodec else self._decode_text
-        tree, self._index = self._backend.read_tree(self._path, decode, quorum=self._quorum)
+        seen = self._index
+        tree, index = self._backend.read_tree(self._path, decode, quorum=self._quorum)
+        if index < seen and not self._quorum:  # a lagging member: see _read
+            tree, index = self._backend.read_tree(self._path, decode, quorum=True)
+        self._index = index
         return {} if tree is None else tree
 
     def _decode_text(self, key: str, text: str) -> Any:

@@ -35,6 +35,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from etcdmap.http.transport import DEFAULT as _DEFAULT
+from etcdmap.http.transport import CallTimeout, UseDefault
 from etcdmap.v2 import wire as _wire
 from etcdmap.v2.models import Response
 from etcdmap.v2.watcher import DEFAULT_POLL_TIMEOUT, Watcher
@@ -192,13 +193,13 @@ class KeysAPI:
         self.transport = transport
         self.prefix = prefix
 
-    def _send(self, key: str, req: KeyRequest, timeout: float | None) -> HTTPResult:
+    def _send(self, key: str, req: KeyRequest, timeout: CallTimeout) -> HTTPResult:
         return self.transport.request(
             req.method, _wire.key_path(key, self.prefix), params=req.params or None,
             form=req.form, idempotent=req.idempotent, timeout=timeout,
         )
 
-    def _call(self, key: str, req: KeyRequest, timeout: float | None) -> Response:
+    def _call(self, key: str, req: KeyRequest, timeout: CallTimeout) -> Response:
         res = self._send(key, req, timeout)
         return _wire.decode_response(res.status, res.headers, res.body, res.endpoint)
 
@@ -209,7 +210,7 @@ class KeysAPI:
         recursive: bool = False,
         sort: bool = False,
         quorum: bool = False,
-        timeout: float | None = _DEFAULT,
+        timeout: float | UseDefault | None = _DEFAULT,
     ) -> Response:
         """Read a key or list a directory.
 
@@ -232,7 +233,7 @@ class KeysAPI:
         recursive: bool = False,
         sort: bool = False,
         quorum: bool = False,
-        timeout: float | None = _DEFAULT,
+        timeout: float | UseDefault | None = _DEFAULT,
     ) -> tuple[dict[str, Any], int]:
         """:meth:`get`, returning etcd's parsed JSON instead of models (for bulk reads).
 
@@ -266,7 +267,7 @@ class KeysAPI:
         refresh: bool = False,
         dir: bool = False,
         no_value_on_success: bool = False,
-        timeout: float | None = _DEFAULT,
+        timeout: float | UseDefault | None = _DEFAULT,
     ) -> Response:
         """Write a key (PUT): set, create, update or compare-and-swap depending on the options.
 
@@ -303,7 +304,7 @@ class KeysAPI:
         return self._call(key, req, timeout)
 
     def create(
-        self, key: str, value: str, *, ttl: int | None = None, timeout: float | None = _DEFAULT
+        self, key: str, value: str, *, ttl: int | None = None, timeout: float | UseDefault | None = _DEFAULT
     ) -> Response:
         """Create a key that must not exist yet (``prevExist=false``).
 
@@ -316,7 +317,7 @@ class KeysAPI:
         return self.set(key, value, ttl=ttl, prev_exist=False, timeout=timeout)
 
     def update(
-        self, key: str, value: str, *, ttl: int | None = None, timeout: float | None = _DEFAULT
+        self, key: str, value: str, *, ttl: int | None = None, timeout: float | UseDefault | None = _DEFAULT
     ) -> Response:
         """Replace the value of an existing key (``prevExist=true``), keeping ``created_index``.
 
@@ -334,7 +335,7 @@ class KeysAPI:
         value: str,
         *,
         ttl: int | None = None,
-        timeout: float | None = _DEFAULT,
+        timeout: float | UseDefault | None = _DEFAULT,
     ) -> Response:
         """Create a uniquely named, increasing key in a directory (POST).
 
@@ -349,7 +350,7 @@ class KeysAPI:
         """
         return self._call(dir, create_in_order_request(value, ttl=ttl), timeout)
 
-    def refresh(self, key: str, ttl: int, *, timeout: float | None = _DEFAULT) -> Response:
+    def refresh(self, key: str, ttl: int, *, timeout: float | UseDefault | None = _DEFAULT) -> Response:
         """Reset the TTL of an existing key without changing its value or notifying watchers.
 
         Sent as an update (``prevExist=true&refresh=true``), so the node keeps its
@@ -363,7 +364,7 @@ class KeysAPI:
         return self._call(key, refresh_request(ttl), timeout)
 
     def mkdir(
-        self, key: str, *, ttl: int | None = None, timeout: float | None = _DEFAULT
+        self, key: str, *, ttl: int | None = None, timeout: float | UseDefault | None = _DEFAULT
     ) -> Response:
         """Create a directory that must not exist yet (``dir=true&prevExist=false``).
 
@@ -382,7 +383,7 @@ class KeysAPI:
         dir: bool = False,
         prev_value: str | None = None,
         prev_index: int | None = None,
-        timeout: float | None = _DEFAULT,
+        timeout: float | UseDefault | None = _DEFAULT,
     ) -> Response:
         """Delete a key, an empty directory (``dir=True``) or a subtree (``recursive=True``).
 

@@ -18,7 +18,7 @@ from etcdmap.errors import (
     InvalidResponseError,
     NoLeaderEndpointError,
 )
-from etcdmap.http.transport import DEFAULT, HTTPResult, ServerError, Transport
+from etcdmap.http.transport import DEFAULT, CallTimeout, HTTPResult, ServerError, Transport
 from etcdmap.v2.members import MembersAPI, decode_json, error_message
 from etcdmap.v2.models import FollowerStats, Health, LeaderStats, SelfStats, StoreStats, Versions
 from etcdmap.v2.wire import parse_expiration
@@ -247,7 +247,7 @@ def health(
     *,
     endpoint: str | None = None,
     serializable: bool = False,
-    timeout: float | None = DEFAULT,
+    timeout: CallTimeout = DEFAULT,
 ) -> Health:
     """``GET /health``: the cluster's health as one member sees it.
 

@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from etcdmap.errors import AmbiguousResultError, DeadlineExceeded, InvalidResponseError, ServerError
-from etcdmap.http.transport import DEFAULT, StreamResponse, Transport
+from etcdmap.http.transport import DEFAULT, CallTimeout, StreamResponse, Transport
 from etcdmap.v3.errors import (
     AuthNotEnabled,
     InvalidAuthToken,
@@ -85,7 +85,7 @@ class Caller:
         """The current token (``None``: none yet, or auth is off)."""
         return self._token
 
-    def _deadline(self, timeout: float | None) -> float | None:
+    def _deadline(self, timeout: CallTimeout) -> float | None:
         if timeout is DEFAULT:
             timeout = self.transport.timeout
         return None if timeout is None else time.monotonic() + timeout
@@ -157,7 +157,7 @@ class Caller:
 
     def _post(
         self, path: str, body: Json, token: str | None, *, idempotent: bool,
-        timeout: float | None, endpoint: str | None = None,
+        timeout: CallTimeout, endpoint: str | None = None,
     ) -> Json:
         headers = {"Authorization": token} if token else {}
         try:
@@ -183,7 +183,7 @@ class Caller:
         body: Json,
         *,
         idempotent: bool,
-        timeout: float | None = DEFAULT,
+        timeout: CallTimeout = DEFAULT,
         endpoint: str | None = None,
     ) -> Json:
         """POST ``body`` to ``path`` and return the decoded answer.
@@ -215,7 +215,7 @@ class Caller:
         body: bytes,
         *,
         read_timeout: float | None,
-        timeout: float | None = DEFAULT,
+        timeout: CallTimeout = DEFAULT,
         endpoint: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> StreamResponse:

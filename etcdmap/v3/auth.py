@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from etcdmap.errors import InvalidResponseError
-from etcdmap.http.transport import DEFAULT
+from etcdmap.http.transport import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import AuthStatus, Permission, PermType
 from etcdmap.v3.txn import range_fields
@@ -52,15 +52,15 @@ class Auth:
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
 
-    def _write(self, path: str, body: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    def _write(self, path: str, body: dict[str, Any], timeout: CallTimeout) -> dict[str, Any]:
         return self._caller.call(path, body, idempotent=False, timeout=timeout)
 
-    def _read(self, path: str, body: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    def _read(self, path: str, body: dict[str, Any], timeout: CallTimeout) -> dict[str, Any]:
         return self._caller.call(path, body, idempotent=True, timeout=timeout)
 
     # ------------------------------------------------------------------ switch
 
-    def enable(self, *, timeout: float | None = DEFAULT) -> None:
+    def enable(self, *, timeout: CallTimeout = DEFAULT) -> None:
         """Turn auth on.
 
         :raises RootUserMissing: no ``root`` user.
@@ -68,11 +68,11 @@ class Auth:
         """
         self._write("/v3/auth/enable", {}, timeout)
 
-    def disable(self, *, timeout: float | None = DEFAULT) -> None:
+    def disable(self, *, timeout: CallTimeout = DEFAULT) -> None:
         """Turn auth off (needs the root user's token while it is on)."""
         self._write("/v3/auth/disable", {}, timeout)
 
-    def status(self, *, timeout: float | None = DEFAULT) -> AuthStatus:
+    def status(self, *, timeout: CallTimeout = DEFAULT) -> AuthStatus:
         """Whether auth is on, and the auth revision.
 
         :raises NoCredentials: auth is on and the client has no user name.
@@ -89,7 +89,7 @@ class Auth:
 
     # ------------------------------------------------------------------ users
 
-    def user_add(self, name: str, password: str, *, timeout: float | None = DEFAULT) -> None:
+    def user_add(self, name: str, password: str, *, timeout: CallTimeout = DEFAULT) -> None:
         """Add a user.
 
         :raises UserExistsV3: the user exists (also a :class:`~etcdmap.errors.UserExists`).
@@ -99,51 +99,51 @@ class Auth:
         self._write("/v3/auth/user/add", {"name": _name(name, "name"), "password": password},
                     timeout)
 
-    def user_delete(self, name: str, *, timeout: float | None = DEFAULT) -> None:
+    def user_delete(self, name: str, *, timeout: CallTimeout = DEFAULT) -> None:
         """Delete a user."""
         self._write("/v3/auth/user/delete", {"name": _name(name, "name")}, timeout)
 
-    def user_get(self, name: str, *, timeout: float | None = DEFAULT) -> list[str]:
+    def user_get(self, name: str, *, timeout: CallTimeout = DEFAULT) -> list[str]:
         """The user's roles."""
         return _names(self._read("/v3/auth/user/get", {"name": _name(name, "name")}, timeout),
                       "roles")
 
-    def user_list(self, *, timeout: float | None = DEFAULT) -> list[str]:
+    def user_list(self, *, timeout: CallTimeout = DEFAULT) -> list[str]:
         """Every user name."""
         return _names(self._read("/v3/auth/user/list", {}, timeout), "users")
 
     def user_change_password(self, name: str, password: str, *,
-                             timeout: float | None = DEFAULT) -> None:
+                             timeout: CallTimeout = DEFAULT) -> None:
         """Change a user's password."""
         if not isinstance(password, str):
             raise TypeError(f"password must be a str, not {type(password).__name__}")
         self._write("/v3/auth/user/changepw", {"name": _name(name, "name"), "password": password},
                     timeout)
 
-    def user_grant_role(self, name: str, role: str, *, timeout: float | None = DEFAULT) -> None:
+    def user_grant_role(self, name: str, role: str, *, timeout: CallTimeout = DEFAULT) -> None:
         """Give a user a role."""
         body = {"user": _name(name, "name"), "role": _name(role, "role")}
         self._write("/v3/auth/user/grant", body, timeout)
 
-    def user_revoke_role(self, name: str, role: str, *, timeout: float | None = DEFAULT) -> None:
+    def user_revoke_role(self, name: str, role: str, *, timeout: CallTimeout = DEFAULT) -> None:
         """Take a role from a user."""
         body = {"name": _name(name, "name"), "role": _name(role, "role")}
         self._write("/v3/auth/user/revoke", body, timeout)
 
     # ------------------------------------------------------------------ roles
 
-    def role_add(self, name: str, *, timeout: float | None = DEFAULT) -> None:
+    def role_add(self, name: str, *, timeout: CallTimeout = DEFAULT) -> None:
         """Add a role.
 
         :raises RoleExistsV3: the role exists.
         """
         self._write("/v3/auth/role/add", {"name": _name(name, "name")}, timeout)
 
-    def role_delete(self, name: str, *, timeout: float | None = DEFAULT) -> None:
+    def role_delete(self, name: str, *, timeout: CallTimeout = DEFAULT) -> None:
         """Delete a role."""
         self._write("/v3/auth/role/delete", {"role": _name(name, "name")}, timeout)
 
-    def role_get(self, name: str, *, timeout: float | None = DEFAULT) -> list[Permission]:
+    def role_get(self, name: str, *, timeout: CallTimeout = DEFAULT) -> list[Permission]:
         """The role's permissions."""
         data = self._read("/v3/auth/role/get", {"role": _name(name, "name")}, timeout)
         perms = data.get("perm") or []
@@ -151,7 +151,7 @@ class Auth:
             raise InvalidResponseError(f"perm is not a list: {perms!r:.80}")
         return [parse_permission(p) for p in perms]
 
-    def role_list(self, *, timeout: float | None = DEFAULT) -> list[str]:
+    def role_list(self, *, timeout: CallTimeout = DEFAULT) -> list[str]:
         """Every role name."""
         return _names(self._read("/v3/auth/role/list", {}, timeout), "roles")
 
@@ -163,7 +163,7 @@ class Auth:
         *,
         prefix: bool = False,
         range_end: str | bytes | None = None,
-        timeout: float | None = DEFAULT,
+        timeout: CallTimeout = DEFAULT,
     ) -> None:
         """Grant a role a permission on a key, a prefix or a range.
 
@@ -183,7 +183,7 @@ class Auth:
         *,
         prefix: bool = False,
         range_end: str | bytes | None = None,
-        timeout: float | None = DEFAULT,
+        timeout: CallTimeout = DEFAULT,
     ) -> None:
         """Revoke a role's permission on a key, a prefix or a range (as it was granted)."""
         body: dict[str, Any] = {"role": _name(name, "name")}

@@ -21,7 +21,7 @@ from typing import Literal
 import requests
 
 from etcdmap._closing import Closing
-from etcdmap.http.transport import DEFAULT, Transport
+from etcdmap.http.transport import DEFAULT, CallTimeout, Transport
 from etcdmap.v3._call import Caller
 from etcdmap.v3.auth import Auth
 from etcdmap.v3.backend import V3Backend
@@ -126,7 +126,7 @@ class Client(Closing):
         progress_notify: bool = False,
         filters: Sequence[Literal["NOPUT", "NODELETE"]] = (),
         read_timeout: float = 30.0,
-        timeout: float | None = DEFAULT,
+        timeout: CallTimeout = DEFAULT,
     ) -> Watcher:
         """A :class:`~etcdmap.v3.watch.Watcher` of a key, a prefix or a range (opened when
         iterated). See :class:`~etcdmap.v3.watch.Watcher` for the parameters.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from etcdmap.http.transport import DEFAULT, normalize_endpoint
+from etcdmap.http.transport import DEFAULT, CallTimeout, normalize_endpoint
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import MemberAddResponse, MembersResponse, Status
 from etcdmap.v3.wire import check_int, parse_member_add, parse_members, parse_status
@@ -36,7 +36,7 @@ class Members:
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
 
-    def list(self, *, linearizable: bool = False, timeout: float | None = DEFAULT) -> MembersResponse:
+    def list(self, *, linearizable: bool = False, timeout: CallTimeout = DEFAULT) -> MembersResponse:
         """Every member.
 
         :param linearizable: force a quorum read (default: the member's own view).
@@ -48,7 +48,7 @@ class Members:
         return parse_members(data)
 
     def add(self, peer_urls: str | Sequence[str], *, learner: bool = False,
-            timeout: float | None = DEFAULT) -> MemberAddResponse:
+            timeout: CallTimeout = DEFAULT) -> MemberAddResponse:
         """Add a member (start it afterwards with ``--initial-cluster-state=existing``).
 
         :param peer_urls: its peer URL(s).
@@ -65,7 +65,7 @@ class Members:
         data = self._caller.call("/v3/cluster/member/add", body, idempotent=False, timeout=timeout)
         return parse_member_add(data)
 
-    def remove(self, member_id: int, *, timeout: float | None = DEFAULT) -> MembersResponse:
+    def remove(self, member_id: int, *, timeout: CallTimeout = DEFAULT) -> MembersResponse:
         """Remove a member.
 
         :raises MemberNotFoundV3: no such member.
@@ -77,7 +77,7 @@ class Members:
         return parse_members(data)
 
     def update(self, member_id: int, peer_urls: str | Sequence[str], *,
-               timeout: float | None = DEFAULT) -> MembersResponse:
+               timeout: CallTimeout = DEFAULT) -> MembersResponse:
         """Change a member's peer URLs.
 
         :raises MemberNotFoundV3: no such member.
@@ -87,7 +87,7 @@ class Members:
                                  timeout=timeout)
         return parse_members(data)
 
-    def promote(self, member_id: int, *, timeout: float | None = DEFAULT) -> MembersResponse:
+    def promote(self, member_id: int, *, timeout: CallTimeout = DEFAULT) -> MembersResponse:
         """Promote a learner to a voting member.
 
         :raises FailedPrecondition: the learner is not in sync with the leader yet.
@@ -107,7 +107,7 @@ class Maintenance:
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
 
-    def status(self, *, endpoint: str | None = None, timeout: float | None = DEFAULT) -> Status:
+    def status(self, *, endpoint: str | None = None, timeout: CallTimeout = DEFAULT) -> Status:
         """A member's status: version, database size, leader, raft index and term.
 
         :param endpoint: ask exactly this member (default: the pinned one, with failover).

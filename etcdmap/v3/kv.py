@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from etcdmap.http.transport import DEFAULT
+from etcdmap.http.transport import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import DeleteResponse, PutResponse, RangeResponse, TxnResponse
 from etcdmap.v3.txn import Compare, Op, range_fields, txn_body
@@ -69,7 +69,7 @@ class KV:
         serializable: bool = False,
         sort_order: SortOrder = "NONE",
         sort_target: SortTarget = "KEY",
-        timeout: float | None = DEFAULT,
+        timeout: CallTimeout = DEFAULT,
     ) -> RangeResponse:
         """Read a key, every key under a prefix, or a range.
 
@@ -108,7 +108,7 @@ class KV:
         return parse_range(data)
 
     def get(self, key: str | bytes, *, serializable: bool = False,
-            timeout: float | None = DEFAULT) -> bytes | None:
+            timeout: CallTimeout = DEFAULT) -> bytes | None:
         """The value of one key, or ``None`` when it does not exist.
 
         :raises TypeError, ValueError: bad arguments.
@@ -125,7 +125,7 @@ class KV:
         prev_kv: bool = False,
         ignore_value: bool = False,
         ignore_lease: bool = False,
-        timeout: float | None = DEFAULT,
+        timeout: CallTimeout = DEFAULT,
     ) -> PutResponse:
         """Set a key.
 
@@ -160,7 +160,7 @@ class KV:
         prefix: bool = False,
         range_end: str | bytes | None = None,
         prev_kv: bool = False,
-        timeout: float | None = DEFAULT,
+        timeout: CallTimeout = DEFAULT,
     ) -> DeleteResponse:
         """Delete a key, every key under a prefix, or a range (in one revision).
 
@@ -182,7 +182,7 @@ class KV:
         success: Sequence[Op] = (),
         failure: Sequence[Op] = (),
         *,
-        timeout: float | None = DEFAULT,
+        timeout: CallTimeout = DEFAULT,
     ) -> TxnResponse:
         """Run ``success`` if every compare holds, else ``failure``, atomically.
 
@@ -198,7 +198,7 @@ class KV:
         return parse_txn(data)
 
     def compact(self, revision: int, *, physical: bool = False,
-                timeout: float | None = DEFAULT) -> int:
+                timeout: CallTimeout = DEFAULT) -> int:
         """Discard the history before ``revision`` (watches and reads from older revisions
         then fail with :class:`~etcdmap.v3.errors.RevisionCompacted`).
 

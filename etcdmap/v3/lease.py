@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from etcdmap.errors import InvalidResponseError
-from etcdmap.http.transport import DEFAULT
+from etcdmap.http.transport import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import KeepAliveResponse, LeaseGrant, LeaseTimeToLive, ResponseHeader
 from etcdmap.v3.wire import (
@@ -42,7 +42,7 @@ class Leases:
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
 
-    def grant(self, ttl: int, *, lease_id: int = 0, timeout: float | None = DEFAULT) -> LeaseGrant:
+    def grant(self, ttl: int, *, lease_id: int = 0, timeout: CallTimeout = DEFAULT) -> LeaseGrant:
         """Grant a lease.
 
         :param ttl: seconds (etcd raises it to its minimum, ~2 s).
@@ -61,7 +61,7 @@ class Leases:
         data = self._caller.call("/v3/lease/grant", body, idempotent=False, timeout=timeout)
         return parse_lease_grant(data)
 
-    def revoke(self, lease_id: int, *, timeout: float | None = DEFAULT) -> ResponseHeader:
+    def revoke(self, lease_id: int, *, timeout: CallTimeout = DEFAULT) -> ResponseHeader:
         """Revoke a lease and delete its keys (in one revision).
 
         :returns: the answer's header.
@@ -72,7 +72,7 @@ class Leases:
         data = self._caller.call("/v3/lease/revoke", body, idempotent=False, timeout=timeout)
         return parse_header(data.get("header"))
 
-    def keepalive_once(self, lease_id: int, *, timeout: float | None = DEFAULT) -> KeepAliveResponse:
+    def keepalive_once(self, lease_id: int, *, timeout: CallTimeout = DEFAULT) -> KeepAliveResponse:
         """Refresh a lease once to its granted TTL.
 
         :returns: the refreshed TTL; ``ttl == 0`` means the lease no longer exists (not an
@@ -87,7 +87,7 @@ class Leases:
         return parse_keepalive(result)
 
     def time_to_live(self, lease_id: int, *, keys: bool = False,
-                     timeout: float | None = DEFAULT) -> LeaseTimeToLive:
+                     timeout: CallTimeout = DEFAULT) -> LeaseTimeToLive:
         """A lease's remaining TTL (-1: no such lease) and, with ``keys``, its keys.
 
         :raises TypeError, ValueError: bad arguments.
@@ -100,7 +100,7 @@ class Leases:
         data = self._caller.call("/v3/lease/timetolive", body, idempotent=True, timeout=timeout)
         return parse_timetolive(data)
 
-    def leases(self, *, timeout: float | None = DEFAULT) -> list[int]:
+    def leases(self, *, timeout: CallTimeout = DEFAULT) -> list[int]:
         """The IDs of every live lease."""
         data = self._caller.call("/v3/lease/leases", {}, idempotent=True, timeout=timeout)
         items = data.get("leases") or []

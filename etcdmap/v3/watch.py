@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from etcdmap._closing import Closing
 from etcdmap.errors import ClusterError, DeadlineExceeded
-from etcdmap.http.transport import DEFAULT, StreamResponse
+from etcdmap.http.transport import DEFAULT, CallTimeout, StreamResponse
 from etcdmap.v3._call import Caller
 from etcdmap.v3.errors import (
     InvalidAuthToken,
@@ -87,7 +87,7 @@ class Watcher(Closing):
         progress_notify: bool = False,
         filters: Sequence[Literal["NOPUT", "NODELETE"]] = (),
         read_timeout: float = 30.0,
-        timeout: float | None = DEFAULT,
+        timeout: CallTimeout = DEFAULT,
     ) -> None:
         self._create: dict[str, Any] = {}
         self._create.update(range_fields(key, prefix=prefix, range_end=range_end))

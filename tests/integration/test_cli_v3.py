@@ -2,9 +2,6 @@
 commands, ``--api auto`` on servers with and without v2, v2-only commands refused, and the
 v2 -> v3 migration (``dump --ttl`` from v2, ``--api v3 load`` into v3 of the same server, read
 back with the v3 client): nested and empty directories, TTLs as leases, hidden keys.
-
-Until the V3Backend is merged, ``etcdmap.v3.Client.backend`` comes from the test-only shim
-(``tests/v3_shim.py``); with the real backend present the shim is not installed.
 """
 
 from __future__ import annotations
@@ -14,18 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from v3_shim import install_shim
 
 from etcdmap.testing import EtcdServer
 from etcdmap.v2.client import Client
 from etcdmap.v3 import Client as V3Client
-
-pytestmark = pytest.mark.usefixtures("shim")
-
-
-@pytest.fixture
-def shim(monkeypatch: pytest.MonkeyPatch) -> None:
-    install_shim(monkeypatch)
 
 
 @pytest.fixture

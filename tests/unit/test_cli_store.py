@@ -9,16 +9,14 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from v3_shim import ShimV3Backend
 
 from etcdmap.cli import app
-from etcdmap.cli.backends import BackendUnavailable, command_for, open_backend, resolve_api
+from etcdmap.cli.backends import command_for, resolve_api
 from etcdmap.cli.common import CommandError, Context
 from etcdmap.cli.dump import Entry, age_entries, dump_age
 from etcdmap.cli.store_dump import directory_writes
 from etcdmap.errors import CompareFailed, DirectoryNotEmpty, KeyNotFound, NodeExists, NotAFile
 from etcdmap.mapping.memory import MemoryBackend
-from etcdmap.v3 import Client as V3Client
 
 
 @dataclass
@@ -160,15 +158,6 @@ def test_v2_only_commands_say_so_on_v3(run: Store) -> None:
         assert info.value.code == 1
 
 
-def test_the_v3_factory_refuses_without_a_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(V3Client, "backend", None, raising=False)
-    args = app.build_parser().parse_args(["--api", "v3", "--endpoints", "127.0.0.1:9", "get", "/k"])
-    ctx = Context(args, stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO())
-    with pytest.raises(BackendUnavailable, match="v3 backend is not available"):
-        open_backend(ctx)
-    assert app.exit_code_for(BackendUnavailable()) == 1
-
-
 def test_a_bad_api_from_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ETCDMAP_API", "v4")
     args = app.build_parser().parse_args(["get", "/k"])
@@ -206,7 +195,6 @@ def test_directory_writes_without_real_directories() -> None:
 def test_an_unreachable_cluster_exits_2_on_v3_and_on_the_probe(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(V3Client, "backend", property(ShimV3Backend), raising=False)
     base = ["--endpoints", "http://127.0.0.1:9", "--total-timeout", "1s"]
     assert app.main([*base, "--api", "v3", "get", "/k"]) == 2
     assert app.main([*base, "get", "/k"]) == 2  # auto: the probe cannot reach it
