@@ -9,7 +9,7 @@ back) and ``serve`` (a local development etcd with the v2 API on).
 ``--api v2|v3|auto`` (default ``auto``: v2 where the server serves it, else v3) chooses the
 etcd API: on v3 the key commands ``get set mk rm ls watch`` and ``dump``/``load`` run on the
 Backend protocol (:mod:`etcdmap.cli.backends`, :mod:`etcdmap.cli.store_keys`,
-:mod:`etcdmap.cli.store_dump`); the other commands are v2-only and say so (exit 1).
+:mod:`etcdmap.cli.dump`); the other commands are v2-only and say so (exit 1).
 
 Exit codes (``etcdctl``'s): 0 success, 1 bad arguments, 2 cannot reach the cluster, 3 refused
 credentials, 4 the server answered an error, 5 the cluster is not healthy. Errors go to stderr as

@@ -9,7 +9,7 @@ probe.
 On v2 every command runs its own ``etcdctl``-compatible body on the v2 client. On v3 the key
 commands (``get set mk rm ls watch``) and ``dump``/``load`` run bodies written against the
 :class:`~etcdmap.backend.Backend` protocol (:mod:`etcdmap.cli.store_keys`,
-:mod:`etcdmap.cli.store_dump`), on the store :func:`open_backend` gives; every other command
+:mod:`etcdmap.cli.dump`), on the store :func:`open_backend` gives; every other command
 is v2-only and says so (exit 1).
 
 Nothing here is shared between threads: one :class:`~etcdmap.cli.common.Context` per run.
@@ -48,9 +48,9 @@ _PROBE_KEY = "/_etcdmap_api_probe"
 
 def v3_commands() -> dict[str, CommandFunc]:
     """The commands that run on v3, by name: their bodies on the Backend protocol."""
-    from etcdmap.cli import store_dump, store_keys  # noqa: PLC0415 (import cycle at load)
+    from etcdmap.cli import dump, store_keys  # noqa: PLC0415 (import cycle at load)
 
-    return {**store_keys.COMMANDS, **store_dump.COMMANDS}
+    return {**store_keys.COMMANDS, **dump.COMMANDS}
 
 
 def _serves_v2(ctx: Context) -> bool:

@@ -1,28 +1,12 @@
-"""``etcdmap dump`` and ``etcdmap load``: a subtree as JSON, and back.
+"""``etcdmap dump`` and ``etcdmap load`` on any store (v2, v3): a subtree as JSON, and back.
 
-The dump format is one JSON object::
-
-    {"etcdmap_dump": 1, "path": "/config", "index": 1234,
-     "nodes": [{"key": "", "dir": true},
-               {"key": "db", "dir": true},
-               {"key": "db/host", "value": "h"},
-               {"key": "lock", "value": "x", "ttl": 30}]}
-
-``nodes`` lists every directory and value of the tree in pre-order (a parent before its
-children), with keys relative to ``path`` (``""`` is ``path`` itself, which may be a single value).
-``ttl`` (remaining seconds at dump time) is there only with ``dump --ttl``, which also writes
-``"dumped_at"`` (Unix time, seconds): ``load`` then subtracts the time since the dump from each
-TTL and leaves out the keys whose TTL ran out meanwhile (they would have expired on the source
-too; the two machines' clocks are compared, so keep them in sync). ``"api"`` (``"v2"`` or
-``"v3"``) says where the dump was read. Both fields are optional: a dump without them loads as
-before. A flat list keeps the format exact: empty directories, directory TTLs and any key name
-survive a round trip. Hidden keys (a path element starting with ``_``) are not listed by etcd,
-so they are not dumped.
-
-``load`` writes the entries under another path. Without ``--force`` it refuses, before writing
-anything, when a value would overwrite an existing key, and it writes with create-only requests,
-so a key that appears meanwhile is not overwritten either. ``--dry-run`` prints the plan only.
-A progress bar is drawn on stderr for large trees, only when stderr is a terminal.
+The file format is :mod:`etcdmap.cli.dumpfile`'s, so a dump read on v2 loads on v3 and back:
+``etcdmap dump --ttl /config > f && etcdmap --api v3 load f /config`` migrates a subtree.
+The commands run on the :class:`~etcdmap.backend.Backend` :func:`~etcdmap.cli.backends.open_backend`
+gives. On a store without directory nodes, ``load`` makes only the directories that are empty in
+the dump; the others come into being with their keys, and a directory's TTL cannot be kept there
+(``load`` says so on stderr). A TTL becomes the store's TTL (v3: a lease granted with the
+remaining seconds, aged by the time since the dump).
 
 One run serves one thread.
 """
@@ -32,310 +16,80 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
+from etcdmap.backend import Cond
+from etcdmap.cli.backends import open_backend
 from etcdmap.cli.common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
+from etcdmap.cli.dumpfile import (
+    Entry,
+    Progress,
+    dump_document,
+    entries_from_node,
+    plan_load,
+    read_document,
+    write_document,
+)
 from etcdmap.errors import KeyNotFound
-from etcdmap.models import Node
 
 if TYPE_CHECKING:
-    from etcdmap.cli.common import Subcommands
+    from etcdmap.backend import Backend
+    from etcdmap.cli.common import CommandFunc, Subcommands
 
-__all__ = [
-    "FORMAT_VERSION",
-    "Entry",
-    "Progress",
-    "age_entries",
-    "dump_age",
-    "dump_document",
-    "entries_from_node",
-    "parse_document",
-    "plan_load",
-    "read_document",
-    "register",
-    "write_document",
-]
-
-FORMAT_VERSION = 1
-PROGRESS_MIN = 200
-"""Trees with fewer entries get no progress bar."""
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One node of a dump.
-
-    :ivar key: the key relative to the dumped path (``""``: the path itself).
-    :ivar value: the value of a file; ``None`` for a directory.
-    :ivar ttl: remaining seconds to live, or ``None``.
-    """
-
-    key: str
-    value: str | None = None
-    ttl: int | None = None
-
-    @property
-    def dir(self) -> bool:
-        """``True`` for a directory."""
-        return self.value is None
-
-    def to_json(self) -> dict[str, object]:
-        """The entry as it appears in the dump's ``nodes`` list."""
-        out: dict[str, object] = {"key": self.key}
-        if self.value is None:
-            out["dir"] = True
-        else:
-            out["value"] = self.value
-        if self.ttl is not None:
-            out["ttl"] = self.ttl
-        return out
-
-
-def entries_from_node(root: Node, *, with_ttl: bool = False) -> list[Entry]:
-    """Flatten a recursively read node into dump entries, in pre-order.
-
-    :param root: the node of the dumped path, read with ``recursive=True``.
-    :param with_ttl: keep remaining TTLs.
-    :returns: the entries, ``root`` first with key ``""``.
-    """
-    base = root.key.rstrip("/")
-    entries: list[Entry] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        rel = node.key[len(base) :].lstrip("/") if node is not root else ""
-        ttl = node.ttl if with_ttl else None
-        entries.append(Entry(rel, None if node.dir else (node.value or ""), ttl))
-        stack.extend(reversed(node.nodes))
-    return entries
-
-
-def dump_document(
-    path: str, index: int, entries: list[Entry], *, dumped_at: float | None = None,
-    api: str | None = None,
-) -> dict[str, object]:
-    """The JSON document ``dump`` prints.
-
-    :param path: the dumped path.
-    :param index: the store index the tree was read at (v3: the revision).
-    :param entries: from :func:`entries_from_node`.
-    :param dumped_at: when the TTLs were read (Unix time), for ``load`` to age them.
-    :param api: the API the tree was read on.
-    :returns: a JSON-serialisable dict.
-    """
-    doc: dict[str, object] = {"etcdmap_dump": FORMAT_VERSION, "path": path, "index": index}
-    if api is not None:
-        doc["api"] = api
-    if dumped_at is not None:
-        doc["dumped_at"] = round(dumped_at, 3)
-    doc["nodes"] = [e.to_json() for e in entries]
-    return doc
-
-
-def dump_age(data: object, now: float) -> float:
-    """Seconds since a parsed dump was written (0 when it has no valid ``dumped_at``).
-
-    :param data: the decoded JSON (already checked by :func:`parse_document`).
-    :param now: the current Unix time.
-    """
-    when = data.get("dumped_at") if isinstance(data, dict) else None
-    if isinstance(when, bool) or not isinstance(when, (int, float)):
-        return 0.0
-    return max(0.0, now - float(when))
-
-
-def age_entries(entries: list[Entry], age: float) -> tuple[list[Entry], list[Entry]]:
-    """Take ``age`` seconds off every TTL.
-
-    :param entries: the dump's entries.
-    :param age: seconds since the dump (from :func:`dump_age`).
-    :returns: ``(kept, expired)``: the entries with their remaining TTLs, and those whose TTL
-        ran out (with everything below an expired directory).
-    """
-    kept: list[Entry] = []
-    expired: list[Entry] = []
-    gone: list[str] = []  # expired directories: their descendants go too
-    whole = int(age)
-    for entry in entries:
-        if any(entry.key == g or entry.key.startswith(f"{g}/") or g == "" for g in gone):
-            expired.append(entry)
-        elif entry.ttl is None or whole == 0:
-            kept.append(entry)
-        elif entry.ttl - whole <= 0:
-            expired.append(entry)
-            if entry.dir:
-                gone.append(entry.key)
-        else:
-            kept.append(Entry(entry.key, entry.value, entry.ttl - whole))
-    return kept, expired
-
-
-def write_document(out: TextIO, document: dict[str, object]) -> None:
-    """Write a dump document as JSON with one line per node (readable, and diffs well).
-
-    :param out: the stream.
-    :param document: from :func:`dump_document`.
-    """
-    nodes = document.get("nodes")
-    assert isinstance(nodes, list)
-    head = {k: v for k, v in document.items() if k != "nodes"}
-    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "nodes": [')
-    for i, node in enumerate(nodes):
-        out.write(("\n " if i == 0 else ",\n ") + json.dumps(node, ensure_ascii=False))
-    out.write("\n]}\n")
-
-
-def parse_document(data: object) -> list[Entry]:
-    """Validate a dump document and return its entries.
-
-    :param data: the decoded JSON.
-    :returns: the entries, in file order.
-    :raises ValueError: not an etcdmap dump, or a malformed entry.
-    """
-    if not isinstance(data, dict) or data.get("etcdmap_dump") != FORMAT_VERSION:
-        raise ValueError(f"not an etcdmap dump (version {FORMAT_VERSION})")
-    nodes = data.get("nodes")
-    if not isinstance(nodes, list):
-        raise ValueError("the dump has no 'nodes' list")  # noqa: TRY004 (bad input data)
-    entries = []
-    for i, item in enumerate(nodes):
-        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
-            raise ValueError(f"entry #{i} has no string 'key'")  # noqa: TRY004
-        value = item.get("value")
-        is_dir = item.get("dir") is True
-        if is_dir == isinstance(value, str):
-            raise ValueError(f"entry #{i} ({item['key']!r}) needs exactly one of value or dir")
-        ttl = item.get("ttl")
-        if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0):
-            raise ValueError(f"entry #{i} ({item['key']!r}) has an invalid ttl")
-        entries.append(Entry(item["key"], None if is_dir else value, ttl))
-    return entries
-
-
-def _target(dest: str, rel: str) -> str:
-    base = dest.rstrip("/")
-    if not rel:
-        return base or "/"
-    return f"{base}/{rel}"
-
-
-def plan_load(
-    entries: list[Entry], dest: str, existing: dict[str, bool]
-) -> tuple[list[tuple[str, Entry]], list[str]]:
-    """Decide what ``load`` writes and what it would overwrite.
-
-    :param entries: the dump's entries.
-    :param dest: the destination path.
-    :param existing: the keys under ``dest`` now, key -> is a directory.
-    :returns: ``(writes, conflicts)``: ``writes`` are ``(absolute key, entry)`` to apply in
-        order (a directory that already exists is kept as is); ``conflicts``
-        are the existing keys a value (or a directory over a file) would overwrite.
-    """
-    writes: list[tuple[str, Entry]] = []
-    conflicts: list[str] = []
-    for entry in entries:
-        key = _target(dest, entry.key)
-        if key in existing:
-            if entry.dir and existing[key]:
-                # Merge into an existing directory, keeping its TTL: updating a directory's
-                # TTL fails on etcd 3.5 (DirectoryTTLUnsupported).
-                continue
-            conflicts.append(key)
-        if key == "/" and entry.dir:
-            continue  # the root always exists and cannot be written
-        writes.append((key, entry))
-    return writes, conflicts
-
-
-class Progress:
-    """A one-line progress bar on a terminal stream; silent on anything else or small totals.
-
-    Not thread-safe: one writer.
-
-    :param stream: where to draw (normally stderr).
-    :param total: the number of steps.
-    :param label: the text before the bar.
-    """
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, total: int, label: str) -> None:
-        self._stream = stream
-        self._total = total
-        self._label = label
-        self._done = 0
-        self._shown = -1
-        self.active = total >= PROGRESS_MIN and stream.isatty()
-
-    def render(self) -> str:
-        """The bar's current text (without the leading carriage return)."""
-        filled = self.WIDTH * self._done // max(self._total, 1)
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        return f"{self._label} [{bar}] {self._done}/{self._total}"
-
-    def step(self, n: int = 1) -> None:
-        """Advance by ``n`` steps, redrawing at most once per percent."""
-        self._done += n
-        percent = 100 * self._done // max(self._total, 1)
-        if self.active and percent != self._shown:
-            self._shown = percent
-            self._stream.write("\r" + self.render())
-            self._stream.flush()
-
-    def finish(self) -> None:
-        """End the line (only if a bar was drawn)."""
-        if self.active and self._shown >= 0:
-            self._stream.write("\n")
-            self._stream.flush()
+__all__ = ["COMMANDS", "directory_writes", "register"]
 
 
 def cmd_dump(ctx: Context, args: argparse.Namespace) -> int:
-    """``dump PATH [--ttl]``: print the subtree at PATH as JSON on stdout."""
-    resp = ctx.client().keys.get(args.path, recursive=True, sort=True)
-    if resp.node is None:
-        raise CommandError(f"Error:  {args.path}: no node in the answer", EXIT_BAD_ARGS)
-    entries = entries_from_node(resp.node, with_ttl=args.ttl)
+    """``dump PATH [--ttl]``: the subtree at PATH as JSON on stdout."""
+    backend = open_backend(ctx)
+    node, index = backend.read(args.path, recursive=True)
+    entries = entries_from_node(node, with_ttl=args.ttl)
     document = dump_document(
-        args.path, resp.index, entries, dumped_at=time.time() if args.ttl else None, api="v2"
+        args.path, index, entries, dumped_at=time.time() if args.ttl else None, api=backend.name
     )
     write_document(ctx.stdout, document)
     return EXIT_SUCCESS
 
 
-def read_document(ctx: Context, name: str) -> list[Entry]:
-    """Read a dump file (``-``: stdin), with TTLs aged by the time since the dump; keys whose
-    TTL ran out are left out and counted on stderr.
-
-    :raises CommandError: not a valid dump (exit 1).
-    """
+def _existing(backend: Backend, dest: str) -> dict[str, bool]:
     try:
-        if name == "-":
-            data = json.load(ctx.stdin)
-        else:
-            with open(name, encoding="utf-8") as f:
-                data = json.load(f)
-        entries = parse_document(data)
-    except ValueError as exc:
-        raise CommandError(f"Error:  {name}: {exc}", EXIT_BAD_ARGS) from exc
-    entries, expired = age_entries(entries, dump_age(data, time.time()))
-    if expired:
-        print(f"skipped {len(expired)} key(s) whose TTL ran out since the dump", file=ctx.stderr)
-    return entries
-
-
-def _existing(ctx: Context, dest: str) -> dict[str, bool]:
-    try:
-        resp = ctx.client().keys.get(dest, recursive=True)
+        root, _index = backend.read(dest, recursive=True)
     except KeyNotFound:
         return {}
     found: dict[str, bool] = {}
-    stack = [resp.node] if resp.node is not None else []
+    stack = [root]
     while stack:
         node = stack.pop()
         found[node.key or "/"] = node.dir
         stack.extend(node.nodes)
     return found
+
+
+def directory_writes(
+    writes: list[tuple[str, Entry]], *, real_dirs: bool
+) -> tuple[list[tuple[str, Entry]], list[str]]:
+    """Which planned directory writes a store needs.
+
+    :param writes: from :func:`~etcdmap.cli.dump.plan_load`, in pre-order.
+    :param real_dirs: the store has directory nodes (v2): every directory is made.
+    :returns: ``(writes, lost_ttls)``: without real directories, a directory is made only
+        when nothing is written below it; ``lost_ttls`` are the directories whose TTL
+        cannot be kept for that reason.
+    """
+    if real_dirs:
+        return writes, []
+    kept: list[tuple[str, Entry]] = []
+    lost: list[str] = []
+    for i, (key, entry) in enumerate(writes):
+        below = f"{key.rstrip('/')}/"
+        # pre-order: whatever is written below a directory comes right after it
+        has_children = i + 1 < len(writes) and writes[i + 1][0].startswith(below)
+        if entry.dir and has_children:
+            if entry.ttl is not None:
+                lost.append(key)
+            continue
+        kept.append((key, entry))
+    return kept, lost
 
 
 def _describe(key: str, entry: Entry) -> str:
@@ -346,10 +100,12 @@ def _describe(key: str, entry: Entry) -> str:
 
 
 def cmd_load(ctx: Context, args: argparse.Namespace) -> int:
-    """``load FILE PATH [--dry-run] [--force]``: write a dump under PATH."""
+    """``load FILE PATH [--dry-run] [--force]``: write a dump under PATH (create-only unless
+    ``--force``; refuses before writing anything if a value would overwrite a key)."""
     entries = read_document(ctx, args.file)
-    existing = _existing(ctx, args.path)
-    writes, conflicts = plan_load(entries, args.path, existing)
+    backend = open_backend(ctx)
+    planned, conflicts = plan_load(entries, args.path, _existing(backend, args.path))
+    writes, lost = directory_writes(planned, real_dirs="dirs" in backend.capabilities)
     if args.dry_run:
         for key, entry in writes:
             print(_describe(key, entry), file=ctx.stdout)
@@ -360,22 +116,28 @@ def cmd_load(ctx: Context, args: argparse.Namespace) -> int:
             f"(use --force): {shown}",
             EXIT_BAD_ARGS,
         )
+    for key in lost:
+        print(f"warning: {key}: a directory's TTL is not kept on the {backend.name} store "
+              "(its keys are written without it)", file=ctx.stderr)
     if args.dry_run:
         return EXIT_SUCCESS
-    keys = ctx.client().keys
+    create = Cond(exists=False)
     progress = Progress(ctx.stderr, len(writes), "load")
     try:
         for key, entry in writes:
             if entry.dir:
-                keys.mkdir(key, ttl=entry.ttl)
-            elif args.force:
-                keys.set(key, entry.value or "", ttl=entry.ttl)
+                backend.make_dir(key, ttl=entry.ttl)
             else:
-                keys.create(key, entry.value or "", ttl=entry.ttl)
+                backend.put(key, entry.value or "", ttl=entry.ttl,
+                            cond=Cond() if args.force else create)
             progress.step()
     finally:
         progress.finish()
     return EXIT_SUCCESS
+
+
+COMMANDS: dict[str, CommandFunc] = {"dump": cmd_dump, "load": cmd_load}
+"""``dump`` and ``load`` on any store, by name (the parsers are :mod:`etcdmap.cli.dump`'s)."""
 
 
 def register(commands: Subcommands) -> None:

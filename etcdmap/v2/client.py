@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from etcdmap._closing import Closing
+from etcdmap.http.client import TransportClient
 from etcdmap.http.transport import Transport
 from etcdmap.models import Selection
 from etcdmap.v2 import discovery as _discovery
@@ -32,7 +32,7 @@ from etcdmap.v2.stats import StatsAPI
 __all__ = ["Client"]
 
 
-class Client(Closing):
+class Client(TransportClient):
     """An etcd v2 client: endpoints with pinning and failover, and the v2 APIs.
 
     Thread-safe: share one client between threads (its connection pool holds 32 connections
@@ -107,23 +107,6 @@ class Client(Closing):
         self.backend = V2Backend(self)
         """This client as the store of an :class:`~etcdmap.EtcdMap` (:mod:`etcdmap.backend`)."""
 
-    @property
-    def session(self) -> requests.Session:
-        """The ``requests.Session`` every request of this client goes through."""
-        return self.transport.session
-
-    @property
-    def endpoints(self) -> list[str]:
-        """The current endpoints (a copy, in failover order)."""
-        return self.transport.endpoints
-
-    def set_endpoints(self, endpoints: str | Sequence[str]) -> None:
-        """Replace the endpoints and pin a random one.
-
-        :raises NoEndpointsError: an empty list (the old endpoints are kept).
-        :raises ValueError: an invalid URL (the old endpoints are kept).
-        """
-        self.transport.set_endpoints(endpoints)
 
     # ---- cluster-admin methods (version, health, machines, sync, auto_sync, from_srv) ----
     @classmethod
@@ -203,7 +186,7 @@ class Client(Closing):
     def close(self) -> None:
         """Release the pooled connections (the client reconnects if used again)."""
         self._close_admin()  # stop auto-sync threads and the leader tracker
-        self.transport.close()
+        super().close()
 
     def __repr__(self) -> str:
         user = f", username={self.transport.username!r}" if self.transport.username else ""

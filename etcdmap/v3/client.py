@@ -20,7 +20,7 @@ from typing import Literal
 
 import requests
 
-from etcdmap._closing import Closing
+from etcdmap.http.client import TransportClient
 from etcdmap.http.transport import DEFAULT, CallTimeout, Transport
 from etcdmap.v3._call import Caller
 from etcdmap.v3.auth import Auth
@@ -34,7 +34,7 @@ from etcdmap.v3.watch import Watcher
 __all__ = ["Client"]
 
 
-class Client(Closing):
+class Client(TransportClient):
     """An etcd v3 client: endpoints with pinning and failover, and the v3 APIs.
 
     The same transport as :class:`etcdmap.Client` (pinning, failover, whole-call deadline, TLS,
@@ -97,23 +97,6 @@ class Client(Closing):
         self.backend = V3Backend(self)
         """This client as the store of an :class:`~etcdmap.EtcdMap` (:mod:`etcdmap.v3.backend`)."""
 
-    @property
-    def session(self) -> requests.Session:
-        """The ``requests.Session`` every request goes through (see :class:`etcdmap.Client`)."""
-        return self.transport.session
-
-    @property
-    def endpoints(self) -> list[str]:
-        """The current endpoints (a copy, in failover order)."""
-        return self.transport.endpoints
-
-    def set_endpoints(self, endpoints: str | Sequence[str]) -> None:
-        """Replace the endpoints and pin a random one.
-
-        :raises NoEndpointsError: an empty list (the old endpoints are kept).
-        :raises ValueError: an invalid URL (the old endpoints are kept).
-        """
-        self.transport.set_endpoints(endpoints)
 
     def watch(
         self,
@@ -144,9 +127,6 @@ class Client(Closing):
         :meth:`etcdmap.v3.cluster.Maintenance.status`."""
         return self.maintenance.status(endpoint=endpoint)
 
-    def close(self) -> None:
-        """Release the pooled connections (the client reconnects if used again)."""
-        self.transport.close()
 
     def __repr__(self) -> str:
         user = f", username={self._caller.username!r}" if self._caller.username else ""

@@ -13,8 +13,8 @@ import pytest
 from etcdmap.cli import app
 from etcdmap.cli.backends import command_for, resolve_api
 from etcdmap.cli.common import CommandError, Context
-from etcdmap.cli.dump import Entry, age_entries, dump_age
-from etcdmap.cli.store_dump import directory_writes
+from etcdmap.cli.dump import directory_writes
+from etcdmap.cli.dumpfile import Entry, age_entries, dump_age
 from etcdmap.errors import CompareFailed, DirectoryNotEmpty, KeyNotFound, NodeExists, NotAFile
 from etcdmap.mapping.memory import MemoryBackend
 

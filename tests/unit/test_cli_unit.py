@@ -23,7 +23,7 @@ from etcdmap.cli.common import (
     parse_duration,
     split_user_password,
 )
-from etcdmap.cli.dump import (
+from etcdmap.cli.dumpfile import (
     Entry,
     Progress,
     dump_document,
