@@ -16,6 +16,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 __all__ = ["main"]
@@ -51,11 +52,17 @@ def _send(sock: socket.socket, payload: bytes, want: int, ok: list[int]) -> None
 
 def main(argv: list[str]) -> int:
     """Entry point; see the module docstring for the arguments."""
+    return run(argv, _requests)
+
+
+def run(argv: list[str], build: Callable[[str, str, range], bytes]) -> int:
+    """Connect, print ``ready``, wait for stdin, send the pipelined writes ``build`` makes for
+    each connection's share of the indexes, print the JSON result line."""
     url, prefix, n, conns = argv[0], argv[1], int(argv[2]), int(argv[3])
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 2379
     socks = [socket.create_connection((host, port), timeout=30) for _ in range(conns)]
-    payloads = [_requests(f"{host}:{port}", prefix, range(c, n, conns)) for c in range(conns)]
+    payloads = [build(f"{host}:{port}", prefix, range(c, n, conns)) for c in range(conns)]
     ok: list[int] = []
     threads = [
         threading.Thread(target=_send, args=(s, p, len(range(c, n, conns)), ok), daemon=True)

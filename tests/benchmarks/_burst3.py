@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import sys
-import threading
-import time
-from urllib.parse import urlsplit
 
-from ._burst import _send
+from ._burst import run
 
 __all__ = ["main"]
 
@@ -42,28 +38,7 @@ def _requests(host: str, prefix: str, indexes: range) -> bytes:
 
 def main(argv: list[str]) -> int:
     """Entry point; see the module docstring for the arguments."""
-    url, prefix, n, conns = argv[0], argv[1], int(argv[2]), int(argv[3])
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 2379
-    socks = [socket.create_connection((host, port), timeout=30) for _ in range(conns)]
-    payloads = [_requests(f"{host}:{port}", prefix, range(c, n, conns)) for c in range(conns)]
-    ok: list[int] = []
-    threads = [
-        threading.Thread(target=_send, args=(s, p, len(range(c, n, conns)), ok), daemon=True)
-        for c, (s, p) in enumerate(zip(socks, payloads, strict=True))
-    ]
-    print("ready", flush=True)
-    sys.stdin.readline()
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    end = time.perf_counter()
-    for s in socks:
-        s.close()
-    print(json.dumps({"start": start, "end": end, "ok": sum(ok)}), flush=True)
-    return 0
+    return run(argv, _requests)
 
 
 if __name__ == "__main__":
