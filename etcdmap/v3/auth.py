@@ -21,7 +21,7 @@ from etcdmap.http.transport import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import AuthStatus, Permission, PermType
 from etcdmap.v3.txn import range_fields
-from etcdmap.v3.wire import parse_auth_status, parse_permission
+from etcdmap.v3.wire_admin import parse_auth_status, parse_permission
 
 __all__ = ["Auth"]
 

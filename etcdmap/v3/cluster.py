@@ -14,7 +14,8 @@ from typing import Any
 from etcdmap.http.transport import DEFAULT, CallTimeout, normalize_endpoint
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import MemberAddResponse, MembersResponse, Status
-from etcdmap.v3.wire import check_int, parse_member_add, parse_members, parse_status
+from etcdmap.v3.wire import check_int
+from etcdmap.v3.wire_admin import parse_member_add, parse_members, parse_status
 
 __all__ = ["Maintenance", "Members"]
 

@@ -19,14 +19,8 @@ from etcdmap.errors import InvalidResponseError
 from etcdmap.http.transport import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import KeepAliveResponse, LeaseGrant, LeaseTimeToLive, ResponseHeader
-from etcdmap.v3.wire import (
-    as_int,
-    check_int,
-    parse_header,
-    parse_keepalive,
-    parse_lease_grant,
-    parse_timetolive,
-)
+from etcdmap.v3.wire import as_int, check_int, parse_header
+from etcdmap.v3.wire_admin import parse_keepalive, parse_lease_grant, parse_timetolive
 
 __all__ = ["Leases"]
 

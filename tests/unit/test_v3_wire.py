@@ -23,7 +23,7 @@ from etcdmap.errors import (
     NoLeaderError,
     UserExists,
 )
-from etcdmap.v3 import Compare, Op, prefix_end, wire
+from etcdmap.v3 import Compare, Op, prefix_end, wire, wire_admin
 from etcdmap.v3 import errors as e
 from etcdmap.v3.txn import txn_body
 
@@ -188,20 +188,20 @@ def test_malformed_watch_lines_are_invalid_responses(line: bytes) -> None:
 
 
 def test_lease_member_status_and_auth_answers() -> None:
-    ttl = wire.parse_timetolive({"header": H, "ID": "4111120330739461699", "TTL": "4",
+    ttl = wire_admin.parse_timetolive({"header": H, "ID": "4111120330739461699", "TTL": "4",
                                  "grantedTTL": "5", "keys": [b(b"lk1")]})
     assert ttl.id == 4111120330739461699 and ttl.keys == (b"lk1",) and ttl.granted_ttl == 5
-    assert wire.parse_keepalive({"header": H, "ID": "9"}).ttl == 0  # lease gone
-    add = wire.parse_member_add({"header": H, "member": {"ID": "81", "peerURLs": ["http://p"],
+    assert wire_admin.parse_keepalive({"header": H, "ID": "9"}).ttl == 0  # lease gone
+    add = wire_admin.parse_member_add({"header": H, "member": {"ID": "81", "peerURLs": ["http://p"],
                                                          "isLearner": True}, "members": []})
     assert add.member.is_learner and add.member.name == "" and add.member.peer_urls == ("http://p",)
-    status = wire.parse_status({"header": H, "version": "3.5.1", "dbSize": "20480",
+    status = wire_admin.parse_status({"header": H, "version": "3.5.1", "dbSize": "20480",
                                 "leader": "13668033151171901709", "raftIndex": "8"})
     assert status.is_leader and status.db_size == 20480
-    assert not wire.parse_status({"header": H}).is_leader  # no leader: the field is absent
-    perm = wire.parse_permission({"key": b(b"shared")})
+    assert not wire_admin.parse_status({"header": H}).is_leader  # no leader: the field is absent
+    perm = wire_admin.parse_permission({"key": b(b"shared")})
     assert perm.perm_type == "READ" and perm.range_end == b""
-    assert wire.parse_auth_status({"header": H, "enabled": True, "authRevision": "9"}).enabled
+    assert wire_admin.parse_auth_status({"header": H, "enabled": True, "authRevision": "9"}).enabled
 
 
 def test_bad_scalars_are_invalid_responses() -> None:
@@ -213,7 +213,7 @@ def test_bad_scalars_are_invalid_responses() -> None:
     with pytest.raises(InvalidResponseError, match="base64"):
         wire.unb64("YT8-", "key")  # URL-safe alphabet: not what the gateway sends
     with pytest.raises(InvalidResponseError):
-        wire.parse_permission({"permType": ["READ"]})
+        wire_admin.parse_permission({"permType": ["READ"]})
     with pytest.raises(InvalidResponseError):
         wire.decode_json(b"\xff")
 

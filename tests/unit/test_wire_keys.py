@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from etcdmap.v2 import wire as _wire
-from etcdmap.v2.keys import (
+from etcdmap.v2.key_requests import (
     KeyRequest,
     create_in_order_request,
     delete_request,
