@@ -40,9 +40,10 @@ Json = dict[str, Any]
 _JSON = "application/json"
 
 
-def _not_v3(status: int, body: bytes, endpoint: str) -> InvalidResponseError:
+def _not_v3(status: int, body: bytes, endpoint: str, path: str = "") -> InvalidResponseError:
     text = body[:120].decode("utf-8", "replace").strip()
-    hint = " (no /v3 route: is it etcd 3.4 or later?)" if status == 404 else ""
+    hint = (f" (no {path or '/v3'} route here: the server is not an etcd v3 gateway, or older "
+            "than this call needs, e.g. /v3/auth/status is new in etcd 3.5)") if status == 404 else ""
     return InvalidResponseError(
         f"{endpoint} answered HTTP {status} {text!r}: not an etcd v3 gateway answer{hint}",
         endpoint,
@@ -174,7 +175,7 @@ class Caller:
             return decode_json(result.body)
         error = error_from_body(result.status, result.body)
         if error is None:
-            raise _not_v3(result.status, result.body, result.endpoint)
+            raise _not_v3(result.status, result.body, result.endpoint, path)
         raise error
 
     def call(
@@ -241,7 +242,7 @@ class Caller:
             resp.close()
             error = error_from_body(resp.status, data)
             if error is None:
-                raise _not_v3(resp.status, data, resp.endpoint)
+                raise _not_v3(resp.status, data, resp.endpoint, path)
             if not self._retry_auth(error, token, attempt):
                 raise error
         raise AssertionError("unreachable")  # pragma: no cover

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from etcdmap.errors import AuthError, InsufficientCredentials
+from etcdmap.errors import AuthError, InsufficientCredentials, InvalidResponseError
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import Client, Compare, Op
 from etcdmap.v3 import errors as e
@@ -51,7 +51,21 @@ def alice(secured: EtcdServer) -> Iterator[Client]:
         yield c
 
 
+def _needs_auth_status(client: Client) -> None:
+    """``/v3/auth/status`` is new in etcd 3.5 (3.4 answers 404)."""
+    if client.maintenance.status().version.startswith("3.4."):
+        pytest.skip("etcd 3.4 has no /v3/auth/status")
+
+
+def test_auth_status_on_34_says_what_is_missing(root: Client) -> None:
+    if not root.maintenance.status().version.startswith("3.4."):
+        pytest.skip("etcd 3.5 has /v3/auth/status")
+    with pytest.raises(InvalidResponseError, match=r"/v3/auth/status is new in etcd 3\.5"):
+        root.auth.status()
+
+
 def test_users_roles_and_permissions_read_back(root: Client) -> None:
+    _needs_auth_status(root)
     assert root.auth.status().enabled
     assert set(root.auth.user_list()) >= {"root", "alice"}
     assert root.auth.user_get("alice") == ["app"]
@@ -94,8 +108,9 @@ def test_wrong_password_and_no_credentials_are_clear_errors(secured: EtcdServer)
     with Client(secured.client_url) as anonymous:
         with pytest.raises(e.NoCredentials, match="user name is empty"):
             anonymous.kv.get("app/k")
-        with pytest.raises(e.NoCredentials):
-            anonymous.auth.status()
+        if not anonymous.maintenance.status().version.startswith("3.4."):
+            with pytest.raises(e.NoCredentials):
+                anonymous.auth.status()
 
 
 def test_an_invalid_token_is_refreshed_once(alice: Client) -> None:
@@ -117,6 +132,7 @@ def test_an_expired_token_is_refreshed(alice: Client) -> None:
 
 
 def test_auth_disable_then_enable(secured: EtcdServer, root: Client) -> None:
+    _needs_auth_status(root)
     with Client(secured.client_url, username="alice", password=ALICE_PW) as a:
         a.kv.put("app/k", "v")  # holds a token now
         assert a._caller.token  # noqa: SLF001
