@@ -203,6 +203,7 @@ class Client(Closing):
     def close(self) -> None:
         """Release the pooled connections (the client reconnects if used again)."""
         self._close_admin()  # stop auto-sync threads and the leader tracker
+        self.backend.close_hub()  # end the watches' streams and threads
         self.transport.close()
 
     def __repr__(self) -> str:
