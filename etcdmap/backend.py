@@ -22,7 +22,16 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 from etcdmap.models import Change, Node
 
 __all__ = [
-    "ALWAYS", "Backend", "ChangeStream", "Cond", "Progress", "SupportsBackend", "SupportsTreeWrites",
+    "ALWAYS",
+    "Backend",
+    "ChangeSink",
+    "ChangeStream",
+    "Cond",
+    "Progress",
+    "Subscribable",
+    "Subscription",
+    "SupportsBackend",
+    "SupportsTreeWrites",
     "TreeWrite",
 ]
 
@@ -109,6 +118,68 @@ class ChangeStream(Protocol):
     @property
     def endpoint(self) -> str | None:
         """The member the stream reads from, when known."""
+
+
+class ChangeSink(Protocol):
+    """What receives a :class:`Subscription`'s changes (the mapping-level watch).
+
+    The subscription calls these one at a time, in index order, on a dispatcher thread of
+    the client's watch hub; a method may block (it delays this subscription only).
+    """
+
+    def on_change(self, change: Change) -> None:
+        """One change (index order, none lost or repeated)."""
+
+    def on_progress(self, index: int) -> None:
+        """Every change up to ``index`` has been passed to :meth:`on_change`."""
+
+    def on_history_lost(self, error: BaseException) -> None:
+        """The store no longer has the history: re-read, then call
+        :meth:`Subscription.resume` with the re-read's index (the subscription waits until
+        then). If this raises, it is reported to :meth:`on_error` and called again later."""
+
+    def on_error(self, error: BaseException) -> None:
+        """A failure the subscription recovered from (it goes on by itself)."""
+
+
+class Subscription(Protocol):
+    """A push-style change stream (see :meth:`Subscribable.subscribe`): no thread of its own.
+
+    Thread-safety: every method may be called from any thread, :meth:`resume` and
+    :meth:`close` also from inside the sink.
+    """
+
+    @property
+    def endpoint(self) -> str | None:
+        """The member the stream reads from, when known."""
+
+    probes: int
+    """How many probe polls were sent (v2: one per busy period)."""
+    dropped: int
+    """How many times the stream was found dropped by etcd (then reconnected)."""
+
+    def resume(self, after: int) -> None:
+        """Go on after a re-read at ``after`` (after :meth:`ChangeSink.on_history_lost`)."""
+
+    def nudge(self) -> None:
+        """Look for missed changes now (a consumer is waiting for an index)."""
+
+    def close(self, timeout: float | None = 2.0) -> None:
+        """Stop; wait (at most ``timeout``) for a sink call in progress, unless called from it."""
+
+
+@runtime_checkable
+class Subscribable(Protocol):
+    """A backend whose changes are pushed by a shared per-client hub (v2 over etcdmap's
+    adapter): watches then cost no thread of their own. Other backends give :meth:`Backend.changes`
+    only (the memory backend: one thread per watch)."""
+
+    def subscribe(
+        self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,
+        idle_timeout: float = 1.0,
+    ) -> Subscription:
+        """Start delivering the changes below ``key`` with an index above ``after`` to
+        ``sink`` (see :class:`ChangeSink`). :returns: the started subscription."""
 
 
 @runtime_checkable

@@ -161,6 +161,12 @@ class Connection:
         except (OSError, ValueError):
             return False
 
+    def set_blocking(self, blocking: bool) -> None:
+        """Switch the socket between non-blocking (a selector thread reads it) and blocking
+        with no timeout (:meth:`set_budget` / :meth:`set_idle` bound later reads again)."""
+        self.sock.setblocking(blocking)
+        self._timeout = self.sock.gettimeout()
+
     def abort(self) -> None:
         """Shut the socket down so that a read blocked in another thread returns at once."""
         with self._lock:

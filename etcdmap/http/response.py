@@ -107,6 +107,11 @@ class StreamBody:
             self._finish()
 
     @property
+    def pool(self) -> ConnectionPool:
+        """The pool a cleanly ended connection goes back to (for a reader that detached it)."""
+        return self._pool
+
+    @property
     def connection(self) -> Connection | None:
         """The connection while the body is being read (``None`` once released)."""
         return self._conn

@@ -224,6 +224,13 @@ class Transport(Closing):
             if endpoint in self._endpoints:
                 self._pinned = self._endpoints.index(endpoint)
 
+    def unpin(self, endpoint: str) -> None:
+        """Move the pin to the next member if ``endpoint`` is pinned (it failed a liveness
+        check: the next call should not start there)."""
+        with self._lock:
+            if self._endpoints[self._pinned] == endpoint:
+                self._pinned = (self._pinned + 1) % len(self._endpoints)
+
     def _unpin(self, endpoint: str) -> None:
         # After an ambiguous failure the next call starts at the next member (Go #8515).
         with self._lock:

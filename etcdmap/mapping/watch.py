@@ -9,9 +9,14 @@ index waiters of ``wait_for``, and the recovery from a lost history — when the
 read), sends the differences against the last known state as ordinary signals and then
 ``resynced``, and goes on after the re-read's index. Subscribers are never silently behind.
 
-Signals are sent from the watch's own daemon thread, in index order; see
-:mod:`etcdmap.signals` for the payload and for receiver exceptions (logged on
-``etcdmap.mapping.watch``, sent as ``watch_error``; the watch goes on).
+Cost: on a backend with a watch hub (:class:`~etcdmap.backend.Subscribable`: the v2 client
+over etcdmap's adapter) a watch owns no thread: the client's one I/O thread reads its stream
+and a small bounded set of dispatcher threads sends its signals, in index order per watch (a
+receiver that blocks delays its own watch only). Other backends (the memory backend) run
+one daemon thread per watch that iterates :meth:`~etcdmap.backend.Backend.changes`.
+
+Signals are sent in index order; see :mod:`etcdmap.signals` for the payload and for receiver
+exceptions (logged on ``etcdmap.mapping.watch``, sent as ``watch_error``; the watch goes on).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Callable
 
 from etcdmap._closing import Closing
 from etcdmap._waiter import IndexWaiter
-from etcdmap.backend import Backend, ChangeStream, Progress
+from etcdmap.backend import Backend, ChangeStream, Progress, Subscribable, Subscription
 from etcdmap.errors import HistoryLost, KeyNotFound
 from etcdmap.mapping.tree import Tree
 from etcdmap.models import Change
@@ -34,11 +39,12 @@ log = logging.getLogger("etcdmap.watch")
 
 
 class Watch(Closing):
-    """A watch thread on a directory: applies every change to a :class:`~etcdmap.mapping.tree.Tree`
+    """A watch on a directory: applies every change to a :class:`~etcdmap.mapping.tree.Tree`
     (the last known state) and sends the :mod:`etcdmap.signals` with ``sender``.
 
     Get one from :meth:`etcdmap.EtcdMap.watch` (or a mirror). Use it as a context manager, or
-    call :meth:`stop`; the thread is a daemon thread.
+    call :meth:`stop`. On a hub backend it owns no thread (see the module docstring);
+    otherwise its thread is a daemon thread.
 
     :param backend: the store (:class:`~etcdmap.backend.Backend`).
     :param tree: the last known state of the subtree (loaded by the caller).
@@ -46,7 +52,8 @@ class Watch(Closing):
     :param after_index: the watch delivers events from ``after_index + 1`` on.
     :param recursive: include every key below the directory (``False``: the directory only).
     :param idle_timeout: seconds of silence after which the stream checks its member.
-    :param on_index: called from the watch thread with the index the state is current to.
+    :param on_index: called (from the thread delivering the signals) with the index the
+        state is current to.
 
     Thread-safety: :meth:`stop`, :meth:`wait_for`, :meth:`join` and the properties may be
     called from any thread.
@@ -74,6 +81,9 @@ class Watch(Closing):
         self._waiter = IndexWaiter(after_index)
         self._stopping = threading.Event()
         self._stream: ChangeStream | None = None
+        self._sub: Subscription | None = None
+        self._hub = isinstance(backend, Subscribable)
+        self._started = False
         self._thread = threading.Thread(
             target=self._run, name=f"etcdmap-watch {self._root}", daemon=True
         )
@@ -84,8 +94,16 @@ class Watch(Closing):
     # ------------------------------------------------------------------ public
 
     def start(self) -> Watch:
-        """Start the watch thread (once). :returns: ``self``."""
-        self._thread.start()
+        """Start the watch (once). :returns: ``self``."""
+        self._started = True
+        if self._hub:
+            assert isinstance(self._backend, Subscribable)
+            self._sub = self._backend.subscribe(
+                self._root, _Sink(self), after=self._index, recursive=self._recursive,
+                idle_timeout=self._idle,
+            )
+        else:
+            self._thread.start()
         return self
 
     @property
@@ -96,32 +114,38 @@ class Watch(Closing):
     @property
     def endpoint(self) -> str | None:
         """The member the stream reads from (``None`` while reconnecting or unknown)."""
-        stream = self._stream
+        stream = self._sub or self._stream
         return None if stream is None else stream.endpoint
 
     @property
     def probes(self) -> int:
         """How many probe polls the stream sent (v2: one per busy period)."""
-        return self._counts["probes"] + getattr(self._stream, "probes", 0)
+        return self._counts["probes"] + getattr(self._sub or self._stream, "probes", 0)
 
     @property
     def dropped(self) -> int:
         """How many times the stream found itself dropped by etcd (then reconnected)."""
-        return self._counts["dropped"] + getattr(self._stream, "dropped", 0)
+        return self._counts["dropped"] + getattr(self._sub or self._stream, "dropped", 0)
 
     @property
     def running(self) -> bool:
-        """Whether the watch thread is alive."""
+        """Whether the watch runs (started, not stopped)."""
+        if self._hub:
+            return self._started and not self._stopping.is_set()
         return self._thread.is_alive()
 
     def stop(self, timeout: float | None = 2.0) -> None:
-        """Stop the watch: end its stream from this thread and wait for the thread.
+        """Stop the watch: end its stream from this thread and wait for the signal in
+        progress (the thread, without a hub); no signal is sent after it returns.
 
         Safe to call twice and from a receiver (it then does not wait for itself).
 
-        :param timeout: seconds to wait for the thread (``None``: no limit).
+        :param timeout: seconds to wait (``None``: no limit).
         """
         self._stopping.set()
+        if self._sub is not None:
+            self._sub.close(timeout)
+            return
         stream = self._stream
         if stream is not None:
             stream.close()
@@ -147,13 +171,15 @@ class Watch(Closing):
 
     def nudge(self) -> None:
         """Have the stream look for missed changes now (used by ``wait_for``)."""
-        stream = self._stream
+        stream = self._sub or self._stream
         if stream is not None:
             stream.nudge()
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for the watch thread to end (after :meth:`stop`)."""
-        self._thread.join(timeout)
+        """Wait for the watch thread to end (after :meth:`stop`; nothing to wait for on a
+        hub backend: :meth:`stop` waited)."""
+        if not self._hub:
+            self._thread.join(timeout)
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -243,3 +269,33 @@ class Watch(Closing):
                       updated=updated, deleted=removed, reason=reason)
         self._index = index
         self._advance(index)
+
+
+class _Sink:
+    """The watch as the :class:`~etcdmap.backend.ChangeSink` of a hub subscription (its
+    methods run on a dispatcher lane, one at a time, in index order)."""
+
+    __slots__ = ("_watch",)
+
+    def __init__(self, watch: Watch) -> None:
+        self._watch = watch
+
+    def on_change(self, change: Change) -> None:
+        if not self._watch._stopping.is_set():
+            self._watch._deliver(change)
+
+    def on_progress(self, index: int) -> None:
+        if not self._watch._stopping.is_set():
+            self._watch._advance(index)
+
+    def on_history_lost(self, error: BaseException) -> None:
+        watch = self._watch
+        if watch._stopping.is_set():
+            return
+        watch._resync(f"history cleared: {error}")  # raises: reported, called again later
+        if watch._sub is not None:
+            watch._sub.resume(watch._index)
+
+    def on_error(self, error: BaseException) -> None:
+        if not self._watch._stopping.is_set():
+            self._watch._report(error)

@@ -53,6 +53,7 @@ from etcdmap.testing._binary import ENV_BINARY, etcd_version, find_etcd_binary, 
 from etcdmap.testing._cluster import EtcdCluster
 from etcdmap.testing._errors import EtcdBinaryError, EtcdStartError
 from etcdmap.testing._local import ENV_ENDPOINTS, configured_endpoints, local_endpoints
+from etcdmap.testing._partition import Partition, nft_unavailable
 from etcdmap.testing._plugin import _HAVE_PYTEST, unique_prefix
 from etcdmap.testing._process import live_servers
 from etcdmap.testing._server import EtcdServer
@@ -64,11 +65,13 @@ __all__ = [
     "EtcdCluster",
     "EtcdServer",
     "EtcdStartError",
+    "Partition",
     "configured_endpoints",
     "etcd_version",
     "find_etcd_binary",
     "live_servers",
     "local_endpoints",
+    "nft_unavailable",
     "parse_etcd_version",
     "unique_prefix",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import requests
@@ -38,6 +39,10 @@ class EtcdCluster(Closing):
     :param n: how many members.
     :param binary: the etcd binary; default :func:`find_etcd_binary`.
     :param name_prefix: members are named ``<prefix>0``, ``<prefix>1``, ...
+    :param hosts: the loopback address of each member in turn (default: all on
+        ``127.0.0.1``), e.g. ``["127.0.0.1", "127.0.0.2", "127.0.0.3"]``.
+    :param users: the user each member in turn runs as (``None``: this process's), e.g.
+        ``[None, None, "nobody"]`` (see :class:`~etcdmap.testing.Partition`).
     :param member_options: more :class:`EtcdServer` keyword arguments for every member
         (``enable_v2``, ``extra_args``, ``heartbeat_ms``, ``election_ms``, TLS files, ...).
 
@@ -50,8 +55,14 @@ class EtcdCluster(Closing):
         *,
         binary: str | None = None,
         name_prefix: str = "m",
+        hosts: Sequence[str] = ("127.0.0.1",),
+        users: Sequence[str | int | None] = (None,),
         **member_options: Any,
     ) -> None:
+        if not hosts:
+            raise ValueError("hosts must name at least one address")
+        self.hosts = list(hosts)
+        self.users = list(users) or [None]
         if n < 1:
             raise ValueError("a cluster needs at least one member")
         self.n = n
@@ -74,9 +85,13 @@ class EtcdCluster(Closing):
 
     def _member(self, client_port: int | None, peer_port: int | None) -> EtcdServer:
         name = f"{self.name_prefix}{self._next}"
+        host = self.hosts[self._next % len(self.hosts)]
+        user = self.users[self._next % len(self.users)]
         self._next += 1
         return EtcdServer(
             name=name,
+            host=host,
+            user=user,
             binary=self.binary,
             client_port=client_port,
             peer_port=peer_port,

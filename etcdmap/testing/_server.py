@@ -63,6 +63,11 @@ class EtcdServer(Closing):
     :param heartbeat_ms: ``--heartbeat-interval``; ``election_ms``: ``--election-timeout``.
         Low values (50/500) make elections after a kill fast.
     :param log_level: etcd's ``--log-level`` (3.4+).
+    :param user: run etcd as this user (name or uid; needs root), e.g. so that firewall
+        rules can tell its outgoing connections apart (``meta skuid``); its work directory is
+        handed to that user.
+    :param host: the loopback address it listens on (``127.0.0.2`` etc. give each member of a
+        cluster its own address, e.g. for firewall rules that cut one member off).
 
     Thread-safety: drive one object from one thread at a time.
     """
@@ -88,7 +93,11 @@ class EtcdServer(Closing):
         heartbeat_ms: int = 50,
         election_ms: int = 500,
         log_level: str = "warn",
+        host: str = "127.0.0.1",
+        user: str | int | None = None,
     ) -> None:
+        self.host = host
+        self.user = user
         self.binary = binary or find_etcd_binary()
         self.version = etcd_version(self.binary)
         if not enable_v2 and self.version < (3, 3, 0):
@@ -115,6 +124,8 @@ class EtcdServer(Closing):
         self._own_data_dir = data_dir is None
         self.data_dir = data_dir or os.path.join(self.workdir, "data")
         self.log_path = os.path.join(self.workdir, "etcd.log")
+        if user is not None:
+            _hand_over(self.workdir, user)
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopped = False
         self._closed = False
@@ -125,7 +136,7 @@ class EtcdServer(Closing):
     @property
     def client_url(self) -> str:
         """The client URL, e.g. ``http://127.0.0.1:41234``."""
-        return f"{self.scheme}://127.0.0.1:{self.client_port}"
+        return f"{self.scheme}://{self.host}:{self.client_port}"
 
     @property
     def client_urls(self) -> list[str]:
@@ -135,7 +146,7 @@ class EtcdServer(Closing):
     @property
     def peer_url(self) -> str:
         """The peer URL (always plain http), e.g. ``http://127.0.0.1:41235``."""
-        return f"http://127.0.0.1:{self.peer_port}"
+        return f"http://{self.host}:{self.peer_port}"
 
     @property
     def pid(self) -> int | None:
@@ -235,6 +246,7 @@ class EtcdServer(Closing):
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                user=self.user,
                 preexec_fn=preexec,  # noqa: PLW1509 - only prctl(PDEATHSIG), prepared before fork
             )
         self._stopped = False
@@ -399,3 +411,11 @@ class EtcdServer(Closing):
     def __repr__(self) -> str:
         state = "stopped" if self.is_stopped else "running" if self.is_running else "down"
         return f"<EtcdServer {self.name} {self.client_url} {state}>"
+
+
+def _hand_over(path: str, user: str | int) -> None:
+    """Give ``path`` to ``user`` (its primary group too), so that etcd run as it can write."""
+    import pwd  # noqa: PLC0415 - POSIX only, needed only with ``user=``
+
+    entry = pwd.getpwuid(user) if isinstance(user, int) else pwd.getpwnam(user)
+    os.chown(path, entry.pw_uid, entry.pw_gid)

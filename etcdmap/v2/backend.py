@@ -10,15 +10,20 @@ Thread-safety: as the client (safe to share).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from etcdmap.backend import ALWAYS, Cond
+from etcdmap.backend import ALWAYS, ChangeSink, Cond
 from etcdmap.errors import EtcdError, InvalidResponseError, KeyNotFound, NotADirectory
+from etcdmap.http.hub import StreamHub
+from etcdmap.http.liveness import Liveness
 from etcdmap.models import Node
 from etcdmap.v2.changes import V2ChangeStream
 from etcdmap.v2.listing import json_to_dict
+from etcdmap.v2.stats import health
+from etcdmap.v2.subscription import V2Subscription
 
 if TYPE_CHECKING:
     from etcdmap.http.transport import Transport
@@ -57,6 +62,8 @@ class V2Backend:
     def __init__(self, client: V2Client) -> None:
         self._client = client
         self._keys = client.keys
+        self._hub_lock = threading.Lock()
+        self._hub: tuple[StreamHub, Liveness] | None = None
 
     @property
     def client(self) -> V2Client:
@@ -151,6 +158,44 @@ class V2Backend:
             self._client.transport, key.rstrip("/"), after=after, recursive=recursive,
             idle_timeout=idle_timeout, on_error=on_error,
         )
+
+    def subscribe(
+        self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,
+        idle_timeout: float = 1.0,
+    ) -> V2Subscription:
+        """The changes below ``key`` after ``after``, pushed to ``sink`` by the client's watch
+        hub (one I/O thread per client; see :mod:`etcdmap.v2.subscription`).
+
+        :returns: the started subscription (close it).
+        """
+        hub, liveness = self.hub()
+        return V2Subscription(
+            self._client.transport, hub, liveness, key.rstrip("/"), sink, after=after,
+            recursive=recursive, idle_timeout=idle_timeout,
+        ).start()
+
+    def hub(self) -> tuple[StreamHub, Liveness]:
+        """The client's watch hub and its member checks (made on first use)."""
+        with self._hub_lock:
+            if self._hub is None:
+                transport = self._client.transport
+                bound = transport.request_timeout or min(transport.timeout or 2.0, 2.0)
+                hub = StreamHub()
+                self._hub = hub, Liveness(hub, self._check_member, bound,
+                                      lambda ep, _reason: transport.unpin(ep))
+            return self._hub
+
+    def _check_member(self, endpoint: str, timeout: float) -> str | None:
+        """``GET /health`` of one member: ``None`` when it is healthy (it has a leader)."""
+        result = health(self._client.transport, endpoint=endpoint, timeout=timeout)
+        return None if result.healthy else result.reason or "unhealthy"
+
+    def close_hub(self) -> None:
+        """Stop the watch hub: every subscription of the client ends (``Client.close``)."""
+        with self._hub_lock:
+            hub, self._hub = self._hub, None
+        if hub is not None:
+            hub[0].close()
 
     def close(self) -> None:
         """Close the client."""

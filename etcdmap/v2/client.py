@@ -186,6 +186,7 @@ class Client(TransportClient):
     def close(self) -> None:
         """Release the pooled connections (the client reconnects if used again)."""
         self._close_admin()  # stop auto-sync threads and the leader tracker
+        self.backend.close_hub()  # end the watches' streams and threads
         super().close()
 
     def __repr__(self) -> str:
