@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
-__all__ = ["check_target", "normalize_endpoint", "origin_of"]
+__all__ = [
+    "check_target", "normalize_endpoint", "origin_of", "strip_credentials"]
 
 _UNSAFE = re.compile(r"[\x00-\x20\x7f-\U0010ffff]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -63,3 +64,11 @@ def check_target(target: str) -> None:
     """
     if _UNSAFE.search(target):
         raise ValueError(f"request path must be percent-quoted ASCII without spaces: {target!r}")
+
+
+def strip_credentials(url: str) -> str:
+    """``url`` without a ``user:password@`` part."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

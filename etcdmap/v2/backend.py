@@ -10,14 +10,14 @@ Thread-safety: as the client (safe to share).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from etcdmap.backend import ALWAYS, ChangeSink, Cond
 from etcdmap.errors import EtcdError, InvalidResponseError, KeyNotFound, NotADirectory
+from etcdmap.http.endpoints import strip_credentials
 from etcdmap.http.hub import StreamHub
+from etcdmap.http.hubs import ClientHub
 from etcdmap.http.liveness import Liveness
 from etcdmap.models import Node
 from etcdmap.v2.changes import V2ChangeStream
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from etcdmap.v2.keys import KeysAPI
     from etcdmap.v2.models import Response
 
-__all__ = ["V2Backend", "strip_credentials"]
+__all__ = ["V2Backend"]
 
 _INDEX_PROBE = "_etcdmap_index_probe"
 
@@ -62,8 +62,7 @@ class V2Backend:
     def __init__(self, client: V2Client) -> None:
         self._client = client
         self._keys = client.keys
-        self._hub_lock = threading.Lock()
-        self._hub: tuple[StreamHub, Liveness] | None = None
+        self._hub = ClientHub(client.transport, self._check_member)
 
     @property
     def client(self) -> V2Client:
@@ -176,14 +175,7 @@ class V2Backend:
 
     def hub(self) -> tuple[StreamHub, Liveness]:
         """The client's watch hub and its member checks (made on first use)."""
-        with self._hub_lock:
-            if self._hub is None:
-                transport = self._client.transport
-                bound = transport.request_timeout or min(transport.timeout or 2.0, 2.0)
-                hub = StreamHub()
-                self._hub = hub, Liveness(hub, self._check_member, bound,
-                                      lambda ep, _reason: transport.unpin(ep))
-            return self._hub
+        return self._hub.get()
 
     def _check_member(self, endpoint: str, timeout: float) -> str | None:
         """``GET /health`` of one member: ``None`` when it is healthy (it has a leader)."""
@@ -192,10 +184,7 @@ class V2Backend:
 
     def close_hub(self) -> None:
         """Stop the watch hub: every subscription of the client ends (``Client.close``)."""
-        with self._hub_lock:
-            hub, self._hub = self._hub, None
-        if hub is not None:
-            hub[0].close()
+        self._hub.close()
 
     def close(self) -> None:
         """Close the client."""
@@ -220,11 +209,3 @@ def _node_of(resp: Response, key: str) -> Node:
     if resp.node is None:
         raise InvalidResponseError(f"the answer for {key!r} has no node")
     return resp.node
-
-
-def strip_credentials(url: str) -> str:
-    """``url`` without a ``user:password@`` part."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

@@ -30,16 +30,19 @@ from typing import TYPE_CHECKING, Any
 from etcdmap._checks import check_ttl
 from etcdmap.backend import ALWAYS, Cond, TreeWrite
 from etcdmap.errors import KeyNotFound, NotADirectory, RootReadOnly
+from etcdmap.http.endpoints import strip_credentials
+from etcdmap.http.hubs import ClientHub
 from etcdmap.models import Node
-from etcdmap.v2.backend import strip_credentials
 from etcdmap.v3 import conds
 from etcdmap.v3.batch import write_trees
 from etcdmap.v3.changes import V3ChangeStream
 from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
+from etcdmap.v3.subscription import V3Subscription
 from etcdmap.v3.txn import Compare, Op
 
 if TYPE_CHECKING:
+    from etcdmap.backend import ChangeSink
     from etcdmap.v3.client import Client
 
 __all__ = ["V3Backend"]
@@ -66,6 +69,7 @@ class V3Backend:
         """Operations per txn branch before a tree write is split (etcd's ``--max-txn-ops``)."""
         self._granted: dict[int, int] = {}  # lease ID -> the TTL asked for (etcd rounds up)
         self._lock = threading.Lock()
+        self._hub = ClientHub(client.transport)
 
     @property
     def client(self) -> Client:
@@ -337,6 +341,23 @@ class V3Backend:
         """A v3 watch with ``prev_kv`` from ``after + 1`` (:mod:`etcdmap.v3.changes`)."""
         return V3ChangeStream(self._client, key, after=after, recursive=recursive,
                               idle_timeout=idle_timeout, on_error=on_error)
+
+    def subscribe(
+        self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,
+        idle_timeout: float = 1.0,
+    ) -> V3Subscription:
+        """The changes below ``key`` after revision ``after``, pushed to ``sink`` by the
+        client's watch hub (one I/O thread per client; :mod:`etcdmap.v3.subscription`).
+
+        :returns: the started subscription (close it).
+        """
+        hub, liveness = self._hub.get()
+        return V3Subscription(self._client, hub, liveness, key, sink, after=after,
+                              recursive=recursive, idle_timeout=idle_timeout).start()
+
+    def close_hub(self) -> None:
+        """Stop the watch hub: every subscription of the client ends (``Client.close``)."""
+        self._hub.close()
 
     def close(self) -> None:
         """Close the client."""

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from etcdmap.v3.client import Client
     from etcdmap.v3.watch import Watcher
 
-__all__ = ["V3ChangeStream", "changes_of"]
+__all__ = ["V3ChangeStream", "changes_of", "proven_quiet", "watch_range"]
 
 log = logging.getLogger("etcdmap.v3.changes")
 
@@ -86,6 +86,38 @@ def changes_of(events: Sequence[Event], wants: Callable[[str], bool]) -> list[Ch
                             0 if ev.prev_kv is None else ev.prev_kv.create_revision, rev)
                 out.append(Change("delete", node, prev, rev))
     return out
+
+
+def watch_range(root: str, recursive: bool) -> tuple[bytes, bytes]:
+    """The key range a watch of ``root`` covers: everything below it (``recursive`` or the
+    key space root), else the key itself and its directory marker."""
+    start = (root or "/").encode()
+    if recursive or not root:
+        return start, prefix_end((root + "/").encode())
+    return start, (root + "/\0").encode()
+
+
+def proven_quiet(
+    client: Client, root: str, recursive: bool, last: int, wants: Callable[[str], bool]
+) -> int | None:
+    """The current revision if nothing below ``root`` changed since revision ``last``
+    (compares the keys and ``mod_revision`` s at both revisions), else ``None``.
+
+    A key created and deleted again in between is not seen by this proof; its events still
+    arrive on the stream, just after the progress it allows.
+    """
+    kv = client.kv
+    start, end = watch_range(root, recursive)
+    now = kv.range(start, range_end=end, count_only=True).header.revision
+    if now <= last:
+        return None
+    old = kv.range(start, range_end=end, keys_only=True, revision=last)
+    new = kv.range(start, range_end=end, keys_only=True, revision=now)
+    before = {k.key_text for k in old.kvs if wants(k.key_text)}
+    after = {k.key_text: k.mod_revision for k in new.kvs if wants(k.key_text)}
+    if set(after) != before or any(mod > last for mod in after.values()):
+        return None  # changes are on their way
+    return now
 
 
 class V3ChangeStream:
@@ -138,11 +170,7 @@ class V3ChangeStream:
         return not is_hidden(key[len(root) + 1:])
 
     def _open(self) -> Watcher:
-        root = self._root
-        start = (root or "/").encode()
-        end = prefix_end((root + "/").encode()) if self._recursive or not root else None
-        if end is None:
-            end = (root + "/\0").encode()  # the key and its marker only
+        start, end = watch_range(self._root, self._recursive)
         return self._client.watch(start, range_end=end, start_revision=self._last + 1,
                                   prev_kv=True, read_timeout=self._idle)
 
@@ -184,25 +212,12 @@ class V3ChangeStream:
 
     def _prove(self) -> None:
         try:
-            kv = self._client.kv
-            root = self._root
             last = self._last
-            now = kv.range(root or "/", range_end=self._end(), count_only=True).header.revision
-            if now <= last:
-                return
-            old = kv.range(root or "/", range_end=self._end(), keys_only=True, revision=last)
-            new = kv.range(root or "/", range_end=self._end(), keys_only=True, revision=now)
-            before = {k.key_text for k in old.kvs if self.wants(k.key_text)}
-            after = {k.key_text: k.mod_revision for k in new.kvs if self.wants(k.key_text)}
-            if set(after) != before or any(mod > last for mod in after.values()):
-                return  # changes are on their way
-            if self._last == last:
+            now = proven_quiet(self._client, self._root, self._recursive, last, self.wants)
+            if now is not None and self._last == last:
                 self._fence = now
                 watcher = self._watcher
                 if watcher is not None:
                     watcher.close()  # the iterator reports the fence and reopens
         except Exception as exc:
             log.debug("watch on %s: nudge failed: %s", self._root or "/", exc)
-
-    def _end(self) -> bytes:
-        return prefix_end((self._root + "/").encode())

@@ -128,6 +128,12 @@ class Client(TransportClient):
         return self.maintenance.status(endpoint=endpoint)
 
 
+    def close(self) -> None:
+        """End the watches of the client's maps and release the pooled connections (the
+        client reconnects if used again)."""
+        self.backend.close_hub()
+        super().close()
+
     def __repr__(self) -> str:
         user = f", username={self._caller.username!r}" if self._caller.username else ""
         return f"etcdmap.v3.Client({self.endpoints!r}{user})"

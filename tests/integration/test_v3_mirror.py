@@ -15,6 +15,7 @@ import pytest
 from etcdmap import EtcdMap, signals
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import Client
+from etcdmap.v3.subscription import V3Subscription
 
 
 @pytest.fixture
@@ -174,19 +175,19 @@ def test_compaction_while_the_stream_is_down_resyncs_the_differences(
     v3_only: EtcdServer, etcd_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The mirror loads the subtree, then its stream opens only after writes and a compaction
-    (held back by a gate on the backend's ``changes``): the re-read's differences are sent as
-    signals, then ``resynced``, and the mirror equals etcd."""
+    (held back by a gate on the subscription's connect, which runs on a hub worker): the
+    re-read's differences are sent as signals, then ``resynced``, and the mirror equals etcd."""
     with Client(v3_only.client_url, timeout=5.0) as c:
         m = EtcdMap(c, etcd_prefix)
         m.update(a="1", b="1", d={"x": "1"})
         gate = threading.Event()
-        real = c.backend.changes
+        real = V3Subscription._connect
 
-        def gated(*args: Any, **kwargs: Any) -> Any:
+        def gated(self: V3Subscription, gen: int) -> None:
             gate.wait(10)
-            return real(*args, **kwargs)
+            real(self, gen)
 
-        monkeypatch.setattr(c.backend, "changes", gated)
+        monkeypatch.setattr(V3Subscription, "_connect", gated)
         live = m.mirror()
         rec = Recorder(live)
         try:

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from etcdmap.errors import DecodeError, EtcdMapError
+from etcdmap.http.endpoints import strip_credentials as _strip_credentials
 from etcdmap.mapping import paths as _mappath
 from etcdmap.models import Node
-from etcdmap.v2.backend import strip_credentials as _strip_credentials
 
 
 class TestValidateKey:
