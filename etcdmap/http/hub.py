@@ -153,6 +153,8 @@ class StreamHub(Closing):
         self._streams: set[HubStream] = set()
         self._running = False
         self._closed = False
+        self._woken = False
+        self._ident: int | None = None
         self._selector: selectors.BaseSelector | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
@@ -224,9 +226,14 @@ class StreamHub(Closing):
                     self._selector = selectors.DefaultSelector()
                     self._wake_r, self._wake_w = socket.socketpair()
                     self._wake_r.setblocking(False)
+                    self._wake_w.setblocking(False)
                     self._selector.register(self._wake_r, selectors.EVENT_READ, None)
                 self._running = True
-            wake = self._wake_w
+            # The I/O thread itself, or a wake-up already on its way: nothing to send.
+            wake = None
+            if not start and not self._woken and threading.get_ident() != self._ident:
+                wake = self._wake_w
+                self._woken = True
         if start:
             threading.Thread(target=self._loop, name=f"{self.name}-io", daemon=True).start()
         elif wake is not None:
@@ -236,17 +243,18 @@ class StreamHub(Closing):
     def _loop(self) -> None:
         selector = self._selector
         assert selector is not None and self._wake_r is not None
+        self._ident = threading.get_ident()
         while True:
             if not self._run_commands():
                 return
             timeout = self._run_timers()
             for key, _ in selector.select(timeout):
                 if key.data is None:
-                    try:
+                    with contextlib.suppress(OSError):  # drained
                         while self._wake_r.recv(4096):
                             pass
-                    except OSError:  # drained
-                        pass
+                    with self._lock:  # after draining: a later wake-up leaves its byte
+                        self._woken = False
                 else:
                     self._readable(key.data)
 
@@ -257,6 +265,7 @@ class StreamHub(Closing):
                 if not self._commands:
                     if self._closed or (not self._streams and not self._timers):
                         self._running = False
+                        self._ident = None  # thread idents are reused once a thread ends
                         if self._closed:
                             self._shutdown()
                         return False
