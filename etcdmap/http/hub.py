@@ -248,6 +248,8 @@ class StreamHub(Closing):
             if not self._run_commands():
                 return
             timeout = self._run_timers()
+            if timeout is None and not self._streams:
+                continue  # nothing to wait for: end (or take the commands the timers queued)
             for key, _ in selector.select(timeout):
                 if key.data is None:
                     with contextlib.suppress(OSError):  # drained

@@ -53,7 +53,7 @@ def _sigstop(request_timeout: float) -> Result:
                 for w in watches:
                     w.stop()
     budget = request_timeout + IDLE
-    res = Result(f"SIGSTOP: {WATCHES} watches move", "etcdmap", 1 / moved, "/s",
+    res = Result(f"{WATCHES} watches on a SIGSTOPped member", "etcdmap", 1 / moved, "/s",
                  p50_ms=moved * 1e3, ratios=False)
     res.extra = {"moved_s": moved, "budget_s": budget, "delivered": delivered}
     res.note = (f"every watch moved {moved:.2f} s after SIGSTOP (request_timeout "
