@@ -90,9 +90,11 @@ thread:
 
 Threads
 -------
-Signals are sent from the **watch thread** (the ``Watch``'s daemon thread), one event at a
-time, in index order. Receivers must be thread-safe with respect to your other threads and
-should be quick: a slow receiver slows the watch (it then catches up, or resyncs).
+Signals of one watch are sent one event at a time, in index order, from one of the client's
+**dispatcher threads** (at most 3 per client, shared by all its watches; a backend without a
+watch hub, e.g. the memory backend, uses one daemon thread per watch). Receivers must be
+thread-safe with respect to your other threads and should be quick: a slow receiver slows its
+own watch, and holds one dispatcher thread (the watch then catches up, or resyncs).
 
 blinker holds receivers by **weak reference** by default: a receiver defined inside a
 function is garbage-collected when the function returns, unless you connect it with

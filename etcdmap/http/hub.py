@@ -37,9 +37,9 @@ import h11
 
 from etcdmap._closing import Closing
 from etcdmap._dispatch import WorkerPool
-from etcdmap.errors import ClusterError, EtcdMapError
+from etcdmap.errors import ClusterError
 from etcdmap.http.answers import StreamResponse
-from etcdmap.http.connection import Connection, ConnectionPool
+from etcdmap.http.hub_streams import End, HubStream, Lines, Timer, read_in_thread
 from etcdmap.http.response import StreamBody
 
 __all__ = ["HubStream", "StreamHub", "Timer"]
@@ -47,91 +47,6 @@ __all__ = ["HubStream", "StreamHub", "Timer"]
 log = logging.getLogger("etcdmap.watch")
 
 _RECV = 65536
-_MAX_LINE = 256 * 1024 * 1024
-_FALLBACK_READ = 300.0
-"""Read timeout of a thread-read (non-multiplexed) stream: the liveness check aborts it sooner."""
-
-Lines = Callable[[list[bytes]], None]
-End = Callable[[EtcdMapError | None], None]
-
-
-class Timer:
-    """A callable due at a time on the hub's I/O thread; :meth:`cancel` from any thread."""
-
-    __slots__ = ("cancelled", "fn", "when")
-
-    def __init__(self, when: float, fn: Callable[[], object]) -> None:
-        self.when = when
-        self.fn = fn
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        """Do not run it (idempotent)."""
-        self.cancelled = True
-
-
-class HubStream:
-    """One stream read by the hub: its callbacks, its line buffer, its connection.
-
-    :ivar endpoint: the member it reads from.
-    :ivar closed: set by :meth:`close`, or when it ended (no callback follows then).
-    """
-
-    def __init__(self, hub: StreamHub, endpoint: str, on_lines: Lines, on_end: End,
-                 on_silence: Callable[[], None] | None) -> None:
-        self.hub = hub
-        self.endpoint = endpoint
-        self.on_lines = on_lines
-        self.on_end = on_end
-        self.on_silence = on_silence
-        self.closed = False
-        self.got_line = False
-        self.buffer = b""
-        self.conn: Connection | None = None
-        self.pool: ConnectionPool | None = None
-        self.response: StreamResponse | None = None
-        self.silence_timer: Timer | None = None
-        self.flowing = threading.Event()
-        self.flowing.set()
-
-    def pause(self) -> None:
-        """Stop reading until :meth:`resume` (backpressure: a consumer fell behind). Unread
-        bytes wait in the socket buffers; etcd may then drop a v2 stream, as it does for any
-        slow reader (the subscription's probe notices)."""
-        if not self.closed and self.flowing.is_set():
-            self.flowing.clear()
-            if self.conn is not None:
-                self.hub._command(("pause", self))
-
-    def resume(self) -> None:
-        """Read again after :meth:`pause`."""
-        if not self.flowing.is_set():
-            self.flowing.set()
-            if self.conn is not None and not self.closed:
-                self.hub._command(("resume", self))
-
-    def close(self) -> None:
-        """Stop reading it and close its connection (idempotent, any thread)."""
-        if self.closed:
-            return
-        self.closed = True
-        self.flowing.set()
-        if self.silence_timer is not None:
-            self.silence_timer.cancel()
-        if self.conn is not None:
-            self.hub._command(("close", self))
-        elif self.response is not None:
-            self.response.close()  # a thread-read stream: its read returns at once
-
-    def split(self, data: bytes) -> list[bytes]:
-        """Add body bytes; :returns: the complete non-empty lines."""
-        self.buffer += data
-        if b"\n" not in data:
-            if len(self.buffer) > _MAX_LINE:
-                raise ValueError(f"a stream line is longer than {_MAX_LINE} bytes")
-            return []
-        *lines, self.buffer = self.buffer.split(b"\n")
-        return [line.rstrip(b"\r") for line in lines if line.strip()]
 
 
 class StreamHub(Closing):
@@ -153,6 +68,8 @@ class StreamHub(Closing):
         self._streams: set[HubStream] = set()
         self._running = False
         self._closed = False
+        self._woken = False
+        self._ident: int | None = None
         self._selector: selectors.BaseSelector | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
@@ -186,7 +103,7 @@ class StreamHub(Closing):
             self._command(("add", stream))
             return stream
         stream.response = response
-        threading.Thread(target=self._read_thread, args=(stream, response, silence),
+        threading.Thread(target=read_in_thread, args=(stream, response, silence),
                          name=f"{self.name}-stream", daemon=True).start()
         return stream
 
@@ -224,9 +141,14 @@ class StreamHub(Closing):
                     self._selector = selectors.DefaultSelector()
                     self._wake_r, self._wake_w = socket.socketpair()
                     self._wake_r.setblocking(False)
+                    self._wake_w.setblocking(False)
                     self._selector.register(self._wake_r, selectors.EVENT_READ, None)
                 self._running = True
-            wake = self._wake_w
+            # The I/O thread itself, or a wake-up already on its way: nothing to send.
+            wake = None
+            if not start and not self._woken and threading.get_ident() != self._ident:
+                wake = self._wake_w
+                self._woken = True
         if start:
             threading.Thread(target=self._loop, name=f"{self.name}-io", daemon=True).start()
         elif wake is not None:
@@ -236,17 +158,22 @@ class StreamHub(Closing):
     def _loop(self) -> None:
         selector = self._selector
         assert selector is not None and self._wake_r is not None
+        self._ident = threading.get_ident()
         while True:
             if not self._run_commands():
                 return
             timeout = self._run_timers()
+            if self._commands or (timeout is None and not self._streams):
+                # The timers queued commands (this thread sends itself no wake-up), or there
+                # is nothing to wait for: take the commands, or end.
+                continue
             for key, _ in selector.select(timeout):
                 if key.data is None:
-                    try:
+                    with contextlib.suppress(OSError):  # drained
                         while self._wake_r.recv(4096):
                             pass
-                    except OSError:  # drained
-                        pass
+                    with self._lock:  # after draining: a later wake-up leaves its byte
+                        self._woken = False
                 else:
                     self._readable(key.data)
 
@@ -257,6 +184,7 @@ class StreamHub(Closing):
                 if not self._commands:
                     if self._closed or (not self._streams and not self._timers):
                         self._running = False
+                        self._ident = None  # thread idents are reused once a thread ends
                         if self._closed:
                             self._shutdown()
                         return False
@@ -401,41 +329,8 @@ class StreamHub(Closing):
         if not stream.closed and not stream.got_line and stream.on_silence is not None:
             _call(stream.on_silence)
 
-    # ------------------------------------------------------------------ thread-read streams
-
-    @staticmethod
-    def _read_thread(stream: HubStream, response: StreamResponse, silence: float | None) -> None:
-        """Read a stream of another adapter in a thread of its own (it cannot be selected)."""
-        response.set_read_timeout(silence if silence is not None else _FALLBACK_READ)
-        error: EtcdMapError | None = None
-        try:
-            for line in response.iter_lines():
-                stream.flowing.wait()
-                if stream.closed:
-                    return
-                if not stream.got_line and silence is not None:
-                    response.set_read_timeout(_FALLBACK_READ)
-                stream.got_line = True
-                stream.on_lines([line])
-        except EtcdMapError as exc:
-            if silence is not None and not stream.got_line and _is_timeout(exc):
-                if not stream.closed and stream.on_silence is not None:
-                    stream.on_silence()
-                return
-            error = exc
-        finally:
-            response.close()
-        if not stream.closed:
-            stream.closed = True
-            stream.on_end(error)
-
-
 def _broken(event: object) -> ConnectionError:
     return ConnectionError(f"the stream ended in the middle of the body ({event!r})")
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    return isinstance(exc, TimeoutError)
 
 
 def _call(fn: Callable[[], object]) -> None:

@@ -27,6 +27,13 @@ __all__ = ["Liveness"]
 
 log = logging.getLogger("etcdmap.watch")
 
+_PACE = 0.8
+"""Checks start every ``0.8 * interval``: a member that fails right after a check is left,
+its streams moved, within ``interval + timeout``."""
+
+_GATHER = 0.05
+"""Seconds confirmations wait for others before their check starts (one check for many)."""
+
 Checker = Callable[[str, float], str | None]
 """``checker(endpoint, timeout)``: ``None`` when the member is healthy, else the reason."""
 
@@ -37,7 +44,7 @@ class _Member:
     timer: Timer | None = None
     checking: bool = False
     started: float = 0.0
-    again: bool = False
+    gathering: bool = False
     last_ok: float = float("-inf")
     waiters: list[tuple[float, Callable[[bool], None]]] = field(default_factory=list)
     checks: int = 0
@@ -78,7 +85,8 @@ class Liveness:
             member = self._members.setdefault(endpoint, _Member())
             member.users[token] = (interval, on_failed)
             if member.timer is None and not member.checking:
-                member.timer = self._hub.call_later(interval, lambda: self._due(endpoint))
+                member.timer = self._hub.call_later(_PACE * interval,
+                                                    lambda: self._due(endpoint))
         return token
 
     def release(self, endpoint: str, token: int) -> None:
@@ -101,10 +109,8 @@ class Liveness:
                 ok = True
             else:
                 member.waiters.append((since, callback))
-                if member.checking:
-                    member.again = member.again or member.started < since
-                else:
-                    self._start(endpoint, member)
+                if not member.checking:
+                    self._gather(endpoint, member)
                 return
         callback(ok)
 
@@ -118,13 +124,26 @@ class Liveness:
                 return
             self._start(endpoint, member)
 
+    def _gather(self, endpoint: str, member: _Member) -> None:
+        """Start a check for the waiting confirmations after a short gathering window, so
+        that the streams that went silent about together share one (lock held)."""
+        if not member.gathering:
+            member.gathering = True
+            self._hub.call_later(_GATHER, lambda: self._gathered(endpoint))
+
+    def _gathered(self, endpoint: str) -> None:
+        with self._lock:
+            member = self._members[endpoint]
+            member.gathering = False
+            if member.waiters and not member.checking:
+                self._start(endpoint, member)
+
     def _start(self, endpoint: str, member: _Member) -> None:
         """Start a check (lock held)."""
         if member.timer is not None:
             member.timer.cancel()
             member.timer = None
         member.checking = True
-        member.again = False
         member.started = time.monotonic()
         member.checks += 1
         self._hub.workers.submit(lambda: self._check(endpoint), urgent=True)
@@ -145,9 +164,9 @@ class Liveness:
             member.waiters = [(s, cb) for s, cb in member.waiters if ok and s > started]
             failed = [] if ok else [cb for _, cb in member.users.values()]
             if member.waiters:
-                self._start(endpoint, member)
+                self._gather(endpoint, member)
             elif member.users:
-                interval = min(i for i, _ in member.users.values())
+                interval = _PACE * min(i for i, _ in member.users.values())
                 left = max(0.0, started + interval - time.monotonic())
                 member.timer = self._hub.call_later(left, lambda: self._due(endpoint))
         for cb in done:

@@ -39,7 +39,8 @@ class Verdict(enum.Enum):
 
 
 class WatchCursor:
-    """The pure index bookkeeping of a watch (no I/O; not thread-safe: one watch thread).
+    """The pure index bookkeeping of a watch (no I/O; not thread-safe: one watch thread, or
+    the holder of the hub subscription's lock).
 
     :param after_index: every event up to this index is already known; the watch delivers
         events from ``after_index + 1`` on.

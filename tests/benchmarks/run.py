@@ -13,7 +13,9 @@ JSON. A full run takes about a minute on 2 cores, ``--quick`` about 25 s.
 Workload families: ``kv`` (GET, PUT, CAS, delete+create, 1 thread), ``threads`` (GET and PUT,
 8 threads sharing one client), ``tree`` (``to_dict`` of 1,000 and 10,000 keys), ``mirror``
 (``mirror[k]`` reads), ``watch`` (a 2,000-write burst: events/s and missed events),
-``failover`` (GETs right after SIGSTOP of the pinned member of a 3-member cluster), ``v3``
+``failover`` (GETs right after SIGSTOP of the pinned member of a 3-member cluster), ``hub``
+(watches at scale through a counting relay: 100 and 1,000 idle watches, 100 maps x 20 writes,
+a blocked receiver, SIGSTOP under 100 watches, a mirror on a partitioned member), ``v3``
 (GET, PUT, CAS on the v3 API, 1 thread: etcdmap.v3 vs cslab-etcd3 (gRPC), etcd3gw and raw
 http.client on the gateway) and ``v3watch`` (a 2,000-put burst under a v3 prefix watch).
 """
@@ -40,13 +42,15 @@ from ._harness import PYTHON_ETCD, Result, Target, render_table, write_json
 from .contenders import EtcdMapKV, EtcdmapKV, make_contenders
 from .contenders_v3 import make_v3_contenders
 from .failover import run_failover
+from .hub import run_hub
+from .hub_faults import IDLE, run_hub_faults
 from .kv import run_kv, run_threaded
 from .mirror import run_mirror
 from .tree import run_tree
 from .v3 import run_v3_kv, run_v3_watch
 from .watch import run_watch
 
-FAMILIES = ("kv", "threads", "tree", "mirror", "watch", "failover", "v3", "v3watch")
+FAMILIES = ("kv", "threads", "tree", "mirror", "watch", "failover", "hub", "v3", "v3watch")
 
 
 @contextlib.contextmanager
@@ -139,6 +143,34 @@ def evaluate(results: Sequence[Result], request_timeout: float) -> list[Target]:
                     p99 <= 1.2 * request_timeout,
                 )
             )
+    targets += _hub_targets(results, request_timeout)
+    return targets
+
+
+def _hub_targets(results: Sequence[Result], request_timeout: float) -> list[Target]:
+    """Issue 15's targets (watches at scale)."""
+    targets: list[Target] = []
+    for r in results:
+        x = r.extra
+        if r.workload.startswith("idle 100 "):
+            targets += [
+                Target("100 idle watches: <= 8 client threads", f"{x['threads']:.0f}",
+                       x["threads"] <= 8),
+                Target("100 idle watches: <= 0.2 new connections/s",
+                       f"{x['new_connections_per_s']:.2f}/s", x["new_connections_per_s"] <= 0.2),
+                Target("100 idle watches: <= 3 requests/s", f"{x['requests_per_s']:.2f}/s",
+                       x["requests_per_s"] <= 3),
+            ]
+        elif r.workload.startswith("100 maps"):
+            targets.append(Target("100 maps x 20 writes: every event delivered",
+                                  f"{x['missed']:.0f} missed", x["missed"] == 0))
+        elif r.workload.startswith("blocked receiver"):
+            targets.append(Target("blocked receiver: other map delayed < 100 ms",
+                                  f"{x['delay_ms']:.1f} ms", x["delay_ms"] < 100))
+        elif r.workload.endswith("on a SIGSTOPped member"):
+            budget = request_timeout + IDLE
+            targets.append(Target(f"SIGSTOP under 100 watches: all moved <= {budget:g} s",
+                                  f"{x['moved_s']:.2f} s", x["moved_s"] <= budget))
     return targets
 
 
@@ -205,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:  # report it, keep the other families' numbers
             traceback.print_exc()
             errors[name] = f"{type(exc).__name__}: {exc}"
-        timings[name] = round(time.monotonic() - t0, 1)
+        timings[name] = round(timings.get(name, 0.0) + time.monotonic() - t0, 1)
         print(f"  {name}: {timings[name]} s", file=sys.stderr, flush=True)
 
     with _server(args.endpoint) as url:
@@ -239,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lambda: run_mirror(em, url, root, rounds=rounds, reads=100_000 if q else 300_000),
             )
             family("watch", lambda: run_watch(contenders, url, root, rounds=1 if q else 3))
+            family("hub", lambda: run_hub(url, root, quick=q))
         finally:
             for kv in contenders:
                 kv.close()
@@ -248,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "failover",
         lambda: run_failover(request_timeout=args.request_timeout, trials=3 if q else 6, gets=20),
     )
+    family("hub", lambda: run_hub_faults(request_timeout=args.request_timeout))
     elapsed = time.monotonic() - began
     targets = evaluate(results, args.request_timeout)
     targets += [Target(f"{name} workloads ran", "error", False) for name in errors]
