@@ -101,7 +101,7 @@ function is garbage-collected when the function returns, unless you connect it w
 ``weak=False`` (or keep a reference to it).
 
 A receiver that raises does not stop the watch or the other receivers: the exception is
-logged on the ``etcdmap.mapping.watch`` logger and sent as :data:`watch_error`.
+logged on the ``etcdmap.watch`` logger and sent as :data:`watch_error`.
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ class Event:
 def send(signal: NamedSignal, sender: object, payload: Mapping[str, Any]) -> int:
     """Send ``signal`` to each receiver separately, so one failing receiver stops no other.
 
-    A receiver's exception is logged on ``etcdmap.mapping.watch`` and sent as :data:`watch_error`
+    A receiver's exception is logged on ``etcdmap.watch`` and sent as :data:`watch_error`
     (``error``, ``signal``, ``receiver``); an exception in a :data:`watch_error` receiver is
     only logged.
 

@@ -1,7 +1,7 @@
 """Keep a key alive: refresh its TTL from a background thread (:meth:`etcdmap.EtcdMap.keep_alive`).
 
 A :class:`KeepAlive` never dies silently. When it gives up it stores the exception in
-:attr:`KeepAlive.error`, logs it on the ``etcdmap.mapping.keepalive`` logger, calls the optional
+:attr:`KeepAlive.error`, logs it on the ``etcdmap.keepalive`` logger, calls the optional
 ``on_error`` callback, and raises it from :meth:`KeepAlive.stop` (and so from the ``with``
 block's exit).
 

@@ -31,7 +31,7 @@ directory and revalidates it after each change, in the mirror's watch thread:
   sends :data:`etcdmap.signals.config_changed` with the dotted paths of the fields that
   changed;
 * an invalid one keeps the last valid instance, sets :attr:`LiveConfig.error`, logs a
-  warning on the ``etcdmap.mapping.typed`` logger and sends :data:`etcdmap.signals.config_invalid`;
+  warning on the ``etcdmap.typed`` logger and sends :data:`etcdmap.signals.config_invalid`;
   the next valid change clears the error.
 
 Multi-key writes are not atomic in etcd v2 (assigning a dict deletes the old subtree, then

@@ -16,7 +16,7 @@ receiver that blocks delays its own watch only). Other backends (the memory back
 one daemon thread per watch that iterates :meth:`~etcdmap.backend.Backend.changes`.
 
 Signals are sent in index order; see :mod:`etcdmap.signals` for the payload and for receiver
-exceptions (logged on ``etcdmap.mapping.watch``, sent as ``watch_error``; the watch goes on).
+exceptions (logged on ``etcdmap.watch``, sent as ``watch_error``; the watch goes on).
 """
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ class Client(TransportClient):
 
     def auto_sync(self, interval: float) -> _sync.AutoSync:
         """Sync now and then every ``interval`` seconds in a daemon thread; failures are
-        logged (logger ``etcdmap.v2.sync``) and retried at the next tick.
+        logged (logger ``etcdmap.sync``) and retried at the next tick.
 
         :returns: the handle: call ``stop()`` or use it as a context manager.
         :raises ValueError: ``interval`` <= 0.

@@ -104,7 +104,7 @@ class AutoSync(Closing):
     """The handle returned by ``client.auto_sync(interval)``: a background sync loop.
 
     The first sync runs at once (in the thread), then one every ``interval`` seconds. A failed
-    sync is logged (logger ``etcdmap.v2.sync``, level WARNING) and retried at the next tick.
+    sync is logged (logger ``etcdmap.sync``, level WARNING) and retried at the next tick.
     Use :meth:`stop`, or the handle as a context manager. Thread-safe.
 
     :param sync: the function to call (normally ``client.sync``).
