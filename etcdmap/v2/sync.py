@@ -7,7 +7,7 @@ leader pinning (``Selection.PRIORITIZE_LEADER``).
   (members advertise what ``--advertise-client-urls`` says).
 - :class:`AutoSync` runs :func:`sync` in a daemon thread every ``interval`` seconds. Unlike the
   Go client's ``AutoSync`` it does not stop at the first error: failures are logged on the
-  ``etcdmap.v2.sync`` logger and the next tick tries again.
+  ``etcdmap.sync`` logger and the next tick tries again.
 - :class:`LeaderTracker` re-syncs in the background when the pinned leader fails, so
   ``PRIORITIZE_LEADER`` follows a new leader (the Go client's ``client/v2/client.go`` does not).
 
