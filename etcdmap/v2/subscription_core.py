@@ -95,6 +95,11 @@ class SubscriptionCore:
         return self._endpoint
 
     @property
+    def running(self) -> bool:
+        """Whether it still delivers (not closed, and its client's hub not closed)."""
+        return self._state != "closed" and not self._hub.closed
+
+    @property
     def state(self) -> str:
         """``connecting``, ``backfill``, ``live``, ``paused`` (history lost) or ``closed``."""
         return self._state
