@@ -149,6 +149,7 @@ class V2Subscription(SubscriptionCore):
                 self._emit(event)
         self._pending = []
         self._emit_progress()
+        self._checked()  # a nudge that came while connecting is sent now
 
     def _quiet_due(self, gen: int) -> None:
         """On the I/O thread: the probe window after a burst."""
