@@ -153,6 +153,10 @@ class Subscription(Protocol):
     def endpoint(self) -> str | None:
         """The member the stream reads from, when known."""
 
+    @property
+    def running(self) -> bool:
+        """Whether it still delivers (``False`` once closed, or its client closed)."""
+
     probes: int
     """How many probe polls were sent (v2: one per busy period)."""
     dropped: int

@@ -66,6 +66,7 @@ class StreamHub(Closing):
         self._timers: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
         self._streams: set[HubStream] = set()
+        self._threaded: set[HubStream] = set()
         self._running = False
         self._closed = False
         self._woken = False
@@ -103,6 +104,8 @@ class StreamHub(Closing):
             self._command(("add", stream))
             return stream
         stream.response = response
+        with self._lock:
+            self._threaded.add(stream)
         threading.Thread(target=read_in_thread, args=(stream, response, silence),
                          name=f"{self.name}-stream", daemon=True).start()
         return stream
@@ -113,16 +116,29 @@ class StreamHub(Closing):
         self._command(("timer", timer))
         return timer
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
     def close(self) -> None:
         """Stop the I/O thread and both pools; close every stream (no callback follows)."""
         with self._lock:
             self._closed = True
             streams = list(self._streams)
+            threaded = list(self._threaded)
         for stream in streams:
             stream.closed = True
+        for stream in threaded:
+            stream.close()  # their reads return at once and the threads end
         self._command(("stop", None))
         self.workers.close()
         self.dispatchers.close()
+
+    def _forget_thread(self, stream: HubStream) -> None:
+        """A thread-read stream ended (called by its thread)."""
+        with self._lock:
+            self._threaded.discard(stream)
 
     # ------------------------------------------------------------------ the I/O thread
 
@@ -181,15 +197,21 @@ class StreamHub(Closing):
         """Apply the queued commands; :returns: ``False`` when the thread must end."""
         while True:
             with self._lock:
-                if not self._commands:
-                    if self._closed or (not self._streams and not self._timers):
+                closing = self._closed and not self._commands
+                if not self._commands and not closing:
+                    if not self._streams and not self._timers:
                         self._running = False
                         self._ident = None  # thread idents are reused once a thread ends
-                        if self._closed:
-                            self._shutdown()
                         return False
                     return True
-                kind, item = self._commands.popleft()
+                if not closing:
+                    kind, item = self._commands.popleft()
+            if closing:
+                self._shutdown()  # outside the lock: dropping a stream takes it
+                with self._lock:
+                    self._running = False
+                    self._ident = None
+                return False
             if kind == "add":
                 assert isinstance(item, HubStream)
                 self._add(item)

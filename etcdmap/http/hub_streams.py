@@ -128,6 +128,7 @@ def read_in_thread(stream: HubStream, response: StreamResponse, silence: float |
         error = exc
     finally:
         response.close()
+        stream.hub._forget_thread(stream)
     if not stream.closed:
         stream.closed = True
         stream.on_end(error)

@@ -131,7 +131,8 @@ class Watch(Closing):
     def running(self) -> bool:
         """Whether the watch runs (started, not stopped)."""
         if self._hub:
-            return self._started and not self._stopping.is_set()
+            sub = self._sub
+            return sub is not None and sub.running and not self._stopping.is_set()
         return self._thread.is_alive()
 
     def stop(self, timeout: float | None = 2.0) -> None:

@@ -119,8 +119,10 @@ class V2Subscription(SubscriptionCore):
         with self._lock:
             if gen != self._gen or self._state in ("closed", "paused"):
                 return
-            # An empty 200 (or an end after events): re-poll, backing off if it repeats.
-            self._restart(self._cursor.empty() if self._state == "live" else 0.0)
+            # An empty 200 re-polls, backing off if it repeats; an end after events at once.
+            stream = self._stream
+            empty = self._state == "live" and stream is not None and not stream.got_line
+            self._restart(self._cursor.empty() if empty else 0.0)
 
     def _backpressure(self, gen: int) -> None:
         """Stop reading the stream while the sink is far behind (lock held): the lane
@@ -147,6 +149,7 @@ class V2Subscription(SubscriptionCore):
                 self._emit(event)
         self._pending = []
         self._emit_progress()
+        self._checked()  # a nudge that came while connecting is sent now
 
     def _quiet_due(self, gen: int) -> None:
         """On the I/O thread: the probe window after a burst."""

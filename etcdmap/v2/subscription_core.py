@@ -95,6 +95,11 @@ class SubscriptionCore:
         return self._endpoint
 
     @property
+    def running(self) -> bool:
+        """Whether it still delivers (not closed, and its client's hub not closed)."""
+        return self._state != "closed" and not self._hub.closed
+
+    @property
     def state(self) -> str:
         """``connecting``, ``backfill``, ``live``, ``paused`` (history lost) or ``closed``."""
         return self._state
@@ -117,10 +122,10 @@ class SubscriptionCore:
     def nudge(self) -> None:
         """Probe the live stream now: a missed event reconnects it; silence proves it current."""
         with self._lock:
-            if self._state != "live":
+            if self._state in ("closed", "paused"):
                 return
-            if self._checking:  # a poll is out: send another once it is done
-                self._nudged = True
+            if self._state != "live" or self._checking:
+                self._nudged = True  # once live / once the poll that is out is done
                 return
             self._checking = True
             gen = self._gen
@@ -160,7 +165,7 @@ class SubscriptionCore:
         if self._endpoint is not None:
             self._liveness.release(self._endpoint, self._token)
         self._endpoint = None
-        self._checking = self._nudged = False
+        self._checking = False  # a pending nudge is kept: sent once live again
         self._quiet.reset()
         if self._probe_timer is not None:
             self._probe_timer.cancel()

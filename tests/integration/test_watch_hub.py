@@ -127,3 +127,16 @@ def test_a_stock_session_gets_a_thread_per_stream(etcd_url: str, etcd_prefix: st
         finally:
             signals.changed.disconnect(on_changed, sender=m)
     assert seen == ["a", "b"]
+
+
+def test_closing_the_client_ends_its_watches(etcd_url: str, etcd_prefix: str) -> None:
+    for session in (None, requests.Session()):  # multiplexed, then a thread per stream
+        c = Client(etcd_url, session=session)
+        w = EtcdMap(c, etcd_prefix).watch()
+        assert _all_live([w])
+        assert w.running
+        c.close()
+        assert not w.running
+        for thread in [t for t in threading.enumerate() if t.name.startswith("etcdmap-")]:
+            thread.join(10)
+        assert not _client_threads()
