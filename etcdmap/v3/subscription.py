@@ -93,6 +93,11 @@ class V3Subscription:
         return self._endpoint
 
     @property
+    def running(self) -> bool:
+        """Whether it still delivers (not closed, and its client's hub not closed)."""
+        return self._state != "closed" and not self._hub.closed
+
+    @property
     def state(self) -> str:
         """``connecting``, ``live``, ``paused`` (history lost) or ``closed``."""
         return self._state
@@ -288,3 +293,9 @@ class V3Subscription:
             if now is not None and gen == self._gen and self._last == last:
                 self._last = now
                 self._progress(now)
+
+
+if TYPE_CHECKING:  # mypy checks that the class implements the seam's protocol
+    from etcdmap.backend import Subscription
+
+    _IMPLEMENTS: type[Subscription] = V3Subscription
