@@ -19,7 +19,6 @@ import time
 from typing import TYPE_CHECKING
 
 from etcdmap.backend import Cond
-from etcdmap.cli.backends import open_backend
 from etcdmap.cli.common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
 from etcdmap.cli.dumpfile import (
     Entry,
@@ -30,6 +29,7 @@ from etcdmap.cli.dumpfile import (
     read_document,
     write_document,
 )
+from etcdmap.cli.stores import open_backend
 from etcdmap.errors import KeyNotFound
 
 if TYPE_CHECKING:

@@ -22,10 +22,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from etcdmap.backend import ALWAYS, Cond, Progress
-from etcdmap.cli.backends import open_backend
 from etcdmap.cli.common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
 from etcdmap.cli.format import print_ls, print_response
 from etcdmap.cli.keys import _ttl, _value
+from etcdmap.cli.stores import open_backend
 from etcdmap.errors import CompareFailed, DirectoryNotEmpty, NotAFile
 from etcdmap.models import Node
 from etcdmap.v2.models import Response

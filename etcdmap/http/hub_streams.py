@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from etcdmap.errors import EtcdMapError
 from etcdmap.http.answers import StreamResponse
 from etcdmap.http.connection import Connection, ConnectionPool
 
-if TYPE_CHECKING:
-    from etcdmap.http.hub import StreamHub
+
+class HubControl(Protocol):
+    """What a stream needs of its :class:`~etcdmap.http.hub.StreamHub` (keeps this module
+    below it)."""
+
+    def _command(self, command: tuple[str, object]) -> None: ...
+
+    def _forget_thread(self, stream: HubStream) -> None: ...
 
 __all__ = ["End", "HubStream", "Lines", "Timer", "read_in_thread"]
 
@@ -50,7 +56,7 @@ class HubStream:
     :ivar closed: set by :meth:`close`, or when it ended (no callback follows then).
     """
 
-    def __init__(self, hub: StreamHub, endpoint: str, on_lines: Lines, on_end: End,
+    def __init__(self, hub: HubControl, endpoint: str, on_lines: Lines, on_end: End,
                  on_silence: Callable[[], None] | None) -> None:
         self.hub = hub
         self.endpoint = endpoint

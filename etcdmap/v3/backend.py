@@ -43,7 +43,7 @@ from etcdmap.v3.txn import Compare, Op
 
 if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
-    from etcdmap.v3.client import Client
+    from etcdmap.v3.parts import V3Parts
 
 __all__ = ["V3Backend"]
 
@@ -61,7 +61,7 @@ class V3Backend:
     name = "v3"
     capabilities = frozenset({"dirs", "ttl", "in_order", "hidden_keys", "refresh", "txn"})
 
-    def __init__(self, client: Client, *, max_txn_ops: int = 128) -> None:
+    def __init__(self, client: V3Parts, *, max_txn_ops: int = 128) -> None:
         self._client = client
         self._kv = client.kv
         self._lease = client.lease
@@ -72,7 +72,7 @@ class V3Backend:
         self._hub = ClientHub(client.transport)
 
     @property
-    def client(self) -> Client:
+    def client(self) -> V3Parts:
         """The v3 client."""
         return self._client
 

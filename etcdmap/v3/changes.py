@@ -42,7 +42,7 @@ from etcdmap.v3.models import Event, KeyValue
 from etcdmap.v3.wire import prefix_end
 
 if TYPE_CHECKING:
-    from etcdmap.v3.client import Client
+    from etcdmap.v3.parts import V3Parts
     from etcdmap.v3.watch import Watcher
 
 __all__ = ["V3ChangeStream", "changes_of", "proven_quiet", "watch_range"]
@@ -98,7 +98,7 @@ def watch_range(root: str, recursive: bool) -> tuple[bytes, bytes]:
 
 
 def proven_quiet(
-    client: Client, root: str, recursive: bool, last: int, wants: Callable[[str], bool]
+    client: V3Parts, root: str, recursive: bool, last: int, wants: Callable[[str], bool]
 ) -> int | None:
     """The current revision if nothing below ``root`` changed since revision ``last``
     (compares the keys and ``mod_revision`` s at both revisions), else ``None``.
@@ -134,7 +134,7 @@ class V3ChangeStream:
     """
 
     def __init__(
-        self, client: Client, key: str, *, after: int, recursive: bool = True,
+        self, client: V3Parts, key: str, *, after: int, recursive: bool = True,
         idle_timeout: float = 1.0, on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._client = client

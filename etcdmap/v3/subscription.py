@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
     from etcdmap.http.hub import HubStream, StreamHub
     from etcdmap.http.liveness import Liveness
-    from etcdmap.v3.client import Client
     from etcdmap.v3.models import WatchResponse
+    from etcdmap.v3.parts import V3Parts
 
 __all__ = ["V3Subscription"]
 
@@ -61,7 +61,7 @@ class V3Subscription:
     """
 
     def __init__(
-        self, client: Client, hub: StreamHub, liveness: Liveness, key: str, sink: ChangeSink,
+        self, client: V3Parts, hub: StreamHub, liveness: Liveness, key: str, sink: ChangeSink,
         *, after: int, recursive: bool = True, idle_timeout: float = 1.0,
     ) -> None:
         self._client = client
