@@ -32,7 +32,6 @@ cURL debugging: :func:`enable_curl_debug` prints one ``curl`` command per attemp
 
 from __future__ import annotations
 
-import enum
 import random
 import threading
 import time
@@ -56,6 +55,7 @@ from etcdmap.http.adapter import FastAdapter
 from etcdmap.http.answers import HTTPResult, ServerError, StreamResponse
 from etcdmap.http.attempt import AttemptError
 from etcdmap.http.curl import disable_curl_debug, enable_curl_debug
+from etcdmap.http.defaults import DEFAULT, CallTimeout, UseDefault
 from etcdmap.http.endpoints import check_target, normalize_endpoint, origin_of
 from etcdmap.http.forms import encode_form, encode_query
 from etcdmap.http.redirects import follow_redirects, read_body
@@ -79,20 +79,7 @@ ServerErrorDecoder = Callable[[int, bytes, str], "tuple[EtcdError | None, bool]"
 """How an API reads a 5xx body (see :class:`Transport`)."""
 
 
-class UseDefault(enum.Enum):
-    """The type of :data:`DEFAULT` (a typed sentinel, like httpx's ``UseClientDefault``)."""
-
-    DEFAULT = "DEFAULT"
-
-    def __repr__(self) -> str:
-        return "<client default>"
-
-
-DEFAULT: Final = UseDefault.DEFAULT
-"""Sentinel for "use the transport's configured value" (``timeout=``, ``request_timeout=``)."""
-_DEFAULT: Final = UseDefault.DEFAULT
-CallTimeout = float | None | UseDefault
-"""A call's ``timeout=``: seconds, ``None`` (no limit) or :data:`DEFAULT` (the client's)."""
+_DEFAULT: Final = DEFAULT
 _Timeout = float | tuple[float | None, float | None] | None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -16,26 +16,6 @@ from etcdmap.http.adapter import FastAdapter, StreamBody
 from etcdmap.http.attempt import AttemptError
 
 Serve = Callable[..., ScriptedServer]
-
-
-@pytest.fixture
-def serve() -> Iterator[Serve]:
-    servers: list[ScriptedServer] = []
-
-    def start(*answers: bytes | Callable[[socket.socket], None]) -> ScriptedServer:
-        servers.append(ScriptedServer(answers))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-@pytest.fixture
-def adapter() -> Iterator[FastAdapter]:
-    fast = FastAdapter()
-    yield fast
-    fast.close()
 
 
 def prep(method: str, url: str, body: bytes | None = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -23,26 +23,6 @@ from tests.conftest import TLSFiles
 Serve = Callable[..., ScriptedServer]
 _CREATED = b'{"action":"create","node":{"key":"/k","value":"v","modifiedIndex":5,"createdIndex":5}}'
 _EXISTS = b'{"errorCode":105,"message":"Key already exists","cause":"/k","index":5}'
-
-
-@pytest.fixture
-def serve() -> Iterator[Serve]:
-    servers: list[ScriptedServer] = []
-
-    def start(*answers: bytes | Callable[[socket.socket], None]) -> ScriptedServer:
-        servers.append(ScriptedServer(answers))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-@pytest.fixture
-def adapter() -> Iterator[FastAdapter]:
-    fast = FastAdapter()
-    yield fast
-    fast.close()
 
 
 def get(adapter: FastAdapter, url: str) -> requests.Response:
