@@ -45,7 +45,15 @@ from etcdmap.errors import (
     RootReadOnly,
 )
 from etcdmap.mapping.memory_stream import MemoryChangeStream
-from etcdmap.mapping.memory_tree import Entry, key_of, node_of, parts_of, to_dict
+from etcdmap.mapping.memory_tree import (
+    Entry,
+    key_of,
+    make_parents,
+    node_of,
+    parts_of,
+    to_dict,
+    walk,
+)
 from etcdmap.models import Change, Node
 
 __all__ = ["MemoryBackend", "MemoryChangeStream"]
@@ -373,15 +381,7 @@ class MemoryBackend:
     # ------------------------------------------------------------------ the tree (lock held)
 
     def _get(self, parts: list[str]) -> Entry:
-        entry = self._root
-        for i, name in enumerate(parts):
-            if entry.children is None:
-                raise NotADirectory("Not a directory", entry.key, self._index)
-            child = entry.children.get(name)
-            if child is None:
-                raise KeyNotFound("Key not found", key_of(parts[: i + 1]), self._index)
-            entry = child
-        return entry
+        return walk(self._root, parts, self._index)
 
     def _lookup(self, parts: list[str]) -> Entry | None:
         try:
@@ -390,17 +390,7 @@ class MemoryBackend:
             return None
 
     def _make_parents(self, parts: list[str], index: int) -> Entry:
-        entry = self._root
-        for i, name in enumerate(parts):
-            assert entry.children is not None
-            child = entry.children.get(name)
-            if child is None:
-                child = Entry(key_of(parts[: i + 1]), None, True, index)
-                entry.children[name] = child
-            elif child.children is None:
-                raise NotADirectory("Not a directory", child.key, self._index)
-            entry = child
-        return entry
+        return make_parents(self._root, parts, index, self._index)
 
     def _detach(self, parts: list[str]) -> None:
         parent = self._get(parts[:-1])

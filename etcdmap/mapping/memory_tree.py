@@ -8,9 +8,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from etcdmap.errors import KeyNotFound, NotADirectory
 from etcdmap.models import Node
 
-__all__ = ["Entry", "key_of", "node_of", "parts_of", "to_dict"]
+__all__ = ["Entry", "key_of", "make_parents", "node_of", "parts_of", "to_dict", "walk"]
 
 
 class Entry:
@@ -66,3 +67,38 @@ def to_dict(node: Node, decode: Callable[[str, str], Any] | None) -> dict[str, A
             text = child.value or ""
             out[child.name] = text if decode is None else decode(child.key, text)
     return out
+
+
+def walk(root: Entry, parts: list[str], index: int) -> Entry:
+    """The entry at ``parts`` below ``root``.
+
+    :param index: the store's index, for the errors.
+    :raises KeyNotFound: no such key; :raises NotADirectory: a file on the way.
+    """
+    entry = root
+    for i, name in enumerate(parts):
+        if entry.children is None:
+            raise NotADirectory("Not a directory", entry.key, index)
+        child = entry.children.get(name)
+        if child is None:
+            raise KeyNotFound("Key not found", key_of(parts[: i + 1]), index)
+        entry = child
+    return entry
+
+
+def make_parents(root: Entry, parts: list[str], created: int, index: int) -> Entry:
+    """The directory at ``parts``, made (with index ``created``) where missing.
+
+    :raises NotADirectory: a file on the way (``index``: the store's index).
+    """
+    entry = root
+    for i, name in enumerate(parts):
+        assert entry.children is not None
+        child = entry.children.get(name)
+        if child is None:
+            child = Entry(key_of(parts[: i + 1]), None, True, created)
+            entry.children[name] = child
+        elif child.children is None:
+            raise NotADirectory("Not a directory", child.key, index)
+        entry = child
+    return entry
