@@ -45,7 +45,7 @@ from requests.adapters import BaseAdapter
 
 from etcdmap.http.attempt import AttemptError
 from etcdmap.http.connection import SNIFF_LINE, Connection, ConnectionPool, prime
-from etcdmap.http.response import FastResponse, StreamBody, build_response
+from etcdmap.http.response import FastResponse, StreamBody, build_response, header_store
 from etcdmap.http.tls import ContextCache, warn_unverified
 
 __all__ = ["DEFAULT_MAX_BODY", "AttemptError", "FastAdapter", "FastResponse", "StreamBody"]
@@ -54,6 +54,7 @@ DEFAULT_MAX_BODY = 256 * 1024 * 1024
 """Default limit of a body read whole (256 MiB): a larger answer fails the attempt."""
 _NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 _HEADER_CACHE = 256
+_END = h11.EndOfMessage()  # events are immutable: one serves every request
 
 Timeout = float | tuple[float | None, float | None] | None
 
@@ -80,7 +81,7 @@ class FastAdapter(BaseAdapter):
         self._contexts = ContextCache()
         self._lock = threading.Lock()
         self._warned: set[str] = set()
-        self._headers: dict[tuple[tuple[str, str], ...], _Headers] = {}
+        self._headers: dict[tuple[object, ...], _Headers] = {}
 
     def __getstate__(self) -> dict[str, Any]:  # requests sessions may be pickled
         return {"pool_maxsize": self.pool_maxsize, "max_body_size": self.max_body_size}
@@ -126,18 +127,20 @@ class FastAdapter(BaseAdapter):
             conn.send(head)
             conn.receive()  # the answer's first bytes (saves h11 a NEED_DATA round)
             event = conn.next_event()
-            while isinstance(event, h11.InformationalResponse):
+            while type(event) is h11.InformationalResponse:
                 event = conn.next_event()
-            if not isinstance(event, h11.Response):
+            if type(event) is not h11.Response:
                 raise ConnectionError(f"the connection closed before any answer ({event!r})")
-            raw = StreamBody(pool, conn, method, event, request, self.max_body_size)
+            store = header_store(event)
+            raw = StreamBody(pool, conn, method, event.status_code, store, request,
+                             self.max_body_size)
             if not stream:
                 content = raw.read_all(self.max_body_size)
         except (OSError, h11.ProtocolError, ValueError) as exc:
             conn.close()
             raise AttemptError(exc, sent=True, timed_out=isinstance(exc, TimeoutError),
                                request=request) from exc
-        response = build_response(request, event, raw)
+        response = build_response(request, event, store, raw)
         if stream:
             conn.set_idle(idle)
         else:
@@ -160,7 +163,7 @@ class FastAdapter(BaseAdapter):
             head = h.send(h11.Request(method=method, target=target, headers=headers)) or b""
             if body:
                 head += h.send(h11.Data(data=body)) or b""
-            return head + (h.send(h11.EndOfMessage()) or b"")
+            return head + (h.send(_END) or b"")
         except (OSError, h11.ProtocolError, UnicodeError, ValueError) as exc:
             conn.close()
             raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError),
@@ -227,26 +230,29 @@ class FastAdapter(BaseAdapter):
 
 
 def _wire_parts(method: str, pool: ConnectionPool, request: requests.PreparedRequest,
-                cache: dict[tuple[tuple[str, str], ...], _Headers]
-                ) -> tuple[_Headers, bytes | None]:
+                cache: dict[tuple[object, ...], _Headers]) -> tuple[_Headers, bytes | None]:
     """The request's validated h11 headers (``Host`` first) and body bytes.
 
     Validating headers is a good part of h11's cost per request and a client sends the same
-    few header sets over and over: validated sets are cached (bounded).
+    few header sets over and over: validated sets are cached (bounded), keyed on what
+    requests stores (``CaseInsensitiveDict``: lower-case name -> (name, value)).
     """
-    pairs = [("Host", pool.host_header)]
-    pairs.extend((name, value) for name, value in request.headers.items()
-                 if name.lower() != "host")
     body = request.body
     if isinstance(body, str):
         body = body.encode("utf-8")
     if body is not None and not isinstance(body, bytes):
         raise ValueError("FastAdapter sends bytes or str bodies only")
-    if "content-length" not in request.headers and (body or method not in _NO_BODY_METHODS):
-        pairs.append(("Content-Length", str(len(body or b""))))
-    key = tuple(pairs)
+    given = request.headers
+    store = getattr(given, "_store", None)
+    items = tuple(store.values()) if type(store) is dict else tuple(given.items())
+    length = "content-length" not in given and (body or method not in _NO_BODY_METHODS)
+    key = (pool.host_header, len(body or b"") if length else None, items)
     headers = cache.get(key)
     if headers is None:
+        pairs = [("Host", pool.host_header)]
+        pairs.extend((name, value) for name, value in items if name.lower() != "host")
+        if length:
+            pairs.append(("Content-Length", str(len(body or b""))))
         headers = h11.Request(method=method, target="/", headers=pairs).headers  # validates
         if len(cache) >= _HEADER_CACHE:
             cache.clear()

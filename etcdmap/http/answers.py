@@ -9,7 +9,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import requests
 
@@ -24,9 +24,8 @@ _MAX_LINE = 256 * 1024 * 1024
 """The longest line of a stream (one watch event) kept in memory."""
 
 
-@dataclass(frozen=True, slots=True)
-class HTTPResult:
-    """One HTTP answer.
+class HTTPResult(NamedTuple):
+    """One HTTP answer (a named tuple: one is built per request).
 
     :ivar status: the HTTP status.
     :ivar headers: case-insensitive headers.

@@ -28,7 +28,6 @@ Thread-safety: a :class:`ConnectionPool` may be used by any number of threads; a
 
 from __future__ import annotations
 
-import select
 import socket
 import ssl
 import threading
@@ -37,6 +36,13 @@ from collections import deque
 from urllib.parse import urlsplit
 
 import h11
+
+from etcdmap.http.sockets import (
+    Readiness,
+    kernel_timeout_error,
+    set_kernel_timeout,
+    uses_kernel_timeouts,
+)
 
 __all__ = ["MAX_HEAD", "SNIFF_LINE", "Connection", "ConnectionPool", "prime"]
 
@@ -62,8 +68,8 @@ class Connection:
     :param generation: the pool generation it was opened in.
     """
 
-    __slots__ = ("_aborted", "_deadline", "_lock", "_timeout", "fresh", "generation", "h11",
-                 "host", "origin", "sock")
+    __slots__ = ("_aborted", "_deadline", "_kernel", "_lock", "_readiness", "_timeout", "fresh",
+                 "generation", "h11", "host", "origin", "sock")
 
     def __init__(self, sock: socket.socket, origin: str, host: str, *, fresh: bool,
                  generation: int) -> None:
@@ -74,9 +80,13 @@ class Connection:
         self.fresh = fresh
         self.generation = generation
         self._deadline: float | None = None
+        self._kernel = uses_kernel_timeouts(sock)
+        if self._kernel:
+            sock.settimeout(None)  # blocking: deadlines are the kernel's (etcdmap.http.sockets)
         self._timeout: float | None = sock.gettimeout()
         self._lock = threading.Lock()
         self._aborted = False
+        self._readiness = Readiness(sock)
 
     # ---------------------------------------------------------------- time
 
@@ -92,7 +102,10 @@ class Connection:
 
     def _settimeout(self, timeout: float | None) -> None:
         if timeout != self._timeout:
-            self.sock.settimeout(timeout)
+            if self._kernel:
+                set_kernel_timeout(self.sock, timeout)
+            else:
+                self.sock.settimeout(timeout)
             self._timeout = timeout
 
     def _remaining(self) -> None:
@@ -114,7 +127,10 @@ class Connection:
         :raises OSError: the send failed or timed out.
         """
         self._remaining()
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except BlockingIOError as exc:  # the kernel's send timeout
+            raise kernel_timeout_error(exc) from exc
 
     def receive(self) -> None:
         """Read once from the socket into h11 (within the budget).
@@ -122,7 +138,13 @@ class Connection:
         :raises OSError: the read failed or timed out.
         """
         self._remaining()
-        self.h11.receive_data(self.sock.recv(_RECV))
+        self.h11.receive_data(self._recv())
+
+    def _recv(self) -> bytes:
+        try:
+            return self.sock.recv(_RECV)
+        except BlockingIOError as exc:  # the kernel's receive timeout
+            raise kernel_timeout_error(exc) from exc
 
     def next_event(self) -> object:
         """The next h11 event of the answer, reading the socket as needed.
@@ -136,7 +158,7 @@ class Connection:
             if event is not h11.NEED_DATA:
                 return event
             self._remaining()
-            conn.receive_data(self.sock.recv(_RECV))
+            conn.receive_data(self._recv())
 
     def reusable(self) -> bool:
         """Whether the exchange ended cleanly with nothing unread, so the next may follow."""
@@ -151,20 +173,14 @@ class Connection:
 
     def idle_ok(self) -> bool:
         """False when an idle connection became readable (closed by the peer, stray bytes)."""
-        sock = self.sock
-        try:
-            if isinstance(sock, ssl.SSLSocket) and sock.pending():
-                return False
-            poller = select.poll()
-            poller.register(sock, select.POLLIN)
-            return not poller.poll(0)
-        except (OSError, ValueError):
-            return False
+        return not self._readiness()
 
     def set_blocking(self, blocking: bool) -> None:
         """Switch the socket between non-blocking (a selector thread reads it) and blocking
         with no timeout (:meth:`set_budget` / :meth:`set_idle` bound later reads again)."""
         self.sock.setblocking(blocking)
+        if blocking and self._kernel:
+            set_kernel_timeout(self.sock, None)
         self._timeout = self.sock.gettimeout()
 
     def abort(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import h11
 import requests
@@ -20,9 +21,20 @@ from requests.utils import get_encoding_from_headers
 from etcdmap.http.attempt import AttemptError
 from etcdmap.http.connection import Connection, ConnectionPool
 
-__all__ = ["FastResponse", "StreamBody", "build_response"]
+__all__ = ["FastResponse", "HeaderStore", "ResponseHeaders", "StreamBody", "build_response", "header_store"]
 
 _ZERO = datetime.timedelta(0)
+
+
+class ResponseHeaders(CaseInsensitiveDict):  # type: ignore[type-arg]
+    """The headers of a :class:`FastResponse`: requests' ``CaseInsensitiveDict`` whose
+    :meth:`get` looks the name up in one step (the client reads several headers of every
+    answer; the inherited ``get`` goes through ``Mapping.get`` and ``__getitem__``)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of header ``key`` (any case), or ``default``."""
+        item = self._store.get(key.lower())  # type: ignore[attr-defined]
+        return default if item is None else item[1]
 
 
 class FastResponse(requests.Response):
@@ -43,22 +55,49 @@ class FastResponse(requests.Response):
         self._jar = jar
 
 
-def build_response(request: requests.PreparedRequest, event: h11.Response,
+HeaderStore = dict[str, tuple[str, str]]
+"""What ``CaseInsensitiveDict._store`` holds: ``lower-case name -> (name as sent, value)``."""
+
+_NAMES: dict[bytes, tuple[str, str]] = {}
+_NAMES_MAX = 512
+
+
+def header_store(event: h11.Response) -> HeaderStore:
+    """The answer's headers as requests keeps them (repeated names joined with ``", "``).
+
+    The decoded and lower-cased names are cached (bounded): an etcd answer repeats the same
+    dozen names on every request.
+    """
+    store: HeaderStore = {}
+    names = _NAMES
+    for name, value in event.headers.raw_items():
+        known = names.get(name)
+        if known is None:
+            text = name.decode("latin-1")
+            known = (text, text.lower())
+            if len(names) >= _NAMES_MAX:
+                names.clear()
+            names[name] = known
+        key, lower = known
+        text = value.decode("latin-1")
+        previous = store.get(lower)
+        store[lower] = (key, text) if previous is None else (key, f"{previous[1]}, {text}")
+    return store
+
+
+def build_response(request: requests.PreparedRequest, event: h11.Response, store: HeaderStore,
                    raw: StreamBody) -> requests.Response:
-    """The ``requests.Response`` of an answer whose head was read (body in ``raw``)."""
+    """The ``requests.Response`` of an answer whose head was read (body in ``raw``).
+
+    :param store: the headers (:func:`header_store`).
+    """
     response = FastResponse.__new__(FastResponse)  # every attribute Response() sets, set here
     response._content = False  # type: ignore[assignment] # requests' "not read yet"
     response._content_consumed = False  # type: ignore[attr-defined]
     response._next = None  # type: ignore[attr-defined]
     response.status_code = event.status_code
-    store: dict[str, tuple[str, str]] = {}
-    for name, value in event.headers.raw_items():
-        key, text = name.decode("latin-1"), value.decode("latin-1")
-        lower = key.lower()
-        previous = store.get(lower)
-        store[lower] = (key, text) if previous is None else (key, f"{previous[1]}, {text}")
-    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
-    headers._store.update(store)  # type: ignore[attr-defined] # what __setitem__ stores
+    headers = ResponseHeaders()
+    headers._store = store  # type: ignore[attr-defined] # what __setitem__ stores
     response.headers = headers
     response.raw = raw
     response.url = request.url or ""
@@ -87,22 +126,20 @@ class StreamBody:
     """
 
     def __init__(  # noqa: PLR0917
-        self, pool: ConnectionPool, conn: Connection, method: str, head: h11.Response,
-        request: requests.PreparedRequest, max_body_size: int,
+        self, pool: ConnectionPool, conn: Connection, method: str, status: int,
+        store: HeaderStore, request: requests.PreparedRequest, max_body_size: int,
     ) -> None:
         self._pool = pool
         self._conn: Connection | None = conn
         self._request = request
         self._max = max_body_size
         self._lock = threading.Lock()
-        self._ended = method == "HEAD" or head.status_code in (204, 304)
-        self.status = head.status_code
+        self._ended = method == "HEAD" or status in (204, 304)
+        self.status = status
         self.closed = False
-        self.length: int | None = None
+        length = store.get("content-length")  # h11 checked it: digits, one value
+        self.length: int | None = None if length is None else int(length[1])
         """The ``Content-Length`` (``None``: chunked or until close)."""
-        for name, value in head.headers.raw_items():  # a list: faster than Sequence iteration
-            if len(name) == 14 and name.lower() == b"content-length":
-                self.length = int(value)
         if self._ended:
             self._finish()
 
@@ -147,17 +184,29 @@ class StreamBody:
         if not self._ended and self.length is not None and self.length > limit:
             self._release(reuse=False)
             raise ValueError(f"answer body of {self.length} bytes exceeds the limit of {limit}")
-        pieces = []
+        conn = self._conn
+        if conn is None or self._ended:
+            return b""
+        pieces: list[bytes | bytearray] = []
         size = 0
         try:
-            while piece := self._next():
-                size += len(piece)
-                if size > limit:
-                    raise ValueError(f"answer body exceeds the limit of {limit} bytes")  # noqa: TRY301
-                pieces.append(piece)
+            while True:  # _next() inlined: this loop reads every answer of the client
+                event = conn.next_event()
+                if type(event) is h11.Data:
+                    size += len(event.data)
+                    if size > limit:
+                        raise ValueError(f"answer body exceeds the limit of {limit} bytes")  # noqa: TRY301
+                    pieces.append(event.data)
+                elif type(event) is h11.EndOfMessage:
+                    break
+                else:
+                    raise ConnectionError(  # noqa: TRY301
+                        f"the connection closed in the middle of the body ({event!r})")
         except BaseException:
             self._release(reuse=False)
             raise
+        self._ended = True
+        self._finish()
         return b"".join(pieces)
 
     def read(self, amt: int | None = None, decode_content: bool | None = None,

@@ -32,7 +32,7 @@ from requests.hooks import dispatch_hook
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_netrc_auth, select_proxy
 
-from etcdmap.http.adapter import FastAdapter
+from etcdmap.http.adapter import FastAdapter, StreamBody
 from etcdmap.http.attempt import AttemptError, classify
 
 __all__ = ["EndpointSettings", "Requester", "basic_auth", "default_session", "endpoint_settings"]
@@ -44,6 +44,12 @@ def _stock_send(send: object) -> bool:
     """Whether ``send`` is requests' own ``Session.send`` (not a subclass's, not a patch)."""
     return (getattr(send, "__module__", None) == "requests.sessions"
             and getattr(send, "__qualname__", None) == "Session.send")
+
+
+def _has_cookies(jar: object) -> bool:
+    """Whether the session's jar holds a cookie (``bool(jar)`` counts them all, slowly)."""
+    store = getattr(jar, "_cookies", None)  # http.cookiejar.CookieJar's domain -> ... map
+    return bool(store) if isinstance(store, dict) else bool(jar)
 
 
 def default_session() -> requests.Session:
@@ -155,7 +161,8 @@ class Requester:
         :param authorize: apply the session's auth (or netrc): ``False`` after a redirect to
             another origin.
         """
-        prep = requests.PreparedRequest()
+        prep = requests.PreparedRequest.__new__(requests.PreparedRequest)  # __init__'s fields:
+        prep._body_position = None  # type: ignore[attr-defined]
         prep.method = method
         prep.url = url
         headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
@@ -172,10 +179,12 @@ class Requester:
         prep.body = body
         session = self.session
         prep.hooks = session.hooks
-        if session.cookies:
-            prep.prepare_cookies(session.cookies)
+        cookies = session.cookies
+        if _has_cookies(cookies):
+            prep._cookies = None  # type: ignore[attr-defined]
+            prep.prepare_cookies(cookies)
         else:
-            prep._cookies = session.cookies  # type: ignore[attr-defined] # requests' redirect preview
+            prep._cookies = cookies  # type: ignore[attr-defined] # requests' redirect preview
         if authorize and not self._explicit_auth:
             auth: Any = session.auth
             if auth is None and settings.netrc is not None:
@@ -211,9 +220,10 @@ class Requester:
                 resp = dispatch_hook(  # type: ignore[no-untyped-call]
                     "response", prep.hooks, resp, stream=stream, timeout=timeout,
                     verify=settings.verify, cert=settings.cert, proxies=settings.proxies)
-            if getattr(resp.raw, "_original_response", None) is not None:
+            raw = resp.raw
+            if type(raw) is not StreamBody and getattr(raw, "_original_response", None):
                 extract_cookies_to_jar(  # type: ignore[no-untyped-call]
-                    session.cookies, prep, resp.raw)
+                    session.cookies, prep, raw)
             if not stream:
                 resp.content  # noqa: B018 - read the body within the attempt
         except AttemptError:
