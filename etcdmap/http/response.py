@@ -96,8 +96,8 @@ def build_response(request: requests.PreparedRequest, event: h11.Response, store
     response._content_consumed = False  # type: ignore[attr-defined]
     response._next = None  # type: ignore[attr-defined]
     response.status_code = event.status_code
-    headers = ResponseHeaders()
-    headers._store = store  # type: ignore[attr-defined] # what __setitem__ stores
+    headers = ResponseHeaders.__new__(ResponseHeaders)
+    headers._store = store  # type: ignore[attr-defined] # all __init__ sets
     response.headers = headers
     response.raw = raw
     response.url = request.url or ""

@@ -165,8 +165,8 @@ class Requester:
         prep._body_position = None  # type: ignore[attr-defined]
         prep.method = method
         prep.url = url
-        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
-        headers._store = self._store.copy()  # type: ignore[attr-defined] # a C-level copy
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict.__new__(CaseInsensitiveDict)
+        headers._store = self._store.copy()  # type: ignore[attr-defined] # all __init__ sets
         if content_type is not None:
             headers["Content-Type"] = content_type
         if body is not None:

@@ -8,6 +8,7 @@ Unit-tested in tests/unit/test_wire_keys.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from etcdmap.v2 import wire as _wire
@@ -35,7 +36,7 @@ class KeyRequest(NamedTuple):
     it may be re-sent after an ambiguous failure."""
 
     method: str
-    params: list[tuple[str, str]]
+    params: Sequence[tuple[str, str]]
     form: dict[str, str] | None
     idempotent: bool
 
@@ -45,12 +46,20 @@ def get_request(*, recursive: bool = False, sort: bool = False, quorum: bool = F
 
     :raises TypeError: a flag is not a bool.
     """
-    params = [
-        ("quorum", _flag(quorum, "quorum")),
-        ("recursive", _flag(recursive, "recursive")),
-        ("sorted", _flag(sort, "sort")),
-    ]
+    return _GETS[_flag(quorum, "quorum") == "true", _flag(recursive, "recursive") == "true",
+                 _flag(sort, "sort") == "true"]
+
+
+def _get(quorum: bool, recursive: bool, sort: bool) -> KeyRequest:
+    params = (("quorum", "true" if quorum else "false"),
+              ("recursive", "true" if recursive else "false"),
+              ("sorted", "true" if sort else "false"))
     return KeyRequest("GET", params, None, True)
+
+
+_GETS = {(q, r, s): _get(q, r, s) for q in (False, True) for r in (False, True)
+         for s in (False, True)}
+"""The eight GET requests (immutable: shared by every call)."""
 
 
 def set_request(

@@ -117,8 +117,15 @@ def key_path(key: str, prefix: str = KEYS_PREFIX) -> str:
     :returns: a path starting with ``/`` for :meth:`etcdmap.http.transport.Transport.request`.
     :raises TypeError: ``key`` is not a ``str``.
     """
-    if not isinstance(key, str):
-        raise TypeError(f"key must be a str, not {type(key).__name__}")
+    if type(key) is not str:
+        if not isinstance(key, str):
+            raise TypeError(f"key must be a str, not {type(key).__name__}")
+        key = str(key)  # a str subclass: cache on the plain string
+    return _key_path(key, prefix)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_path(key: str, prefix: str) -> str:
     return _quote_path(prefix + canonical_key(key))
 
 
