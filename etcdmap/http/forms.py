@@ -25,7 +25,7 @@ def encode_query(params: Sequence[tuple[str, str]]) -> str:
     The encodings of short queries (every flag combination of the keys API) are cached.
     """
     key = params if type(params) is tuple else tuple(params)
-    found = _QUERIES.get(key)  # type: ignore[arg-type] # pairs of str: hashable
+    found = _QUERIES.get(key)
     if found is not None:
         return found
     text = "&".join(
