@@ -91,6 +91,7 @@ def round_robin(
     """
     latencies: dict[str, list[float]] = {name: [] for name, _ in contenders}
     rates: dict[str, list[float]] = {name: [] for name, _ in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name, _ in contenders}
     seq = dict.fromkeys(latencies, 0)
     clock = time.perf_counter
     for r in range(rounds):
@@ -100,6 +101,7 @@ def round_robin(
                 setup(name)
             lat = latencies[name]
             base = seq[name]
+            used = time.process_time()
             start = clock()
             prev = start
             for i in range(base, base + ops):
@@ -107,9 +109,15 @@ def round_robin(
                 now = clock()
                 lat.append(now - prev)
                 prev = now
+            cpu[name].append((time.process_time() - used) / ops)
             rates[name].append(ops / (prev - start))
             seq[name] = base + ops
-    return [_result(workload, name, rates[name], latencies[name], unit) for name, _ in contenders]
+    results = [_result(workload, name, rates[name], latencies[name], unit)
+               for name, _ in contenders]
+    for res in results:  # the client's own CPU per operation (the server is another process)
+        res.extra["cpu_us"] = round(statistics.median(cpu[res.contender]) * 1e6, 1)
+        res.note = f"client CPU {res.extra['cpu_us']:.0f} us/op"
+    return results
 
 
 def _result(workload: str, name: str, rates: list[float], lat: list[float], unit: str) -> Result:

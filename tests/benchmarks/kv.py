@@ -6,6 +6,7 @@ change what another one reads; the keys and values have the same sizes for all o
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -104,18 +105,22 @@ def run_threaded(
     for family in ("get", "put"):
         rates: dict[str, list[float]] = {kv.name: [] for kv in contenders}
         lats: dict[str, list[float]] = {kv.name: [] for kv in contenders}
+        cpu: dict[str, list[float]] = {kv.name: [] for kv in contenders}
         for r in range(rounds):
             order = [*contenders[r % len(contenders) :], *contenders[: r % len(contenders)]]
             for kv in order:
+                used = time.process_time()
                 elapsed, lat = _threaded_round(kv, root, family, ops, threads)
+                cpu[kv.name].append((time.process_time() - used) / ops)
                 rates[kv.name].append(ops / elapsed)
                 lats[kv.name] += lat
-        results += [
-            result_from_samples(
+        for kv in contenders:
+            res = result_from_samples(
                 f"{family.upper()} {threads} threads", kv.name, rates[kv.name], lats[kv.name]
             )
-            for kv in contenders
-        ]
+            res.extra["cpu_us"] = round(statistics.median(cpu[kv.name]) * 1e6, 1)
+            res.note = f"client CPU {res.extra['cpu_us']:.0f} us/op (all threads)"
+            results.append(res)
     return results
 
 
