@@ -6,7 +6,9 @@ until-close bodies), refusing what HTTP/1.1 forbids (two different ``Content-Len
 ``Transfer-Encoding`` other than ``chunked``, bad chunk sizes, header lines over
 :data:`MAX_HEAD` bytes, control characters in targets and header values). The socket reads
 honour an absolute deadline (:meth:`Connection.set_budget`), so a server dripping one byte at a
-time cannot stretch an attempt.
+time cannot stretch an attempt. Plain sockets stay blocking and each read or send is bounded
+by the kernel (``SO_RCVTIMEO``/``SO_SNDTIMEO``, set to what is left of the deadline); TLS
+sockets use Python's socket timeout (:mod:`etcdmap.http.sockets` says why).
 
 A connection goes back to its pool only after a complete answer with nothing after it: bytes
 left in the read buffer (a body longer than its ``Content-Length``, stray bytes after a 204, a

@@ -190,7 +190,8 @@ class StreamBody:
         pieces: list[bytes | bytearray] = []
         size = 0
         try:
-            while True:  # _next() inlined: this loop reads every answer of the client
+            while True:  # _next() inlined (one call less per event): every answer of the
+                # client is read here; keep the two in step
                 event = conn.next_event()
                 if type(event) is h11.Data:
                     size += len(event.data)
