@@ -42,7 +42,13 @@ _RETRIES = 50
 
 
 def plan_puts(writes: Sequence[TreeWrite]) -> dict[str, str]:
-    """Every key the writes put, with its text (directories as their markers)."""
+    """Every key the writes put, with its text (directories as their markers).
+
+    Every directory an assigned mapping makes gets its marker: the written key, each empty
+    directory, and each directory on the way to a leaf (``{"b": {"c": "1"}}`` marks ``b``), so
+    that it stays when its last key goes, as on v2 (the entries list only the leaves and the
+    empty directories).
+    """
     puts: dict[str, str] = {}
     for w in writes:
         if w.delete:
@@ -53,6 +59,9 @@ def plan_puts(writes: Sequence[TreeWrite]) -> dict[str, str]:
         puts[marker(w.key)] = ""
         for rel, text in w.entries:
             sub = f"{w.key}/{rel}"
+            parts = rel.split("/")
+            for depth in range(1, len(parts)):
+                puts.setdefault(marker(f"{w.key}/{'/'.join(parts[:depth])}"), "")
             if text is None:
                 puts[marker(sub)] = ""
             else:
