@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError, NoEndpointsError
+from etcdmap.http.endpoints import split_endpoints, with_scheme
 from etcdmap.http.transport import enable_curl_debug
 from etcdmap.v2.client import Client
 
@@ -128,17 +129,14 @@ def parse_duration(text: str) -> float:
 
 
 def endpoint_list(spec: str) -> list[str]:
-    """Split ``--endpoints`` (comma-separated) and default the scheme to ``http://``.
+    """Split ``--endpoints`` (comma-separated) and default the scheme to ``http://``, by the
+    library's own rule (:mod:`etcdmap.http.endpoints`).
 
     :param spec: e.g. ``"127.0.0.1:2379,https://h:2379"``.
     :returns: the endpoint URLs, e.g. ``["http://127.0.0.1:2379", "https://h:2379"]``.
     :raises CommandError: no endpoint in ``spec``.
     """
-    endpoints = []
-    for raw in spec.split(","):
-        part = raw.strip()
-        if part:
-            endpoints.append(part if "://" in part else f"http://{part}")
+    endpoints = [with_scheme(str(part)) for part in split_endpoints(spec)]
     if not endpoints:
         raise CommandError(f"Error:  no endpoint given in {spec!r}", EXIT_BAD_ARGS)
     return endpoints

@@ -56,7 +56,7 @@ from etcdmap.http.answers import HTTPResult, ServerError, StreamResponse
 from etcdmap.http.attempt import AttemptError
 from etcdmap.http.curl import disable_curl_debug, enable_curl_debug
 from etcdmap.http.defaults import DEFAULT, CallTimeout, UseDefault
-from etcdmap.http.endpoints import check_target, normalize_endpoint, origin_of
+from etcdmap.http.endpoints import check_target, normalize_endpoint, origin_of, split_endpoints
 from etcdmap.http.forms import encode_form, encode_query
 from etcdmap.http.redirects import follow_redirects, read_body
 from etcdmap.http.session import Requester, basic_auth
@@ -88,7 +88,8 @@ class Transport(Closing):
 
     Thread-safe: one instance is shared by all threads of a client.
 
-    :param endpoints: one URL or a sequence of URLs (validated by :func:`normalize_endpoint`).
+    :param endpoints: one URL, several separated by commas, or a sequence of URLs (the rule:
+        :mod:`etcdmap.http.endpoints`).
     :param timeout: default whole-call deadline in seconds across retries, endpoints and
         redirects; ``None`` for none.
     :param request_timeout: time allowed to one attempt on one endpoint before the next
@@ -195,9 +196,8 @@ class Transport(Closing):
         :raises NoEndpointsError: the list is empty (the old list is kept).
         :raises ValueError: an endpoint is invalid (the old list is kept).
         """
-        if isinstance(endpoints, str):
-            endpoints = [endpoints]
-        clean = list(dict.fromkeys(normalize_endpoint(ep) for ep in endpoints))  # no duplicates
+        clean = list(dict.fromkeys(  # no duplicates
+            normalize_endpoint(ep) for ep in split_endpoints(endpoints)))
         if not clean:
             raise NoEndpointsError("no etcd endpoint given")
         random.shuffle(clean)
