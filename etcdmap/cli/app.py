@@ -6,7 +6,7 @@ options, the key, member, user, role, auth and ``cluster-health`` commands, thei
 scripts written for it keep working. Beyond ``etcdctl``: ``dump``/``load`` (a subtree as JSON and
 back) and ``serve`` (a local development etcd with the v2 API on).
 
-``--api v2|v3|auto`` (default ``auto``: v2 where the server serves it, else v3) chooses the
+``--api v2|v3|auto`` (default ``auto``: v3 where the server serves it, else v2) chooses the
 etcd API: on v3 the key commands ``get set mk rm ls watch`` and ``dump``/``load`` run on the
 Backend protocol (:mod:`etcdmap.cli.backends`, :mod:`etcdmap.cli.store_keys`,
 :mod:`etcdmap.cli.dump`); the other commands are v2-only and say so (exit 1).
@@ -96,7 +96,7 @@ def _global_options() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
         }),
         (("--api",), {
             "choices": _cli_backends.API_CHOICES, "default": os.environ.get(API_ENV) or "auto",
-            "help": "the etcd API: v2, v3, or auto (v2 where the server serves it, else v3; "
+            "help": "the etcd API: v2, v3, or auto (v3 where the server serves it, else v2; "
                     f"env {API_ENV}; default: %(default)s)",
         }),
         (("-o", "--output"), {

@@ -1,10 +1,8 @@
 """Which etcd API a command runs on (``--api v2|v3|auto``) and the store it gets for it.
 
-``--api auto`` (the default) probes the server once: a v2 ``GET`` of a hidden, normally absent
-key answers etcd's JSON ``Key not found`` (or another v2 error) where v2 is served, and ``404 page not found``
-(:class:`~etcdmap.errors.V2DisabledError`) where it is not (etcd 3.6+, or 3.4/3.5 started
-without ``--enable-v2``): then the command runs on v3. ``--api v2`` and ``--api v3`` skip the
-probe.
+``--api auto`` (the default) follows the library's rule (:mod:`etcdmap.cli.stores`,
+:mod:`etcdmap._api`): v3 wherever the server serves it (etcd 3.4+), v2 only on older servers,
+by one probe of ``/version``. ``--api v2`` and ``--api v3`` skip the probe.
 
 On v2 every command runs its own ``etcdctl``-compatible body on the v2 client. On v3 the key
 commands (``get set mk rm ls watch``) and ``dump``/``load`` run bodies written against the
@@ -22,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from etcdmap.cli import dump, store_keys
 from etcdmap.cli.common import EXIT_BAD_ARGS, CommandError, Context
-from etcdmap.cli.stores import API_CHOICES, open_backend, resolve_api
+from etcdmap.cli.stores import API_CHOICES, hint_v2_keys, open_backend, resolve_api
 from etcdmap.errors import V2DisabledError
 
 if TYPE_CHECKING:
@@ -67,7 +65,9 @@ def command_for(ctx: Context, args: argparse.Namespace) -> CommandFunc:
         return func
     v3 = v3_commands().get(name)
     if v3 is not None:
-        return func if resolve_api(ctx) == "v2" else v3
+        if resolve_api(ctx) == "v2":
+            return func
+        return v3 if ctx.options.api == "v3" else hint_v2_keys(v3)
     if ctx.options.api == "v3":
         raise _v2_only(ctx, name, "--api v3 was given")
     if ctx.options.api not in API_CHOICES:

@@ -1,10 +1,10 @@
 """The store a command runs on: the ``--api`` choice (``auto`` probes once) and the ONE
 factory of the :class:`~etcdmap.backend.Backend` the store-based commands use.
 
-``--api auto`` (the default) probes the server once: a v2 ``GET`` of a hidden, normally absent
-key answers etcd's JSON ``Key not found`` (or another v2 error) where v2 is served, and
-``404 page not found`` (:class:`~etcdmap.errors.V2DisabledError`) where it is not (etcd 3.6+,
-or 3.4/3.5 started without ``--enable-v2``): then the command runs on v3.
+``--api auto`` (the default) follows the library's rule (:mod:`etcdmap._api`, shared with
+``etcdmap.connect``): v3 wherever the server serves it (etcd 3.4 and later), v2 only on older
+servers, decided by one ``GET /version``. A command that then finds no key on v3 where the v2
+store has one says so, with ``--api v2`` as the way to reach it.
 
 Nothing here is shared between threads: one :class:`~etcdmap.cli.common.Context` per run.
 """
@@ -13,30 +13,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from etcdmap.cli.common import CommandError, Context, endpoint_list
-from etcdmap.errors import EtcdError, V2DisabledError
+from etcdmap._api import API_CHOICES, choose_api, v2_has_keys_instead, v2_keys_hint
+from etcdmap.cli.common import EXIT_SERVER_ERROR, CommandError, Context, endpoint_list
+from etcdmap.errors import KeyNotFound
 
 if TYPE_CHECKING:
+    import argparse
+
     from etcdmap.backend import Backend
+    from etcdmap.cli.common import CommandFunc
     from etcdmap.v3 import Client as V3Client
 
-__all__ = ["API_CHOICES", "open_backend", "resolve_api"]
-
-API_CHOICES = ("auto", "v2", "v3")
-"""The values ``--api`` accepts."""
-
-_PROBE_KEY = "/_etcdmap_api_probe"
-
-
-def _serves_v2(ctx: Context) -> bool:
-    """One v2 read of a hidden, normally absent key: ``True`` unless v2 is not served."""
-    try:
-        ctx.unsynced_client().keys.get(_PROBE_KEY)
-    except EtcdError:  # etcd's v2 JSON error (not found, or no read permission on it)
-        return True
-    except V2DisabledError:
-        return False
-    return True  # the key exists: v2 is served all the same
+__all__ = ["API_CHOICES", "hint_v2_keys", "open_backend", "resolve_api"]
 
 
 def resolve_api(ctx: Context) -> str:
@@ -45,6 +33,7 @@ def resolve_api(ctx: Context) -> str:
     :param ctx: the run.
     :returns: ``"v2"`` or ``"v3"``; cached in ``ctx.api``.
     :raises etcdmap.errors.ClusterError: the probe reached no endpoint (exit 2).
+    :raises etcdmap.errors.InvalidResponseError: the endpoint is not etcd (exit 2).
     """
     if ctx.api is None:
         choice = str(getattr(ctx.options, "api", "v2") or "v2")
@@ -53,11 +42,34 @@ def resolve_api(ctx: Context) -> str:
                 f"Error:  unknown API {choice!r} (use one of {', '.join(API_CHOICES)})"
             )
         if choice == "auto":
-            choice = "v2" if _serves_v2(ctx) else "v3"
+            choice = choose_api(ctx.unsynced_client().transport)
             if ctx.options.debug:
                 print(f"api: {choice} (probed)", file=ctx.stderr)
         ctx.api = choice
     return ctx.api
+
+
+def hint_v2_keys(body: CommandFunc) -> CommandFunc:
+    """``body`` (a command's v3 body, run because ``--api auto`` chose v3), saying on a
+    ``Key not found`` that the v2 store has the key, when it does (one or two reads more,
+    only then).
+
+    :param body: the v3 body.
+    :returns: the body with the hint; its other behaviour is unchanged.
+    """
+
+    def run(ctx: Context, args: argparse.Namespace) -> int:
+        try:
+            return body(ctx, args)
+        except KeyNotFound as exc:
+            client = getattr(ctx.backend, "client", None)
+            key = exc.cause or "/"
+            if client is not None and v2_has_keys_instead(client, key):
+                raise CommandError(f"Error:  {exc}\nhint: {v2_keys_hint(key, cli=True)}",
+                                   EXIT_SERVER_ERROR) from exc
+            raise
+
+    return run
 
 
 def _v3_client(ctx: Context) -> V3Client:

@@ -25,6 +25,7 @@ Every exception etcdmap raises derives from :class:`EtcdMapError`::
     ├── ClusterError                   every endpoint failed; .errors lists one failure per endpoint
     ├── ServerError                    one member answered 5xx (an entry of ClusterError.errors)
     ├── WatcherClosed                  Watcher.close() was called
+    ├── MapClosed                      an EtcdMap used after its close() (also a RuntimeError)
     ├── NoEndpointsError               no endpoint configured (also a ValueError)
     ├── NoLeaderEndpointError
     ├── TooManyRedirectsError
@@ -79,6 +80,7 @@ from etcdmap.errors.client import (
     DeadlineExceeded,
     DecodeError,
     InvalidResponseError,
+    MapClosed,
     NoEndpointsError,
     NoLeaderEndpointError,
     ServerError,
@@ -135,6 +137,7 @@ __all__ = [
     "InvalidResponseError",
     "KeyNotFound",
     "LeaderElect",
+    "MapClosed",
     "MemberChangeRefused",
     "MemberError",
     "MemberExists",

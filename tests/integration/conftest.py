@@ -49,8 +49,12 @@ def m(client: Client, etcd_prefix: str) -> EtcdMap:
 
 @pytest.fixture
 def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CLI:
-    """``run_cli(url, *args, stdin=...)``: run ``etcdmap --endpoints url ARGS`` in-process.
+    """``run_cli(url, *args, stdin=...)``: run ``etcdmap --endpoints url [--api v2] ARGS``
+    in-process.
 
+    The CLI tests check the ``etcdctl`` v2 work-alike, so a run is on the v2 API unless ``ARGS``
+    name an ``--api`` themselves: ``--api auto``, the command's default, chooses v3 on the test
+    server (etcd 3.5 serves v3; v2 is there because the harness enables it).
     ``stdin`` (default: empty) is the command's standard input; stdout and stderr are captured
     into the returned :class:`Run`. A ``--debug`` run's curl logging is switched off afterwards.
     """
@@ -58,8 +62,9 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
     def run(url: str, *args: str, stdin: str | None = None) -> Run:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
         capsys.readouterr()
+        api = [] if "--api" in args else ["--api", "v2"]
         try:
-            code = main(["--endpoints", url, *args])
+            code = main(["--endpoints", url, *api, *args])
         finally:
             disable_curl_debug()
         out, err = capsys.readouterr()

@@ -191,11 +191,11 @@ def test_progress_bar_only_on_a_terminal(
     tty = TTYStringIO()
     monkeypatch.setattr(sys, "stderr", tty)
     monkeypatch.setattr(sys, "stdout", io.StringIO())
-    assert main(["--endpoints", etcd_url, "load", "-", src]) == 0
+    assert main(["--endpoints", etcd_url, "--api", "v2", "load", "-", src]) == 0
     assert "\rload [" in tty.getvalue() and tty.getvalue().endswith("] 251/251\n")
     assert len(shape(client, src)) == 251
     monkeypatch.setattr(sys, "stdin", io.StringIO(dump))
     piped = io.StringIO()
     monkeypatch.setattr(sys, "stderr", piped)
-    assert main(["--endpoints", etcd_url, "load", "-", f"{etcd_prefix}/again"]) == 0
+    assert main(["--endpoints", etcd_url, "--api", "v2", "load", "-", f"{etcd_prefix}/again"]) == 0
     assert piped.getvalue() == ""

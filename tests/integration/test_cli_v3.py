@@ -59,7 +59,8 @@ def test_v3_writes_do_not_touch_v2(cli, client: Client, etcd_prefix: str) -> Non
     cli("--api", "v3", "set", f"{etcd_prefix}/k", "in-v3")
     cli("--api", "v2", "set", f"{etcd_prefix}/k", "in-v2")
     assert cli("--api", "v3", "get", f"{etcd_prefix}/k").out == "in-v3\n"
-    assert cli("get", f"{etcd_prefix}/k").out == "in-v2\n"  # auto: v2 where served
+    assert cli("--api", "v2", "get", f"{etcd_prefix}/k").out == "in-v2\n"
+    assert cli("--api", "auto", "get", f"{etcd_prefix}/k").out == "in-v3\n"  # v3: served
 
 
 def test_watch_on_v3_replays_after_a_revision(cli, v3: V3Client, etcd_prefix: str) -> None:
@@ -84,11 +85,11 @@ def test_v2_only_commands_are_refused_on_v3(cli) -> None:
 
 def test_auto_uses_v3_on_a_server_without_v2(cli, v3_only: str, etcd_prefix: str) -> None:
     k = f"{etcd_prefix}/k"
-    assert cli("set", k, "v", endpoints=v3_only).code == 0
+    assert cli("--api", "auto", "set", k, "v", endpoints=v3_only).code == 0
     with V3Client(v3_only) as c:
         assert c.kv.get(k) == b"v"
-    assert cli("get", k, endpoints=v3_only).out == "v\n"
-    run = cli("mkdir", f"{etcd_prefix}/d", endpoints=v3_only)
+    assert cli("--api", "auto", "get", k, endpoints=v3_only).out == "v\n"
+    run = cli("--api", "auto", "mkdir", f"{etcd_prefix}/d", endpoints=v3_only)
     assert run.code == 1 and "v2-only" in run.err and "--enable-v2" in run.err
     run = cli("--api", "v2", "get", k, endpoints=v3_only)
     assert run.code == 2 and "v2 API is not enabled" in run.err
