@@ -199,7 +199,9 @@ class Backend(Protocol):
     capabilities: frozenset[str]
     """What the store can do natively: ``"dirs"`` (real directory nodes), ``"ttl"``,
     ``"in_order"``, ``"hidden_keys"`` (``_``-keys left out of listings), ``"refresh"``,
-    ``"txn"`` (several writes in one atomic step)."""
+    ``"txn"`` (several writes in one atomic step), ``"bytes"`` (values may be any bytes: one
+    that is not UTF-8 reads as text with surrogate escapes, and such text is written back as
+    those bytes)."""
 
     @property
     def client(self) -> Any:

@@ -14,7 +14,6 @@ One run serves one thread.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,8 @@ from etcdmap.cli.common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Contex
 from etcdmap.cli.dumpfile import (
     Entry,
     Progress,
+    check_storable,
+    describe_value,
     dump_document,
     entries_from_node,
     plan_load,
@@ -96,7 +97,7 @@ def _describe(key: str, entry: Entry) -> str:
     ttl = f" (ttl {entry.ttl})" if entry.ttl is not None else ""
     if entry.dir:
         return f"mkdir {key}{ttl}"
-    return f"set {key} {json.dumps(entry.value, ensure_ascii=False)}{ttl}"
+    return f"set {key} {describe_value(entry.value or '')}{ttl}"
 
 
 def cmd_load(ctx: Context, args: argparse.Namespace) -> int:
@@ -104,6 +105,7 @@ def cmd_load(ctx: Context, args: argparse.Namespace) -> int:
     ``--force``; refuses before writing anything if a value would overwrite a key)."""
     entries = read_document(ctx, args.file)
     backend = open_backend(ctx)
+    check_storable(entries, backend.capabilities, backend.name)
     planned, conflicts = plan_load(entries, args.path, _existing(backend, args.path))
     writes, lost = directory_writes(planned, real_dirs="dirs" in backend.capabilities)
     if args.dry_run:

@@ -27,7 +27,7 @@ from etcdmap.backend import (
 from etcdmap.errors import DecodeError, KeyNotFound, MapClosed, NotADirectory, NotAFile
 from etcdmap.mapping import paths as _mappath
 from etcdmap.mapping.cache import ReadCache
-from etcdmap.mapping.codecs import Codec, StrCodec, codec_name, resolve
+from etcdmap.mapping.codecs import Codec, codec_name, decodes_verbatim, is_text, resolve
 from etcdmap.models import Node
 
 __all__ = ["EncodedTree", "MapBase"]
@@ -244,6 +244,9 @@ class MapBase:
             raise ValueError(f"cannot store the value for {key!r}: {exc}") from exc
         if not isinstance(text, str):
             raise TypeError(f"codec {codec_name(self._codec)!r} returned {type(text).__name__}")
+        if not is_text(text):
+            raise ValueError(f"cannot store the value for {key!r}: it is not valid Unicode text "
+                             "(a lone surrogate)")
         return text
 
     def _prepare(self, key: str, value: Any) -> str | EncodedTree:
@@ -346,9 +349,9 @@ class MapBase:
         :raises DecodeError: a stored value cannot be decoded.
         :raises NotADirectory: the map's path is a file.
         """
-        # identity decode for the plain str codec (a subclass may override decode)
         self._check_open()
-        decode = None if type(self._codec) is StrCodec else self._decode_text
+        decode = (None if decodes_verbatim(self._codec, self._backend.capabilities)
+                  else self._decode_text)
         seen = self._index
         tree, index = self._backend.read_tree(self._path, decode, quorum=self._quorum)
         if index < seen and not self._quorum:  # a lagging member: see _read

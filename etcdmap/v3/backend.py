@@ -34,7 +34,7 @@ from etcdmap.http.endpoints import strip_credentials
 from etcdmap.http.hubs import ClientHub
 from etcdmap.models import Node
 from etcdmap.v3 import conds
-from etcdmap.v3.batch import write_trees
+from etcdmap.v3.batch import value_bytes, write_trees
 from etcdmap.v3.changes import V3ChangeStream
 from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
@@ -59,7 +59,8 @@ class V3Backend:
     """
 
     name = "v3"
-    capabilities = frozenset({"dirs", "ttl", "in_order", "hidden_keys", "refresh", "txn"})
+    capabilities = frozenset({"dirs", "ttl", "in_order", "hidden_keys", "refresh", "txn",
+                              "bytes"})
 
     def __init__(self, client: V3Parts, *, max_txn_ops: int = 128) -> None:
         self._client = client
@@ -157,12 +158,14 @@ class V3Backend:
 
         :raises NodeExists, KeyNotFound, CompareFailed, NotAFile, NotADirectory: as on v2.
         :raises RootReadOnly: ``key`` is the root.
-        :raises ValueError, TypeError: an invalid ``ttl``.
+        :raises ValueError, TypeError: an invalid ``ttl``, or a value with a surrogate that
+            stands for no byte.
         """
         _writable(key)
+        data = value_bytes(value)
         lease = self._grant(ttl)
         checks = [*conds.parents_ok(key), conds.no_dir(key), *conds.compares(key, cond)]
-        success = [Op.put(key, value, lease=lease, prev_kv=True), *conds.marker_ops(key)]
+        success = [Op.put(key, data, lease=lease, prev_kv=True), *conds.marker_ops(key)]
         resp = self._txn(checks, success, conds.failure_reads(key), lease)
         if not resp.succeeded:
             raise conds.failure(key, cond, resp)
@@ -246,16 +249,18 @@ class V3Backend:
         the module docstring); makes the directory if missing.
 
         :raises NotADirectory: ``dir_key`` or a parent is a leaf.
-        :raises ValueError, TypeError: an invalid ``ttl``.
+        :raises ValueError, TypeError: an invalid ``ttl``, or a value with a surrogate that
+            stands for no byte.
         """
         root = dir_key.rstrip("/")
+        data = value_bytes(value)
         lease = self._grant(ttl)
         rev = self._kv.range(marker(root), prefix=True, count_only=True).header.revision
         while True:
             key = f"{root}/{rev + 1:020d}"
             later = Compare.create(key, "==", 0, range_end=f"{root}/{_ORDER_END}")
             checks = [*conds.parents_ok(key), later]
-            success = [Op.put(key, value, lease=lease), *conds.marker_ops(key)]
+            success = [Op.put(key, data, lease=lease), *conds.marker_ops(key)]
             fail = [Op.get(a) for a in ancestors(key)]
             try:
                 resp = self._kv.txn(checks, success, fail)
@@ -298,7 +303,7 @@ class V3Backend:
             target = marker(key) if below else key
             lease = self._grant(seconds)
             mod = own.mod_revision if own is not None else 0
-            value = own.value_text if own is not None else ""
+            value = own.value if own is not None else b""  # as stored, UTF-8 or not
             resp = self._txn([Compare.mod(target, "==", mod)],
                              [Op.put(target, value, lease=lease)], [], lease)
             if resp.succeeded:
