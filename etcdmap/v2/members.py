@@ -249,6 +249,14 @@ class MembersAPI:
     def add(self, peer_urls: str | Sequence[str]) -> Member:
         """Add a member; then start the new etcd with ``--initial-cluster-state=existing``.
 
+        Mind quorum: the new member counts towards it at once, before it has started. On a
+        one-member cluster (a development server) the add succeeds and the cluster stops --
+        writes, quorum reads and the :meth:`remove` that would undo it time out -- until the
+        new etcd starts and joins. Add members to a cluster of three or more (which keeps
+        quorum while one is missing), one at a time, starting each before adding the next;
+        etcd v3 can add a non-voting learner instead (``etcdmap.v3.Client.members.add(...,
+        learner=True)``), which is safe on any cluster.
+
         :param peer_urls: the new member's peer URL, ``scheme://host:port``, or a sequence of
             them (a member may listen on several); all are validated before any request.
         :returns: the new member (``name`` and ``client_urls`` stay empty until it starts).

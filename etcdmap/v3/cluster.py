@@ -52,6 +52,13 @@ class Members:
             timeout: CallTimeout = DEFAULT) -> MemberAddResponse:
         """Add a member (start it afterwards with ``--initial-cluster-state=existing``).
 
+        Mind quorum: a voting member counts towards it at once, before it has started. On a
+        one-member cluster (a development server) the add succeeds and the cluster stops --
+        writes and the :meth:`remove` that would undo it time out -- until the new etcd starts
+        and joins. Add voting members to a cluster of three or more, one at a time, starting
+        each before adding the next; or add a ``learner``, which does not vote and is safe on
+        any cluster, and :meth:`promote` it once it has caught up.
+
         :param peer_urls: its peer URL(s).
         :param learner: add it as a non-voting learner (promote it once in sync).
         :raises MemberExistsV3: a member has these peer URLs.
