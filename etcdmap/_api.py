@@ -11,8 +11,11 @@ a server with it would move a program from its v3 data to an empty v2 store.
 2.1+ as JSON, ``{"etcdserver": "3.5.1", ...}``). It proves that the endpoint is etcd (anything
 else raises :class:`~etcdmap.errors.InvalidResponseError` saying so) and its version says
 whether the gateway etcdmap's v3 client speaks is there: the ``/v3/`` paths arrived with etcd 3.4
-(3.0-3.3 served only ``/v3alpha`` or ``/v3beta``: etcd-io/etcd release-3.4:CHANGELOG-3.4.md,
-"gRPC gateway"), so a 3.4+ server runs on v3 and an older one on v2.
+(3.0-3.3 served only ``/v3alpha`` or ``/v3beta``: etcd-io/etcd
+release-3.4:Documentation/dev-guide/api_grpc_gateway.md, "Notes"), so a 3.4+ server runs on
+v3 and an older one on v2. (3.4+ can be started with ``--enable-grpc-gateway=false``; etcdmap
+cannot speak to such a server on any API but v2, and its v3 calls fail with
+``InvalidResponseError``.)
 
 :func:`api_for_server` is the pure decision (for any I/O shell, sync or async); :func:`probe`
 and :func:`choose_api` run it over a transport. :func:`v2_has_keys_instead` is the advisory check

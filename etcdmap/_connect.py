@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, Literal, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
 
 from etcdmap._api import API_CHOICES, check_v3, choose_api, v2_has_keys_instead, v2_keys_hint
 from etcdmap.http.client import TransportClient
-from etcdmap.mapping.codecs import Codec
+from etcdmap.mapping.codecs import Codec, resolve
 from etcdmap.mapping.emap import EtcdMap
+from etcdmap.mapping.paths import normalize_path
 from etcdmap.v2.client import Client
 from etcdmap.v3.client import Client as V3Client
 
@@ -20,7 +22,6 @@ __all__ = ["connect"]
 Api = Literal["auto", "v2", "v3"]
 
 log = logging.getLogger("etcdmap")
-_C = TypeVar("_C", bound=TransportClient)
 
 
 def connect(
@@ -60,8 +61,10 @@ def connect(
     :returns: the map, which owns its client.
     :raises NoEndpointsError: no endpoint given.
     :raises TypeError: an option no client takes (a misspelling: named, with the closest
-        option), or a v2-only option (``selection=``) where the map runs on v3.
-    :raises ValueError: an unknown ``api``, an invalid endpoint or option value.
+        option), or a v2-only option (``selection=``) where the map runs on v3; a ``path``
+        that is not a ``str``, a ``codec`` that is not one.
+    :raises ValueError: an unknown ``api``, an invalid endpoint, option value, path or codec
+        name (all checked before any request).
     :raises InvalidResponseError: the endpoint is not etcd; ``"v3"`` on etcd older than 3.4;
         :class:`~etcdmap.errors.V2DisabledError` for ``"v2"`` where v2 is not served.
     :raises ClusterError, DeadlineExceeded: no endpoint answered.
@@ -69,12 +72,17 @@ def connect(
     if api not in API_CHOICES:
         raise ValueError(f"api must be one of {', '.join(map(repr, API_CHOICES))}, got {api!r}")
     v2_only = _check_options(client_options)
+    path, codec = normalize_path(path), resolve(codec)  # bad input fails before any request
+    client: Client | V3Client
     if api == "v2":
-        client: Client | V3Client = _checked(Client(endpoints, **client_options),
-                                             lambda c: c.backend.current_index("/"))
+        client = Client(endpoints, **client_options)
+        with _closed_on_error(client):
+            client.backend.current_index("/")  # reachable, etcd, and v2 served
     elif api == "v3":
         _refuse_v2_only(v2_only, "api='v3'")
-        client = _checked(V3Client(endpoints, **client_options), lambda c: check_v3(c.transport))
+        client = V3Client(endpoints, **client_options)
+        with _closed_on_error(client):
+            check_v3(client.transport)
     else:
         client = _auto(endpoints, client_options, v2_only)
     emap = EtcdMap(client, path, codec=codec, quorum=quorum, owns_client=True)
@@ -88,25 +96,25 @@ def _auto(endpoints: str | Sequence[str], options: dict[str, Any],
     """The client ``auto`` chooses (see :mod:`etcdmap._api`), after one probe."""
     first: Client | V3Client = Client(endpoints, **options) if v2_only else V3Client(
         endpoints, **options)
-    chosen: list[str] = []
-    _checked(first, lambda c: chosen.append(choose_api(c.transport)))
-    if (chosen[0] == "v3") == isinstance(first, V3Client):
+    with _closed_on_error(first):
+        chosen = choose_api(first.transport)
+    if (chosen == "v3") == isinstance(first, V3Client):
         return first
     first.close()
-    if chosen[0] == "v3":
+    if chosen == "v3":
         _refuse_v2_only(v2_only, "api='auto' chose v3: the server serves it")
         return V3Client(endpoints, **options)
     return Client(endpoints, **options)
 
 
-def _checked(client: _C, check: Callable[[_C], object]) -> _C:
-    """Run ``check(client)`` and return the client; on any failure close it and re-raise."""
+@contextlib.contextmanager
+def _closed_on_error(client: TransportClient) -> Iterator[None]:
+    """Close ``client`` if the block raises (the error goes on)."""
     try:
-        check(client)
+        yield
     except BaseException:
         client.close()
         raise
-    return client
 
 
 _V2_OPTIONS = frozenset(inspect.signature(Client).parameters) - {"endpoints"}

@@ -98,7 +98,3 @@ def test_auto_on_the_command_line(cli: CLI, etcd_prefix: str, etcd_url: str) -> 
     assert run.code == 4 and "hint" not in run.err
     assert cli("--api", "v2", "get", f"{etcd_prefix}/only-v2").out == "old\n"
 
-
-def test_bad_api(etcd_url: str) -> None:
-    with pytest.raises(ValueError, match="api must be one of"):
-        etcdmap.connect(etcd_url, "/x", api="v4")  # type: ignore[arg-type]

@@ -103,3 +103,16 @@ def test_a_v2_only_option_on_v3_is_a_type_error(serve: Serve) -> None:
     old = serve(version_answer("3.3.0"))
     with etcdmap.connect(old.url, "/x", selection=etcdmap.Selection.PRIORITIZE_LEADER) as m:
         assert m.client.selection is etcdmap.Selection.PRIORITIZE_LEADER  # v2: taken
+
+
+def test_bad_input_fails_before_any_request(serve: Serve) -> None:
+    srv = serve(version_answer("3.5.1"))
+    with pytest.raises(ValueError, match="api must be one of"):
+        etcdmap.connect(srv.url, "/x", api="v4")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown codec"):
+        etcdmap.connect(srv.url, "/x", codec="yaml")
+    with pytest.raises(ValueError):  # noqa: PT011 - the path's own message
+        etcdmap.connect(srv.url, "/a/../b")
+    with pytest.raises(ValueError, match="has a path"):
+        etcdmap.connect(f"{srv.url}/v2/keys", "/x")
+    assert srv.requests == []
