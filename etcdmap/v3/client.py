@@ -20,14 +20,18 @@ from typing import Literal
 
 import requests
 
+from etcdmap.http import probes
 from etcdmap.http.client import TransportClient
 from etcdmap.http.transport import DEFAULT, CallTimeout, Transport
+from etcdmap.models import Health, Versions
 from etcdmap.v3._call import Caller
 from etcdmap.v3.auth import Auth
 from etcdmap.v3.backend import V3Backend
-from etcdmap.v3.cluster import Maintenance, Members
+from etcdmap.v3.cluster import Members
+from etcdmap.v3.errors import server_error
 from etcdmap.v3.kv import KV
 from etcdmap.v3.lease import Leases
+from etcdmap.v3.maintenance import Maintenance
 from etcdmap.v3.models import Status
 from etcdmap.v3.watch import Watcher
 
@@ -82,6 +86,7 @@ class Client(TransportClient):
         self.transport = Transport(
             endpoints, timeout=timeout, request_timeout=request_timeout, verify=verify,
             cert=cert, max_redirects=max_redirects, session=session,
+            server_error=server_error,
         )
         self._caller = Caller(self.transport, username, password)
         self.kv = KV(self._caller)
@@ -93,7 +98,8 @@ class Client(TransportClient):
         self.members = Members(self._caller)
         """Cluster membership (:class:`etcdmap.v3.cluster.Members`)."""
         self.maintenance = Maintenance(self._caller)
-        """Member status (:class:`etcdmap.v3.cluster.Maintenance`)."""
+        """Status, alarms, defragment, hashes, snapshot, leader transfer
+        (:class:`etcdmap.v3.maintenance.Maintenance`)."""
         self.backend = V3Backend(self)
         """This client as the store of an :class:`~etcdmap.EtcdMap` (:mod:`etcdmap.v3.backend`)."""
 
@@ -122,10 +128,35 @@ class Client(TransportClient):
             read_timeout=read_timeout, timeout=timeout,
         )
 
-    def status(self, *, endpoint: str | None = None) -> Status:
+    def status(self, *, endpoint: str | None = None, timeout: CallTimeout = DEFAULT) -> Status:
         """The status of a member (the pinned one by default): see
-        :meth:`etcdmap.v3.cluster.Maintenance.status`."""
-        return self.maintenance.status(endpoint=endpoint)
+        :meth:`etcdmap.v3.maintenance.Maintenance.status`."""
+        return self.maintenance.status(endpoint=endpoint, timeout=timeout)
+
+    def version(self, *, timeout: CallTimeout = DEFAULT) -> Versions:
+        """The answering member's server version and the cluster version (``GET /version``,
+        as :meth:`etcdmap.Client.version`).
+
+        :param timeout: the call's deadline (default: the client's).
+        :raises InvalidResponseError: not an etcd answer.
+        """
+        return probes.version(self.transport, timeout=timeout)
+
+    def health(
+        self, *, endpoint: str | None = None, serializable: bool = False,
+        timeout: CallTimeout = DEFAULT,
+    ) -> Health:
+        """The cluster's health as a member sees it (``GET /health``, as
+        :meth:`etcdmap.Client.health`); never raises for an unhealthy or unreachable cluster:
+        see :func:`etcdmap.http.probes.health`.
+
+        :param endpoint: ask exactly this member.
+        :param serializable: let the member answer without the leader.
+        :param timeout: the deadline of each member asked (default: the client's).
+        :returns: :class:`~etcdmap.models.Health` (``bool(health)`` is ``health.healthy``).
+        """
+        return probes.health(self.transport, endpoint=endpoint, serializable=serializable,
+                             timeout=timeout)
 
 
     def close(self) -> None:
