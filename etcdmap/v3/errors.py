@@ -231,6 +231,7 @@ _PREFIX = "etcdserver: "
 # own errors): returned like a 4xx rather than failed over (see :func:`server_error`).
 _DETERMINISTIC_500 = frozenset({
     "election: no leader", "election: not leader", '"leader" field must be provided',
+    "mutex: session is expired",
 })
 
 
