@@ -175,7 +175,7 @@ class Client(TransportClient):
         :returns: the :class:`~etcdmap.v3.election.Election`.
         :raises TypeError, ValueError: an empty name or a TTL outside 1..9e9.
         """
-        return Election(self.election_service, self.kv, self.lease, name, ttl=ttl)
+        return Election(self.election_service, self.lease, name, ttl=ttl)
 
     def status(self, *, endpoint: str | None = None, timeout: CallTimeout = DEFAULT) -> Status:
         """The status of a member (the pinned one by default): see

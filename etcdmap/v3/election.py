@@ -46,7 +46,6 @@ from etcdmap.v3.session import HoldState, LeaseSession, check_name, check_timeou
 from etcdmap.v3.wire import as_int, b64, check_int, parse_header, parse_kv, to_bytes, unb64
 
 if TYPE_CHECKING:
-    from etcdmap.v3.kv import KV
     from etcdmap.v3.lease import Leases
 
 __all__ = ["Election", "ElectionService", "LeaderKey", "Observer"]
@@ -268,14 +267,13 @@ class Election:
     """A leader election (see the module docstring).
 
     :param service: the client's :class:`ElectionService`.
-    :param kv: the client's KV API (unused today; kept for symmetry with locks).
     :param leases: the client's lease API.
     :param name: the election's name.
     :param ttl: the TTL of a campaign's lease in seconds.
     :raises TypeError, ValueError: an empty name or a TTL outside 1..9e9.
     """
 
-    def __init__(self, service: ElectionService, kv: KV, leases: Leases, name: str, *,
+    def __init__(self, service: ElectionService, leases: Leases, name: str, *,
                  ttl: int = 60) -> None:
         self._service = service
         self._leases = leases
