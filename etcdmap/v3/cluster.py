@@ -118,11 +118,3 @@ class Members:
         raise NoLeaderV3(f"etcdserver: no leader (member {status.header.member_id:x} knows "
                          "none: an election is running or quorum is lost)", grpc_code=14)
 
-
-def __getattr__(name: str) -> object:
-    # ``Maintenance`` lived here before it had a module of its own.
-    if name == "Maintenance":
-        from etcdmap.v3.maintenance import Maintenance  # noqa: PLC0415 - avoids an import cycle
-
-        return Maintenance
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,14 +30,24 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from etcdmap.errors import EtcdMapError, LeaseLost, LeaseNotFound
+from etcdmap.http.defaults import CallTimeout
+from etcdmap.v3.models import KeepAliveResponse, ResponseHeader
 
-if TYPE_CHECKING:
-    from etcdmap.v3.lease import Leases
+__all__ = ["LeaseCalls", "LeaseKeepAlive"]
 
-__all__ = ["LeaseKeepAlive"]
+
+class LeaseCalls(Protocol):
+    """What a keep-alive needs of the lease API (:class:`etcdmap.v3.lease.Leases` has it)."""
+
+    def keepalive_once(self, lease_id: int, *, timeout: CallTimeout = ...,
+                       endpoint: str | None = None) -> KeepAliveResponse:
+        """Refresh the lease once."""
+
+    def revoke(self, lease_id: int, *, timeout: CallTimeout = ...) -> ResponseHeader:
+        """Revoke the lease."""
 
 log = logging.getLogger("etcdmap.keepalive")
 
@@ -57,7 +67,7 @@ class LeaseKeepAlive:
         # leaving the block stops the refreshes (the lease then expires after its TTL,
         # unless stop(revoke=True)); it raises ka.error if the lease was lost meanwhile
 
-    :param leases: the client's lease API.
+    :param leases: the client's lease API (:class:`LeaseCalls`).
     :param lease_id: the lease.
     :param ttl: its granted TTL in seconds (refreshes go every ``ttl / 3``).
     :param on_lost: called once, from the keep-alive's thread, with the
@@ -69,7 +79,7 @@ class LeaseKeepAlive:
 
     def __init__(
         self,
-        leases: Leases,
+        leases: LeaseCalls,
         lease_id: int,
         ttl: int,
         *,

@@ -33,11 +33,12 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from etcdmap._holds import HoldState, check_name, check_timeout, check_ttl
 from etcdmap.errors import DeadlineExceeded, EtcdMapError, LockLost, LockTimeout
 from etcdmap.http.defaults import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
 from etcdmap.v3.models import KeyValue, ResponseHeader
-from etcdmap.v3.session import HoldState, LeaseSession, check_name, check_timeout, check_ttl
+from etcdmap.v3.session import LeaseSession
 from etcdmap.v3.txn import Compare, Op
 from etcdmap.v3.wire import b64, check_int, parse_header, to_bytes, unb64
 
