@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from types import TracebackType
 
 from etcdmap import signals
-from etcdmap.errors import LockLost
+from etcdmap.errors import EtcdMapError, LockLost
 
-__all__ = ["HoldState", "check_name", "check_timeout", "check_ttl"]
+__all__ = ["HoldState", "LockBase", "check_name", "check_timeout", "check_ttl"]
 
 log = logging.getLogger("etcdmap.lock")
 
@@ -106,3 +107,87 @@ class HoldState:
         signals.send(signals.lock_lost, self._owner,
                      {"name": self._name, "key": error.key, "error": error})
         return error
+
+
+class LockBase:
+    """What every lock shows, whatever keeps it (:class:`etcdmap.v3.lock.Lock`,
+    :class:`etcdmap.mapping.lock.RecipeLock`): the state properties and the ``with`` protocol
+    (enter acquires, leaving releases). A subclass sets ``_name``, ``_ttl``, ``_revision`` and
+    ``_state`` and implements ``acquire()`` and ``release()``.
+
+    Thread-safety: the properties may be read from any thread.
+    """
+
+    _name: str
+    _ttl: int
+    _revision: int
+    _state: HoldState
+
+    @property
+    def name(self) -> str:
+        """The lock's name in etcd."""
+        return self._name
+
+    @property
+    def key(self) -> str | None:
+        """The key that holds the lock while held, else ``None``."""
+        return self._state.key or None
+
+    @property
+    def revision(self) -> int:
+        """The holding key's create revision (v2: created index) while held, 0 otherwise: a
+        fencing token that grows with every acquisition of this lock."""
+        return self._revision
+
+    @property
+    def ttl(self) -> int:
+        """The TTL of each acquisition (its lease or its key), in seconds."""
+        return self._ttl
+
+    @property
+    def lost(self) -> bool:
+        """``True`` once the current hold was lost (its lease or key expired, or its key
+        was deleted); it stays readable after the release, until the next acquisition."""
+        return self._state.error is not None
+
+    @property
+    def held(self) -> bool:
+        """``True`` while acquired, not released and not known to be lost."""
+        return bool(self._state.key) and not self.lost
+
+    @property
+    def error(self) -> LockLost | None:
+        """The :class:`~etcdmap.errors.LockLost` of the current hold, once lost."""
+        return self._state.error
+
+    def acquire(self, timeout: float | object | None = ...) -> LockBase:
+        """Wait until the lock is held (the subclass's)."""
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Release the lock (the subclass's)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> LockBase:
+        return self.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Release; raises :class:`~etcdmap.errors.LockLost` if the lock was lost while held
+        (the block's own exception, if any, is its ``__context__``); a failed release is
+        raised only when the block itself did not raise."""
+        try:
+            self.release()
+        except LockLost:
+            raise
+        except EtcdMapError:
+            if exc is None:
+                raise
+
+    def __repr__(self) -> str:
+        state = "lost" if self.lost else "held" if self.held else "not held"
+        return f"<{type(self).__name__} {self._name!r} {state}>"

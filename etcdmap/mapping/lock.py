@@ -27,10 +27,9 @@ import contextlib
 import threading
 import time
 import uuid
-from types import TracebackType
 from typing import TYPE_CHECKING
 
-from etcdmap._holds import HoldState, check_timeout, check_ttl
+from etcdmap._holds import HoldState, LockBase, check_timeout, check_ttl
 from etcdmap.backend import Backend, Cond, HeldLock, SupportsLocks
 from etcdmap.errors import (
     CompareFailed,
@@ -71,7 +70,7 @@ def map_lock(backend: Backend, key: str, *, ttl: int = 60,
     return RecipeLock(backend, key, ttl=ttl, timeout=timeout)
 
 
-class RecipeLock:
+class RecipeLock(LockBase):
     """The v2 lock recipe on a :class:`~etcdmap.backend.Backend` (see the module docstring).
 
     :param backend: the store.
@@ -100,36 +99,6 @@ class RecipeLock:
     def name(self) -> str:
         """The lock's name: its directory, ``<map>/_locks/<name>``."""
         return self._name
-
-    @property
-    def key(self) -> str | None:
-        """The key that holds the lock while held, else ``None``."""
-        return self._state.key or None
-
-    @property
-    def revision(self) -> int:
-        """The key's created index while held (0 otherwise): a fencing token."""
-        return self._revision
-
-    @property
-    def ttl(self) -> int:
-        """The TTL of the contender's key."""
-        return self._ttl
-
-    @property
-    def lost(self) -> bool:
-        """``True`` once the current hold was lost (its key expired or was deleted)."""
-        return self._state.error is not None
-
-    @property
-    def held(self) -> bool:
-        """``True`` while acquired, not released and not known to be lost."""
-        return bool(self._state.key) and not self.lost
-
-    @property
-    def error(self) -> LockLost | None:
-        """The :class:`~etcdmap.errors.LockLost` of the current hold, once lost."""
-        return self._state.error
 
     # ------------------------------------------------------------------ acquire
 
@@ -257,28 +226,6 @@ class RecipeLock:
             self._state.end()
         if error is not None:
             raise error
-
-    def __enter__(self) -> RecipeLock:
-        return self.acquire()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Release; raises :class:`~etcdmap.errors.LockLost` if the lock was lost while held."""
-        try:
-            self.release()
-        except LockLost:
-            raise
-        except EtcdMapError:
-            if exc is None:
-                raise
-
-    def __repr__(self) -> str:
-        state = "lost" if self.lost else "held" if self.held else "not held"
-        return f"<RecipeLock {self._name!r} {state}>"
 
 
 if TYPE_CHECKING:  # mypy checks that the recipe is the seam's kind of lock

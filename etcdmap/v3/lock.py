@@ -30,10 +30,9 @@ properties may be read from any thread. :class:`LockService` is thread-safe.
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TYPE_CHECKING
 
-from etcdmap._holds import HoldState, check_name, check_timeout, check_ttl
+from etcdmap._holds import HoldState, LockBase, check_name, check_timeout, check_ttl
 from etcdmap.errors import DeadlineExceeded, EtcdMapError, LockLost, LockTimeout
 from etcdmap.http.defaults import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
@@ -95,7 +94,7 @@ class LockService:
         return parse_header(data.get("header"))
 
 
-class Lock:
+class Lock(LockBase):
     """A distributed lock (see the module docstring); use it with ``with``::
 
         with client.lock("jobs/nightly", ttl=30, timeout=10) as lk:
@@ -124,49 +123,13 @@ class Lock:
         self._state = HoldState(self, self._name)
         self._revision = 0
 
-    # ------------------------------------------------------------------ state
-
-    @property
-    def name(self) -> str:
-        """The lock's name."""
-        return self._name
-
-    @property
-    def key(self) -> str | None:
-        """The key that holds the lock (``name/<lease hex>``) while held, else ``None``."""
-        return self._state.key or None
-
-    @property
-    def revision(self) -> int:
-        """The key's create revision while held (0 otherwise): a fencing token that grows
-        with every acquisition of this lock."""
-        return self._revision
+    # ------------------------------------------------------------------ state (more in LockBase)
 
     @property
     def lease(self) -> int:
         """The ID of the current acquisition's lease (0 when not held)."""
         session = self._session
         return session.lease_id if session is not None else 0
-
-    @property
-    def ttl(self) -> int:
-        """The TTL asked for each acquisition's lease."""
-        return self._ttl
-
-    @property
-    def lost(self) -> bool:
-        """``True`` once the current hold was lost (its lease expired or its key went)."""
-        return self._state.error is not None
-
-    @property
-    def held(self) -> bool:
-        """``True`` while acquired, not released and not known to be lost."""
-        return bool(self._state.key) and not self.lost
-
-    @property
-    def error(self) -> LockLost | None:
-        """The :class:`~etcdmap.errors.LockLost` of the current hold, once lost."""
-        return self._state.error
 
     # ------------------------------------------------------------------ acquire
 
@@ -250,26 +213,3 @@ class Lock:
             self._state.end()
         if error is not None:
             raise error
-
-    def __enter__(self) -> Lock:
-        return self.acquire()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Release; raises :class:`~etcdmap.errors.LockLost` if the lock was lost while held
-        (the block's own exception, if any, is its ``__context__``)."""
-        try:
-            self.release()
-        except LockLost:
-            raise
-        except EtcdMapError:
-            if exc is None:
-                raise  # the block's own error matters more than a failed release
-
-    def __repr__(self) -> str:
-        state = "lost" if self.lost else "held" if self.held else "not held"
-        return f"<Lock {self._name!r} {state}>"
