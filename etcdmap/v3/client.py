@@ -209,9 +209,11 @@ class Client(TransportClient):
 
 
     def close(self) -> None:
-        """End the watches of the client's maps and release the pooled connections (the
-        client reconnects if used again)."""
+        """End the watches of the client's maps, stop its lease keep-alives (locks and
+        elections still held then expire after their TTL) and release the pooled connections
+        (the client reconnects if used again)."""
         self.backend.close_hub()
+        self.lease.stop_keep_alives()  # a lock or election still held expires after its TTL
         super().close()
 
     def __repr__(self) -> str:

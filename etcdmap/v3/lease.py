@@ -14,6 +14,7 @@ Thread-safety: :class:`Leases` is thread-safe.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ class Leases:
 
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
+        self._handles: weakref.WeakSet[LeaseKeepAlive] = weakref.WeakSet()
 
     def grant(self, ttl: int, *, lease_id: int = 0, timeout: CallTimeout = DEFAULT) -> LeaseGrant:
         """Grant a lease.
@@ -102,8 +104,16 @@ class Leases:
             raises the ``LeaseLost`` if the lease was lost).
         :raises TypeError, ValueError: ``lease_id`` or ``ttl`` is not a positive int.
         """
-        return LeaseKeepAlive(self, lease_id, ttl, on_lost=on_lost,
-                              endpoints=lambda: self._caller.transport.endpoints)
+        handle = LeaseKeepAlive(self, lease_id, ttl, on_lost=on_lost,
+                                endpoints=lambda: self._caller.transport.endpoints)
+        self._handles.add(handle)
+        return handle
+
+    def stop_keep_alives(self) -> None:
+        """Stop every keep-alive this client started (the client is closing): the leases are
+        not revoked, they expire after their TTL."""
+        for handle in list(self._handles):
+            handle.stop()
 
     def time_to_live(self, lease_id: int, *, keys: bool = False,
                      timeout: CallTimeout = DEFAULT) -> LeaseTimeToLive:

@@ -66,3 +66,14 @@ def test_bad_arguments(v3: Client) -> None:
         v3.lease.keep_alive(-1, 5)
     with pytest.raises(TypeError, match="ttl must be an int"):
         v3.lease.keep_alive(5, True)  # type: ignore[arg-type]
+
+
+def test_closing_the_client_stops_its_keep_alives(etcd_url: str) -> None:
+    with Client(etcd_url) as c:
+        lease = c.lease.grant(30)
+        ka = c.lease.keep_alive(lease.id, lease.ttl)
+        assert ka.alive
+    assert not ka.alive and ka.error is None  # stopped, not lost
+    with Client(etcd_url) as c:
+        assert c.lease.time_to_live(lease.id).ttl > 0  # not revoked: it expires by itself
+        c.lease.revoke(lease.id)

@@ -104,6 +104,8 @@ def test_hash_names_the_member_and_hash_kv_says_when_it_cannot(v3: Client, etcd_
 
 def test_downgrade_validate_and_cancel(v3: Client) -> None:
     cluster = v3.version().cluster
+    if cluster.startswith("3.4."):
+        pytest.skip("etcd 3.4 has no /v3/maintenance/downgrade")
     major, minor = (int(p) for p in cluster.split(".")[:2])
     assert v3.maintenance.downgrade("VALIDATE", f"{major}.{minor - 1}") == cluster
     with pytest.raises(e.InvalidDowngradeVersion):
