@@ -56,8 +56,8 @@ class HashResponse:
     """A member's hash of its whole backend (``/v3/maintenance/hash``).
 
     :ivar header: the answer's header (``member_id`` says which member).
-    :ivar hash: the hash (members in sync at the same revision agree only after a
-        defragment of each, since it covers the file's free pages too).
+    :ivar hash: the hash of the member's whole backend (etcd's ``Hash``); to compare the
+        data of members, use :meth:`Maintenance.hash_kv`.
     """
 
     header: ResponseHeader
