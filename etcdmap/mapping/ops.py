@@ -11,10 +11,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from etcdmap._checks import check_ttl
-from etcdmap.backend import Cond
+from etcdmap.backend import Cond, HeldLock
 from etcdmap.errors import CompareFailed, DirectoryTTLUnsupported, NotAFile
+from etcdmap.mapping import paths as _mappath
 from etcdmap.mapping.base import MapBase
 from etcdmap.mapping.keepalive import KeepAlive
+from etcdmap.mapping.lock import LOCKS_DIR, map_lock
 from etcdmap.models import Node
 
 __all__ = ["MapOps"]
@@ -243,6 +245,31 @@ class MapOps(MapBase):
             on_error=on_error,
             name=abs_key,
         )
+
+
+    def lock(self, name: str, ttl: int = 60, timeout: float | None = None) -> HeldLock:
+        """A distributed lock named ``name``, kept in this map's hidden ``_locks`` directory
+        (never listed): etcd's lock service on v3, the v2 lock recipe on v2 (see
+        :mod:`etcdmap.mapping.lock`). Acquired by ``with``::
+
+            with m.lock("migrations", ttl=30, timeout=10) as lk:
+                ...   # lk.key, lk.revision (a fencing token), lk.held, lk.lost
+
+        :param name: the lock's name (a key name: one path segment).
+        :param ttl: seconds a holder that dies keeps the others waiting (its key or lease is
+            kept alive meanwhile).
+        :param timeout: how long to wait (``None``: for ever); then
+            :class:`~etcdmap.errors.LockTimeout`, with nothing left behind.
+        :returns: the lock, not acquired yet.
+        :raises TypeError, ValueError: a bad name, TTL or timeout.
+
+        Leaving the ``with`` of a lock lost while held (a paused process, a partition)
+        raises :class:`~etcdmap.errors.LockLost`; :data:`etcdmap.signals.lock_lost` is sent
+        as soon as the holder learns it.
+        """
+        self._key(name)  # a lock's name follows the rules of a key's
+        key = _mappath.join(_mappath.join(self.path, LOCKS_DIR), name)
+        return map_lock(self.backend, key, ttl=ttl, timeout=timeout)
 
 
 def _leaf(value: Any, what: str) -> Any:

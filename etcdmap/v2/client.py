@@ -16,7 +16,7 @@ from typing import Any
 import requests
 
 from etcdmap.http.client import TransportClient
-from etcdmap.http.transport import Transport
+from etcdmap.http.transport import DEFAULT, CallTimeout, Transport
 from etcdmap.models import Selection
 from etcdmap.v2 import discovery as _discovery
 from etcdmap.v2 import stats as _stats
@@ -130,26 +130,35 @@ class Client(TransportClient):
         """
         return cls(_discovery.discover_srv(domain, service_name, resolver=resolver), **options)
 
-    def version(self) -> Versions:
+    def version(self, *, timeout: CallTimeout = DEFAULT) -> Versions:
         """The answering member's server version and the cluster version (``/version``).
 
+        :param timeout: the call's deadline (default: the client's).
         :raises InvalidResponseError: not an etcd answer; transport errors propagate.
         """
-        return _stats.version(self.transport)
+        return _stats.version(self.transport, timeout=timeout)
 
-    def health(self, *, endpoint: str | None = None, serializable: bool = False) -> Health:
+    def health(
+        self, *, endpoint: str | None = None, serializable: bool = False,
+        timeout: CallTimeout = DEFAULT,
+    ) -> Health:
         """The cluster's health as a member sees it (``/health``); never raises for an
-        unhealthy or unreachable cluster: see :func:`etcdmap.v2.stats.health`.
+        unhealthy or unreachable cluster: see :func:`etcdmap.http.probes.health`.
 
         :param endpoint: ask exactly this member.
         :param serializable: let the member answer without the leader.
-        :returns: :class:`~etcdmap.v2.models.Health` (``bool(health)`` is ``health.healthy``).
+        :param timeout: the deadline of each member asked (default: the client's).
+        :returns: :class:`~etcdmap.models.Health` (``bool(health)`` is ``health.healthy``).
         """
-        return _stats.health(self.transport, endpoint=endpoint, serializable=serializable)
+        return _stats.health(self.transport, endpoint=endpoint, serializable=serializable,
+                             timeout=timeout)
 
-    def machines(self) -> list[str]:
-        """Every member's client URLs as listed by ``/v2/machines``."""
-        return _stats.machines(self.transport)
+    def machines(self, *, timeout: CallTimeout = DEFAULT) -> list[str]:
+        """Every member's client URLs as listed by ``/v2/machines``.
+
+        :param timeout: the call's deadline (default: the client's).
+        """
+        return _stats.machines(self.transport, timeout=timeout)
 
     def sync(self) -> list[str]:
         """Replace the endpoints with the members' client URLs; with

@@ -159,12 +159,13 @@ class Caller:
     def _post(
         self, path: str, body: Json, token: str | None, *, idempotent: bool,
         timeout: CallTimeout, endpoint: str | None = None,
+        request_timeout: CallTimeout = DEFAULT,
     ) -> Json:
         headers = {"Authorization": token} if token else {}
         try:
             result = self.transport.request(
                 "POST", path, json=body, idempotent=idempotent, timeout=timeout,
-                endpoint=endpoint, headers=headers,
+                endpoint=endpoint, headers=headers, request_timeout=request_timeout,
             )
         except AmbiguousResultError as exc:
             refused = _refused_unapplied(exc)
@@ -186,6 +187,7 @@ class Caller:
         idempotent: bool,
         timeout: CallTimeout = DEFAULT,
         endpoint: str | None = None,
+        request_timeout: CallTimeout = DEFAULT,
     ) -> Json:
         """POST ``body`` to ``path`` and return the decoded answer.
 
@@ -194,6 +196,9 @@ class Caller:
         :param idempotent: ``False``: never re-sent after an ambiguous failure.
         :param timeout: whole-call deadline (default: the client's), authentication included.
         :param endpoint: send to exactly this endpoint.
+        :param request_timeout: the wait of one attempt on one member (default: the
+            client's; ``None``: only ``timeout``), e.g. ``None`` for a call that blocks
+            until etcd grants it (a lock).
         :returns: the answer's JSON object.
         :raises V3Error: etcd refused the call (the most specific subclass).
         :raises InvalidResponseError: the answer is not a v3 gateway answer.
@@ -204,7 +209,8 @@ class Caller:
             token = self._current_token(deadline)
             try:
                 return self._post(path, body, token, idempotent=idempotent,
-                                  timeout=self._left(deadline), endpoint=endpoint)
+                                  timeout=self._left(deadline), endpoint=endpoint,
+                                  request_timeout=request_timeout)
             except V3Error as error:
                 if not self._retry_auth(error, token, attempt):
                     raise

@@ -79,6 +79,12 @@ class Auth:
         """
         return parse_auth_status(self._read("/v3/auth/status", {}, timeout))
 
+    @property
+    def token(self) -> str | None:
+        """The token the client sends now (``None``: no user name, auth is off, or none yet).
+        It changes when the client re-authenticates (an expired or invalidated token)."""
+        return self._caller.token
+
     def authenticate(self) -> str | None:
         """Authenticate now with the client's credentials and use the new token.
 
@@ -100,11 +106,19 @@ class Auth:
                     timeout)
 
     def user_delete(self, name: str, *, timeout: CallTimeout = DEFAULT) -> None:
-        """Delete a user."""
+        """Delete a user (alias: :meth:`user_remove`, v2's name).
+
+        :raises UserNotFoundV3: no such user (also a :class:`~etcdmap.errors.UserNotFound`).
+        """
         self._write("/v3/auth/user/delete", {"name": _name(name, "name")}, timeout)
 
+    user_remove = user_delete
+
     def user_get(self, name: str, *, timeout: CallTimeout = DEFAULT) -> list[str]:
-        """The user's roles."""
+        """The user's roles.
+
+        :raises UserNotFoundV3: no such user (also a :class:`~etcdmap.errors.UserNotFound`).
+        """
         return _names(self._read("/v3/auth/user/get", {"name": _name(name, "name")}, timeout),
                       "roles")
 
@@ -140,11 +154,19 @@ class Auth:
         self._write("/v3/auth/role/add", {"name": _name(name, "name")}, timeout)
 
     def role_delete(self, name: str, *, timeout: CallTimeout = DEFAULT) -> None:
-        """Delete a role."""
+        """Delete a role (alias: :meth:`role_remove`, v2's name).
+
+        :raises RoleNotFoundV3: no such role (also a :class:`~etcdmap.errors.RoleNotFound`).
+        """
         self._write("/v3/auth/role/delete", {"role": _name(name, "name")}, timeout)
 
+    role_remove = role_delete
+
     def role_get(self, name: str, *, timeout: CallTimeout = DEFAULT) -> list[Permission]:
-        """The role's permissions."""
+        """The role's permissions.
+
+        :raises RoleNotFoundV3: no such role (also a :class:`~etcdmap.errors.RoleNotFound`).
+        """
         data = self._read("/v3/auth/role/get", {"role": _name(name, "name")}, timeout)
         perms = data.get("perm") or []
         if not isinstance(perms, list):

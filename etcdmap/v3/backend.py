@@ -43,6 +43,7 @@ from etcdmap.v3.txn import Compare, Op
 
 if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
+    from etcdmap.v3.lock import Lock
     from etcdmap.v3.parts import V3Parts
 
 __all__ = ["V3Backend"]
@@ -76,6 +77,11 @@ class V3Backend:
     def client(self) -> V3Parts:
         """The v3 client."""
         return self._client
+
+    def lock(self, key: str, *, ttl: int, timeout: float | None) -> Lock:
+        """The lock ``key`` on etcd's lock service (:meth:`etcdmap.v3.Client.lock`): the
+        mapping layer's locks on v3 (:class:`~etcdmap.backend.SupportsLocks`)."""
+        return self._client.lock(key, ttl=ttl, timeout=timeout)
 
     def describe(self) -> str:
         """``endpoints=[...]`` without credentials."""
@@ -381,3 +387,10 @@ def _range(resp: TxnResponse, i: int) -> RangeResponse:
 def _writable(key: str) -> None:
     if not key.strip("/"):
         raise RootReadOnly("Root is read only", "/", 0)
+
+
+if TYPE_CHECKING:  # mypy checks that the backend and its locks implement the seam's protocols
+    from etcdmap.backend import HeldLock, SupportsLocks
+
+    _LOCKS: type[SupportsLocks] = V3Backend
+    _LOCK: type[HeldLock] = Lock

@@ -20,14 +20,20 @@ from typing import Literal
 
 import requests
 
+from etcdmap.http import probes
 from etcdmap.http.client import TransportClient
 from etcdmap.http.transport import DEFAULT, CallTimeout, Transport
+from etcdmap.models import Health, Versions
 from etcdmap.v3._call import Caller
 from etcdmap.v3.auth import Auth
 from etcdmap.v3.backend import V3Backend
-from etcdmap.v3.cluster import Maintenance, Members
+from etcdmap.v3.cluster import Members
+from etcdmap.v3.election import Election, ElectionService
+from etcdmap.v3.errors import server_error
 from etcdmap.v3.kv import KV
 from etcdmap.v3.lease import Leases
+from etcdmap.v3.lock import Lock, LockService
+from etcdmap.v3.maintenance import Maintenance
 from etcdmap.v3.models import Status
 from etcdmap.v3.watch import Watcher
 
@@ -82,6 +88,7 @@ class Client(TransportClient):
         self.transport = Transport(
             endpoints, timeout=timeout, request_timeout=request_timeout, verify=verify,
             cert=cert, max_redirects=max_redirects, session=session,
+            server_error=server_error,
         )
         self._caller = Caller(self.transport, username, password)
         self.kv = KV(self._caller)
@@ -93,7 +100,15 @@ class Client(TransportClient):
         self.members = Members(self._caller)
         """Cluster membership (:class:`etcdmap.v3.cluster.Members`)."""
         self.maintenance = Maintenance(self._caller)
-        """Member status (:class:`etcdmap.v3.cluster.Maintenance`)."""
+        """Status, alarms, defragment, hashes, snapshot, leader transfer
+        (:class:`etcdmap.v3.maintenance.Maintenance`)."""
+        self.lock_service = LockService(self._caller)
+        """etcd's lock service, one method per route (:class:`etcdmap.v3.lock.LockService`);
+        :meth:`lock` is what most code wants."""
+        self.election_service = ElectionService(self._caller)
+        """etcd's election service, one method per route
+        (:class:`etcdmap.v3.election.ElectionService`); :meth:`election` is what most code
+        wants."""
         self.backend = V3Backend(self)
         """This client as the store of an :class:`~etcdmap.EtcdMap` (:mod:`etcdmap.v3.backend`)."""
 
@@ -122,16 +137,83 @@ class Client(TransportClient):
             read_timeout=read_timeout, timeout=timeout,
         )
 
-    def status(self, *, endpoint: str | None = None) -> Status:
+    def lock(self, name: str, ttl: int = 60, timeout: float | None = None) -> Lock:
+        """A distributed lock on etcd's lock service (the Go client's ``concurrency.Mutex``);
+        acquired by ``with`` (or :meth:`~etcdmap.v3.lock.Lock.acquire`)::
+
+            with client.lock("jobs/nightly", ttl=30, timeout=10) as lk:
+                ...   # lk.key, lk.revision (a fencing token), lk.lease, lk.lost
+
+        :param name: the lock's name (any non-empty text; a key prefix in etcd).
+        :param ttl: the lease TTL of each acquisition in seconds: how long a holder that
+            dies keeps the others waiting. The lease is kept alive while waiting and holding.
+        :param timeout: how long to wait for it (``None``: for ever). A timeout raises
+            :class:`~etcdmap.errors.LockTimeout` and leaves no waiter in etcd.
+        :returns: the :class:`~etcdmap.v3.lock.Lock` (not acquired yet).
+        :raises TypeError, ValueError: an empty name, a TTL outside 1..9e9, a timeout <= 0.
+
+        A holder that loses its lease (its process paused past the TTL, a partition) learns
+        it: ``lk.lost`` turns true, :data:`etcdmap.signals.lock_lost` is sent, and leaving the
+        ``with`` raises :class:`~etcdmap.errors.LockLost`.
+        """
+        return Lock(self.lock_service, self.kv, self.lease, name, ttl=ttl, timeout=timeout)
+
+    def election(self, name: str, ttl: int = 60) -> Election:
+        """A leader election on etcd's election service (the Go client's
+        ``concurrency.Election``)::
+
+            e = client.election("services/db-primary", ttl=10)
+            e.campaign("node-1", timeout=None)   # blocks until leader
+            e.proclaim("node-1 (draining)")      # a new value, same leadership
+            e.leader()                           # the leader's value (bytes) or None
+            for value in e.observe(): ...        # the leader's values as they change
+            e.resign()
+
+        :param name: the election's name (any non-empty text; a key prefix in etcd).
+        :param ttl: the lease TTL of a campaign in seconds (kept alive while campaigning
+            and leading).
+        :returns: the :class:`~etcdmap.v3.election.Election`.
+        :raises TypeError, ValueError: an empty name or a TTL outside 1..9e9.
+        """
+        return Election(self.election_service, self.lease, name, ttl=ttl)
+
+    def status(self, *, endpoint: str | None = None, timeout: CallTimeout = DEFAULT) -> Status:
         """The status of a member (the pinned one by default): see
-        :meth:`etcdmap.v3.cluster.Maintenance.status`."""
-        return self.maintenance.status(endpoint=endpoint)
+        :meth:`etcdmap.v3.maintenance.Maintenance.status`."""
+        return self.maintenance.status(endpoint=endpoint, timeout=timeout)
+
+    def version(self, *, timeout: CallTimeout = DEFAULT) -> Versions:
+        """The answering member's server version and the cluster version (``GET /version``,
+        as :meth:`etcdmap.Client.version`).
+
+        :param timeout: the call's deadline (default: the client's).
+        :raises InvalidResponseError: not an etcd answer.
+        """
+        return probes.version(self.transport, timeout=timeout)
+
+    def health(
+        self, *, endpoint: str | None = None, serializable: bool = False,
+        timeout: CallTimeout = DEFAULT,
+    ) -> Health:
+        """The cluster's health as a member sees it (``GET /health``, as
+        :meth:`etcdmap.Client.health`); never raises for an unhealthy or unreachable cluster:
+        see :func:`etcdmap.http.probes.health`.
+
+        :param endpoint: ask exactly this member.
+        :param serializable: let the member answer without the leader.
+        :param timeout: the deadline of each member asked (default: the client's).
+        :returns: :class:`~etcdmap.models.Health` (``bool(health)`` is ``health.healthy``).
+        """
+        return probes.health(self.transport, endpoint=endpoint, serializable=serializable,
+                             timeout=timeout)
 
 
     def close(self) -> None:
-        """End the watches of the client's maps and release the pooled connections (the
-        client reconnects if used again)."""
+        """End the watches of the client's maps, stop its lease keep-alives (locks and
+        elections still held then expire after their TTL) and release the pooled connections
+        (the client reconnects if used again)."""
         self.backend.close_hub()
+        self.lease.stop_keep_alives()  # a lock or election still held expires after its TTL
         super().close()
 
     def __repr__(self) -> str:
