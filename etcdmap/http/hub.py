@@ -39,10 +39,10 @@ from etcdmap._closing import Closing
 from etcdmap._dispatch import WorkerPool
 from etcdmap.errors import ClusterError
 from etcdmap.http.answers import StreamResponse
-from etcdmap.http.hub_streams import End, HubStream, Lines, Timer, read_in_thread
+from etcdmap.http.hub_streams import End, HubStream, Lines, Reader, Timer, read_in_thread
 from etcdmap.http.response import StreamBody
 
-__all__ = ["HubStream", "StreamHub", "Timer"]
+__all__ = ["HubStream", "Reader", "StreamHub", "Timer"]
 
 log = logging.getLogger("etcdmap.watch")
 
@@ -67,6 +67,9 @@ class StreamHub(Closing):
         self._seq = itertools.count()
         self._streams: set[HubStream] = set()
         self._threaded: set[HubStream] = set()
+        self._readers: set[Reader] = set()
+        self.restarts = 0
+        """How many times the I/O thread failed and was started again."""
         self._running = False
         self._closed = False
         self._woken = False
@@ -77,8 +80,8 @@ class StreamHub(Closing):
 
     @property
     def streams(self) -> int:
-        """How many streams the I/O thread reads now."""
-        return len(self._streams)
+        """How many streams (and readers) the I/O thread reads now."""
+        return len(self._streams) + len(self._readers)
 
     # ------------------------------------------------------------------ public
 
@@ -109,6 +112,19 @@ class StreamHub(Closing):
         threading.Thread(target=read_in_thread, args=(stream, response, silence),
                          name=f"{self.name}-stream", daemon=True).start()
         return stream
+
+    def add_reader(self, sock: socket.socket, on_ready: Callable[[bool], None],
+                   on_error: Callable[[BaseException], None]) -> Reader:
+        """Have the I/O thread watch ``sock`` (made non-blocking) for a protocol of its own.
+
+        :param on_ready: called on the I/O thread with ``writable`` when the socket is
+            readable (``False``) or, after :meth:`Reader.want_write`, writable (``True``).
+        :param on_error: called once if the hub drops the socket (see :class:`Reader`).
+        :returns: the reader; :meth:`Reader.close` stops it and closes the socket.
+        """
+        reader = Reader(self, sock, on_ready, on_error)
+        self._command(("read", reader))
+        return reader
 
     def call_later(self, delay: float, fn: Callable[[], object]) -> Timer:
         """Run ``fn`` on the I/O thread after ``delay`` seconds. :returns: the timer."""
@@ -149,6 +165,10 @@ class StreamHub(Closing):
                     stream = command[1]
                     assert isinstance(stream, HubStream) and stream.conn is not None
                     stream.conn.close()
+                elif command[0] == "read":
+                    reader = command[1]
+                    assert isinstance(reader, Reader)
+                    reader.sock.close()
                 return
             self._commands.append(command)
             start = not self._running
@@ -172,6 +192,44 @@ class StreamHub(Closing):
                 wake.send(b"\0")
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        except Exception as exc:  # a bug, or a socket that broke a command: never freeze
+            log.exception("the watch hub's I/O thread failed; starting it again")
+            self._crashed(exc)
+
+    def _crashed(self, exc: Exception) -> None:
+        """The I/O thread failed: every stream and reader is told (their subscriptions
+        reconnect and report a ``watch_error``), the timers are kept, a new thread starts."""
+        with self._lock:
+            streams, self._streams = list(self._streams), set()
+            readers, self._readers = list(self._readers), set()
+            selector, self._selector = self._selector, None
+            wake = (self._wake_r, self._wake_w)
+            self._wake_r = self._wake_w = None
+            self._running = False
+            self._woken = False
+            self._ident = None
+            self.restarts += 1
+        if selector is not None:
+            selector.close()
+        for sock in wake:
+            if sock is not None:
+                sock.close()
+        error = ClusterError([], f"the watch hub's I/O thread failed: {exc!r}")
+        for stream in streams:
+            conn, stream.conn = stream.conn, None
+            if conn is not None:
+                conn.close()
+            if not stream.closed:
+                stream.closed = True
+                _call(lambda s=stream: s.on_end(error))  # type: ignore[misc]
+        for reader in readers:
+            self._unread(reader, error)
+        if not self._closed:
+            self._command(("wake", None))  # a new thread takes the timers and commands
+
+    def _serve(self) -> None:
         selector = self._selector
         assert selector is not None and self._wake_r is not None
         self._ident = threading.get_ident()
@@ -179,17 +237,19 @@ class StreamHub(Closing):
             if not self._run_commands():
                 return
             timeout = self._run_timers()
-            if self._commands or (timeout is None and not self._streams):
+            if self._commands or (timeout is None and not self._streams and not self._readers):
                 # The timers queued commands (this thread sends itself no wake-up), or there
                 # is nothing to wait for: take the commands, or end.
                 continue
-            for key, _ in selector.select(timeout):
+            for key, events in selector.select(timeout):
                 if key.data is None:
                     with contextlib.suppress(OSError):  # drained
                         while self._wake_r.recv(4096):
                             pass
                     with self._lock:  # after draining: a later wake-up leaves its byte
                         self._woken = False
+                elif isinstance(key.data, Reader):
+                    self._ready(key.data, bool(events & selectors.EVENT_WRITE))
                 else:
                     self._readable(key.data)
 
@@ -199,7 +259,7 @@ class StreamHub(Closing):
             with self._lock:
                 closing = self._closed and not self._commands
                 if not self._commands and not closing:
-                    if not self._streams and not self._timers:
+                    if not self._streams and not self._timers and not self._readers:
                         self._running = False
                         self._ident = None  # thread idents are reused once a thread ends
                         return False
@@ -224,6 +284,15 @@ class StreamHub(Closing):
             elif kind == "timer":
                 assert isinstance(item, Timer)
                 heapq.heappush(self._timers, (item.when, next(self._seq), item))
+            elif kind == "read":
+                assert isinstance(item, Reader)
+                self._read(item)
+            elif kind == "flow":
+                assert isinstance(item, Reader)
+                self._reflow(item)
+            elif kind == "unread":
+                assert isinstance(item, Reader)
+                self._unread(item, None)
 
     def _run_timers(self) -> float | None:
         while self._timers:
@@ -241,6 +310,9 @@ class StreamHub(Closing):
     def _shutdown(self) -> None:
         for stream in list(self._streams):
             self._drop(stream)
+        for reader in list(self._readers):
+            reader.closed = True
+            self._unread(reader, None)
         if self._selector is not None:
             self._selector.close()
         for sock in (self._wake_r, self._wake_w):
@@ -259,6 +331,44 @@ class StreamHub(Closing):
             self._streams.add(stream)
         self._selector.register(conn.sock, selectors.EVENT_READ, stream)
         self._pump(stream)  # bytes that arrived with the head are already in h11
+
+    # ------------------------------------------------------------------ readers
+
+    def _read(self, reader: Reader) -> None:
+        assert self._selector is not None
+        if reader.closed:
+            reader.sock.close()
+            return
+        with self._lock:
+            self._readers.add(reader)
+        reader.sock.setblocking(False)
+        self._selector.register(reader.sock, _events(reader), reader)
+
+    def _reflow(self, reader: Reader) -> None:
+        if reader in self._readers and self._selector is not None:
+            self._selector.modify(reader.sock, _events(reader), reader)
+
+    def _unread(self, reader: Reader, error: BaseException | None) -> None:
+        """Drop a reader (I/O thread); ``error``: tell it why, unless it closed itself."""
+        with self._lock:
+            known = reader in self._readers
+            self._readers.discard(reader)
+        if known and self._selector is not None:
+            with contextlib.suppress(KeyError, ValueError, OSError):  # already gone
+                self._selector.unregister(reader.sock)
+        reader.sock.close()
+        if error is not None and not reader.closed:
+            reader.closed = True
+            _call(lambda: reader.on_error(error))
+
+    def _ready(self, reader: Reader, writable: bool) -> None:
+        if reader.closed:
+            return
+        try:
+            reader.on_ready(writable)
+        except Exception as exc:  # its protocol failed: drop it, tell it
+            log.debug("a watch hub reader failed: %r", exc)
+            self._unread(reader, exc)
 
     def _flow(self, stream: HubStream) -> None:
         """Apply :meth:`HubStream.pause` / :meth:`HubStream.resume` to the selector."""
@@ -350,6 +460,10 @@ class StreamHub(Closing):
     def _silent(self, stream: HubStream) -> None:
         if not stream.closed and not stream.got_line and stream.on_silence is not None:
             _call(stream.on_silence)
+
+def _events(reader: Reader) -> int:
+    return selectors.EVENT_READ | (selectors.EVENT_WRITE if reader.writing else 0)
+
 
 def _broken(event: object) -> ConnectionError:
     return ConnectionError(f"the stream ended in the middle of the body ({event!r})")

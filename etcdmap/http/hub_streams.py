@@ -6,6 +6,7 @@ Thread-safety: :meth:`HubStream.close`, :meth:`HubStream.pause`, :meth:`HubStrea
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -23,7 +24,7 @@ class HubControl(Protocol):
 
     def _forget_thread(self, stream: HubStream) -> None: ...
 
-__all__ = ["End", "HubStream", "Lines", "Timer", "read_in_thread"]
+__all__ = ["End", "HubStream", "Lines", "Reader", "Timer", "read_in_thread"]
 
 _MAX_LINE = 256 * 1024 * 1024
 """The longest line of a stream (one watch event) kept in memory."""
@@ -49,6 +50,37 @@ class Timer:
         self.cancelled = True
 
 
+class Reader:
+    """A socket the hub's I/O thread watches for a protocol of its own (the v3 WebSockets):
+    ``on_ready(writable)`` runs on the I/O thread when the socket is readable, or writable
+    while :meth:`want_write` asked for it; ``on_error(exc)`` once if the hub drops it (a
+    failure of ``on_ready``, or of the I/O thread itself). No callback follows :meth:`close`.
+    """
+
+    __slots__ = ("closed", "hub", "on_error", "on_ready", "sock", "writing")
+
+    def __init__(self, hub: HubControl, sock: socket.socket, on_ready: Callable[[bool], None],
+                 on_error: Callable[[BaseException], None]) -> None:
+        self.hub = hub
+        self.sock = sock
+        self.on_ready = on_ready
+        self.on_error = on_error
+        self.closed = False
+        self.writing = False
+
+    def want_write(self, writing: bool) -> None:
+        """Be called when the socket can take more bytes (``True``) or not (any thread)."""
+        if writing != self.writing and not self.closed:
+            self.writing = writing
+            self.hub._command(("flow", self))
+
+    def close(self) -> None:
+        """Stop watching the socket and close it (idempotent, any thread)."""
+        if not self.closed:
+            self.closed = True
+            self.hub._command(("unread", self))
+
+
 class HubStream:
     """One stream read by the hub: its callbacks, its line buffer, its connection.
 
@@ -65,7 +97,7 @@ class HubStream:
         self.on_silence = on_silence
         self.closed = False
         self.got_line = False
-        self.buffer = b""
+        self.buffer = bytearray()
         self.conn: Connection | None = None
         self.pool: ConnectionPool | None = None
         self.response: StreamResponse | None = None
@@ -103,14 +135,19 @@ class HubStream:
             self.response.close()  # a thread-read stream: its read returns at once
 
     def split(self, data: bytes) -> list[bytes]:
-        """Add body bytes; :returns: the complete non-empty lines."""
-        self.buffer += data
+        """Add body bytes; :returns: the complete non-empty lines. A line that arrives in
+        many pieces (a large v3 txn is one line) is appended in place, not copied again for
+        each piece."""
+        buffer = self.buffer
+        buffer += data
         if b"\n" not in data:
-            if len(self.buffer) > _MAX_LINE:
+            if len(buffer) > _MAX_LINE:
                 raise ValueError(f"a stream line is longer than {_MAX_LINE} bytes")
             return []
-        *lines, self.buffer = self.buffer.split(b"\n")
-        return [line.rstrip(b"\r") for line in lines if line.strip()]
+        end = buffer.rfind(b"\n")
+        complete = bytes(buffer[:end])
+        del buffer[:end + 1]
+        return [line.rstrip(b"\r") for line in complete.split(b"\n") if line.strip()]
 
 
 def read_in_thread(stream: HubStream, response: StreamResponse, silence: float | None) -> None:

@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Any
 from etcdmap._checks import check_ttl
 from etcdmap.backend import ALWAYS, Cond, TreeWrite
 from etcdmap.errors import KeyNotFound, NotADirectory, RootReadOnly
+from etcdmap.http.client_hub import ClientHub
 from etcdmap.http.endpoints import strip_credentials
-from etcdmap.http.hubs import ClientHub
+from etcdmap.http.pulled_changes import PulledChanges
 from etcdmap.models import Node
 from etcdmap.v3 import conds
 from etcdmap.v3.batch import write_trees
-from etcdmap.v3.changes import V3ChangeStream
 from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
 from etcdmap.v3.subscription import V3Subscription
@@ -337,10 +337,10 @@ class V3Backend:
         recursive: bool = True,
         idle_timeout: float = 1.0,
         on_error: Callable[[BaseException], None] | None = None,
-    ) -> V3ChangeStream:
-        """A v3 watch with ``prev_kv`` from ``after + 1`` (:mod:`etcdmap.v3.changes`)."""
-        return V3ChangeStream(self._client, key, after=after, recursive=recursive,
-                              idle_timeout=idle_timeout, on_error=on_error)
+    ) -> PulledChanges:
+        """The changes of :meth:`subscribe`, pulled (:class:`~etcdmap.http.pulled_changes.PulledChanges`)."""
+        return PulledChanges(lambda sink: self.subscribe(
+            key, sink, after=after, recursive=recursive, idle_timeout=idle_timeout), on_error)
 
     def subscribe(
         self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,

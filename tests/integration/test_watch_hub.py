@@ -22,7 +22,7 @@ def _client_threads() -> set[str]:
 def _all_live(watches: list[Any], timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(w.endpoint is not None and w._sub.state == "live" for w in watches):
+        if all(w.endpoint is not None and w.state == "live" for w in watches):
             return True
         time.sleep(0.01)  # poll interval: workers open the streams
     return False
@@ -66,11 +66,12 @@ def test_an_idle_watch_keeps_its_stream(etcd_url: str, etcd_prefix: str) -> None
         m = EtcdMap(c, etcd_prefix)
         with m.watch() as w:
             assert _all_live([w])
-            stream = w._sub._stream
+            endpoint, dropped = w.endpoint, w.dropped
             _, liveness = c.backend.hub()
             checks = liveness.checks
             time.sleep(2.5)  # idle: what happens while nothing changes
-            assert w._sub._stream is stream, "the idle stream was reconnected"
+            assert (w.endpoint, w.dropped) == (endpoint, dropped), "the idle stream was reconnected"
+            assert w.state == "live" and w.mode == "http"
             assert 1 <= liveness.checks - checks <= 4  # ~one shared check per 0.8 s
             m["k"] = "v"
             assert w.wait_for(m.index, 5)
