@@ -38,8 +38,9 @@ from etcdmap.v3 import conds
 from etcdmap.v3.batch import write_trees
 from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
-from etcdmap.v3.subscription import V3Subscription
+from etcdmap.v3.subscription import HttpChannel, V3Subscription
 from etcdmap.v3.txn import Compare, Op
+from etcdmap.v3.watch_mux import WatchMux
 
 if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
@@ -70,6 +71,7 @@ class V3Backend:
         self._granted: dict[int, int] = {}  # lease ID -> the TTL asked for (etcd rounds up)
         self._lock = threading.Lock()
         self._hub = ClientHub(client.transport)
+        self._mux: WatchMux | None = None
 
     @property
     def client(self) -> V3Parts:
@@ -347,16 +349,34 @@ class V3Backend:
         idle_timeout: float = 1.0,
     ) -> V3Subscription:
         """The changes below ``key`` after revision ``after``, pushed to ``sink`` by the
-        client's watch hub (one I/O thread per client; :mod:`etcdmap.v3.subscription`).
+        client's watch hub (one I/O thread per client; :mod:`etcdmap.v3.subscription`), on
+        the member's shared WebSocket (:mod:`etcdmap.v3.watch_mux`).
 
         :returns: the started subscription (close it).
         """
         hub, liveness = self._hub.get()
+        with self._lock:
+            if self._mux is None:
+                self._mux = WatchMux(self._client, hub, HttpChannel(self._client, hub, 1.0))
+            mux = self._mux
         return V3Subscription(self._client, hub, liveness, key, sink, after=after,
-                              recursive=recursive, idle_timeout=idle_timeout).start()
+                              recursive=recursive, idle_timeout=idle_timeout,
+                              channel=mux).start()
+
+    @property
+    def watch_mode(self) -> str:
+        """What carries the client's watches: ``"websocket"`` (one per member in use) or
+        ``"http"`` (one stream per watch: the upgrade was refused, see
+        :class:`~etcdmap.v3.watch_mux.WatchMux`)."""
+        mux = self._mux
+        return "websocket" if mux is None else mux.mode
 
     def close_hub(self) -> None:
         """Stop the watch hub: every subscription of the client ends (``Client.close``)."""
+        with self._lock:
+            mux, self._mux = self._mux, None
+        if mux is not None:
+            mux.close()
         self._hub.close()
 
     def close(self) -> None:

@@ -46,6 +46,9 @@ __all__ = ["HttpChannel", "V3Subscription", "WatchChannel"]
 
 log = logging.getLogger("etcdmap.watch")
 
+_REPROVE = 5
+"""Proofs one nudge starts again after finding changes on their way."""
+
 Lines = Callable[[list[bytes]], None]
 Ended = Callable[[EtcdMapError | None], None]
 
@@ -128,6 +131,9 @@ class V3Subscription(WatchLifecycle):
         self._channel = channel if channel is not None else HttpChannel(
             client, hub, max(idle_timeout, 0.5))
         self._handle: Closable | None = None
+        self._proving = False
+        self._nudged = False
+        self._retries = 0
 
     @property
     def mode(self) -> str:
@@ -139,9 +145,19 @@ class V3Subscription(WatchLifecycle):
         that nothing is pending up to the current revision (:func:`proven_quiet`), and report
         it as progress."""
         with self._lock:
-            if self._state != "live":
+            if self._state in ("closed", "paused"):
                 return
-            gen, last = self._gen, self._cursor.last
+            self._retries = 0
+            if self._state != "live" or self._proving:
+                self._nudged = True  # proved once live, or once the proof out is done
+                return
+            self._start_proof()
+
+    def _start_proof(self) -> None:
+        """Prove on a worker that nothing is pending (lock held)."""
+        self._proving = True
+        self._nudged = False
+        gen, last = self._gen, self._cursor.last
         self.probes += 1
         self._hub.workers.submit(lambda: self._prove(gen, last))
 
@@ -181,6 +197,8 @@ class V3Subscription(WatchLifecycle):
             self._cursor.reopened()
             self._on_member(endpoint)
             self._state = "live"
+            if self._nudged and not self._proving:
+                self._start_proof()
 
     def _ended(self, gen: int, error: EtcdMapError | None) -> None:
         """The watch ended (etcd or the gateway closed it) or broke."""
@@ -212,6 +230,8 @@ class V3Subscription(WatchLifecycle):
                 self._change(change)
         if self._cursor.last > before:
             self._progress(self._cursor.last)
+            if self._nudged and not self._proving:
+                self._start_proof()  # the changes a proof found came: prove the rest
 
     def _prove(self, gen: int, last: int) -> None:
         """On a worker: report the current revision as progress when nothing below the key
@@ -220,11 +240,21 @@ class V3Subscription(WatchLifecycle):
             now = proven_quiet(self._client, self._wants, last)
         except Exception as exc:  # inconclusive: the events still arrive on the stream
             log.debug("watch on %s: nudge failed: %s", self._label, exc)
-            return
+            now = None
         with self._lock:
-            if now is not None and gen == self._gen and self._cursor.last == last:
+            self._proving = False
+            if gen != self._gen:
+                return
+            if now is not None and self._cursor.last == last:
                 self._cursor.resynced(now)  # nothing this watch wants lies in (last, now]
                 self._progress(now)
+                self._retries = 0
+            elif self._retries < _REPROVE:  # changes were on their way: prove the rest
+                self._retries += 1
+                if self._cursor.last != last:
+                    self._start_proof()
+                else:
+                    self._nudged = True  # once they came
 
 
 if TYPE_CHECKING:  # mypy checks that the class implements the seam's protocol

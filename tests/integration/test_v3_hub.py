@@ -31,7 +31,7 @@ def test_many_v3_watches_share_the_hub_threads(etcd_server: EtcdServer, etcd_pre
             signals.changed.connect(on_change, sender=m, weak=False)
             watches.append(m.watch())
         try:
-            assert {w.mode for w in watches} == {"http"}  # on the hub, not a thread each
+            assert {w.mode for w in watches} == {"websocket"}  # one socket, not a thread each
             # one I/O thread, a few workers and dispatchers: not one thread per watch
             assert threading.active_count() - before <= 8
             for n in range(3):
