@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from etcdmap._checks import check_ttl
-from etcdmap.backend import Cond
+from etcdmap.backend import Cond, Subscribable
 from etcdmap.errors import CompareFailed, DirectoryTTLUnsupported, NotAFile
 from etcdmap.mapping.base import MapBase
 from etcdmap.mapping.keepalive import KeepAlive
@@ -218,7 +218,8 @@ class MapOps(MapBase):
         *,
         on_error: Callable[[BaseException], object] | None = None,
     ) -> KeepAlive:
-        """A context manager that refreshes ``key``'s TTL from a daemon thread::
+        """A context manager that refreshes ``key``'s TTL in the background (on the client's
+        hub timers; a daemon thread on the memory backend)::
 
             m.set("leader", "me", ttl=10)
             with m.keep_alive("leader", 10) as ka:
@@ -236,12 +237,14 @@ class MapOps(MapBase):
         """
         abs_key = self._key(key)
         seconds = int(check_ttl(ttl))
+        hub = self._backend.hub()[0] if isinstance(self._backend, Subscribable) else None
         return KeepAlive(
             lambda: self.refresh(key, seconds),
             seconds,
             interval=interval,
             on_error=on_error,
             name=abs_key,
+            hub=hub,
         )
 
 

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from etcdmap._checks import check_ttl
 from etcdmap.backend import ALWAYS, Cond, TreeWrite
 from etcdmap.errors import KeyNotFound, NotADirectory, RootReadOnly
-from etcdmap.http.client_hub import ClientHub
 from etcdmap.http.endpoints import strip_credentials
 from etcdmap.http.pulled_changes import PulledChanges
 from etcdmap.models import Node
@@ -38,12 +37,14 @@ from etcdmap.v3 import conds
 from etcdmap.v3.batch import write_trees
 from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
-from etcdmap.v3.subscription import HttpChannel, V3Subscription
+from etcdmap.v3.streams import V3Streams
+from etcdmap.v3.subscription import V3Subscription
 from etcdmap.v3.txn import Compare, Op
-from etcdmap.v3.watch_mux import WatchMux
 
 if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
+    from etcdmap.http.hub import StreamHub
+    from etcdmap.http.liveness import Liveness
     from etcdmap.v3.parts import V3Parts
 
 __all__ = ["V3Backend"]
@@ -70,8 +71,7 @@ class V3Backend:
         """Operations per txn branch before a tree write is split (etcd's ``--max-txn-ops``)."""
         self._granted: dict[int, int] = {}  # lease ID -> the TTL asked for (etcd rounds up)
         self._lock = threading.Lock()
-        self._hub = ClientHub(client.transport)
-        self._mux: WatchMux | None = None
+        self._streams = V3Streams(client)
 
     @property
     def client(self) -> V3Parts:
@@ -313,7 +313,7 @@ class V3Backend:
             asked = self._granted.get(lease)
         if asked is None:
             asked = self._lease.time_to_live(lease).granted_ttl
-        return asked == seconds and self._lease.keepalive_once(lease).ttl > 0
+        return asked == seconds and self._streams.leases().renew_once(lease) > 0
 
     def write_trees(self, writes: Sequence[TreeWrite], *, ttl: int | None = None,
                     create: bool = False) -> int:
@@ -354,30 +354,31 @@ class V3Backend:
 
         :returns: the started subscription (close it).
         """
-        hub, liveness = self._hub.get()
-        with self._lock:
-            if self._mux is None:
-                self._mux = WatchMux(self._client, hub, HttpChannel(self._client, hub, 1.0))
-            mux = self._mux
+        hub, liveness = self._streams.hub()
         return V3Subscription(self._client, hub, liveness, key, sink, after=after,
                               recursive=recursive, idle_timeout=idle_timeout,
-                              channel=mux).start()
+                              channel=self._streams.watches()).start()
+
+    def hub(self) -> tuple[StreamHub, Liveness]:
+        """The client's watch hub and its member checks (made on first use)."""
+        return self._streams.hub()
+
+    @property
+    def streams(self) -> V3Streams:
+        """The client's watch hub, watch WebSockets and lease keep-alive stream
+        (:class:`~etcdmap.v3.streams.V3Streams`; ``streams.leases().keep(...)``)."""
+        return self._streams
 
     @property
     def watch_mode(self) -> str:
         """What carries the client's watches: ``"websocket"`` (one per member in use) or
         ``"http"`` (one stream per watch: the upgrade was refused, see
         :class:`~etcdmap.v3.watch_mux.WatchMux`)."""
-        mux = self._mux
-        return "websocket" if mux is None else mux.mode
+        return self._streams.watch_mode
 
     def close_hub(self) -> None:
-        """Stop the watch hub: every subscription of the client ends (``Client.close``)."""
-        with self._lock:
-            mux, self._mux = self._mux, None
-        if mux is not None:
-            mux.close()
-        self._hub.close()
+        """Stop the watch hub: every subscription and keep-alive of the client ends."""
+        self._streams.close()
 
     def close(self) -> None:
         """Close the client."""
