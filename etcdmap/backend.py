@@ -35,6 +35,7 @@ __all__ = [
     "Subscribable",
     "Subscription",
     "SupportsBackend",
+    "SupportsLeaseRefresh",
     "SupportsTreeWrites",
     "TreeWrite",
 ]
@@ -174,6 +175,15 @@ class Subscription(Protocol):
 
     def close(self, timeout: float | None = 2.0) -> None:
         """Stop; wait (at most ``timeout``) for a sink call in progress, unless called from it."""
+
+
+@runtime_checkable
+class SupportsLeaseRefresh(Protocol):
+    """An optional part of a :class:`Backend` (v3): a refresh for ``keep_alive`` that renews
+    the key's lease only, after a first full refresh."""
+
+    def lease_refresher(self, key: str, ttl: int) -> Callable[[], object]:
+        """A callable that refreshes ``key`` to ``ttl`` each time it is called."""
 
 
 @runtime_checkable

@@ -458,6 +458,8 @@ class StreamHub(Closing):
         _call(lambda: stream.on_end(error))
 
     def _silent(self, stream: HubStream) -> None:
+        if stream.conn is not None and not stream.closed:
+            self._readable(stream)  # bytes that came while this thread was busy count first
         if not stream.closed and not stream.got_line and stream.on_silence is not None:
             _call(stream.on_silence)
 

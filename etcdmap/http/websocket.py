@@ -153,6 +153,8 @@ class WebSocket:
         self._ended = False
         self.received = 0
         """Messages received so far."""
+        self.sent = 0
+        """Messages sent so far."""
         self.last_received = time.monotonic()
         """When the last frame arrived (``time.monotonic()``)."""
         self._reader: Reader = hub.add_reader(sock, self.on_ready, self._dropped)
@@ -168,6 +170,7 @@ class WebSocket:
             if self._ended:
                 return
             self._out += self._ws.send(TextMessage(data=text))
+            self.sent += 1
         self._reader.want_write(True)
 
     def close(self) -> None:

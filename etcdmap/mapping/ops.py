@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from etcdmap._checks import check_ttl
-from etcdmap.backend import Cond, Subscribable
+from etcdmap.backend import Cond, Subscribable, SupportsLeaseRefresh
 from etcdmap.errors import CompareFailed, DirectoryTTLUnsupported, NotAFile
 from etcdmap.mapping.base import MapBase
 from etcdmap.mapping.keepalive import KeepAlive
@@ -237,9 +237,14 @@ class MapOps(MapBase):
         """
         abs_key = self._key(key)
         seconds = int(check_ttl(ttl))
-        hub = self._backend.hub()[0] if isinstance(self._backend, Subscribable) else None
+        backend = self._backend
+        hub = backend.hub()[0] if isinstance(backend, Subscribable) else None
+        if isinstance(backend, SupportsLeaseRefresh):  # v3: later refreshes renew the lease only
+            refresh = backend.lease_refresher(abs_key, seconds)
+        else:
+            refresh = lambda: self.refresh(key, seconds)  # noqa: E731
         return KeepAlive(
-            lambda: self.refresh(key, seconds),
+            refresh,
             seconds,
             interval=interval,
             on_error=on_error,

@@ -14,6 +14,7 @@ Thread-safety: as :class:`~etcdmap.http.watch_lifecycle.WatchLifecycle`.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -208,19 +209,29 @@ class V2Polls(WatchLifecycle):
         answered: list[Response] = []
         headers = resp.headers
         box: list[HubStream] = []  # filled under the lock before any callback can take it
+        settled = threading.Lock()  # the first of answer, end and proven silence decides
+        decided: list[str] = []
+
+        def decide(how: str) -> bool:
+            with settled:
+                if decided:
+                    return False
+                decided.append(how)
+                return True
 
         def lines(got: list[bytes]) -> None:
-            if not answered:
-                try:
-                    answered.append(decode(headers, got[0], endpoint))
-                except EtcdMapError as exc:
-                    self._poll_failed(gen, purpose, exc)
-                    return
-                self._poll_event(gen, purpose, answered[0])
+            if not decide("answered"):
+                return
+            try:
+                answered.append(decode(headers, got[0], endpoint))
+            except EtcdMapError as exc:
+                self._poll_failed(gen, purpose, exc)
+                return
+            self._poll_event(gen, purpose, answered[0])
 
         def end(error: EtcdMapError | None) -> None:
             self._forget(box)
-            if answered:
+            if not decide("ended"):
                 return
             if error is not None:
                 self._poll_failed(gen, purpose, error)
@@ -228,10 +239,17 @@ class V2Polls(WatchLifecycle):
                 self._poll_empty(gen, purpose)
 
         def silent() -> None:
-            self._forget(box, close=True)
+            # The poll stays open while its member is checked: an answer that was on its way
+            # (a busy client reads late) still counts; only a poll silent until a check that
+            # started after the window passed proves "nothing in history".
             since = time.monotonic()
-            self._liveness.confirm(
-                endpoint, since, lambda ok: self._poll_silent(gen, purpose, poll_start, ok))
+
+            def confirmed(alive: bool) -> None:
+                if decide("silent"):
+                    self._forget(box, close=True)
+                    self._poll_silent(gen, purpose, poll_start, alive)
+
+            self._liveness.confirm(endpoint, since, confirmed)
 
         with self._lock:
             if gen != self._gen:

@@ -307,6 +307,26 @@ class V3Backend:
                 node, _ = self.read(key)
                 return node, resp.header.revision
 
+    def lease_refresher(self, key: str, ttl: int) -> Callable[[], object]:
+        """What ``EtcdMap.keep_alive`` calls each time: the first call is :meth:`refresh` and
+        learns the key's lease; later ones renew that lease on the lease stream only (no HTTP
+        request), and fall back to :meth:`refresh` when the lease is gone or changed.
+
+        :raises KeyNotFound: (from a call) the key is gone.
+        """
+        seconds = int(check_ttl(ttl))
+        known = [0]
+
+        def refresh() -> None:
+            if known[0] and self._streams.leases().renew_once(known[0]) > 0:
+                return
+            self.refresh(key, seconds)
+            leaf, below, _ = self._pair(key, keys_only=True)
+            own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+            known[0] = own.lease if own is not None else 0
+
+        return refresh
+
     def _keep(self, lease: int, seconds: int) -> bool:
         """Keep ``lease`` alive if it was granted for ``seconds``; whether that worked."""
         with self._lock:

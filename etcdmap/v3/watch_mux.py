@@ -215,6 +215,14 @@ class WatchMux:
         """How many member sockets are open."""
         return len(self._sockets)
 
+    @property
+    def messages(self) -> tuple[int, int]:
+        """``(sent, received)`` messages on the open sockets (creates, cancels and progress
+        requests; answers and events)."""
+        with self._lock:
+            sockets = [s.ws for s in self._sockets.values() if s.ws is not None]
+        return sum(ws.sent for ws in sockets), sum(ws.received for ws in sockets)
+
     def open(self, create: dict[str, Any], *, avoid: str | None, on_lines: Lines,
              on_end: Ended) -> tuple[str, Closable]:
         """See :meth:`~etcdmap.v3.subscription.WatchChannel.open`."""

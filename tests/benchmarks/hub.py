@@ -72,11 +72,11 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def _live(watches: list[Any], cap: float = 60.0) -> None:
+def live(watches: list[Any], cap: float = 60.0) -> None:
     """Wait until every watch's stream is open (bounded)."""
     deadline = time.monotonic() + cap
     while time.monotonic() < deadline:
-        if all(getattr(w._sub, "state", "live") == "live" and w.endpoint for w in watches):
+        if all(w.state == "live" and w.endpoint for w in watches):
             return
         time.sleep(0.05)  # poll interval
     raise RuntimeError("the watches did not all go live")
@@ -102,7 +102,7 @@ def _idle(url: str, root: str, n: int) -> Result:
     try:
         with Client(relay.url) as client, _watches(client, f"{root}/idle{n}", n) as watches:
             started = time.monotonic()
-            _live(watches)
+            live(watches)
             ready = time.monotonic() - started
             time.sleep(1.0)  # let the start-up traffic end
             c0, r0, _ = relay.counts()
@@ -144,7 +144,7 @@ def _burst(url: str, root: str, maps: int = 100, writes: int = 20) -> Result:
             signals.changed.connect(on_changed, sender=m)
         watches = [m.watch() for m in emaps]
         try:
-            _live(watches)
+            live(watches)
             keys = [f"{root}/burst/d{i}/k{j}" for j in range(writes) for i in range(maps)]
             start = time.perf_counter()
             _write_all(writer, keys)
@@ -196,7 +196,7 @@ def _blocked(url: str, root: str) -> Result:
         signals.changed.connect(on_fast, sender=fast)
         try:
             with slow.watch() as ws, fast.watch() as wf:
-                _live([ws, wf])
+                live([ws, wf])
                 slow["x"] = "1"
                 assert blocking.wait(5), "the slow receiver was not called"
                 start = time.perf_counter()
