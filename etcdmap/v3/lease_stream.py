@@ -36,12 +36,17 @@ from typing import TYPE_CHECKING
 
 from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError
 from etcdmap.http.watch_lifecycle import open_avoiding
-from etcdmap.http.websocket import UpgradeRefused, WebSocket, WebSocketError, upgrade
+from etcdmap.http.websocket import UpgradeRefused, WebSocket, WebSocketError
 from etcdmap.v3.errors import LeaseNotFound, error_from_body
+from etcdmap.v3.member_sockets import MemberSockets
 from etcdmap.v3.wire import decode_json
 from etcdmap.v3.wire_admin import parse_keepalive
 
 if TYPE_CHECKING:
+    import socket
+
+    from wsproto import WSConnection
+
     from etcdmap.http.hub import StreamHub, Timer
     from etcdmap.v3.parts import V3Parts
 
@@ -58,12 +63,14 @@ _RETRY = 0.2
 class _LeaseSocket:
     """The keep-alive WebSocket of one member and the renewals waiting for an answer."""
 
-    def __init__(self, stream: LeaseStream, endpoint: str) -> None:
+    def __init__(self, stream: LeaseStream, endpoint: str, sock: socket.socket,
+                 ws: WSConnection) -> None:
         self.stream = stream
         self.endpoint = endpoint
         self.lock = threading.Lock()
         self.waiting: dict[int, list[Answer]] = {}
-        self.ws: WebSocket | None = None
+        self.ws: WebSocket | None = WebSocket(stream._hub, sock, ws, endpoint,
+                                              on_message=self.on_message, on_close=self.failed)
 
     def send(self, lease_id: int, answer: Answer) -> None:
         ws = self.ws
@@ -103,7 +110,7 @@ class _LeaseSocket:
 
     def failed(self, error: WebSocketError) -> None:
         """The socket broke: every renewal waiting on it fails (they are sent elsewhere)."""
-        self.stream._forget(self)
+        self.stream._sockets.forget(self)
         if self.ws is not None:
             self.ws.close()
         with self.lock:
@@ -123,9 +130,9 @@ class LeaseStream:
     def __init__(self, client: V3Parts, hub: StreamHub) -> None:
         self._client = client
         self._hub = hub
-        self._lock = threading.Lock()
-        self._sockets: dict[str, _LeaseSocket] = {}
-        self._connecting: dict[str, threading.Lock] = {}
+        self._sockets: MemberSockets[_LeaseSocket] = MemberSockets(
+            client, "/v3/lease/keepalive",
+            lambda ep, _token, sock, ws: _LeaseSocket(self, ep, sock, ws), self.timeout)
         self._refused: str | None = None
         self.renewals = 0
         """Renewals sent in all."""
@@ -162,7 +169,7 @@ class LeaseStream:
         """
         self.renewals += 1
         if self._refused is None:
-            sock = self._open_socket(avoid)
+            sock = self._sockets.current(avoid)
             if sock is not None:  # the usual case: no blocking, fine on the I/O thread
                 self._send(sock, lease_id, answer)
             else:
@@ -174,7 +181,7 @@ class LeaseStream:
     def _connect_and_send(self, lease_id: int, answer: Answer, avoid: str | None) -> None:
         """On a worker: open a member's socket, then send (or POST when refused)."""
         try:
-            sock = open_avoiding(self._client.transport.endpoints, avoid, self._socket)
+            sock = open_avoiding(self._client.transport.endpoints, avoid, self._sockets.get)
         except UpgradeRefused as exc:
             if self._refused is None:
                 self._refused = str(exc)
@@ -185,16 +192,6 @@ class LeaseStream:
             answer(None, exc)
             return
         self._send(sock, lease_id, answer)
-
-    def _open_socket(self, avoid: str | None) -> _LeaseSocket | None:
-        """An open socket, not on ``avoid``, the pinned member's first (``None``: none)."""
-        with self._lock:
-            sockets = {ep: s for ep, s in self._sockets.items()
-                       if ep != avoid and s.ws is not None and not s.ws.closed}
-        if not sockets:
-            return None
-        pinned = self._client.transport.pinned
-        return sockets.get(pinned) or next(iter(sockets.values()))
 
     def renew_once(self, lease_id: int) -> int:
         """Renew ``lease_id`` and wait for the answer.
@@ -220,11 +217,7 @@ class LeaseStream:
 
     def close(self) -> None:
         """Close every socket (the client is closing)."""
-        with self._lock:
-            sockets, self._sockets = list(self._sockets.values()), {}
-        for sock in sockets:
-            if sock.ws is not None:
-                sock.ws.close()
+        self._sockets.close()
 
     # ------------------------------------------------------------------ sockets
 
@@ -261,49 +254,6 @@ class LeaseStream:
             answer(None, exc)
             return
         answer(ttl, None)
-
-    def _forget(self, sock: _LeaseSocket) -> None:
-        with self._lock:
-            if self._sockets.get(sock.endpoint) is sock:
-                del self._sockets[sock.endpoint]
-
-    def _socket(self, endpoint: str | None) -> _LeaseSocket:
-        if endpoint is None:
-            errors: list[tuple[str, BaseException]] = []
-            transport = self._client.transport
-            eps, pinned = transport.endpoints, transport.pinned
-            at = eps.index(pinned) if pinned in eps else 0
-            for ep in eps[at:] + eps[:at]:
-                try:
-                    return self._socket(ep)
-                except ClusterError as exc:
-                    errors += exc.errors
-            raise ClusterError(errors, "no member took the keep-alive WebSocket")
-        with self._lock:
-            found = self._sockets.get(endpoint)
-            gate = self._connecting.setdefault(endpoint, threading.Lock())
-        if found is not None and found.ws is not None and not found.ws.closed:
-            return found
-        with gate:
-            with self._lock:
-                found = self._sockets.get(endpoint)
-            if found is not None and found.ws is not None and not found.ws.closed:
-                return found
-            caller = self._client._caller
-            token = caller.token
-            if token is None and caller.username is not None:
-                token = caller.refresh_token()
-            try:
-                sock, ws = upgrade(self._client.transport, endpoint, "/v3/lease/keepalive",
-                                   token=token, timeout=self.timeout)
-            except OSError as exc:
-                raise ClusterError([(endpoint, exc)], "the keep-alive WebSocket") from exc
-            member = _LeaseSocket(self, endpoint)
-            member.ws = WebSocket(self._hub, sock, ws, endpoint,
-                                  on_message=member.on_message, on_close=member.failed)
-            with self._lock:
-                self._sockets[endpoint] = member
-            return member
 
 
 class LeaseKeeper:

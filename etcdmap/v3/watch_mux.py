@@ -41,10 +41,15 @@ from typing import TYPE_CHECKING, Any
 
 from etcdmap.errors import ClusterError, EtcdMapError
 from etcdmap.http.watch_lifecycle import open_avoiding
-from etcdmap.http.websocket import UpgradeRefused, WebSocket, WebSocketError, upgrade
+from etcdmap.http.websocket import UpgradeRefused, WebSocket, WebSocketError
 from etcdmap.v3.errors import error_from_body
+from etcdmap.v3.member_sockets import MemberSockets
 
 if TYPE_CHECKING:
+    import socket
+
+    from wsproto import WSConnection
+
     from etcdmap.http.hub import StreamHub, Timer
     from etcdmap.v3.parts import V3Parts
     from etcdmap.v3.subscription import Closable, Ended, HttpChannel, Lines
@@ -77,19 +82,19 @@ class _Handle:
 class _MemberSocket:
     """The WebSocket of one member and the watches it carries."""
 
-    def __init__(self, mux: WatchMux, endpoint: str, token: str | None) -> None:
+    def __init__(self, mux: WatchMux, endpoint: str, token: str | None,
+                 sock: socket.socket, ws: WSConnection) -> None:
         self.mux = mux
         self.endpoint = endpoint
         self.token = token
         self.lock = threading.Lock()
         self.watches: dict[int, tuple[Lines, Ended]] = {}
-        self.ws: WebSocket | None = None
         self.probe_sent = 0.0
         self.timer: Timer | None = None
-
-    def start(self, ws: WebSocket) -> None:
-        self.ws = ws
+        self.ws: WebSocket | None = WebSocket(mux._hub, sock, ws, endpoint,
+                                              on_message=self.on_message, on_close=self.failed)
         self._schedule()
+        log.debug("v3 watches on %s share one WebSocket", endpoint)
 
     def add(self, watch_id: int, create: dict[str, Any], on_lines: Lines,
             on_end: Ended) -> _Handle:
@@ -117,7 +122,7 @@ class _MemberSocket:
         with self.lock:
             if self.watches:
                 return
-        self.mux._forget(self)
+        self.mux._sockets.forget(self)
         if self.ws is not None:
             self.ws.close()
         if self.timer is not None:
@@ -145,7 +150,7 @@ class _MemberSocket:
 
     def failed(self, error: WebSocketError) -> None:
         """The socket broke: every watch on it ends (I/O thread, or a timer)."""
-        self.mux._forget(self)
+        self.mux._sockets.forget(self)
         if self.ws is not None:
             self.ws.close()
         if self.timer is not None:
@@ -194,9 +199,10 @@ class WatchMux:
         self._hub = hub
         self._fallback = fallback
         self._idle = idle
-        self._lock = threading.Lock()
-        self._sockets: dict[str, _MemberSocket] = {}
-        self._connecting: dict[str, threading.Lock] = {}
+        transport = client.transport
+        self._sockets: MemberSockets[_MemberSocket] = MemberSockets(
+            client, "/v3/watch", lambda ep, token, sock, ws: _MemberSocket(self, ep, token, sock, ws),
+            transport.request_timeout or transport.timeout)
         self._ids = itertools.count(1)
         self._refused: str | None = None
 
@@ -219,8 +225,7 @@ class WatchMux:
     def messages(self) -> tuple[int, int]:
         """``(sent, received)`` messages on the open sockets (creates, cancels and progress
         requests; answers and events)."""
-        with self._lock:
-            sockets = [s.ws for s in self._sockets.values() if s.ws is not None]
+        sockets = [s.ws for s in self._sockets.carriers() if s.ws is not None]
         return sum(ws.sent for ws in sockets), sum(ws.received for ws in sockets)
 
     def open(self, create: dict[str, Any], *, avoid: str | None, on_lines: Lines,
@@ -236,11 +241,7 @@ class WatchMux:
 
     def close(self) -> None:
         """Close every socket (the client is closing; the hub ends the watches' lifecycles)."""
-        with self._lock:
-            sockets, self._sockets = list(self._sockets.values()), {}
-        for sock in sockets:
-            if sock.ws is not None:
-                sock.ws.close()
+        self._sockets.close()
 
     # ------------------------------------------------------------------ sockets
 
@@ -249,53 +250,11 @@ class WatchMux:
             self._refused = reason
             log.debug("v3 watches go over one HTTP stream each: %s", reason)
 
-    def _forget(self, sock: _MemberSocket) -> None:
-        with self._lock:
-            if self._sockets.get(sock.endpoint) is sock:
-                del self._sockets[sock.endpoint]
-
-    def _order(self) -> list[str]:
-        transport = self._client.transport
-        eps, pinned = transport.endpoints, transport.pinned
-        at = eps.index(pinned) if pinned in eps else 0
-        return eps[at:] + eps[:at]
-
     def _open_on(self, endpoint: str | None, create: dict[str, Any], on_lines: Lines,
                  on_end: Ended) -> tuple[str, Closable]:
-        errors: list[tuple[str, BaseException]] = []
-        for ep in [endpoint] if endpoint is not None else self._order():
-            try:
-                sock = self._socket(ep)
-                return ep, sock.add(next(self._ids), create, on_lines, on_end)
-            except ClusterError as exc:
-                errors += exc.errors
-            except (OSError, WebSocketError) as exc:
-                errors.append((ep, exc))
-        raise ClusterError(errors, "no member took the watch WebSocket")
-
-    def _socket(self, endpoint: str) -> _MemberSocket:
-        """The open socket of ``endpoint``, upgraded now if there is none (blocking)."""
-        with self._lock:
-            found = self._sockets.get(endpoint)
-            gate = self._connecting.setdefault(endpoint, threading.Lock())
-        if found is not None and found.ws is not None and not found.ws.closed:
-            return found
-        with gate:  # one upgrade per member at a time; the others wait and share it
-            with self._lock:
-                found = self._sockets.get(endpoint)
-            if found is not None and found.ws is not None and not found.ws.closed:
-                return found
-            caller = self._client._caller
-            token = caller.token
-            if token is None and caller.username is not None:
-                token = caller.refresh_token()
-            transport = self._client.transport
-            timeout = transport.request_timeout or transport.timeout
-            sock, ws = upgrade(transport, endpoint, "/v3/watch", token=token, timeout=timeout)
-            member = _MemberSocket(self, endpoint, token)
-            member.start(WebSocket(self._hub, sock, ws, endpoint,
-                                   on_message=member.on_message, on_close=member.failed))
-            log.debug("v3 watches on %s share one WebSocket", endpoint)
-            with self._lock:
-                self._sockets[endpoint] = member
-            return member
+        sock = self._sockets.get(endpoint)
+        try:
+            return sock.endpoint, sock.add(next(self._ids), create, on_lines, on_end)
+        except ClusterError:  # it closed right then: once more, on any member
+            sock = self._sockets.get(endpoint)
+            return sock.endpoint, sock.add(next(self._ids), create, on_lines, on_end)

@@ -92,8 +92,8 @@ def _kept_keys(url: str, root: str, n: int = 200, ttl: int = 3) -> Result:
                  ratios=False)
     res.extra = {"threads": threads, "requests_per_s": reqs_s, "renewals_per_s": renew_s,
                  "alive": alive}
-    res.note = (f"{stream.mode}: threads +{threads}, HTTP requests {reqs_s:.1f}/s (a lease "
-                f"read per refresh), renewals {renew_s:.1f}/s, {alive}/{n} alive")
+    res.note = (f"{stream.mode}: threads +{threads}, HTTP requests {reqs_s:.1f}/s, "
+                f"renewals {renew_s:.1f}/s, {alive}/{n} alive")
     return res
 
 
