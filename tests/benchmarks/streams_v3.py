@@ -15,10 +15,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any
 
 from ._harness import Result, Target
-from .hub import IDLE_WINDOW, RelayProcess, live
+from .hub import IDLE_WINDOW, RelayProcess, deliver_burst, live
 
 __all__ = ["run_v3_streams", "streams_targets"]
 
@@ -98,46 +97,12 @@ def _kept_keys(url: str, root: str, n: int = 200, ttl: int = 3) -> Result:
 
 
 def _burst(url: str, root: str, maps: int = 20, puts: int = 100) -> Result:
-    from etcdmap import signals  # noqa: PLC0415
-    from etcdmap.mapping.emap import EtcdMap  # noqa: PLC0415
     from etcdmap.v3 import Client  # noqa: PLC0415
-
-    got: set[str] = set()
-    cond = threading.Condition()
-    last = [0.0]
-
-    def on_changed(_sender: object, **kw: Any) -> None:
-        with cond:
-            got.add(kw["path"])
-            last[0] = time.perf_counter()
-            cond.notify_all()
 
     total = maps * puts
     with Client(url) as client, Client(url) as writer:
-        emaps = [EtcdMap(client, f"{root}/v3burst/d{i}") for i in range(maps)]
-        for m in emaps:
-            signals.changed.connect(on_changed, sender=m)
-        watches = [m.watch() for m in emaps]
-        try:
-            live(watches)
-            keys = [f"{root}/v3burst/d{i}/k{j}" for j in range(puts) for i in range(maps)]
-            parts = [keys[i::8] for i in range(8)]
-            threads = [threading.Thread(target=lambda p=p: [writer.kv.put(k, "v") for k in p])
-                       for p in parts]
-            start = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(60)
-            with cond:
-                cond.wait_for(lambda: len(got) >= total, 30)
-            delivered, mode = len(got), watches[0].mode
-        finally:
-            for w in watches:
-                w.stop()
-            for m in emaps:
-                signals.changed.disconnect(on_changed, sender=m)
-    rate = delivered / max(last[0] - start, 1e-9)
+        delivered, rate, mode = deliver_burst(client, lambda k: writer.kv.put(k, "v"),
+                                              f"{root}/v3burst", maps, puts)
     res = Result(f"{total}-put burst over the WebSocket", "etcdmap", rate, "events/s",
                  ratios=False)
     res.extra = {"delivered": delivered, "missed": total - delivered}
