@@ -59,6 +59,10 @@ class MemberSockets(Generic[_C]):
         self._lock = threading.Lock()
         self._open: dict[str, _C] = {}
         self._gates: dict[str, threading.Lock] = {}
+        self.renew_token = False
+        """Authenticate again before the next upgrade (etcd refused a socket's token)."""
+        self.renewed_token: str | None = None
+        """The token the last such authentication gave (a refusal of it is final)."""
 
     def __len__(self) -> int:
         return len(self._open)
@@ -111,8 +115,9 @@ class MemberSockets(Generic[_C]):
                 return found
             caller = self._client._caller
             token = caller.token
-            if token is None and caller.username is not None:
-                token = caller.refresh_token()
+            if caller.username is not None and (token is None or self.renew_token):
+                self.renew_token = False
+                token = self.renewed_token = caller.refresh_token()
             try:
                 sock, ws = upgrade(self._client.transport, endpoint, self._path, token=token,
                                    timeout=self._timeout)

@@ -140,13 +140,28 @@ class _MemberSocket:
                 self.failed(WebSocketError(f"{self.endpoint}: the watch stream failed: {error}"))
             return  # a progress answer (-1): the socket is alive, nothing more
         canceled = _CANCELED.search(data) is not None
+        if canceled and self.token and _DENIED in data and self._token_refused():
+            return
         with self.lock:
             entry = self.watches.pop(watch_id, None) if canceled else self.watches.get(watch_id)
-        if entry is None:
-            return  # a watch closed meanwhile
-        if canceled and self.token and _DENIED in data:
+        if entry is not None:  # else: a watch closed meanwhile
+            entry[0]([data])
+
+    def _token_refused(self) -> bool:
+        """etcd refused a watch on a socket opened with a token (I/O thread).
+
+        :returns: whether the socket is reopened with a new token (the watch moves with the
+            others); ``False`` when that token was new already (the refusal is final: the
+            client's watches go back to HTTP streams, where the denial is reported as it is).
+        """
+        sockets = self.mux._sockets
+        if self.token == sockets.renewed_token:
             self.mux._refuse("etcd refused the token sent with the WebSocket upgrade")
-        entry[0]([data])
+            return False
+        sockets.renew_token = True  # it may have expired since the upgrade
+        self.mux._hub.call_later(0.0, lambda: self.failed(WebSocketError(
+            f"{self.endpoint} refused the socket's auth token: reopening with a new one")))
+        return True
 
     def failed(self, error: WebSocketError) -> None:
         """The socket broke: every watch on it ends (I/O thread, or a timer)."""
