@@ -27,19 +27,16 @@ import itertools
 import logging
 import selectors
 import socket
-import ssl
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 
-import h11
-
 from etcdmap._closing import Closing
 from etcdmap._dispatch import WorkerPool
 from etcdmap.errors import ClusterError
 from etcdmap.http.answers import StreamResponse
-from etcdmap.http.hub_streams import End, HubStream, Lines, Reader, Timer, read_in_thread
+from etcdmap.http.hub_streams import End, HubStream, Lines, Reader, Timer, call, read_in_thread
 from etcdmap.http.response import StreamBody
 
 __all__ = ["HubStream", "Reader", "StreamHub", "Timer"]
@@ -65,7 +62,6 @@ class StreamHub(Closing):
         self._commands: deque[tuple[str, object]] = deque()
         self._timers: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
-        self._streams: set[HubStream] = set()
         self._threaded: set[HubStream] = set()
         self._readers: set[Reader] = set()
         self.restarts = 0
@@ -80,8 +76,8 @@ class StreamHub(Closing):
 
     @property
     def streams(self) -> int:
-        """How many streams (and readers) the I/O thread reads now."""
-        return len(self._streams) + len(self._readers)
+        """How many sockets (streams, WebSockets) the I/O thread reads now."""
+        return len(self._readers)
 
     # ------------------------------------------------------------------ public
 
@@ -101,10 +97,12 @@ class StreamHub(Closing):
         raw = response.response.raw
         if isinstance(raw, StreamBody):
             stream.pool = raw.pool
-            stream.conn = raw.detach()
+            conn = stream.conn = raw.detach()
             if silence is not None:
-                stream.silence_timer = self.call_later(silence, lambda: self._silent(stream))
-            self._command(("add", stream))
+                stream.silence_timer = self.call_later(silence, stream.silent)
+            stream.reader = Reader(self, conn.sock, stream.on_ready, stream.on_error)
+            self._command(("read", stream.reader))
+            self.call_later(0.0, lambda: stream.on_ready(False))  # what came with the head
             return stream
         stream.response = response
         with self._lock:
@@ -141,10 +139,10 @@ class StreamHub(Closing):
         """Stop the I/O thread and both pools; close every stream (no callback follows)."""
         with self._lock:
             self._closed = True
-            streams = list(self._streams)
+            readers = list(self._readers)
             threaded = list(self._threaded)
-        for stream in streams:
-            stream.closed = True
+        for reader in readers:
+            reader.closed = True  # no callback follows
         for stream in threaded:
             stream.close()  # their reads return at once and the threads end
         self._command(("stop", None))
@@ -161,11 +159,7 @@ class StreamHub(Closing):
     def _command(self, command: tuple[str, object]) -> None:
         with self._lock:
             if self._closed and command[0] != "stop":
-                if command[0] == "add":
-                    stream = command[1]
-                    assert isinstance(stream, HubStream) and stream.conn is not None
-                    stream.conn.close()
-                elif command[0] == "read":
+                if command[0] == "read":
                     reader = command[1]
                     assert isinstance(reader, Reader)
                     reader.sock.close()
@@ -202,7 +196,6 @@ class StreamHub(Closing):
         """The I/O thread failed: every stream and reader is told (their subscriptions
         reconnect and report a ``watch_error``), the timers are kept, a new thread starts."""
         with self._lock:
-            streams, self._streams = list(self._streams), set()
             readers, self._readers = list(self._readers), set()
             selector, self._selector = self._selector, None
             wake = (self._wake_r, self._wake_w)
@@ -217,13 +210,6 @@ class StreamHub(Closing):
             if sock is not None:
                 sock.close()
         error = ClusterError([], f"the watch hub's I/O thread failed: {exc!r}")
-        for stream in streams:
-            conn, stream.conn = stream.conn, None
-            if conn is not None:
-                conn.close()
-            if not stream.closed:
-                stream.closed = True
-                _call(lambda s=stream: s.on_end(error))  # type: ignore[misc]
         for reader in readers:
             self._unread(reader, error)
         if not self._closed:
@@ -237,7 +223,7 @@ class StreamHub(Closing):
             if not self._run_commands():
                 return
             timeout = self._run_timers()
-            if self._commands or (timeout is None and not self._streams and not self._readers):
+            if self._commands or (timeout is None and not self._readers):
                 # The timers queued commands (this thread sends itself no wake-up), or there
                 # is nothing to wait for: take the commands, or end.
                 continue
@@ -248,10 +234,8 @@ class StreamHub(Closing):
                             pass
                     with self._lock:  # after draining: a later wake-up leaves its byte
                         self._woken = False
-                elif isinstance(key.data, Reader):
-                    self._ready(key.data, bool(events & selectors.EVENT_WRITE))
                 else:
-                    self._readable(key.data)
+                    self._ready(key.data, bool(events & selectors.EVENT_WRITE))
 
     def _run_commands(self) -> bool:
         """Apply the queued commands; :returns: ``False`` when the thread must end."""
@@ -259,7 +243,7 @@ class StreamHub(Closing):
             with self._lock:
                 closing = self._closed and not self._commands
                 if not self._commands and not closing:
-                    if not self._streams and not self._timers and not self._readers:
+                    if not self._timers and not self._readers:
                         self._running = False
                         self._ident = None  # thread idents are reused once a thread ends
                         return False
@@ -272,16 +256,7 @@ class StreamHub(Closing):
                     self._running = False
                     self._ident = None
                 return False
-            if kind == "add":
-                assert isinstance(item, HubStream)
-                self._add(item)
-            elif kind == "close":
-                assert isinstance(item, HubStream)
-                self._drop(item)
-            elif kind in ("pause", "resume"):
-                assert isinstance(item, HubStream)
-                self._flow(item)
-            elif kind == "timer":
+            if kind == "timer":
                 assert isinstance(item, Timer)
                 heapq.heappush(self._timers, (item.when, next(self._seq), item))
             elif kind == "read":
@@ -304,12 +279,10 @@ class StreamHub(Closing):
             if wait > 0:
                 return wait
             heapq.heappop(self._timers)
-            _call(timer.fn)
+            call(timer.fn)
         return None
 
     def _shutdown(self) -> None:
-        for stream in list(self._streams):
-            self._drop(stream)
         for reader in list(self._readers):
             reader.closed = True
             self._unread(reader, None)
@@ -319,18 +292,6 @@ class StreamHub(Closing):
             if sock is not None:
                 sock.close()
         self._selector = self._wake_r = self._wake_w = None
-
-    def _add(self, stream: HubStream) -> None:
-        conn = stream.conn
-        assert conn is not None and self._selector is not None
-        if stream.closed:
-            conn.close()
-            return
-        conn.set_blocking(False)
-        with self._lock:
-            self._streams.add(stream)
-        self._selector.register(conn.sock, selectors.EVENT_READ, stream)
-        self._pump(stream)  # bytes that arrived with the head are already in h11
 
     # ------------------------------------------------------------------ readers
 
@@ -342,24 +303,41 @@ class StreamHub(Closing):
         with self._lock:
             self._readers.add(reader)
         reader.sock.setblocking(False)
-        self._selector.register(reader.sock, _events(reader), reader)
+        self._reflow(reader)
 
     def _reflow(self, reader: Reader) -> None:
-        if reader in self._readers and self._selector is not None:
-            self._selector.modify(reader.sock, _events(reader), reader)
+        """Watch the reader's socket for what it wants now (reading, writing, or neither)."""
+        selector = self._selector
+        if reader not in self._readers or selector is None:
+            return
+        events = _events(reader)
+        if reader.sock in selector.get_map():
+            if events:
+                selector.modify(reader.sock, events, reader)
+            else:
+                selector.unregister(reader.sock)
+        elif events:
+            selector.register(reader.sock, events, reader)
 
-    def _unread(self, reader: Reader, error: BaseException | None) -> None:
-        """Drop a reader (I/O thread); ``error``: tell it why, unless it closed itself."""
+    def _release(self, reader: Reader) -> None:
+        """Stop watching a reader's socket without closing it (I/O thread: an HTTP stream
+        that ended cleanly gives its connection back to the pool)."""
+        reader.closed = True
         with self._lock:
             known = reader in self._readers
             self._readers.discard(reader)
         if known and self._selector is not None:
             with contextlib.suppress(KeyError, ValueError, OSError):  # already gone
                 self._selector.unregister(reader.sock)
+
+    def _unread(self, reader: Reader, error: BaseException | None) -> None:
+        """Drop a reader and close its socket (I/O thread); ``error``: tell it why, unless it
+        closed itself."""
+        told = reader.closed
+        self._release(reader)
         reader.sock.close()
-        if error is not None and not reader.closed:
-            reader.closed = True
-            _call(lambda: reader.on_error(error))
+        if error is not None and not told:
+            call(lambda: reader.on_error(error))
 
     def _ready(self, reader: Reader, writable: bool) -> None:
         if reader.closed:
@@ -370,109 +348,7 @@ class StreamHub(Closing):
             log.debug("a watch hub reader failed: %r", exc)
             self._unread(reader, exc)
 
-    def _flow(self, stream: HubStream) -> None:
-        """Apply :meth:`HubStream.pause` / :meth:`HubStream.resume` to the selector."""
-        conn = stream.conn
-        if conn is None or stream not in self._streams or self._selector is None:
-            return
-        registered = conn.sock in self._selector.get_map()
-        if stream.flowing.is_set() and not registered:
-            self._selector.register(conn.sock, selectors.EVENT_READ, stream)
-        elif not stream.flowing.is_set() and registered:
-            self._selector.unregister(conn.sock)
-
-    def _drop(self, stream: HubStream, *, reuse: bool = False) -> None:
-        with self._lock:
-            known = stream in self._streams
-            self._streams.discard(stream)
-        conn = stream.conn
-        if conn is None:
-            return
-        if known and self._selector is not None:
-            with contextlib.suppress(KeyError, ValueError, OSError):  # already gone
-                self._selector.unregister(conn.sock)
-        stream.conn = None
-        if reuse and stream.pool is not None and conn.reusable():
-            conn.set_blocking(True)
-            stream.pool.put(conn)
-        else:
-            conn.close()
-
-    def _readable(self, stream: HubStream) -> None:
-        conn = stream.conn
-        if conn is None:
-            return
-        try:
-            while True:
-                try:
-                    data = conn.sock.recv(_RECV)
-                except (BlockingIOError, ssl.SSLWantReadError):
-                    return
-                conn.h11.receive_data(data)
-                if not self._pump(stream) or not data:
-                    return
-                sock = conn.sock
-                if not isinstance(sock, ssl.SSLSocket) or not sock.pending():
-                    return
-        except OSError as exc:
-            self._end(stream, exc)
-
-    def _pump(self, stream: HubStream) -> bool:
-        """Take h11's events; :returns: whether the stream is still open."""
-        conn = stream.conn
-        assert conn is not None
-        lines: list[bytes] = []
-        try:
-            while True:
-                event = conn.h11.next_event()
-                if event is h11.NEED_DATA:
-                    break
-                if isinstance(event, h11.Data):
-                    lines += stream.split(bytes(event.data))
-                    continue
-                if isinstance(event, h11.EndOfMessage):
-                    self._deliver(stream, lines)
-                    self._end(stream, None)
-                    return False
-                raise _broken(event)
-        except (h11.ProtocolError, ValueError, ConnectionError) as exc:
-            self._deliver(stream, lines)
-            self._end(stream, exc)
-            return False
-        self._deliver(stream, lines)
-        return not stream.closed
-
-    def _deliver(self, stream: HubStream, lines: list[bytes]) -> None:
-        if lines and not stream.closed:
-            stream.got_line = True
-            _call(lambda: stream.on_lines(lines))
-
-    def _end(self, stream: HubStream, exc: BaseException | None) -> None:
-        self._drop(stream, reuse=exc is None)
-        if stream.closed:
-            return
-        stream.closed = True
-        if stream.silence_timer is not None:
-            stream.silence_timer.cancel()
-        error = None if exc is None else ClusterError([(stream.endpoint, exc)], "the stream broke")
-        _call(lambda: stream.on_end(error))
-
-    def _silent(self, stream: HubStream) -> None:
-        if stream.conn is not None and not stream.closed:
-            self._readable(stream)  # bytes that came while this thread was busy count first
-        if not stream.closed and not stream.got_line and stream.on_silence is not None:
-            _call(stream.on_silence)
 
 def _events(reader: Reader) -> int:
-    return selectors.EVENT_READ | (selectors.EVENT_WRITE if reader.writing else 0)
-
-
-def _broken(event: object) -> ConnectionError:
-    return ConnectionError(f"the stream ended in the middle of the body ({event!r})")
-
-
-def _call(fn: Callable[[], object]) -> None:
-    try:
-        fn()
-    except Exception:  # a callback's failure must not end the I/O thread
-        log.exception("a watch hub callback failed")
+    return (selectors.EVENT_READ if reader.reading else 0) | \
+        (selectors.EVENT_WRITE if reader.writing else 0)
