@@ -17,13 +17,9 @@ Every write answers ``(node, index)``: the node as written and the store's index
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from etcdmap.models import Change, Node
-
-if TYPE_CHECKING:
-    from etcdmap.http.hub import StreamHub
-    from etcdmap.http.liveness import Liveness
 
 __all__ = [
     "ALWAYS",
@@ -191,9 +187,6 @@ class Subscribable(Protocol):
     """A backend whose changes are pushed by a shared per-client hub (v2 and v3): watches and
     keep-alives then cost no thread of their own. Other backends give :meth:`Backend.changes`
     only (the memory backend: one thread per watch)."""
-
-    def hub(self) -> tuple[StreamHub, Liveness]:
-        """The client's watch hub and its member checks (made on first use)."""
 
     def subscribe(
         self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from etcdmap.errors import (
     AmbiguousResultError,
@@ -42,8 +42,17 @@ from etcdmap.errors import (
 
 if TYPE_CHECKING:
     from etcdmap.http.hub import StreamHub, Timer
+    from etcdmap.http.liveness import Liveness
 
-__all__ = ["KeepAlive"]
+__all__ = ["HubOwner", "KeepAlive"]
+
+
+@runtime_checkable
+class HubOwner(Protocol):
+    """A backend with a client's watch hub (v2, v3): keep-alives run on its timers."""
+
+    def hub(self) -> tuple[StreamHub, Liveness]:
+        """The client's watch hub and its member checks."""
 
 log = logging.getLogger("etcdmap.keepalive")
 

@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from etcdmap._checks import check_ttl
-from etcdmap.backend import Cond, Subscribable, SupportsLeaseRefresh
+from etcdmap.backend import Cond, SupportsLeaseRefresh
 from etcdmap.errors import CompareFailed, DirectoryTTLUnsupported, NotAFile
 from etcdmap.mapping.base import MapBase
-from etcdmap.mapping.keepalive import KeepAlive
+from etcdmap.mapping.keepalive import HubOwner, KeepAlive
 from etcdmap.models import Node
 
 __all__ = ["MapOps"]
@@ -238,7 +238,7 @@ class MapOps(MapBase):
         abs_key = self._key(key)
         seconds = int(check_ttl(ttl))
         backend = self._backend
-        hub = backend.hub()[0] if isinstance(backend, Subscribable) else None
+        hub = backend.hub()[0] if isinstance(backend, HubOwner) else None
         if isinstance(backend, SupportsLeaseRefresh):  # v3: later refreshes renew the lease only
             refresh = backend.lease_refresher(abs_key, seconds)
         else:
