@@ -36,6 +36,7 @@ __all__ = [
     "Subscribable",
     "Subscription",
     "SupportsBackend",
+    "SupportsLeaseRefresh",
     "SupportsLocks",
     "SupportsTreeWrites",
     "TreeWrite",
@@ -179,9 +180,18 @@ class Subscription(Protocol):
 
 
 @runtime_checkable
+class SupportsLeaseRefresh(Protocol):
+    """An optional part of a :class:`Backend` (v3): a refresh for ``keep_alive`` that renews
+    the key's lease only, after a first full refresh."""
+
+    def lease_refresher(self, key: str, ttl: int) -> Callable[[], object]:
+        """A callable that refreshes ``key`` to ``ttl`` each time it is called."""
+
+
+@runtime_checkable
 class Subscribable(Protocol):
-    """A backend whose changes are pushed by a shared per-client hub (v2 over etcdmap's
-    adapter): watches then cost no thread of their own. Other backends give :meth:`Backend.changes`
+    """A backend whose changes are pushed by a shared per-client hub (v2 and v3): watches and
+    keep-alives then cost no thread of their own. Other backends give :meth:`Backend.changes`
     only (the memory backend: one thread per watch)."""
 
     def subscribe(

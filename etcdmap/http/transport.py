@@ -33,6 +33,7 @@ cURL debugging: :func:`enable_curl_debug` prints one ``curl`` command per attemp
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -54,12 +55,14 @@ from etcdmap.http import curl
 from etcdmap.http.adapter import FastAdapter
 from etcdmap.http.answers import HTTPResult, ServerError, StreamResponse
 from etcdmap.http.attempt import AttemptError
+from etcdmap.http.connection import ConnectionPool
 from etcdmap.http.curl import disable_curl_debug, enable_curl_debug
 from etcdmap.http.defaults import DEFAULT, CallTimeout, UseDefault
 from etcdmap.http.endpoints import check_target, normalize_endpoint, origin_of, split_endpoints
 from etcdmap.http.forms import encode_form, encode_query
 from etcdmap.http.redirects import follow_redirects, read_body
 from etcdmap.http.session import Requester, basic_auth
+from etcdmap.http.session import _stock_send as stock_send
 
 __all__ = [
     "DEFAULT",
@@ -426,6 +429,26 @@ class Transport(Closing):
         if data is None:
             result.set_read_timeout(read_timeout)  # from now on: the wait of each read
         return result
+
+    def open_socket(self, endpoint: str, timeout: float | None) -> socket.socket | None:
+        """A new connected socket to ``endpoint`` for a protocol upgrade (the v3 WebSockets),
+        with TLS and the client certificate as this transport's requests use them.
+
+        :param timeout: bound of the connect and the TLS handshake.
+        :returns: the socket (blocking, the caller owns it), or ``None`` when this session
+            cannot hand one over: a proxy for the endpoint, or an adapter other than
+            etcdmap's mounted for it or the session's ``send`` replaced (requests-mock).
+        :raises OSError: refused, DNS, connect timeout, TLS handshake.
+        """
+        origin = origin_of(endpoint)
+        settings = self._requester.settings(origin)
+        adapter = self.session.get_adapter(endpoint)
+        if settings.proxy or not isinstance(adapter, FastAdapter) or \
+                not stock_send(type(self.session).send):
+            return None
+        context = adapter.ssl_context(settings.verify, settings.cert) \
+            if origin.startswith("https:") else None
+        return ConnectionPool(origin).connect(timeout, context).sock
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -11,11 +11,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from etcdmap._checks import check_ttl
-from etcdmap.backend import Cond, HeldLock
+from etcdmap.backend import Cond, HeldLock, SupportsLeaseRefresh
 from etcdmap.errors import CompareFailed, DirectoryTTLUnsupported, NotAFile
 from etcdmap.mapping import paths as _mappath
 from etcdmap.mapping.base import MapBase
-from etcdmap.mapping.keepalive import KeepAlive
+from etcdmap.mapping.keepalive import HubOwner, KeepAlive
 from etcdmap.mapping.lock import LOCKS_DIR, map_lock
 from etcdmap.models import Node
 
@@ -220,7 +220,8 @@ class MapOps(MapBase):
         *,
         on_error: Callable[[BaseException], object] | None = None,
     ) -> KeepAlive:
-        """A context manager that refreshes ``key``'s TTL from a daemon thread::
+        """A context manager that refreshes ``key``'s TTL in the background (on the client's
+        hub timers; a daemon thread on the memory backend)::
 
             m.set("leader", "me", ttl=10)
             with m.keep_alive("leader", 10) as ka:
@@ -238,12 +239,19 @@ class MapOps(MapBase):
         """
         abs_key = self._key(key)
         seconds = int(check_ttl(ttl))
+        backend = self._backend
+        hub = backend.hub()[0] if isinstance(backend, HubOwner) else None
+        if isinstance(backend, SupportsLeaseRefresh):  # v3: later refreshes renew the lease only
+            refresh = backend.lease_refresher(abs_key, seconds)
+        else:
+            refresh = lambda: self.refresh(key, seconds)  # noqa: E731
         return KeepAlive(
-            lambda: self.refresh(key, seconds),
+            refresh,
             seconds,
             interval=interval,
             on_error=on_error,
             name=abs_key,
+            hub=hub,
         )
 
 

@@ -31,18 +31,20 @@ from etcdmap._checks import check_ttl
 from etcdmap.backend import ALWAYS, Cond, TreeWrite
 from etcdmap.errors import KeyNotFound, NotADirectory, RootReadOnly
 from etcdmap.http.endpoints import strip_credentials
-from etcdmap.http.hubs import ClientHub
+from etcdmap.http.pulled_changes import PulledChanges
 from etcdmap.models import Node
 from etcdmap.v3 import conds
 from etcdmap.v3.batch import value_bytes, write_trees
-from etcdmap.v3.changes import V3ChangeStream
 from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
+from etcdmap.v3.streams import V3Streams
 from etcdmap.v3.subscription import V3Subscription
 from etcdmap.v3.txn import Compare, Op
 
 if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
+    from etcdmap.http.hub import StreamHub
+    from etcdmap.http.liveness import Liveness
     from etcdmap.v3.lock import Lock
     from etcdmap.v3.parts import V3Parts
 
@@ -71,7 +73,7 @@ class V3Backend:
         """Operations per txn branch before a tree write is split (etcd's ``--max-txn-ops``)."""
         self._granted: dict[int, int] = {}  # lease ID -> the TTL asked for (etcd rounds up)
         self._lock = threading.Lock()
-        self._hub = ClientHub(client.transport)
+        self._streams = V3Streams(client)
 
     @property
     def client(self) -> V3Parts:
@@ -316,13 +318,33 @@ class V3Backend:
                 node, _ = self.read(key)
                 return node, resp.header.revision
 
+    def lease_refresher(self, key: str, ttl: int) -> Callable[[], object]:
+        """What ``EtcdMap.keep_alive`` calls each time: the first call is :meth:`refresh` and
+        learns the key's lease; later ones renew that lease on the lease stream only (no HTTP
+        request), and fall back to :meth:`refresh` when the lease is gone or changed.
+
+        :raises KeyNotFound: (from a call) the key is gone.
+        """
+        seconds = int(check_ttl(ttl))
+        known = [0]
+
+        def refresh() -> None:
+            if known[0] and self._streams.leases().renew_once(known[0]) > 0:
+                return
+            self.refresh(key, seconds)
+            leaf, below, _ = self._pair(key, keys_only=True)
+            own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+            known[0] = own.lease if own is not None else 0
+
+        return refresh
+
     def _keep(self, lease: int, seconds: int) -> bool:
         """Keep ``lease`` alive if it was granted for ``seconds``; whether that worked."""
         with self._lock:
             asked = self._granted.get(lease)
         if asked is None:
             asked = self._lease.time_to_live(lease).granted_ttl
-        return asked == seconds and self._lease.keepalive_once(lease).ttl > 0
+        return asked == seconds and self._streams.leases().renew_once(lease) > 0
 
     def write_trees(self, writes: Sequence[TreeWrite], *, ttl: int | None = None,
                     create: bool = False) -> int:
@@ -348,27 +370,46 @@ class V3Backend:
         recursive: bool = True,
         idle_timeout: float = 1.0,
         on_error: Callable[[BaseException], None] | None = None,
-    ) -> V3ChangeStream:
-        """A v3 watch with ``prev_kv`` from ``after + 1`` (:mod:`etcdmap.v3.changes`)."""
-        return V3ChangeStream(self._client, key, after=after, recursive=recursive,
-                              idle_timeout=idle_timeout, on_error=on_error)
+    ) -> PulledChanges:
+        """The changes of :meth:`subscribe`, pulled (:class:`~etcdmap.http.pulled_changes.PulledChanges`)."""
+        return PulledChanges(lambda sink: self.subscribe(
+            key, sink, after=after, recursive=recursive, idle_timeout=idle_timeout), on_error)
 
     def subscribe(
         self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,
         idle_timeout: float = 1.0,
     ) -> V3Subscription:
         """The changes below ``key`` after revision ``after``, pushed to ``sink`` by the
-        client's watch hub (one I/O thread per client; :mod:`etcdmap.v3.subscription`).
+        client's watch hub (one I/O thread per client; :mod:`etcdmap.v3.subscription`), on
+        the member's shared WebSocket (:mod:`etcdmap.v3.watch_mux`).
 
         :returns: the started subscription (close it).
         """
-        hub, liveness = self._hub.get()
+        hub, liveness = self._streams.hub()
         return V3Subscription(self._client, hub, liveness, key, sink, after=after,
-                              recursive=recursive, idle_timeout=idle_timeout).start()
+                              recursive=recursive, idle_timeout=idle_timeout,
+                              channel=self._streams.watches()).start()
+
+    def hub(self) -> tuple[StreamHub, Liveness]:
+        """The client's watch hub and its member checks (made on first use)."""
+        return self._streams.hub()
+
+    @property
+    def streams(self) -> V3Streams:
+        """The client's watch hub, watch WebSockets and lease keep-alive stream
+        (:class:`~etcdmap.v3.streams.V3Streams`; ``streams.leases().keep(...)``)."""
+        return self._streams
+
+    @property
+    def watch_mode(self) -> str:
+        """What carries the client's watches: ``"websocket"`` (one per member in use) or
+        ``"http"`` (one stream per watch: the upgrade was refused, see
+        :class:`~etcdmap.v3.watch_mux.WatchMux`)."""
+        return self._streams.watch_mode
 
     def close_hub(self) -> None:
-        """Stop the watch hub: every subscription of the client ends (``Client.close``)."""
-        self._hub.close()
+        """Stop the watch hub: every subscription and keep-alive of the client ends."""
+        self._streams.close()
 
     def close(self) -> None:
         """Close the client."""
