@@ -20,7 +20,7 @@ cURL debugging: :func:`enable_curl_debug` prints one ``curl`` command per attemp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import requests
@@ -33,9 +33,10 @@ from etcdmap.http.curl import disable_curl_debug, enable_curl_debug
 from etcdmap.http.defaults import DEFAULT, CallTimeout, UseDefault
 from etcdmap.http.endpoints import normalize_endpoint, origin_of
 from etcdmap.http.options import TransportOptions, TransportSettings, with_settings_signature
-from etcdmap.http.policy import Plan, Policy, ServerErrorDecoder, encode_call
+from etcdmap.http.policy import Plan, ServerErrorDecoder, encode_call
 from etcdmap.http.redirects import follow_redirects, read_body
-from etcdmap.http.session import Requester, basic_auth
+from etcdmap.http.session import Requester
+from etcdmap.http.shell import TransportShell
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -56,7 +57,7 @@ __all__ = [
 
 
 @with_settings_signature
-class Transport(Closing):
+class Transport(TransportShell, Closing):
     """Sends requests to an etcd cluster with pinning, failover, redirects, timeouts and auth.
 
     Thread-safe: one instance is shared by all threads of a client.
@@ -88,16 +89,10 @@ class Transport(Closing):
         server_error: ServerErrorDecoder | None = None,
         **settings: Unpack[TransportSettings],
     ) -> None:
-        self.options = TransportOptions.build("Transport", options, settings)
-        """The settings (immutable)."""
-        opts = self.options
-        self.policy = Policy(endpoints, opts, server_error)
-        """The decisions (:class:`~etcdmap.http.policy.Policy`): endpoints, pin, cluster id."""
-        headers = {"Accept": "application/json"}
-        if opts.username is not None:
-            headers["Authorization"] = basic_auth(opts.username, opts.password)
-        self._requester = Requester(opts.session, headers, verify=opts.verify, cert=opts.cert,
-                                    explicit_auth=opts.username is not None)
+        opts = TransportOptions.build("Transport", options, settings)
+        super().__init__(endpoints, opts, server_error)
+        self._requester = Requester(opts.session, self.headers, verify=opts.verify,
+                                    cert=opts.cert, explicit_auth=opts.username is not None)
         self._check_tls_files()
 
     def _check_tls_files(self) -> None:
@@ -109,86 +104,10 @@ class Transport(Closing):
                 if isinstance(adapter, FastAdapter):
                     adapter.ssl_context(settings.verify, settings.cert)
 
-    # ------------------------------------------------------------------ settings
-
     @property
     def session(self) -> requests.Session:
         """The ``requests.Session`` every request goes through."""
         return self._requester.session
-
-    @property
-    def timeout(self) -> float | None:
-        """The default whole-call deadline in seconds (``None``: none)."""
-        return self.options.timeout
-
-    @property
-    def request_timeout(self) -> float | None:
-        """The default budget of one attempt (``None``: only :attr:`timeout`)."""
-        return self.options.request_timeout
-
-    @property
-    def max_redirects(self) -> int:
-        """Redirects followed per attempt."""
-        return self.options.max_redirects
-
-    @property
-    def username(self) -> str | None:
-        """The Basic auth user (``None``: none)."""
-        return self.options.username
-
-    @property
-    def verify(self) -> bool | str | None:
-        """TLS verification as given (``None``: the session's)."""
-        return self.options.verify
-
-    @property
-    def cert(self) -> str | tuple[str, str] | None:
-        """The client certificate as given (``None``: the session's)."""
-        return self.options.cert
-
-    @property
-    def on_failure(self) -> Callable[[str, BaseException], None] | None:
-        """Hook called with ``(endpoint, error)`` after each failed attempt (e.g. leader
-        tracking). It runs in the calling thread and must not raise."""
-        return self.policy.on_failure
-
-    @on_failure.setter
-    def on_failure(self, hook: Callable[[str, BaseException], None] | None) -> None:
-        self.policy.on_failure = hook
-
-    # ------------------------------------------------------------------ endpoints
-
-    @property
-    def endpoints(self) -> list[str]:
-        """A copy of the current endpoint list (in the shuffled order used for failover)."""
-        return self.policy.endpoints
-
-    @property
-    def pinned(self) -> str:
-        """The endpoint tried first by the next call."""
-        return self.policy.pinned
-
-    @property
-    def cluster_id(self) -> str | None:
-        """The first ``X-Etcd-Cluster-Id`` seen; members answering another id count as failed."""
-        return self.policy.cluster_id
-
-    def set_endpoints(self, endpoints: str | Sequence[str]) -> None:
-        """Replace the endpoints, shuffle them and pin a random one.
-
-        :raises NoEndpointsError: the list is empty (the old list is kept).
-        :raises ValueError: an endpoint is invalid (the old list is kept).
-        """
-        self.policy.set_endpoints(endpoints)
-
-    def pin(self, endpoint: str) -> None:
-        """Pin ``endpoint`` (must be one of :attr:`endpoints`; others are ignored)."""
-        self.policy.pin(endpoint)
-
-    def unpin(self, endpoint: str) -> None:
-        """Move the pin to the next member if ``endpoint`` is pinned (it failed a liveness
-        check: the next call should not start there)."""
-        self.policy.unpin(endpoint)
 
     # ------------------------------------------------------------------ the endpoint loop
 
@@ -313,6 +232,3 @@ class Transport(Closing):
         alone). The transport stays usable (it reconnects)."""
         self._requester.close()
 
-    def __repr__(self) -> str:
-        user = f", username={self.username!r}" if self.username is not None else ""
-        return f"Transport({self.endpoints!r}, timeout={self.timeout!r}{user})"

@@ -15,7 +15,7 @@ auth is not enabled the client sends no token.
 
 The decisions are pure and shared with the asyncio client (:mod:`etcdmap.aio.v3`):
 :class:`TokenAuth` (when to authenticate, when to send a call once more), :func:`answer_of`
-(a gateway answer to JSON or to the v3 error), :func:`refused_unapplied` (a 5xx that is not
+(a gateway answer to JSON or to the v3 error), :func:`unambiguous` (a 5xx that is not
 ambiguous), :func:`call_deadline` / :func:`time_left`; :class:`Caller` is the blocking shell.
 
 Thread-safety: :class:`Caller` and :class:`TokenAuth` are thread-safe; the token is shared by
@@ -49,6 +49,7 @@ __all__ = [
     "refusal",
     "refused_unapplied",
     "time_left",
+    "unambiguous",
 ]
 
 Json = dict[str, Any]
@@ -116,6 +117,16 @@ def refused_unapplied(exc: AmbiguousResultError) -> V3Error | None:
         return None
     error = error_from_body(cause.status, cause.body)
     return error if isinstance(error, _NEVER_APPLIED) else None
+
+
+def unambiguous(exc: AmbiguousResultError) -> Exception:
+    """What an ambiguous failure of a v3 call is: the v3 error of a 5xx refused before it was
+    applied (chained to ``exc``), else ``exc`` itself (to raise)."""
+    refused = refused_unapplied(exc)
+    if refused is None:
+        return exc
+    refused.__cause__ = exc
+    return refused
 
 
 class TokenAuth:
@@ -251,10 +262,7 @@ class Caller:
                 endpoint=endpoint, headers=TokenAuth.headers(token),
             )
         except AmbiguousResultError as exc:
-            refused = refused_unapplied(exc)
-            if refused is None:
-                raise
-            raise refused from exc
+            raise unambiguous(exc)  # noqa: B904 - chained to exc when it is another error
         return answer_of(result.status, result.body, result.endpoint, path)
 
     def call(

@@ -116,7 +116,7 @@ def test_wrong_password_and_no_credentials_are_clear_errors(secured: EtcdServer)
 def test_an_invalid_token_is_refreshed_once(alice: Client) -> None:
     first = alice.auth.authenticate()
     assert first
-    alice._caller._token = "forged.1"  # noqa: SLF001 - what a stale token looks like
+    alice._caller.auth.token = "forged.1"  # noqa: SLF001 - what a stale token looks like
     alice.kv.put("app/refresh", "ok")  # 401 invalid auth token -> re-authenticate -> retry
     assert alice._caller.token not in (None, "forged.1")  # noqa: SLF001
     assert alice.kv.get("app/refresh") == b"ok"

@@ -15,7 +15,14 @@ from etcdmap.errors import (
     ServerError,
 )
 from etcdmap.http.defaults import DEFAULT
-from etcdmap.v3._call import TokenAuth, answer_of, call_deadline, refused_unapplied, time_left
+from etcdmap.v3._call import (
+    TokenAuth,
+    answer_of,
+    call_deadline,
+    refused_unapplied,
+    time_left,
+    unambiguous,
+)
 from etcdmap.v3.errors import (
     InvalidAuthToken,
     NoCredentials,
@@ -117,6 +124,15 @@ def test_an_unhealthy_cluster_5xx_was_refused_unapplied() -> None:
     assert refused_unapplied(_ambiguous(503, 14, "etcdserver: request timed out")) is None
     plain = AmbiguousResultError.after("http://a:1", TimeoutError("no answer"))
     assert refused_unapplied(plain) is None
+
+
+def test_unambiguous_is_the_refusal_chained_or_the_ambiguity_itself() -> None:
+    ambiguous = _ambiguous(503, 14, "etcdserver: unhealthy cluster")
+    refused = unambiguous(ambiguous)
+    assert isinstance(refused, UnhealthyCluster)
+    assert refused.__cause__ is ambiguous
+    timed_out = _ambiguous(503, 14, "etcdserver: request timed out")
+    assert unambiguous(timed_out) is timed_out
 
 
 def test_the_deadline_covers_authentication() -> None:
