@@ -18,6 +18,7 @@ Thread-safety: a pool and its connections belong to one event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections import deque
 from urllib.parse import urlsplit
@@ -189,8 +190,10 @@ class AsyncConnection:
     def close(self) -> None:
         """Close the socket at once, dropping anything unsent or unread (idempotent)."""
         transport = self._wire.transport
-        if transport is not None:
-            transport.abort()
+        if transport is not None and not transport.is_closing():
+            # RuntimeError: its loop is closed; asyncio reclaims the socket (with a warning)
+            with contextlib.suppress(RuntimeError):
+                transport.abort()
 
 
 class AsyncPool:

@@ -15,7 +15,8 @@ connects to the members directly.
 Cancellation: cancelling a call at any await closes the connection it was using (never
 reused); the pool and the pin stay as they were.
 
-Thread-safety: an :class:`AsyncTransport` belongs to the event loop it was first used on.
+Thread-safety: an :class:`AsyncTransport` belongs to the event loop it is used on, until
+:meth:`~AsyncTransport.close` (then it may serve another loop).
 """
 
 from __future__ import annotations
@@ -124,8 +125,10 @@ class AsyncTransport(TransportShell):
         if self._loop is None:
             self._loop = loop
         elif self._loop is not loop:
-            raise RuntimeError("an AsyncTransport (and its client) belongs to the event loop it "
-                               "was first used on")
+            raise RuntimeError(
+                "this asyncio client is in use on another event loop: its connections belong "
+                "to that loop; close it there (await client.aclose()) before using it here, "
+                "or make one client per loop")
         pool = self._pools.get(origin)
         if pool is None:
             pool = self._pools[origin] = AsyncPool(origin, self.pool_maxsize)
@@ -256,9 +259,11 @@ class AsyncTransport(TransportShell):
 
     def close(self) -> None:
         """Close the idle connections (those in use close when their answer ends). The
-        transport stays usable (it reconnects)."""
+        transport stays usable (it reconnects), on this event loop or another one."""
         for pool in self._pools.values():
             pool.close()
+        self._pools.clear()
+        self._loop = None
         self._environment.close()
 
     async def aclose(self) -> None:

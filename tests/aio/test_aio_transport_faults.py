@@ -228,3 +228,60 @@ async def test_a_create_is_never_answered_by_a_poisoned_connection(serve: Serve)
             error = _wire.decode_error(result.status, result.body)
             if isinstance(error, NodeExists):  # pragma: no cover - the defect
                 pytest.fail("a poisoned connection answered the next request")
+
+
+def test_one_loop_at_a_time(serve: Serve) -> None:
+    srv = serve(ok(b"first"), ok(b"second"), ok(b"third"))
+    t = AsyncTransport(srv.url)
+
+    async def get(path: str) -> bytes:
+        return (await t.request("GET", path)).body
+
+    async def first_loop() -> None:
+        assert await get("/a") == b"first"  # an idle connection of this loop stays pooled
+        with pytest.raises(RuntimeError, match="in use on another event loop"):
+            await asyncio.to_thread(asyncio.run, get("/elsewhere"))
+        assert await get("/b") == b"second"
+        await t.aclose()
+
+    async def second_loop() -> None:
+        assert await get("/c") == b"third"  # closed on the first loop: free for another
+        await t.aclose()
+
+    asyncio.run(first_loop())
+    asyncio.run(second_loop())
+
+
+_CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{}\n\r\n"
+
+
+async def test_a_silent_stream_ends_with_deadline_exceeded(serve: Serve) -> None:
+    def then_silence(conn: socket.socket) -> None:
+        conn.sendall(_CHUNKED)
+        threading.Event().wait(3)
+
+    srv = serve(then_silence)
+    async with AsyncTransport(srv.url) as t:
+        s = await t.stream("/w", read_timeout=0.2)
+        lines = s.iter_lines()
+        assert await lines.__anext__() == b"{}"
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded, match="sent nothing for 0.2 s"):
+            await lines.__anext__()
+        assert time.monotonic() - started < 1.0
+        assert s.closed and t.idle_connections() == 0
+
+
+async def test_a_broken_stream_is_a_cluster_error(serve: Serve) -> None:
+    def then_reset(conn: socket.socket) -> None:
+        conn.sendall(_CHUNKED)
+        threading.Event().wait(0.1)  # after the head was read
+        conn.sendall(b"zz\r\n")  # not a chunk size
+
+    srv = serve(then_reset)
+    async with AsyncTransport(srv.url) as t:
+        s = await t.stream("/w", read_timeout=2.0)
+        with pytest.raises(ClusterError, match="the stream broke") as info:
+            await s.read()
+        assert info.value.errors[0][0] == srv.url
+        assert t.idle_connections() == 0
