@@ -193,9 +193,11 @@ class AsyncTransport(TransportShell):
             except AttemptError as failure:
                 plan.failed(attempt, failure)
                 continue
-            if plan.accepted(attempt, answer.status, answer.headers, answer.body):
+            refused = plan.check(attempt, answer.status, answer.headers, answer.body)
+            if refused is None:
                 return answer, attempt.endpoint
             answer.close()
+            plan.failed(attempt, refused)
 
     # ------------------------------------------------------------------ calls
 

@@ -12,8 +12,11 @@ loops over a :class:`Plan`::
         except AttemptError as failure:
             plan.failed(attempt, failure)        # raises AmbiguousResultError / DeadlineExceeded
             continue
-        if plan.accepted(attempt, status, headers, body):
-            return answer                        # else: a 5xx or another cluster, next endpoint
+        refused = plan.check(attempt, status, headers, body)
+        if refused is None:
+            return answer
+        close(answer)                            # a 5xx or another cluster: as a failed attempt
+        plan.failed(attempt, refused)
 
 Failure policy:
 
@@ -128,20 +131,13 @@ class Attempt:
     :ivar url: the absolute URL of the request.
     :ivar budget: seconds for the whole attempt (connect, send, the head and, unless it is a
         stream, the whole body), redirects included; ``None``: unbounded.
-    :ivar stream: the body is read later, piece by piece (each read waits ``idle``).
-    :ivar idle: a stream's longest silence between two reads of its body.
+    :ivar stream: the body is read later, piece by piece (the head within ``budget``).
     """
 
     endpoint: str
     url: str
     budget: float | None
     stream: bool = False
-    idle: float | None = None
-
-    @property
-    def timeout(self) -> float | tuple[float | None, float | None] | None:
-        """The budget as a requests adapter takes it (``(head, idle)`` for a stream)."""
-        return (self.budget, self.budget) if self.stream else self.budget
 
     def reads_body(self, status: int) -> bool:
         """Whether the shell reads the whole body within the attempt: always, but for a
@@ -252,8 +248,7 @@ class Plan:
             budget = read if budget is None else min(budget, read or budget)
         endpoint = self._order[self._next]
         self._next += 1
-        return Attempt(endpoint, endpoint + self._target, budget, self._stream,
-                       self._read_timeout)
+        return Attempt(endpoint, endpoint + self._target, budget, self._stream)
 
     def failed(self, attempt: Attempt, failure: AttemptError) -> None:
         """Record a failed attempt; return when the next endpoint may be tried.
@@ -275,14 +270,13 @@ class Plan:
             raise DeadlineExceeded(_deadline_text(self.errors),
                                    maybe_applied=self.sent) from failure.error
 
-    def accepted(self, attempt: Attempt, status: int, headers: Mapping[str, str],
-                 body: bytes | None) -> bool:
-        """Judge an answer: ``True`` (the call's answer: pin its endpoint) or ``False`` (a
-        5xx or a member of another cluster: recorded as a failure, try the next endpoint;
-        the shell closes the answer).
+    def check(self, attempt: Attempt, status: int, headers: Mapping[str, str],
+              body: bytes | None) -> AttemptError | None:
+        """Judge an answer: ``None``: it is the call's answer (its endpoint is pinned); else
+        the failure it counts as (a 5xx, a member of another cluster), for the shell to close
+        the answer and pass to :meth:`failed`.
 
         :param body: the body (``None`` for a healthy stream).
-        :raises AmbiguousResultError, DeadlineExceeded: as :meth:`failed`.
         """
         failure = self._policy.foreign_cluster(attempt.endpoint, headers)
         if failure is None and status >= 500:
@@ -292,12 +286,9 @@ class Plan:
             if not final:
                 failure = AttemptError(
                     ServerError(attempt.endpoint, status, body or b"", error), sent=True)
-        if failure is not None:
-            self.failed(attempt, failure)
-            return False
-        if self._pinning and attempt.endpoint != self._order[0]:
+        if failure is None and self._pinning and attempt.endpoint != self._order[0]:
             self._policy.pin(attempt.endpoint)
-        return True
+        return failure
 
     def redirects(self, attempt: Attempt) -> Redirects:
         """The redirect plan of ``attempt``."""

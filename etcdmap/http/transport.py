@@ -128,9 +128,11 @@ class Transport(TransportShell, Closing):
             except AttemptError as failure:
                 plan.failed(attempt, failure)
                 continue
-            if plan.accepted(attempt, resp.status_code, resp.headers, data):
+            refused = plan.check(attempt, resp.status_code, resp.headers, data)
+            if refused is None:
                 return resp, attempt.endpoint, data
             resp.close()
+            plan.failed(attempt, refused)
 
     # ------------------------------------------------------------------ calls
 

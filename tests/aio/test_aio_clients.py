@@ -4,6 +4,7 @@ against a real etcd: the blocking clients' answers and errors, as coroutines."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,7 @@ import etcdmap.aio
 import etcdmap.v3
 from etcdmap.errors import (
     AmbiguousResultError,
+    ClusterError,
     CompareFailed,
     KeyNotFound,
     NodeExists,
@@ -22,6 +24,7 @@ from etcdmap.http.curl import disable_curl_debug, enable_curl_debug
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import Compare, Op
 from etcdmap.v3 import errors as e
+from tests.conftest import TLSFiles
 
 ROOT_PW = "root-pw"
 
@@ -58,9 +61,9 @@ async def test_v2_conditions_and_directories(etcd_url: str, etcd_prefix: str) ->
         await c.keys.mkdir(etcd_prefix + "/d")
         with pytest.raises(NotAFile):
             await c.keys.delete(etcd_prefix + "/d")
-        listing = await c.keys.get(etcd_prefix, recursive=True, sort=True)
-        assert [n.key for n in listing.node.nodes] == \
-            [etcd_prefix + s for s in ("/d", "/k", "/q")]  # type: ignore[union-attr]
+        listing = (await c.keys.get(etcd_prefix, recursive=True, sort=True)).node
+        assert listing is not None
+        assert [n.key for n in listing.nodes] == [etcd_prefix + s for s in ("/d", "/k", "/q")]
         event, index = await c.keys.get_json(etcd_prefix + "/k")
         assert event["node"]["value"] == "c" and index >= swapped.index
 
@@ -189,3 +192,47 @@ async def test_non_idempotent_v3_calls_are_not_resent(serve: object, etcd_url: s
             assert (await c.kv.put("k", "v")).header.revision > 0  # a plain put is retried
     finally:
         dropper.close()
+
+
+async def test_a_v3_watch_stream_with_a_token(secured: EtcdServer) -> None:
+    from etcdmap.aio.v3.call import AsyncCaller  # noqa: PLC0415
+    from etcdmap.v3.wire import b64  # noqa: PLC0415
+
+    async with etcdmap.aio.v3.Client(secured.client_url, username="root",
+                                     password=ROOT_PW) as c:
+        caller = AsyncCaller(c.transport, "root", ROOT_PW)
+        body = json.dumps({"create_request": {"key": b64(b"watched")}}).encode()
+        async with await caller.stream("/v3/watch", body, read_timeout=5.0) as stream:
+            lines = stream.iter_lines()
+            created = json.loads(await lines.__anext__())
+            assert created["result"]["created"] is True
+            await c.kv.put("watched", "seen")
+            event = json.loads(await lines.__anext__())["result"]["events"][0]
+            assert event["kv"]["value"] == b64(b"seen")
+        anonymous = AsyncCaller(c.transport, None, None)  # refused in the stream's first line
+        async with await anonymous.stream("/v3/watch", body, read_timeout=5.0) as stream:
+            refused = json.loads(await stream.iter_lines().__anext__())["result"]
+        assert refused["canceled"] is True
+        assert "permission denied" in refused["cancel_reason"]
+
+
+@pytest.fixture(scope="module")
+def mtls_server(tls_files: TLSFiles) -> Iterator[EtcdServer]:
+    with EtcdServer(cert_file=tls_files.server_cert, key_file=tls_files.server_key,
+                    trusted_ca_file=tls_files.ca, client_cert_auth=True) as server:
+        yield server
+
+
+async def test_tls_with_a_client_certificate(mtls_server: EtcdServer, tls_files: TLSFiles,
+                                             etcd_prefix: str) -> None:
+    url = mtls_server.client_url
+    assert url.startswith("https://")
+    cert = (tls_files.client_cert, tls_files.client_key)
+    async with etcdmap.aio.v3.Client(url, verify=tls_files.ca, cert=cert) as v3, \
+            etcdmap.aio.Client(url, verify=tls_files.ca, cert=cert) as v2:
+        await v3.kv.put(etcd_prefix, "over tls")
+        assert await v3.kv.get(etcd_prefix) == b"over tls"
+        assert (await v2.keys.set(etcd_prefix, "v2 too")).action == "set"
+    async with etcdmap.aio.v3.Client(url, verify=tls_files.ca, timeout=2.0) as no_cert:
+        with pytest.raises(ClusterError):
+            await no_cert.kv.range("k")

@@ -19,7 +19,7 @@ from etcdmap.errors import (
 )
 from etcdmap.http.attempt import AttemptError
 from etcdmap.http.options import TransportOptions
-from etcdmap.http.policy import Plan, Policy, Redirects, encode_call
+from etcdmap.http.policy import Attempt, Plan, Policy, Redirects, encode_call
 from etcdmap.v2 import wire as _wire
 
 A, B, C = "http://a:1", "http://b:2", "http://c:3"
@@ -60,6 +60,17 @@ def reset() -> AttemptError:
 
 def timed_out() -> AttemptError:
     return AttemptError(TimeoutError("timed out"), sent=True, timed_out=True)
+
+
+def judge(plan: Plan, attempt: Attempt, status: int, headers: dict[str, str],
+          body: bytes | None) -> bool:
+    """What a shell does with an answer: ``True``: the call's answer; ``False``: recorded as
+    a failed attempt (which may raise)."""
+    failure = plan.check(attempt, status, headers, body)
+    if failure is None:
+        return True
+    plan.failed(attempt, failure)
+    return False
 
 
 def walk(plan: Plan, failures: list[AttemptError]) -> list[str]:
@@ -105,7 +116,7 @@ def test_success_on_another_endpoint_pins_it(clock: Clock) -> None:
     plan = p.plan("/k", idempotent=True)
     walk(plan, [refused()])
     attempt = plan.next_attempt()
-    assert plan.accepted(attempt, 200, NO_HEADERS, b"{}")
+    assert judge(plan, attempt, 200, NO_HEADERS, b"{}")
     assert p.pinned == B
 
 
@@ -114,7 +125,7 @@ def test_an_explicit_endpoint_is_the_only_one_and_never_pinned(clock: Clock) -> 
     plan = p.plan("/k", idempotent=True, endpoint=C)
     attempt = plan.next_attempt()
     assert attempt.endpoint == C
-    assert plan.accepted(attempt, 200, NO_HEADERS, b"")
+    assert judge(plan, attempt, 200, NO_HEADERS, b"")
     assert p.pinned == A
     plan = p.plan("/k", idempotent=True, endpoint=C)
     walk(plan, [refused()])
@@ -167,7 +178,7 @@ def _raft_500() -> bytes:
 def test_a_5xx_fails_over_and_keeps_the_decoded_etcd_error(clock: Clock) -> None:
     plan = policy(clock, server_error=True).plan("/k", idempotent=True)
     attempt = plan.next_attempt()
-    assert not plan.accepted(attempt, 500, NO_HEADERS, _raft_500())
+    assert not judge(plan, attempt, 500, NO_HEADERS, _raft_500())
     (ep, error), = plan.errors
     assert ep == A
     assert isinstance(error, ServerError)
@@ -180,7 +191,7 @@ def test_a_5xx_on_a_non_idempotent_write_is_ambiguous_with_its_status(clock: Clo
     plan = policy(clock, server_error=True).plan("/k", idempotent=False)
     attempt = plan.next_attempt()
     with pytest.raises(AmbiguousResultError) as info:
-        plan.accepted(attempt, 503, NO_HEADERS, _raft_500())
+        judge(plan, attempt, 503, NO_HEADERS, _raft_500())
     assert info.value.status == 503
     assert b"request timed out" in info.value.body
 
@@ -190,12 +201,12 @@ def test_a_final_5xx_is_the_answer(clock: Clock) -> None:
                        "cause": "Not a file", "index": 1}).encode()
     assert isinstance(_wire.server_error(500, body, A)[0], DirectoryTTLUnsupported)
     plan = policy(clock, server_error=True).plan("/k", idempotent=False)
-    assert plan.accepted(plan.next_attempt(), 500, NO_HEADERS, body)
+    assert judge(plan, plan.next_attempt(), 500, NO_HEADERS, body)
 
 
 def test_without_a_decoder_the_raw_5xx_body_is_kept(clock: Clock) -> None:
     plan = policy(clock).plan("/k", idempotent=True)
-    assert not plan.accepted(plan.next_attempt(), 502, NO_HEADERS, b"bad gateway")
+    assert not judge(plan, plan.next_attempt(), 502, NO_HEADERS, b"bad gateway")
     error = plan.errors[0][1]
     assert isinstance(error, ServerError)
     assert error.etcd_error is None
@@ -205,11 +216,11 @@ def test_without_a_decoder_the_raw_5xx_body_is_kept(clock: Clock) -> None:
 def test_a_member_of_another_cluster_counts_as_never_reached(clock: Clock) -> None:
     p = policy(clock)
     plan = p.plan("/k", idempotent=False)
-    assert plan.accepted(plan.next_attempt(), 200, {"X-Etcd-Cluster-Id": "ours"}, b"")
+    assert judge(plan, plan.next_attempt(), 200, {"X-Etcd-Cluster-Id": "ours"}, b"")
     plan = p.plan("/k", idempotent=False)
     plan.next_attempt()
     attempt = plan.next_attempt()
-    assert not plan.accepted(attempt, 200, {"X-Etcd-Cluster-Id": "theirs"}, b"")
+    assert not judge(plan, attempt, 200, {"X-Etcd-Cluster-Id": "theirs"}, b"")
     assert not plan.sent  # a write may still go to the next member
     assert "belongs to cluster theirs, not ours" in str(plan.errors[0][1])
     assert p.cluster_id == "ours"
@@ -234,7 +245,7 @@ def test_no_deadline_leaves_the_per_attempt_budget(clock: Clock) -> None:
 def test_a_stream_head_comes_within_its_read_timeout(clock: Clock) -> None:
     plan = policy(clock, timeout=5.0).plan("/k", idempotent=True, stream=True, read_timeout=1.0)
     attempt = plan.next_attempt()
-    assert (attempt.budget, attempt.idle, attempt.timeout) == (1.0, 1.0, (1.0, 1.0))
+    assert (attempt.budget, attempt.stream) == (1.0, True)
     assert not attempt.reads_body(200)
     assert attempt.reads_body(503)
 
