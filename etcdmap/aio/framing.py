@@ -10,7 +10,9 @@ over :data:`MAX_HEAD` bytes, control characters in targets and header values) as
 adapter does.
 
 This interface is the seam for the framing engines of :mod:`etcdmap.http` (h11 or httptools):
-only :func:`new_framing` names an implementation.
+only :func:`new_framing` names an implementation, so another engine is an adapter returned by
+it (its request writer behind :meth:`~Framing.request`, its parser's events mapped to
+:class:`Head` / ``bytes`` / :data:`END` and its errors to :class:`FramingError`).
 
 Thread-safety: a :class:`Framing` belongs to one connection, used by one task at a time.
 """
