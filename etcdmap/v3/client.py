@@ -16,12 +16,11 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
-
-import requests
+from typing import TYPE_CHECKING, Literal
 
 from etcdmap.http import probes
 from etcdmap.http.client import TransportClient
+from etcdmap.http.options import TransportOptions, TransportSettings, with_settings_signature
 from etcdmap.http.transport import DEFAULT, CallTimeout, Transport
 from etcdmap.models import Health, Versions
 from etcdmap.v3._call import Caller
@@ -37,9 +36,13 @@ from etcdmap.v3.maintenance import Maintenance
 from etcdmap.v3.models import Status
 from etcdmap.v3.watch import Watcher
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = ["Client"]
 
 
+@with_settings_signature
 class Client(TransportClient):
     """An etcd v3 client: endpoints with pinning and failover, and the v3 APIs.
 
@@ -52,45 +55,32 @@ class Client(TransportClient):
     the connections.
 
     :param endpoints: one URL or a list, e.g. ``["http://10.0.0.1:2379", "http://10.0.0.2:2379"]``.
-    :param timeout: whole-call deadline in seconds, across retries, endpoints and redirects
-        (``None``: none); authentication is inside it.
-    :param request_timeout: timeout of one attempt on one endpoint, after which the next one
-        is tried (``None``: only ``timeout``). Set it below ``timeout`` to skip a hung member.
-    :param username: the etcd user (``None``: no authentication).
-    :param password: its password (never shown).
-    :param verify: TLS verification: ``True``, ``False`` or a CA bundle path (``None``: the
-        session's; ``True`` on the default session).
-    :param cert: client certificate path or ``(cert, key)``.
-    :param max_redirects: redirects followed per attempt.
-    :param session: the ``requests.Session`` to send through (``None``: a default one with
-        etcdmap's fast adapter mounted).
+    :param options: the transport settings as one value
+        (:class:`~etcdmap.http.options.TransportOptions`); keyword arguments override it.
+    :param settings: the transport settings as keyword arguments, as :class:`etcdmap.Client`
+        takes them: ``timeout`` (whole-call deadline, authentication inside it),
+        ``request_timeout`` (one attempt on one endpoint; set it below ``timeout`` to skip a
+        hung member), ``username``/``password`` (the etcd user for token authentication;
+        ``None``: none; the password is never shown), ``verify``, ``cert``,
+        ``max_redirects`` and ``session`` (``None``: a default one with etcdmap's fast
+        adapter mounted).
     :raises NoEndpointsError: no endpoint.
     :raises ValueError: an invalid endpoint URL or timeout.
+    :raises TypeError: an unknown keyword argument, or a setting of the wrong type.
     """
 
     def __init__(
         self,
         endpoints: str | Sequence[str],
         *,
-        timeout: float | None = 5.0,
-        request_timeout: float | None = None,
-        username: str | None = None,
-        password: str | None = None,
-        verify: bool | str | None = None,
-        cert: str | tuple[str, str] | None = None,
-        max_redirects: int = 10,
-        session: requests.Session | None = None,
+        options: TransportOptions | None = None,
+        **settings: Unpack[TransportSettings],
     ) -> None:
-        if username is not None and not isinstance(username, str):
-            raise TypeError(f"username must be a str, not {type(username).__name__}")
-        if password is not None and not isinstance(password, str):
-            raise TypeError(f"password must be a str, not {type(password).__name__}")
-        self.transport = Transport(
-            endpoints, timeout=timeout, request_timeout=request_timeout, verify=verify,
-            cert=cert, max_redirects=max_redirects, session=session,
-            server_error=server_error,
-        )
-        self._caller = Caller(self.transport, username, password)
+        given = TransportOptions.build("etcdmap.v3.Client", options, settings)
+        # v3 authenticates with a token (etcdmap.v3._call), never with Basic auth.
+        self.transport = Transport(endpoints, options=given.replace(username=None, password=None),
+                                   server_error=server_error)
+        self._caller = Caller(self.transport, given.username, given.password)
         self.kv = KV(self._caller)
         """Keys and values (:class:`etcdmap.v3.kv.KV`)."""
         self.lease = Leases(self._caller)
