@@ -19,7 +19,7 @@ Thread-safety: see :class:`~etcdmap.compat.etcd.client.Client` (thread-safe).
 from __future__ import annotations
 
 from etcdmap.compat import install as _install
-from etcdmap.compat.etcd import client, lock
+from etcdmap.compat.etcd import auth, client, lock
 from etcdmap.compat.etcd.client import Client
 from etcdmap.compat.etcd.errors import (
     EtcdAlreadyExist,
@@ -71,12 +71,13 @@ __all__ = [
     "EtcdWatchTimedOut",
     "EtcdWatcherCleared",
     "Lock",
+    "auth",
     "client",
     "install",
     "lock",
 ]
 
-SUBMODULES = ("client", "lock")
+SUBMODULES = ("auth", "client", "lock")
 """The submodules :func:`install` registers under ``etcd.``."""
 
 

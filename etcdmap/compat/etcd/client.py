@@ -23,6 +23,7 @@ from etcdmap.compat.etcd.admin import Admin
 from etcdmap.compat.etcd.errors import EtcdClusterIdChanged, EtcdException, translate
 from etcdmap.compat.etcd.result import EtcdResult, result_of
 from etcdmap.compat.etcd.watching import Watching
+from etcdmap.http.transport import normalize_endpoint
 from etcdmap.v2.client import Client as CoreClient
 
 __all__ = ["Client"]
@@ -105,12 +106,12 @@ class Client(Admin, Watching):
             username=self.username, password=self.password,
             verify=ca_cert if ca_cert else None, cert=cert,
             max_redirects=10 if allow_redirect else 0)
-        self._client.transport.pin(self._client.endpoints[0])
+        first = normalize_endpoint(uris[0])
+        self._client.transport.pin(first)  # python-etcd starts with the first host
         if allow_reconnect and not use_proxies:
             self._machines_cache = sorted(set(self._machines_cache) | set(self.machines))
-            self._client.set_endpoints([uris[0], *(m for m in self._machines_cache
-                                                   if m != uris[0])])
-            self._client.transport.pin(self._client.endpoints[0])
+            self._client.set_endpoints([first, *(m for m in self._machines_cache if m != first)])
+            self._client.transport.pin(first)
         if self._base_uri in self._machines_cache:
             self._machines_cache.remove(self._base_uri)
         self._version: str | None = None

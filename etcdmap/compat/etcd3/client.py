@@ -16,10 +16,12 @@ Thread-safety: :class:`Etcd3Client` is thread-safe, as etcdmap's client is.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from etcdmap.compat.etcd3 import leases, locks, transactions, utils
 from etcdmap.compat.etcd3.admin import Admin, Alarm, Status
+from etcdmap.compat.etcd3.etcdrpc import RangeRequest as _RpcRange
 from etcdmap.compat.etcd3.exceptions import handle_errors
 from etcdmap.compat.etcd3.watch import Watcher, WatchMethods
 from etcdmap.v3 import Client as CoreClient
@@ -33,6 +35,21 @@ _ORDERS = {None: "NONE", "ascend": "ASCEND", "descend": "DESCEND"}
 _TARGETS = {None: "KEY", "key": "KEY", "version": "VERSION", "create": "CREATE", "mod": "MOD",
             "value": "VALUE"}
 _EMPTY_KV = KeyValue(b"")
+
+
+@dataclass(frozen=True)
+class RangeRequest:
+    """A range with protobuf's field names and enum values (``sort_order``, ``sort_target``)."""
+
+    key: bytes
+    range_end: bytes | None
+    limit: int
+    revision: int
+    sort_order: _RpcRange.SortOrder
+    sort_target: _RpcRange.SortTarget
+    serializable: bool
+    keys_only: bool
+    count_only: bool
 
 
 class Transactions:
@@ -158,25 +175,38 @@ class Etcd3Client(Admin, WatchMethods):
 
     # ------------------------------------------------------------------ reads
 
-    def _range(self, key: str | bytes, *, range_end: Any = None, prefix: bool = False,
-               sort_order: str | None = None, sort_target: str | None = "key",
-               serializable: bool = False, keys_only: bool = False, count_only: Any = None,
-               limit: Any = None, revision: Any = None, min_mod_revision: Any = None,
-               max_mod_revision: Any = None, min_create_revision: Any = None,
-               max_create_revision: Any = None) -> Any:
-        """One range; ``min_/max_*_revision`` are accepted and ignored, as in python-etcd3 0.12."""
+    def _build_get_range_request(  # noqa: PLR0917 - python-etcd3's signature
+            self, key: str | bytes, range_end: Any = None, limit: Any = None,
+            revision: Any = None, sort_order: str | None = None,
+            sort_target: str | None = "key", serializable: bool = False,
+            keys_only: bool = False, count_only: Any = None, min_mod_revision: Any = None,
+            max_mod_revision: Any = None, min_create_revision: Any = None,
+            max_create_revision: Any = None) -> RangeRequest:
+        """A range as python-etcd3 built it (protobuf's names and enum values);
+        ``min_/max_*_revision`` are accepted and ignored, as in python-etcd3 0.12.
+
+        :raises ValueError: an unknown ``sort_order`` or ``sort_target``.
+        """
         if sort_order not in _ORDERS:
             raise ValueError(f'unknown sort order: "{sort_order}"')
         if sort_target not in _TARGETS:
             raise ValueError('sort_target must be one of "key", "version", "create", "mod" or "value"')
-        order, target = _ORDERS[sort_order], _TARGETS[sort_target]
+        return RangeRequest(
+            utils.to_bytes(key), None if range_end is None else utils.to_bytes(range_end),
+            int(limit or 0), int(revision or 0), _RpcRange.SortOrder[_ORDERS[sort_order]],
+            _RpcRange.SortTarget[_TARGETS[sort_target]], bool(serializable), bool(keys_only),
+            bool(count_only))
+
+    def _range(self, key: str | bytes, *, prefix: bool = False, **kwargs: Any) -> Any:
+        request = self._build_get_range_request(key, **kwargs)
+        order, target = request.sort_order.name, request.sort_target.name
         if order == "NONE" and target != "KEY":
             # etcd sorts ascending then (etcd-io/etcd release-3.5:server/etcdserver/apply.go, Range)
             order = "ASCEND"
         return self._client.kv.range(
-            key, range_end=range_end, prefix=prefix, sort_order=order, sort_target=target,
-            serializable=bool(serializable), keys_only=bool(keys_only),
-            count_only=bool(count_only), limit=int(limit or 0), revision=int(revision or 0))
+            request.key, range_end=request.range_end, prefix=prefix, sort_order=order,
+            sort_target=target, serializable=request.serializable, keys_only=request.keys_only,
+            count_only=request.count_only, limit=request.limit, revision=request.revision)
 
     @handle_errors
     def get_response(self, key: str | bytes, serializable: bool = False) -> Any:
