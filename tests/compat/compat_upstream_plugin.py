@@ -31,9 +31,9 @@ import types
 from pathlib import Path
 from typing import Any
 
+import compat_upstream_deselect
 import pytest
 
-import compat_upstream_deselect
 from etcdmap.testing import EtcdServer, find_etcd_binary
 from etcdmap.testing._process import _free_ports
 
@@ -88,9 +88,9 @@ def _etcd3() -> None:
     ports = _free_ports(5)
     clients, peers = [2379, ports[0], ports[1]], ports[2:]
     names = [f"pifpaf{i}" for i in range(3)]
-    initial = ",".join(f"{n}=http://127.0.0.1:{p}" for n, p in zip(names, peers))
+    initial = ",".join(f"{n}=http://127.0.0.1:{p}" for n, p in zip(names, peers, strict=False))
     token = f"pifpaf-{os.getpid()}"
-    for name, client, peer in zip(names, clients, peers):
+    for name, client, peer in zip(names, clients, peers, strict=False):
         # python-etcd3's tests find members 1 and 2 with `pgrep -f -- "--name pifpaf[12]"`
         # (pifpaf's spelling): the flag is repeated in that form (the last one wins).
         server = EtcdServer(name=name, binary=binary, client_port=client, peer_port=peer,
@@ -178,6 +178,6 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Record each test's outcome (a failure in setup or teardown counts)."""
     outcomes = _report["outcomes"]
-    if report.when == "call" or report.outcome != "passed":
-        if outcomes.get(report.nodeid) in (None, "passed"):
-            outcomes[report.nodeid] = report.outcome
+    first_or_worse = outcomes.get(report.nodeid) in (None, "passed")
+    if (report.when == "call" or report.outcome != "passed") and first_or_worse:
+        outcomes[report.nodeid] = report.outcome

@@ -19,10 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import compat_upstream_deselect
 import compat_upstream_sdists
+import pytest
 
 HERE = Path(__file__).resolve().parent
 SUITES = {"etcd3": "tests", "python-etcd": "src"}
