@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from etcdmap.compat.etcd.errors import EtcdError, EtcdException, translate
+from etcdmap.compat.etcd.errors import EtcdError, EtcdException, reraise
 
 __all__ = ["Admin", "Answer"]
 
@@ -59,10 +59,7 @@ class Admin:
                 method, quote(path, safe="/%"), params=query, form=form, json=body,
                 idempotent=method == "GET", timeout=self._timeout(timeout))
         except Exception as exc:
-            out = translate(exc)
-            if out is exc:
-                raise
-            raise out from exc
+            reraise(exc)
         if res.status not in (200, 201):
             try:
                 payload = json.loads(res.body.decode("utf-8"))

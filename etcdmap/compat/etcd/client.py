@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 from etcdmap.compat.etcd.admin import Admin
-from etcdmap.compat.etcd.errors import EtcdClusterIdChanged, EtcdException, translate
+from etcdmap.compat.etcd.errors import EtcdClusterIdChanged, EtcdException, reraise
 from etcdmap.compat.etcd.result import EtcdResult, result_of
 from etcdmap.compat.etcd.watching import Watching
 from etcdmap.http.transport import normalize_endpoint
@@ -205,10 +205,7 @@ class Client(Admin, Watching):
         try:
             answer = call(*args, **kwargs)
         except Exception as exc:
-            out = translate(exc)
-            if out is exc:
-                raise
-            raise out from exc
+            reraise(exc)
         cluster_id = self._client.transport.cluster_id
         previous, self.expected_cluster_id = self.expected_cluster_id, cluster_id or self.expected_cluster_id
         if previous and cluster_id and cluster_id != previous:

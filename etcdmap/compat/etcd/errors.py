@@ -27,7 +27,7 @@ Thread-safety: plain exceptions; :func:`translate` is pure.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from etcdmap.errors import (
     AuthError,
@@ -60,6 +60,7 @@ __all__ = [
     "EtcdValueError",
     "EtcdWatchTimedOut",
     "EtcdWatcherCleared",
+    "reraise",
     "translate",
 ]
 
@@ -213,3 +214,11 @@ def translate(exc: BaseException, *, watching: bool = False) -> BaseException:
         return exc
     out.__cause__ = exc
     return out
+
+
+def reraise(exc: BaseException, *, watching: bool = False) -> NoReturn:
+    """Raise the python-etcd exception for ``exc`` (``exc`` itself when none stands for it)."""
+    out = translate(exc, watching=watching)
+    if out is exc:
+        raise exc
+    raise out from exc

@@ -16,7 +16,7 @@ import queue
 from collections.abc import Iterator
 from typing import Any
 
-from etcdmap.compat.etcd.errors import translate
+from etcdmap.compat.etcd.errors import reraise
 from etcdmap.compat.etcd.result import EtcdResult, result_of, result_of_change
 from etcdmap.models import Change
 
@@ -59,10 +59,7 @@ class Watching:
         try:
             return result_of(watcher.next(timeout=timeout))
         except Exception as exc:
-            out = translate(exc, watching=True)
-            if out is exc:
-                raise
-            raise out from exc
+            reraise(exc, watching=True)
         finally:
             watcher.close()
 
@@ -86,7 +83,7 @@ class Watching:
         try:
             after = int(index) - 1 if index else backend.current_index(key)
         except Exception as exc:
-            raise translate(exc) from exc
+            reraise(exc)
         sink = _QueueSink()
         subscription = backend.subscribe(key, sink, after=max(after, 0),
                                          recursive=bool(recursive))
@@ -94,7 +91,7 @@ class Watching:
             while True:
                 item = sink.items.get()
                 if isinstance(item, BaseException):
-                    raise translate(item) from item
+                    reraise(item)
                 yield result_of_change(item, item.index)
         finally:
             subscription.close()

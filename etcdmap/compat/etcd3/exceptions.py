@@ -27,7 +27,7 @@ import functools
 import importlib
 import inspect
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from etcdmap.errors import (
     AmbiguousResultError,
@@ -50,6 +50,7 @@ __all__ = [
     "StatusCode",
     "WatchTimedOut",
     "handle_errors",
+    "reraise",
     "translate",
 ]
 
@@ -220,6 +221,14 @@ def _code_number(exc: Any) -> int:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reraise(exc: BaseException) -> NoReturn:
+    """Raise the python-etcd3 exception for ``exc`` (``exc`` itself when none stands for it)."""
+    out = translate(exc)
+    if out is exc:
+        raise exc
+    raise out from exc
 
 
 def handle_errors(func: F) -> F:
