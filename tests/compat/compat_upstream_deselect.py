@@ -1,6 +1,7 @@
 """The original tests that do not run on the drop-ins, each with its reason.
 
-Keys are ``Class::test`` (``Class::*``: every test of the class). :data:`DESELECTED` is fixed;
+Keys are ``Class::test`` (``Class::*``: every test of the class), or ``file.py::Class::test``
+where two files have a class of that name. :data:`DESELECTED` is fixed;
 :data:`PENDING` lists tests that wait for something etcdmap's core does not offer yet: each
 is deselected only while its condition holds, so it runs by itself once the core has it.
 """
@@ -48,37 +49,38 @@ DESELECTED: dict[str, dict[str, str]] = {
         "TestClientLock::test_is_acquired": _API_EXECUTE,
         "TestClientLock::test_is_not_acquired": _API_EXECUTE,
         "TestClientLock::test_release": _API_EXECUTE,
-        "TestClientRequest::test_set": _API_EXECUTE,
-        "TestClientRequest::test_test_and_set": _API_EXECUTE,
-        "TestClientRequest::test_test_and_test_failure": _API_EXECUTE,
-        "TestClientRequest::test_delete": _API_EXECUTE,
-        "TestClientRequest::test_get": _API_EXECUTE,
-        "TestClientRequest::test_in": _API_EXECUTE,
-        "TestClientRequest::test_simple_watch": _API_EXECUTE,
-        "TestClientRequest::test_index_watch": _API_EXECUTE,
-        "TestClientRequest::test_compare_and_swap": _URLLIB3,
-        "TestClientRequest::test_compare_and_swap_failure": _URLLIB3,
-        "TestClientRequest::test_get_dir": _URLLIB3,
-        "TestClientRequest::test_leader": _URLLIB3,
-        "TestClientRequest::test_leader_stats": _URLLIB3,
-        "TestClientRequest::test_machines": _URLLIB3,
-        "TestClientRequest::test_members": _URLLIB3,
-        "TestClientRequest::test_newkey": _URLLIB3,
-        "TestClientRequest::test_not_found_response": _URLLIB3,
-        "TestClientRequest::test_pop": _URLLIB3,
-        "TestClientRequest::test_read": _URLLIB3,
-        "TestClientRequest::test_read_cluster_id_changed": _URLLIB3,
-        "TestClientRequest::test_read_connection_error": _URLLIB3,
-        "TestClientRequest::test_refresh": _URLLIB3,
-        "TestClientRequest::test_self_stats": _URLLIB3,
-        "TestClientRequest::test_set_append": _URLLIB3,
-        "TestClientRequest::test_set_plain": _URLLIB3,
-        "TestClientRequest::test_update": _URLLIB3,
-        "TestClientRequest::test_update_fails": _URLLIB3,
-        "TestClientRequest::test_use_proxies": _URLLIB3,
-        "TestClientRequest::test_watch": _URLLIB3,
-        "TestClientRequest::test_watch_index": _URLLIB3,
-        "TestClientRequest::test_watch_timeout": _URLLIB3,
+        "test_old_request.py::TestClientRequest::test_set": _API_EXECUTE,
+        "test_old_request.py::TestClientRequest::test_test_and_set": _API_EXECUTE,
+        "test_old_request.py::TestClientRequest::test_test_and_test_failure": _API_EXECUTE,
+        "test_old_request.py::TestClientRequest::test_delete": _API_EXECUTE,
+        "test_old_request.py::TestClientRequest::test_get": _API_EXECUTE,
+        "test_old_request.py::TestClientRequest::test_in": _API_EXECUTE,
+        "test_old_request.py::TestClientRequest::test_simple_watch": _API_EXECUTE,
+        "test_old_request.py::TestClientRequest::test_index_watch": _API_EXECUTE,
+        "test_request.py::TestClientRequest::test_delete": _URLLIB3,
+        "test_request.py::TestClientRequest::test_compare_and_swap": _URLLIB3,
+        "test_request.py::TestClientRequest::test_compare_and_swap_failure": _URLLIB3,
+        "test_request.py::TestClientRequest::test_get_dir": _URLLIB3,
+        "test_request.py::TestClientRequest::test_leader": _URLLIB3,
+        "test_request.py::TestClientRequest::test_leader_stats": _URLLIB3,
+        "test_request.py::TestClientRequest::test_machines": _URLLIB3,
+        "test_request.py::TestClientRequest::test_members": _URLLIB3,
+        "test_request.py::TestClientRequest::test_newkey": _URLLIB3,
+        "test_request.py::TestClientRequest::test_not_found_response": _URLLIB3,
+        "test_request.py::TestClientRequest::test_pop": _URLLIB3,
+        "test_request.py::TestClientRequest::test_read": _URLLIB3,
+        "test_request.py::TestClientRequest::test_read_cluster_id_changed": _URLLIB3,
+        "test_request.py::TestClientRequest::test_read_connection_error": _URLLIB3,
+        "test_request.py::TestClientRequest::test_refresh": _URLLIB3,
+        "test_request.py::TestClientRequest::test_self_stats": _URLLIB3,
+        "test_request.py::TestClientRequest::test_set_append": _URLLIB3,
+        "test_request.py::TestClientRequest::test_set_plain": _URLLIB3,
+        "test_request.py::TestClientRequest::test_update": _URLLIB3,
+        "test_request.py::TestClientRequest::test_update_fails": _URLLIB3,
+        "test_request.py::TestClientRequest::test_use_proxies": _URLLIB3,
+        "test_request.py::TestClientRequest::test_watch": _URLLIB3,
+        "test_request.py::TestClientRequest::test_watch_index": _URLLIB3,
+        "test_request.py::TestClientRequest::test_watch_timeout": _URLLIB3,
         "TestClientApiExecutor::*": _URLLIB3,
         "TestClientApiInternals::*":
             "asserts the exact arguments python-etcd passed to its internal api_execute",
@@ -134,10 +136,11 @@ PENDING: dict[str, dict[str, tuple[Callable[[], bool], str]]] = {
 }
 
 
-def reason_for(suite: str, key: str) -> str | None:
-    """Why ``Class::test`` of ``suite`` does not run (``None``: it runs)."""
+def reason_for(suite: str, filename: str, key: str) -> str | None:
+    """Why ``Class::test`` of ``filename`` in ``suite`` does not run (``None``: it runs)."""
     fixed = DESELECTED[suite]
-    reason = fixed.get(key) or fixed.get(key.split("::", 1)[0] + "::*")
+    reason = (fixed.get(f"{filename}::{key}") or fixed.get(key)
+              or fixed.get(key.split("::", 1)[0] + "::*"))
     if reason is not None:
         return reason
     pending = PENDING[suite].get(key)

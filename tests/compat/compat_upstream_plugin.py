@@ -151,8 +151,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Deselect the listed tests, remembering why."""
     keep, drop = [], []
     for item in items:
-        name = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.nodeid
-        reason = compat_upstream_deselect.reason_for(SUITE, name.split("[", 1)[0])
+        path, _, name = item.nodeid.partition("::")
+        reason = compat_upstream_deselect.reason_for(SUITE, Path(path).name, name.split("[", 1)[0])
         if reason is not None:
             drop.append(item)
             _report["deselected"][item.nodeid] = reason
@@ -168,7 +168,8 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
     """Leave out a listed nose-style yield test (pytest refuses to collect those at all)."""
     if not inspect.isgeneratorfunction(obj) or not isinstance(collector, pytest.Class):
         return None
-    reason = compat_upstream_deselect.reason_for(SUITE, f"{collector.name}::{name}")
+    reason = compat_upstream_deselect.reason_for(SUITE, collector.path.name,
+                                                 f"{collector.name}::{name}")
     if reason is None:
         return None
     _report["deselected"][f"{collector.nodeid}::{name}"] = reason
