@@ -1,16 +1,16 @@
-"""Which etcd API a command runs on (``--api v2|v3|auto``) and the store it gets for it.
+"""The two command sets of ``etcdmap`` and which one a run uses.
 
-``--api auto`` (the default) probes the server once: a v2 ``GET`` of a hidden, normally absent
-key answers etcd's JSON ``Key not found`` (or another v2 error) where v2 is served, and ``404 page not found``
-(:class:`~etcdmap.errors.V2DisabledError`) where it is not (etcd 3.6+, or 3.4/3.5 started
-without ``--enable-v2``): then the command runs on v3. ``--api v2`` and ``--api v3`` skip the
-probe.
+- **v2** (``--api v2``): the ``etcdctl`` v2 work-alike (``ETCDCTL_API=2``), parsed by
+  :func:`build_parser`: the key verbs (:mod:`etcdmap.cli.keys`), members and
+  ``cluster-health`` (:mod:`etcdmap.cli.admin`), users, roles and auth
+  (:mod:`etcdmap.cli.auth`). Global options go before the command, as in etcdctl v2.
+- **v3** (``--api v3``): the ``etcdctl`` 3.5 work-alike (``ETCDCTL_API=3``), parsed verb by
+  verb (:mod:`etcdmap.cli.v3.dispatch`).
+- Both: ``dump``, ``load``, ``mkdir`` (on the Backend protocol) and ``serve``.
 
-On v2 every command runs its own ``etcdctl``-compatible body on the v2 client. On v3 the key
-commands (``get set mk rm ls watch``) and ``dump``/``load`` run bodies written against the
-:class:`~etcdmap.backend.Backend` protocol (:mod:`etcdmap.cli.store_keys`,
-:mod:`etcdmap.cli.dump`), on the store :func:`open_backend` gives; every other command
-is v2-only and says so (exit 1).
+``--api auto`` (the default) asks the server which API to use (:func:`etcdmap.cli.stores.
+resolve_api`); ``serve`` talks to no server and asks nothing. A verb of the other set is
+answered with the verb to use (:mod:`etcdmap.cli.hints`).
 
 Nothing here is shared between threads: one :class:`~etcdmap.cli.common.Context` per run.
 """
@@ -18,69 +18,151 @@ Nothing here is shared between threads: one :class:`~etcdmap.cli.common.Context`
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any
 
-from etcdmap.cli import dump, store_keys
-from etcdmap.cli.common import EXIT_BAD_ARGS, CommandError, Context
-from etcdmap.cli.stores import API_CHOICES, open_backend, resolve_api
-from etcdmap.errors import V2DisabledError
+from etcdmap.cli import admin, auth, dump, keys, serve
+from etcdmap.cli.common import CommandError, Context, Parser
+from etcdmap.cli.format import FORMATS as V2_FORMATS
+from etcdmap.cli.hints import wrong_set
+from etcdmap.cli.options import API_ENV, add_global_options, finish, global_flags
+from etcdmap.cli.stores import API_CHOICES, resolve_api
+from etcdmap.cli.v3 import dispatch
+from etcdmap.errors import EtcdMapError
 
-if TYPE_CHECKING:
-    from etcdmap.cli.common import CommandFunc
-
-__all__ = ["API_CHOICES", "LOCAL_COMMANDS", "command_for", "open_backend", "resolve_api",
-           "v3_commands"]
+__all__ = ["LOCAL_COMMANDS", "api_option", "build_parser", "choose_api", "parse_command_line",
+           "v2_help_lines", "why"]
 
 LOCAL_COMMANDS = frozenset({"serve"})
-"""Commands that talk to no server: they run whatever ``--api`` says."""
+"""Commands that talk to no server: under ``auto`` they run without asking one."""
+
+V2_GROUPS = (keys, admin, auth, dump, serve)
+"""The v2 set: each module's ``register(subparsers)`` adds its commands."""
+
+_V2_DESCRIPTION = (
+    "The v2 command set is active: a work-alike of etcdctl for etcd's v2 API "
+    "(ETCDCTL_API=2). The v3 set (etcdctl 3.5's verbs: put, get --prefix, del, txn, lease, "
+    "lock...) runs with --api v3 or {env}=v3."
+)
 
 
-def v3_commands() -> dict[str, CommandFunc]:
-    """The commands that run on v3, by name: their bodies on the Backend protocol."""
-    return {**store_keys.COMMANDS, **dump.COMMANDS}
+def api_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add ``--api`` (its default from ``$ETCDMAP_API``, checked by ``resolve_api``)."""
+    import os  # noqa: PLC0415 (read when the parser is built, as the other defaults)
 
-
-def _v2_only(ctx: Context, name: str, why: str) -> CommandError:
-    return CommandError(
-        f"Error:  '{name}' is a v2-only command and this run is on the v3 API ({why}); "
-        f"on v3 these work: {', '.join(sorted(v3_commands()))}",
-        EXIT_BAD_ARGS,
+    parser.add_argument(
+        "--api", choices=API_CHOICES, default=os.environ.get(API_ENV) or "auto",
+        help="the command set and etcd API: v2, v3, or auto (asks the server; "
+             f"env {API_ENV}; default: %(default)s)",
     )
 
 
-def command_for(ctx: Context, args: argparse.Namespace) -> CommandFunc:
-    """The function that runs the command on this run's API.
+class _V2Parser(Parser):
+    """The v2 set's parser: a global option after the command says where it goes."""
 
-    A command that also runs on v3 resolves the API first (the ``auto`` probe); a v2-only
-    command under ``auto`` runs its v2 body at once (no probe: its own argument checks come
-    first) and, should the server not serve v2, says that the command is v2-only.
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> argparse.Namespace:
+        parsed: argparse.Namespace
+        parsed, extras = self.parse_known_args(args, namespace)
+        flags, _ = global_flags("v2")
+        for extra in extras:
+            if extra.split("=", 1)[0] in flags:
+                raise CommandError(
+                    f"Error:  global options go before the command: {extra} "
+                    "(etcdmap [global options] <command> [options] [args])"
+                )
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the v2 set (global options and every v2 command).
+
+    :returns: a new parser; ``parse_args`` gives a namespace with ``func`` set to the command
+        and the global options not given left at ``None`` (see :func:`etcdmap.cli.options.finish`).
+    """
+    from etcdmap._version import __version__  # noqa: PLC0415
+
+    parser = _V2Parser(
+        prog="etcdmap",
+        description=_V2_DESCRIPTION.format(env=API_ENV),
+        epilog="Exit codes: 0 ok, 1 bad arguments, 2 cannot connect, 3 bad credentials, "
+        "4 server error, 5 cluster not healthy.",
+    )
+    parser.add_argument("--version", action="version", version=f"etcdmap {__version__}")
+    group = parser.add_argument_group("global options")
+    api_option(group)
+    add_global_options(group, "v2", output_choices=V2_FORMATS)
+    commands = parser.add_subparsers(dest="command", metavar="<command>")
+    commands.required = True
+    for module in V2_GROUPS:
+        module.register(commands)
+    for name, sub in commands.choices.items():  # exec-watch has an argument named "command"
+        sub.set_defaults(command_name=name)
+    return parser
+
+
+def v2_help_lines() -> list[str]:
+    """The commands of the v2 set, one per line, for ``etcdmap --help``."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions
+               if isinstance(a, argparse._SubParsersAction))
+    width = max(len(c.dest) for c in sub._choices_actions) + 2
+    return [f"  {c.dest.ljust(width)}{c.help}" for c in sub._choices_actions]
+
+
+def why(ctx: Context) -> str:
+    """How this run's API was chosen, for messages (``"--api v3"``, ``"auto chose v2"``)."""
+    if ctx.options.api == "auto":
+        return f"--api auto chose {ctx.api} for this server"
+    return f"--api {ctx.options.api}"
+
+
+def choose_api(ctx: Context, command: str | None, *, helping: bool = False) -> str:
+    """The command set of this run: ``--api`` as given, or asked of the server under ``auto``.
+
+    :param ctx: the run (its options from the first pass, finished).
+    :param command: the verb (``None``: none given).
+    :param helping: ``--help`` was given after the verb: under ``auto``, a server that cannot
+        be reached gives the v3 set's help instead of an error.
+    :returns: ``"v2"`` or ``"v3"``.
+    :raises CommandError: an unknown API in ``$ETCDMAP_API``.
+    :raises etcdmap.errors.ClusterError: ``auto`` could not reach the server (exit 2).
+    """
+    if ctx.options.api == "auto" and (command is None or command in LOCAL_COMMANDS):
+        return "v2" if command is None else "v3"
+    if not helping:
+        return resolve_api(ctx)
+    try:
+        return resolve_api(ctx)
+    except EtcdMapError:  # help must not depend on a reachable server
+        return "v3"
+
+
+def parse_command_line(
+    ctx: Context, argv: Sequence[str], front: argparse.Namespace, api: str
+) -> argparse.Namespace:
+    """The complete command line on ``api``'s set, global options finished.
 
     :param ctx: the run.
-    :param args: the parsed command line (``args.func`` is the v2 body, ``args.command_name``
-        the command's name).
-    :returns: ``args.func`` on v2 (and for :data:`LOCAL_COMMANDS`), the Backend body on v3.
-    :raises CommandError: the command is v2-only and ``--api v3`` was given (exit 1).
+    :param argv: the whole command line.
+    :param front: the first pass (global options before the command, ``command``, ``rest``).
+    :param api: the set.
+    :returns: the options; ``func`` is the body to run.
+    :raises CommandError: a verb of the other set (naming the one to use), a global option
+        after a v2 command, or a v3 verb's bad arguments.
+    :raises SystemExit: ``--help`` (0), a v2 usage error (1).
     """
-    func: CommandFunc = args.func
-    name = str(getattr(args, "command_name", None) or args.command)
-    if name in LOCAL_COMMANDS or ctx.options.api == "v2":
-        return func
-    v3 = v3_commands().get(name)
-    if v3 is not None:
-        return func if resolve_api(ctx) == "v2" else v3
-    if ctx.options.api == "v3":
-        raise _v2_only(ctx, name, "--api v3 was given")
-    if ctx.options.api not in API_CHOICES:
-        resolve_api(ctx)  # refuses a bad $ETCDMAP_API
-
-    def v2_or_explain(ctx: Context, args: argparse.Namespace) -> int:
-        try:
-            return func(ctx, args)
-        except V2DisabledError as exc:
-            ctx.api = "v3"
-            raise _v2_only(
-                ctx, name, "the server does not serve the v2 API: etcd 3.6+, or 3.4/3.5 "
-                "started without --enable-v2"
-            ) from exc
-
-    return v2_or_explain
+    command = str(front.command)
+    if command not in LOCAL_COMMANDS:
+        wrong_set(api, command, front.rest, why(ctx))
+    if api == "v2":
+        args = build_parser().parse_args(argv)
+    else:
+        verb, tokens = dispatch.find_verb(command, front.rest)
+        args = dispatch.parse_verb(verb, tokens, front)
+        args.func = dispatch.run_verb
+    finish(args, api)
+    return args

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 from etcdmap.cli.common import CommandError, Context, endpoint_list
 from etcdmap.errors import EtcdError, V2DisabledError
+from etcdmap.http.transport import enable_curl_debug
 
 if TYPE_CHECKING:
     from etcdmap.backend import Backend
     from etcdmap.v3 import Client as V3Client
 
-__all__ = ["API_CHOICES", "open_backend", "resolve_api"]
+__all__ = ["API_CHOICES", "open_backend", "resolve_api", "v3_client"]
 
 API_CHOICES = ("auto", "v2", "v3")
 """The values ``--api`` accepts."""
@@ -60,10 +61,21 @@ def resolve_api(ctx: Context) -> str:
     return ctx.api
 
 
-def _v3_client(ctx: Context) -> V3Client:
-    """An ``etcdmap.v3.Client`` from the global options (endpoints, timeouts, TLS, user)."""
+def v3_client(ctx: Context, endpoints: list[str] | None = None) -> V3Client:
+    """The run's ``etcdmap.v3.Client``, built from the global options (endpoints, timeouts,
+    TLS, user) on first use and closed with the run.
+
+    :param ctx: the run.
+    :param endpoints: a client for these endpoints instead (e.g. one member, as ``endpoint
+        health`` asks each member on its own); a new client each call.
+    :returns: the client.
+    :raises CommandError: an option v3 cannot use.
+    """
     from etcdmap.v3 import Client as V3Client  # noqa: PLC0415 (only v3 runs need it)
 
+    if endpoints is None and ctx.v3 is not None:
+        shared: V3Client = ctx.v3
+        return shared
     opts = ctx.options
     if opts.discovery_srv:
         raise CommandError("Error:  --discovery-srv is not supported with the v3 API yet")
@@ -71,15 +83,24 @@ def _v3_client(ctx: Context) -> V3Client:
     cert: str | tuple[str, str] | None = None
     if opts.cert_file:
         cert = (opts.cert_file, opts.key_file) if opts.key_file else opts.cert_file
-    return V3Client(
-        endpoint_list(opts.endpoints),
+    verify: bool | str = opts.ca_file or True
+    if getattr(opts, "insecure_skip_tls_verify", False):
+        verify = False
+    if opts.debug:
+        enable_curl_debug()
+    client = V3Client(
+        endpoints or endpoint_list(opts.endpoints),
         timeout=opts.total_timeout or None,
         request_timeout=opts.timeout or None,
         username=username,
         password=password,
-        verify=opts.ca_file or True,
+        verify=verify,
         cert=cert,
     )
+    ctx.add_closer(client.close)
+    if endpoints is None:
+        ctx.v3 = client
+    return client
 
 
 def open_backend(ctx: Context) -> Backend:
@@ -100,7 +121,6 @@ def open_backend(ctx: Context) -> Backend:
         v2: Backend = ctx.client().backend
         ctx.backend = v2  # owned by the v2 client, which the context closes
         return v2
-    backend: Backend = _v3_client(ctx).backend
-    ctx.backend = backend
-    ctx.add_closer(backend.close)
+    backend: Backend = v3_client(ctx).backend
+    ctx.backend = backend  # owned by the v3 client, which the context closes
     return backend

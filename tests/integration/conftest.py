@@ -69,6 +69,13 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture
+def v2_command_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run ``etcdmap`` with the v2 command set (``ETCDMAP_API=v2``), whatever ``--api auto``
+    would choose: for the tests of the etcdctl v2 work-alike."""
+    monkeypatch.setenv("ETCDMAP_API", "v2")
+
+
+@pytest.fixture
 def cli(run_cli: CLI, etcd_url: str) -> CLI:
     """Run ``etcdmap --endpoints <shared server> ARGS`` in-process (``endpoints=`` to aim elsewhere)."""
 
