@@ -13,13 +13,15 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from etcdmap.testing import find_etcd_binary
 
-__all__ = ["ETCDCTL3", "error_line", "etcdctl3", "needs_etcdctl3", "normalise"]
+__all__ = ["ETCDCTL3", "error_line", "etcdctl3", "needs_etcdctl3", "normalise", "same"]
 
 
 def _etcdctl_path() -> str | None:
@@ -59,11 +61,10 @@ def etcdctl3(url: str, *args: str, stdin: str | None = None, timeout: float = 30
 
 
 def error_line(err: str) -> str:
-    """The first line of stderr that is not one of etcdctl's JSON log lines."""
-    for line in err.splitlines():
-        if not line.startswith('{"level":'):
-            return line
-    return ""
+    """The line of stderr that carries the message: the first ``Error:`` line, else the first
+    line that is not one of etcdctl's JSON log lines (cobra may print a usage text first)."""
+    lines = [line for line in err.splitlines() if not line.startswith('{"level":')]
+    return next((line for line in lines if line.startswith("Error:")), lines[0] if lines else "")
 
 
 _NUMBER_FIELDS = (
@@ -83,3 +84,23 @@ def normalise(text: str) -> str:
         text = re.sub(rf'^"(Prev)?{name}" : \d+$', rf'"\1{name}" : N', text, flags=re.M)
     text = re.sub(r"\b[0-9a-f]{16}\b", "<id>", text)  # lease and member IDs in hex
     return re.sub(r"\b\d+(\.\d+)?(ns|µs|ms|s)\b", "<took>", text)
+
+
+def same(cli: Callable[..., Any], url: str, *args: str, stdin: str | None = None,
+         before: Callable[[], object] | None = None) -> tuple[int, str, str]:
+    """Run etcdctl then etcdmap (``before`` each), assert they agree, return etcdmap's run.
+
+    After a bad flag etcdctl (cobra) prints its usage on stdout, etcdmap nothing: there only
+    the exit code and the ``Error:`` line are compared.
+    """
+    if before:
+        before()
+    theirs = etcdctl3(url, *args, stdin=stdin)
+    if before:
+        before()
+    ours = cli("--api", "v3", *args, stdin=stdin, endpoints=url)
+    theirs_out = "" if theirs.out.startswith("NAME:\n") else theirs.out
+    mine = (ours.code, normalise(ours.out), error_line(ours.err))
+    expected = (theirs.code, normalise(theirs_out), error_line(theirs.err))
+    assert mine == expected, f"{args}:\n etcdmap: {mine}\n etcdctl: {expected}"
+    return ours.code, ours.out, ours.err

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from etcdctl3 import error_line, etcdctl3, needs_etcdctl3, normalise
+from etcdctl3 import etcdctl3, needs_etcdctl3, same
 
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import Client as V3Client
@@ -27,25 +27,6 @@ CLI = Callable[..., Any]
 def v3(etcd_url: str) -> Iterator[V3Client]:
     with V3Client(etcd_url) as client:
         yield client
-
-
-def same(cli: CLI, url: str, *args: str, stdin: str | None = None,
-         before: Callable[[], object] | None = None) -> tuple[int, str, str]:
-    """Run etcdctl then etcdmap (``before`` each), assert they agree, return etcdmap's run.
-
-    After a bad flag etcdctl (cobra) prints its usage on stdout, etcdmap nothing: there only
-    the exit code and the ``Error:`` line are compared.
-    """
-    if before:
-        before()
-    theirs = etcdctl3(url, *args, stdin=stdin)
-    if before:
-        before()
-    ours = cli("--api", "v3", *args, stdin=stdin, endpoints=url)
-    theirs_out = "" if theirs.out.startswith("NAME:\n") else theirs.out
-    mine = (ours.code, normalise(ours.out), error_line(ours.err))
-    assert mine == (theirs.code, normalise(theirs_out), error_line(theirs.err)), args
-    return ours.code, ours.out, ours.err
 
 
 def fill(v3: V3Client, p: str) -> int:
@@ -204,6 +185,10 @@ def test_compaction(cli: CLI, own_server: str) -> None:
         ("compaction",),
     )]
     assert codes == [1, 1, 1, 128]
+    # a watch from a compacted revision: etcd cancels it (exit 5, "watch was canceled" first)
+    code, _, err = same(cli, own_server, "watch", "--rev", str(revs[0]), "c")
+    assert code == 5 and err.startswith("watch was canceled (etcdserver: mvcc: required "
+                                        "revision has been compacted)\n")
 
     def reset() -> None:
         with V3Client(own_server) as v3:

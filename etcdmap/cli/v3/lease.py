@@ -130,7 +130,7 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     leases = v3_client(ctx).lease.leases()
     out = ctx.stdout
     if output == "json":
-        items = [{"id": lease} for lease in leases] or None
+        items = [{"id": lease} for lease in leases]
         print(go_json(_flat(leases.header, leases=items)), file=out)
     elif output == "fields":
         header_fields(leases.header, out)

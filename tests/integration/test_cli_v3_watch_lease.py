@@ -1,0 +1,171 @@
+"""``etcdmap --api v3 watch`` and ``lease ...`` against ``etcdctl`` 3.5.1 on the same etcd.
+
+``watch`` and ``lease keep-alive`` run until stopped, so both tools run as processes: their
+stdout is read until the expected lines came, then they get Ctrl-C (SIGINT). A watch starts at
+a revision (``--rev``), so that what it prints does not depend on when the process got ready.
+The one-shot verbs run etcdmap in-process next to etcdctl (:func:`etcdctl3.same`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from queue import Empty, Queue
+from typing import IO, Any
+
+import pytest
+from etcdctl3 import ETCDCTL3, etcdctl3, needs_etcdctl3, normalise, same
+
+from etcdmap.v3 import Client as V3Client
+
+pytestmark = needs_etcdctl3
+
+CLI = Callable[..., Any]
+
+
+@pytest.fixture
+def v3(etcd_url: str) -> Iterator[V3Client]:
+    with V3Client(etcd_url) as client:
+        yield client
+
+
+def _argv(tool: str, url: str, *args: str) -> list[str]:
+    if tool == "etcdctl":
+        return [str(ETCDCTL3), f"--endpoints={url}", *args]
+    return [sys.executable, "-m", "etcdmap", "--api", "v3", "--endpoints", url, *args]
+
+
+def run_until(tool: str, url: str, *args: str, lines: int,
+              then: Callable[[], object] | None = None, stop: bool = True) -> tuple[list[str], int]:
+    """Run a long-lived command until it printed ``lines`` lines (``then`` runs after the
+    first), then Ctrl-C it (``stop``) or wait for it to end. :returns: (stdout lines, exit)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETCDCTL_", "ETCDMAP_"))}
+    env["ETCDCTL_API"] = "3"
+    proc = subprocess.Popen(_argv(tool, url, *args), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
+    assert proc.stdout is not None
+    queue: Queue[str | None] = Queue()
+
+    def read(stream: IO[str]) -> None:
+        for line in stream:
+            queue.put(line.rstrip("\n"))
+        queue.put(None)
+
+    reader = threading.Thread(target=read, args=(proc.stdout,), daemon=True)
+    reader.start()
+    got: list[str] = []
+    deadline = time.monotonic() + 30
+    try:
+        while len(got) < lines:
+            try:
+                line = queue.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except Empty:
+                break
+            if line is None:
+                break
+            got.append(line)
+            if then is not None and len(got) == 1:
+                then()
+        if stop:
+            proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+        reader.join(timeout=10)
+    while not queue.empty():
+        line = queue.get()
+        if line is not None:
+            got.append(line)
+    return got, proc.returncode
+
+
+def both(url: str, *args: str, lines: int, **kw: Any) -> list[str]:
+    """etcdctl's and etcdmap's lines for the same watch, asserted equal (normalised)."""
+    theirs, _ = run_until("etcdctl", url, *args, lines=lines, **kw)
+    ours, _ = run_until("etcdmap", url, *args, lines=lines, **kw)
+    assert normalise("\n".join(ours)) == normalise("\n".join(theirs)), (ours, theirs)
+    assert len(ours) >= lines
+    return ours
+
+
+def test_watch_replays_history_in_every_format_and_runs_a_command(
+    etcd_url: str, v3: V3Client, etcd_prefix: str
+) -> None:
+    k = f"{etcd_prefix}/w/a"
+    start = v3.kv.put(k, "1").header.revision
+    v3.kv.put(k, "2")
+    v3.kv.delete(k)
+    prefix = ("watch", "--prefix", f"{etcd_prefix}/w/", "--rev", str(start))
+    out = both(etcd_url, *prefix, "--prev-kv", lines=13)
+    assert out[:3] == ["PUT", k, "1"] and out[8:11] == ["DELETE", k, "2"]
+    both(etcd_url, *prefix, "-w", "json", lines=1)
+    script = 'echo "$ETCD_WATCH_EVENT_TYPE $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_REVISION"'
+    out = both(etcd_url, "watch", k, "--rev", str(start), "--", "sh", "-c", script, lines=12)
+    assert out[9:] == [f'"PUT" "{k}" "1" {start + 2}', f'"PUT" "{k}" "2" {start + 2}',
+                       f'"DELETE" "{k}" "" {start + 2}']
+
+
+def test_watch_of_a_range_sees_a_new_change(etcd_url: str, v3: V3Client,
+                                            etcd_prefix: str) -> None:
+    now = v3.kv.range(etcd_prefix).header.revision
+    v3.kv.put(f"{etcd_prefix}/r/b", "in range")
+    v3.kv.put(f"{etcd_prefix}/r/z", "not in range")
+    args = ("watch", f"{etcd_prefix}/r/a", f"{etcd_prefix}/r/c", "--rev", str(now + 1))
+    assert both(etcd_url, *args, lines=3) == ["PUT", f"{etcd_prefix}/r/b", "in range"]
+
+
+def test_watch_argument_errors(cli: CLI, etcd_url: str) -> None:
+    codes = [same(cli, etcd_url, *args)[0] for args in (
+        ("watch",), ("watch", "--prefix", "a", "b"), ("watch", "a", "--"),
+        ("watch", "--rev", "x", "a"),
+    )]
+    assert codes == [128, 128, 128, 1]
+
+
+def test_lease_grant_revoke_timetolive_list(cli: CLI, etcd_url: str, v3: V3Client,
+                                            etcd_prefix: str) -> None:
+    for fmt in ("simple", "json", "fields"):
+        same(cli, etcd_url, "lease", "grant", "60", "-w", fmt)
+    same(cli, etcd_url, "lease", "grant", "0")  # below etcd's minimum: raised to it
+    lease = v3.lease.grant(60).id
+    v3.kv.put(f"{etcd_prefix}/lk", "v", lease=lease)
+    for args in (("lease", "timetolive", f"{lease:x}"),
+                 ("lease", "timetolive", "--keys", f"{lease:x}"),
+                 ("lease", "timetolive", f"{lease:x}", "--keys", "-w", "json"),
+                 ("lease", "timetolive", f"{lease:x}", "-w", "fields"),
+                 ("lease", "timetolive", "1234"), ("lease", "timetolive", "1234", "-w", "json"),
+                 ("lease", "list"), ("lease", "list", "-w", "json"),
+                 ("lease", "list", "-w", "fields"),
+                 ("lease", "keep-alive", "--once", f"{lease:x}"),
+                 ("lease", "keep-alive", "--once", f"{lease:x}", "-w", "json")):
+        same(cli, etcd_url, *args)
+    for fmt in ("simple", "json", "fields"):
+        # each tool revokes a lease of its own: the outputs differ only by the ID
+        ids = [v3.lease.grant(60).id for _ in range(2)]
+        theirs = etcdctl3(etcd_url, "lease", "revoke", f"{ids[0]:x}", "-w", fmt)
+        ours = cli("--api", "v3", "lease", "revoke", f"{ids[1]:x}", "-w", fmt)
+        assert (ours.code, normalise(ours.out)) == (theirs.code, normalise(theirs.out))
+    codes = [same(cli, etcd_url, *args)[0] for args in (
+        ("lease", "revoke", "1234"), ("lease", "revoke", "zz"), ("lease", "revoke"),
+        ("lease", "grant"), ("lease", "grant", "x"), ("lease", "timetolive"),
+        ("lease", "keep-alive", "--once", "1234"), ("lease", "timetolive", "-w", "table", "1"),
+    )]
+    assert codes == [1, 128, 128, 128, 128, 128, 2, 4]
+
+
+def test_lease_keep_alive_until_revoked(etcd_url: str, v3: V3Client) -> None:
+    outputs = []
+    for tool in ("etcdctl", "etcdmap"):
+        lease = v3.lease.grant(3).id
+        out, code = run_until(tool, etcd_url, "lease", "keep-alive", f"{lease:x}", lines=1,
+                              then=lambda lease=lease: v3.lease.revoke(lease), stop=False)
+        assert code == 0, (tool, out)
+        outputs.append(out)
+    theirs, ours = outputs
+    assert normalise(ours[0]) == normalise(theirs[0]) == "lease <id> keepalived with TTL(3)"
+    assert normalise(ours[-1]) == normalise(theirs[-1]) == "lease <id> expired or revoked."
