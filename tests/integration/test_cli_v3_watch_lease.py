@@ -1,25 +1,18 @@
 """``etcdmap --api v3 watch`` and ``lease ...`` against ``etcdctl`` 3.5.1 on the same etcd.
 
-``watch`` and ``lease keep-alive`` run until stopped, so both tools run as processes: their
-stdout is read until the expected lines came, then they get Ctrl-C (SIGINT). A watch starts at
+``watch`` and ``lease keep-alive`` run until stopped, so both tools run as processes
+(:func:`etcdctl3.run_until`). A watch starts at
 a revision (``--rev``), so that what it prints does not depend on when the process got ready.
 The one-shot verbs run etcdmap in-process next to etcdctl (:func:`etcdctl3.same`).
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from queue import Empty, Queue
-from typing import IO, Any
+from typing import Any
 
 import pytest
-from etcdctl3 import ETCDCTL3, etcdctl3, needs_etcdctl3, normalise, same
+from etcdctl3 import etcdctl3, needs_etcdctl3, normalise, run_until, same
 
 from etcdmap.v3 import Client as V3Client
 
@@ -32,56 +25,6 @@ CLI = Callable[..., Any]
 def v3(etcd_url: str) -> Iterator[V3Client]:
     with V3Client(etcd_url) as client:
         yield client
-
-
-def _argv(tool: str, url: str, *args: str) -> list[str]:
-    if tool == "etcdctl":
-        return [str(ETCDCTL3), f"--endpoints={url}", *args]
-    return [sys.executable, "-m", "etcdmap", "--api", "v3", "--endpoints", url, *args]
-
-
-def run_until(tool: str, url: str, *args: str, lines: int,
-              then: Callable[[], object] | None = None, stop: bool = True) -> tuple[list[str], int]:
-    """Run a long-lived command until it printed ``lines`` lines (``then`` runs after the
-    first), then Ctrl-C it (``stop``) or wait for it to end. :returns: (stdout lines, exit)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETCDCTL_", "ETCDMAP_"))}
-    env["ETCDCTL_API"] = "3"
-    proc = subprocess.Popen(_argv(tool, url, *args), stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=env)
-    assert proc.stdout is not None
-    queue: Queue[str | None] = Queue()
-
-    def read(stream: IO[str]) -> None:
-        for line in stream:
-            queue.put(line.rstrip("\n"))
-        queue.put(None)
-
-    reader = threading.Thread(target=read, args=(proc.stdout,), daemon=True)
-    reader.start()
-    got: list[str] = []
-    deadline = time.monotonic() + 30
-    try:
-        while len(got) < lines:
-            try:
-                line = queue.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except Empty:
-                break
-            if line is None:
-                break
-            got.append(line)
-            if then is not None and len(got) == 1:
-                then()
-        if stop:
-            proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-    finally:
-        proc.kill()
-        reader.join(timeout=10)
-    while not queue.empty():
-        line = queue.get()
-        if line is not None:
-            got.append(line)
-    return got, proc.returncode
 
 
 def both(url: str, *args: str, lines: int, **kw: Any) -> list[str]:
@@ -161,11 +104,11 @@ def test_lease_grant_revoke_timetolive_list(cli: CLI, etcd_url: str, v3: V3Clien
 def test_lease_keep_alive_until_revoked(etcd_url: str, v3: V3Client) -> None:
     outputs = []
     for tool in ("etcdctl", "etcdmap"):
-        lease = v3.lease.grant(3).id
+        lease = v3.lease.grant(6).id
         out, code = run_until(tool, etcd_url, "lease", "keep-alive", f"{lease:x}", lines=1,
                               then=lambda lease=lease: v3.lease.revoke(lease), stop=False)
         assert code == 0, (tool, out)
         outputs.append(out)
     theirs, ours = outputs
-    assert normalise(ours[0]) == normalise(theirs[0]) == "lease <id> keepalived with TTL(3)"
+    assert normalise(ours[0]) == normalise(theirs[0]) == "lease <id> keepalived with TTL(6)"
     assert normalise(ours[-1]) == normalise(theirs[-1]) == "lease <id> expired or revoked."

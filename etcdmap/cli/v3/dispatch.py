@@ -33,8 +33,16 @@ from etcdmap.cli.v3 import (
     txn,
     watch,
 )
-from etcdmap.cli.v3.verbs import EXIT_ERROR, Verb, error, etcdctl_message, parse_go_bool
+from etcdmap.cli.v3.verbs import (
+    EXIT_BAD_CONNECTION,
+    EXIT_ERROR,
+    Verb,
+    error,
+    etcdctl_message,
+    parse_go_bool,
+)
 from etcdmap.errors import EtcdMapError
+from etcdmap.v3.errors import AuthenticationFailed
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -181,6 +189,8 @@ def run_verb(ctx: Context, args: argparse.Namespace) -> int:
     verb: Verb = args.verb
     try:
         return int(verb.run(ctx, args))
+    except AuthenticationFailed as exc:  # etcdctl authenticates while it connects: exit 2
+        raise error(etcdctl_message(exc), EXIT_BAD_CONNECTION) from exc
     except EtcdMapError as exc:
         raise error(etcdctl_message(exc), verb.error_code) from exc
 
