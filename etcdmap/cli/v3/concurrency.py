@@ -22,12 +22,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from etcdmap.cli.stores import v3_client
 from etcdmap.cli.v3.kv import print_range
 from etcdmap.cli.v3.printing import go_quote
-from etcdmap.cli.v3.services import elections
+from etcdmap.cli.v3.services import services
 from etcdmap.cli.v3.verbs import Verb, bad_args, check_format, error
 from etcdmap.v3.models import RangeResponse, ResponseHeader
 
@@ -74,8 +74,8 @@ def cmd_lock(ctx: Context, args: argparse.Namespace) -> int:
     if not args.args:
         raise bad_args("lock takes a lock name argument and an optional command to execute")
     name, command = args.args[0], list(args.args[1:])
-    with elections(v3_client(ctx)).lock(name, ttl=args.ttl) as held:  # Ctrl-C while waiting: exit 130
-        key = held.key.decode() if isinstance(held.key, bytes) else str(held.key)
+    with services(v3_client(ctx)).lock(name, ttl=args.ttl) as held:  # Ctrl-C while waiting: exit 130
+        key = str(held.key)
         if command:
             env = {"ETCD_LOCK_KEY": key, "ETCD_LOCK_REV": str(held.revision), **os.environ}
             try:
@@ -96,15 +96,8 @@ def _elect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-l", "--listen", action="store_true", help="observation mode")
 
 
-def _leader_range(leader: Any) -> RangeResponse:
-    """An observed leader as the ``GetResponse`` etcdctl prints for it."""
-    kv = getattr(leader, "kv", leader)
-    header = getattr(leader, "header", None) or ResponseHeader()
-    return RangeResponse(header, (kv,), count=1)
-
-
 def cmd_elect(ctx: Context, args: argparse.Namespace) -> int:
-    """``elect <election-name> [proposal]`` (``-l``: observe)."""
+    """``elect <election-name> [proposal]`` (``-l``: print each leader as it changes)."""
     output = check_format(ctx, ELECT)
     if len(args.args) not in (1, 2):
         raise bad_args("elect takes one election name argument and an optional proposal "
@@ -113,18 +106,23 @@ def cmd_elect(ctx: Context, args: argparse.Namespace) -> int:
         raise bad_args("no proposal argument but -l not set")
     if len(args.args) == 2 and args.listen:
         raise bad_args("proposal given but -l is set")
-    election = elections(v3_client(ctx)).election(args.args[0], ttl=60)
+    client = services(v3_client(ctx))
+    name = args.args[0]
+    election = client.election(name, ttl=60)
     if args.listen:
         try:
-            for leader in election.observe():
-                print_range(_leader_range(leader), output, ctx.stdout)
-                ctx.stdout.flush()
+            for _value in election.observe():
+                # the observer yields values; etcdctl prints the leader's key too
+                kv = client.election_service.leader(name)
+                if kv is not None:
+                    print_range(RangeResponse(ResponseHeader(), (kv,), count=1), output,
+                                ctx.stdout)
+                    ctx.stdout.flush()
         except KeyboardInterrupt:
             return 0
         raise error("elect: observer lost")
-    campaign = election.campaign(args.args[1])  # Ctrl-C while campaigning: exit 130
-    leader = campaign if getattr(campaign, "key", None) is not None else election.leader()
-    _print_key(ctx, leader.key, output)
+    leading = election.campaign(args.args[1])  # Ctrl-C while campaigning: exit 130
+    _print_key(ctx, str(leading.key), output)
     with _until_signal() as stop:
         stop.wait()
     election.resign()

@@ -5,7 +5,8 @@
 ``endpoint health`` asks every endpoint at once (a linearizable read of the key ``health``,
 which goes through raft, then the alarm list) and prints the answers in the order of the
 endpoints; etcdctl prints them as they arrive. ``endpoint hashkv`` needs etcd's HashKV call,
-which the HTTP gateway does not route: it says so instead of printing another hash.
+which the HTTP gateway routes only from etcd 3.5.10 on: on older members the error says so
+instead of printing another hash.
 
 One run serves one thread (the health checks run on worker threads of their own).
 """
@@ -30,8 +31,15 @@ from etcdmap.cli.v3.printing import (
     humanize_bytes,
     print_table,
 )
-from etcdmap.cli.v3.services import maintenance
-from etcdmap.cli.v3.verbs import EXIT_ERROR, Verb, check_format, error, etcdctl_message
+from etcdmap.cli.v3.services import services
+from etcdmap.cli.v3.verbs import (
+    EXIT_ERROR,
+    Verb,
+    check_format,
+    error,
+    etcdctl_message,
+    go_int_flag,
+)
 from etcdmap.errors import EtcdMapError
 from etcdmap.v3.errors import PermissionDenied
 
@@ -100,7 +108,7 @@ def _check(ctx: Context, shown: str, url: str) -> Health:
     result.took = go_duration(time.monotonic() - started)
     if result.health:
         try:
-            alarms = list(maintenance(client).alarms())
+            alarms = list(services(client).maintenance.alarms())
         except EtcdMapError:
             result.health, result.error = False, "Unable to fetch the alarm list"
         else:
@@ -213,15 +221,48 @@ def cmd_status(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_hashkv(ctx: Context, args: argparse.Namespace) -> int:
-    """``endpoint hashkv``: not reachable over etcd's HTTP gateway; says so."""
-    raise error("endpoint hashkv needs etcd's HashKV call, which etcd's HTTP gateway does not "
-                "route (/v3/maintenance/hash is the whole-database Hash, a different number): "
-                "etcdmap cannot ask for it; use etcdctl (gRPC) for hashkv")
+    """``endpoint hashkv [--cluster] [--rev N]``: each member's hash of its key-value history.
+
+    etcd's HTTP gateway routes HashKV from etcd 3.5.10 on; on older members the client's
+    error says that the gateway cannot reach it (and etcdctl, over gRPC, can).
+    """
+    output = check_format(ctx, HASHKV)
+    client = v3_client(ctx)
+    found = []
+    failure: EtcdMapError | None = None
+    for shown, url in endpoint_urls(ctx, args.cluster):
+        try:
+            found.append((shown, services(client).maintenance.hash_kv(args.rev, endpoint=url)))
+        except EtcdMapError as exc:
+            failure = exc
+            print(f"Failed to get the hash of endpoint {shown} "
+                  f"({etcdctl_message(exc).split(chr(10), 1)[0]})", file=ctx.stderr)
+    out = ctx.stdout
+    if output == "json":
+        print(go_json([{"Endpoint": shown, "HashKV": {
+            "header": header_json(h.header), **({"hash": h.hash} if h.hash else {}),
+            **({"compact_revision": h.compact_revision} if h.compact_revision else {})}}
+            for shown, h in found]), file=out)
+    elif output == "fields":
+        for shown, h in found:
+            header_fields(h.header, out)
+            print(f'"Endpoint" : {go_quote(shown)}', file=out)
+            print('"Hash" :', h.hash, file=out)
+            print(file=out)
+    elif output == "table":
+        print_table(["endpoint", "hash"], [[shown, str(h.hash)] for shown, h in found], out)
+    else:
+        for shown, h in found:
+            print(f"{shown}, {h.hash}", file=out)
+    if failure is not None:
+        raise error(etcdctl_message(failure))
+    return 0
 
 
 def _hashkv_options(p: argparse.ArgumentParser) -> None:
     cluster_option(p)
-    p.add_argument("--rev", default="0", help="maximum revision to hash (default: all revisions)")
+    p.add_argument("--rev", type=go_int_flag("--rev"), default=0,
+                   help="maximum revision to hash (default: all revisions)")
 
 
 _TABLE_FORMATS = frozenset({"simple", "json", "fields", "table"})
@@ -233,13 +274,11 @@ STATUS = Verb(("endpoint", "status"), "endpoint status [--cluster]",
               "Prints out the status of endpoints specified in `--endpoints` flag", cmd_status,
               cluster_option, _TABLE_FORMATS)
 
-VERBS = (
-    HEALTH,
-    STATUS,
-    Verb(("endpoint", "hashkv"), "endpoint hashkv [--cluster] [--rev N]",
-         "(not over etcd's gateway) Prints the KV history hash for each endpoint", cmd_hashkv,
-         _hashkv_options, _TABLE_FORMATS),
-)
+HASHKV = Verb(("endpoint", "hashkv"), "endpoint hashkv [--cluster] [--rev N]",
+              "Prints the KV history hash for each endpoint in --endpoints (etcd 3.5.10+)",
+              cmd_hashkv, _hashkv_options, _TABLE_FORMATS)
+
+VERBS = (HASHKV, HEALTH, STATUS)
 """The verbs of this module, for the v3 command table."""
 
 GROUPS = {"endpoint": "Endpoint related commands"}

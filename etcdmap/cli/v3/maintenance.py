@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from etcdmap.cli.stores import v3_client
 from etcdmap.cli.v3.endpoints import cluster_option, endpoint_urls
 from etcdmap.cli.v3.printing import go_json, header_fields, header_json
-from etcdmap.cli.v3.services import maintenance
+from etcdmap.cli.v3.services import services
 from etcdmap.cli.v3.verbs import (
     ALL_FORMATS,
     EXIT_ERROR,
@@ -66,7 +66,7 @@ def cmd_alarm_list(ctx: Context, args: argparse.Namespace) -> int:
     check_format(ctx, ALARM_LIST)
     if args.args:
         raise bad_args("alarm list command accepts no arguments")
-    _print_alarms(ctx, maintenance(v3_client(ctx)).alarms())
+    _print_alarms(ctx, services(v3_client(ctx)).maintenance.alarms())
     return 0
 
 
@@ -75,7 +75,7 @@ def cmd_alarm_disarm(ctx: Context, args: argparse.Namespace) -> int:
     check_format(ctx, ALARM_DISARM)
     if args.args:
         raise bad_args("alarm disarm command accepts no arguments")
-    _print_alarms(ctx, maintenance(v3_client(ctx)).disarm())
+    _print_alarms(ctx, services(v3_client(ctx)).maintenance.disarm())
     return 0
 
 
@@ -94,7 +94,7 @@ def cmd_defrag(ctx: Context, args: argparse.Namespace) -> int:
     failures = 0
     for shown, url in endpoint_urls(ctx, args.cluster):
         try:
-            maintenance(client).defragment(endpoint=url)
+            services(client).maintenance.defragment(endpoint=url)
         except EtcdMapError as exc:
             print(f"Failed to defragment etcd member[{shown}] ({exc})", file=ctx.stderr)
             failures += 1
@@ -115,7 +115,7 @@ def cmd_snapshot_save(ctx: Context, args: argparse.Namespace) -> int:
                     EXIT_INTERRUPTED)
     path = args.args[0]
     try:
-        maintenance(v3_client(ctx)).snapshot(path)
+        services(v3_client(ctx)).maintenance.snapshot(path)
     except OSError as exc:
         raise error(f"could not write {path} ({exc})", EXIT_INTERRUPTED) from exc
     print(f"Snapshot saved at {path}", file=ctx.stdout)
@@ -143,7 +143,7 @@ def cmd_move_leader(ctx: Context, args: argparse.Namespace) -> int:
     for _shown, url in urls:
         status = v3_client(ctx).maintenance.status(endpoint=url)
         if status.is_leader:
-            maintenance(v3_client(ctx, [url])).move_leader(target)
+            services(v3_client(ctx, [url])).maintenance.move_leader(target)
             print(f"Leadership transferred from {status.leader:x} to {target:x}",
                   file=ctx.stdout)
             return 0

@@ -1,9 +1,10 @@
 """What the v3 set needs of the client's maintenance, lock and election services, typed.
 
 ``alarm``, ``defrag``, ``snapshot save``, ``move-leader``, ``endpoint health`` (its alarm
-check), ``lock`` and ``elect`` call ``client.maintenance.alarms()/disarm()/defragment()/
-snapshot()/move_leader()``, ``client.lock()`` and ``client.election()`` of
-:class:`etcdmap.v3.Client`; these protocols name exactly the calls used, so that the verbs
+check), ``endpoint hashkv``, ``lock`` and ``elect`` call ``client.maintenance.alarms()/
+disarm()/defragment()/hash_kv()/snapshot()/move_leader()``, ``client.lock()``,
+``client.election()`` and ``client.election_service.leader()`` of :class:`etcdmap.v3.Client`
+(added with issue 22); these protocols name exactly the calls the verbs make, so that the verbs
 stay thin and the type checker sees them. Thread-safety is the client's.
 """
 
@@ -15,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
     from etcdmap.v3 import Client
-    from etcdmap.v3.models import Status
+    from etcdmap.v3.models import KeyValue, ResponseHeader, Status
 
-__all__ = ["Alarm", "Election", "HeldLock", "Maintenance", "elections", "maintenance"]
+__all__ = ["Alarm", "Election", "HeldLock", "Maintenance", "Services", "services"]
 
 
 class Alarm(Protocol):
@@ -27,6 +28,14 @@ class Alarm(Protocol):
     alarm: str  # "NOSPACE" or "CORRUPT"
 
 
+class HashKV(Protocol):
+    """A member's hash of its key-value history."""
+
+    header: ResponseHeader
+    hash: int
+    compact_revision: int
+
+
 class Maintenance(Protocol):
     """``client.maintenance``."""
 
@@ -34,9 +43,11 @@ class Maintenance(Protocol):
 
     def alarms(self) -> Sequence[Alarm]: ...
 
-    def disarm(self, alarm: str | None = None) -> Sequence[Alarm]: ...
+    def disarm(self) -> Sequence[Alarm]: ...
 
-    def defragment(self, *, endpoint: str | None = None) -> Any: ...
+    def defragment(self, endpoint: str | None = None) -> Any: ...
+
+    def hash_kv(self, revision: int = 0, *, endpoint: str | None = None) -> HashKV: ...
 
     def snapshot(self, dest: str) -> int: ...
 
@@ -44,39 +55,46 @@ class Maintenance(Protocol):
 
 
 class HeldLock(Protocol):
-    """A lock while held: its key (the fencing token's key), revision and lease."""
+    """A lock while held: the key that holds it and that key's create revision."""
 
-    key: str | bytes
-    revision: int
-    lease: int
+    @property
+    def key(self) -> str | None: ...
+
+    @property
+    def revision(self) -> int: ...
 
 
 class Election(Protocol):
-    """``client.election(name)``."""
+    """``client.election(name)``: ``campaign`` returns it, leading (``key`` set)."""
 
-    def campaign(self, value: str) -> Any: ...
+    @property
+    def key(self) -> str | None: ...
 
-    def leader(self) -> Any: ...
+    def campaign(self, value: str) -> Election: ...
 
-    def observe(self) -> Iterator[Any]: ...
+    def observe(self) -> Iterator[bytes]: ...
 
     def resign(self) -> Any: ...
 
 
-class _Services(Protocol):
-    maintenance: Maintenance
+class ElectionService(Protocol):
+    """``client.election_service``: the raw election routes."""
 
-    def lock(self, name: str, *, ttl: int = 60,
+    def leader(self, name: str) -> KeyValue | None: ...
+
+
+class Services(Protocol):
+    """The client, as the verbs use it."""
+
+    maintenance: Maintenance
+    election_service: ElectionService
+
+    def lock(self, name: str, ttl: int = 60,
              timeout: float | None = None) -> AbstractContextManager[HeldLock]: ...
 
-    def election(self, name: str, *, ttl: int = 60) -> Election: ...
+    def election(self, name: str, ttl: int = 60) -> Election: ...
 
 
-def maintenance(client: Client) -> Maintenance:
-    """The client's maintenance service."""
-    return cast(_Services, client).maintenance
-
-
-def elections(client: Client) -> _Services:
-    """The client, for its ``lock`` and ``election`` services."""
-    return cast(_Services, client)
+def services(client: Client) -> Services:
+    """The client's maintenance, lock and election services."""
+    return cast(Services, client)
