@@ -86,8 +86,8 @@ def cmd_lock(ctx: Context, args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise error(f"exec: {go_quote(command[0])}: {exc.strerror}") from exc
             return done.returncode
-        _print_key(ctx, key, output)
-        with _until_signal() as stop:
+        with _until_signal() as stop:  # from the first line printed: Ctrl-C releases it
+            _print_key(ctx, key, output)
             stop.wait()
     return 0
 
@@ -122,10 +122,12 @@ def cmd_elect(ctx: Context, args: argparse.Namespace) -> int:
             return 0
         raise error("elect: observer lost")
     leading = election.campaign(args.args[1])  # Ctrl-C while campaigning: exit 130
-    _print_key(ctx, str(leading.key), output)
-    with _until_signal() as stop:
-        stop.wait()
-    election.resign()
+    try:
+        with _until_signal() as stop:  # from the first line printed: Ctrl-C resigns
+            _print_key(ctx, str(leading.key), output)
+            stop.wait()
+    finally:
+        election.resign()
     return 0
 
 
