@@ -30,7 +30,9 @@ from etcdmap.cli.v3 import (
     kv,
     lease,
     maintenance,
+    roles,
     txn,
+    users,
     watch,
 )
 from etcdmap.cli.v3.verbs import (
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["GROUPS", "VERBS", "find_verb", "parse_verb", "run_verb", "verb_names"]
 
 _MODULES = (kv, txn, watch, lease, cluster, endpoints, maintenance, concurrency, auth,
-            extensions)
+            users, roles, extensions)
 
 VERBS: tuple[Verb, ...] = tuple(sorted((v for m in _MODULES for v in m.VERBS),
                                        key=lambda v: v.path))
