@@ -1,7 +1,7 @@
 """The ``etcdmap`` command: ``etcdctl``'s work-alike for etcd's v2 and v3 APIs.
 
 ``etcdmap [global options] <command> [options] [args]``, also ``python -m etcdmap``. Two
-command sets (:mod:`etcdmap.cli.backends`), chosen by ``--api`` (or ``$ETCDMAP_API``):
+command sets (:mod:`etcdmap.cli.command_sets`), chosen by ``--api`` (or ``$ETCDMAP_API``):
 
 - ``--api v2``: ``etcdctl`` v2's commands, options, output formats (``-o simple|extended|
   json``) and exit codes (0 ok, 1 bad arguments, 2 cannot connect, 3 refused credentials, 4
@@ -27,7 +27,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from etcdmap.cli.backends import (
+from etcdmap.cli.clients import API_CHOICES
+from etcdmap.cli.command_sets import (
     api_option,
     build_parser,
     choose_api,
@@ -52,7 +53,6 @@ from etcdmap.cli.options import (
     first_word,
     global_flags,
 )
-from etcdmap.cli.stores import API_CHOICES
 from etcdmap.cli.v3.dispatch import help_lines
 from etcdmap.errors import (
     ClusterError,

@@ -246,7 +246,7 @@ class Context:
         default=None, init=False, repr=False
     )
     api: str | None = field(default=None, init=False)
-    """The API this run uses, ``"v2"`` or ``"v3"``, once resolved (:mod:`etcdmap.cli.backends`)."""
+    """The API this run uses, ``"v2"`` or ``"v3"``, once resolved (:mod:`etcdmap.cli.command_sets`)."""
     backend: Any = field(default=None, init=False, repr=False)
     """The run's :class:`~etcdmap.backend.Backend` once opened (``open_backend``)."""
     v3: Any = field(default=None, init=False, repr=False)

@@ -2,7 +2,7 @@
 
 The file format is :mod:`etcdmap.cli.dumpfile`'s, so a dump read on v2 loads on v3 and back:
 ``etcdmap dump --ttl /config > f && etcdmap --api v3 load f /config`` migrates a subtree.
-The commands run on the :class:`~etcdmap.backend.Backend` :func:`~etcdmap.cli.backends.open_backend`
+The commands run on the :class:`~etcdmap.backend.Backend` :func:`~etcdmap.cli.command_sets.open_backend`
 gives. On a store without directory nodes, ``load`` makes only the directories that are empty in
 the dump; the others come into being with their keys, and a directory's TTL cannot be kept there
 (``load`` says so on stderr). A TTL becomes the store's TTL (v3: a lease granted with the
@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from etcdmap.backend import Cond
+from etcdmap.cli.clients import open_backend
 from etcdmap.cli.common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
 from etcdmap.cli.dumpfile import (
     Entry,
@@ -29,7 +30,6 @@ from etcdmap.cli.dumpfile import (
     read_document,
     write_document,
 )
-from etcdmap.cli.stores import open_backend
 from etcdmap.errors import KeyNotFound
 
 if TYPE_CHECKING:

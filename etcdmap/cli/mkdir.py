@@ -15,9 +15,9 @@ import argparse
 from typing import TYPE_CHECKING
 
 from etcdmap.backend import Cond
+from etcdmap.cli.clients import open_backend
 from etcdmap.cli.common import EXIT_SUCCESS
-from etcdmap.cli.format import print_response
-from etcdmap.cli.stores import open_backend
+from etcdmap.cli.v2.printing import print_response
 from etcdmap.v2.models import Response
 
 if TYPE_CHECKING:

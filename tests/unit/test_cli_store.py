@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import pytest
 
 from etcdmap.cli import app
-from etcdmap.cli.backends import parse_command_line
+from etcdmap.cli.clients import resolve_api
+from etcdmap.cli.command_sets import parse_command_line
 from etcdmap.cli.common import CommandError, Context
 from etcdmap.cli.dump import directory_writes
 from etcdmap.cli.dumpfile import Entry, age_entries, dump_age
-from etcdmap.cli.stores import resolve_api
 from etcdmap.mapping.memory import MemoryBackend
 
 

@@ -14,8 +14,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from etcdmap.cli import app as cli
-from etcdmap.cli.admin import format_member
-from etcdmap.cli.auth import canonical_path
 from etcdmap.cli.common import (
     CommandError,
     ask_password,
@@ -32,7 +30,11 @@ from etcdmap.cli.dumpfile import (
     plan_load,
     write_document,
 )
-from etcdmap.cli.format import (
+from etcdmap.cli.options import finish
+from etcdmap.cli.v2.auth import canonical_path
+from etcdmap.cli.v2.keys import watch_environment
+from etcdmap.cli.v2.members import format_member
+from etcdmap.cli.v2.printing import (
     format_expiration,
     go_json,
     node_to_go,
@@ -40,8 +42,6 @@ from etcdmap.cli.format import (
     print_response,
     response_to_go,
 )
-from etcdmap.cli.keys import watch_environment
-from etcdmap.cli.options import finish
 from etcdmap.errors import (
     ClusterError,
     DeadlineExceeded,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from etcdmap.cli.stores import v3_client
+from etcdmap.cli.clients import v3_client
 from etcdmap.cli.v3.printing import go_json, go_quote, header_fields, header_json
 from etcdmap.cli.v3.verbs import ALL_FORMATS, Verb, bad_args, check_format
 from etcdmap.v3.errors import RootRoleMissing

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from etcdmap.cli.clients import v3_client
 from etcdmap.cli.common import quorum_warning
-from etcdmap.cli.stores import v3_client
 from etcdmap.cli.v3.printing import (
     go_bool,
     go_json,

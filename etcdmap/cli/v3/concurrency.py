@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from etcdmap.cli.stores import v3_client
+from etcdmap.cli.clients import v3_client
 from etcdmap.cli.v3.kv import print_range
 from etcdmap.cli.v3.printing import go_quote
 from etcdmap.cli.v3.services import services

@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from etcdmap.cli.clients import v3_client
 from etcdmap.cli.common import endpoint_list
-from etcdmap.cli.stores import v3_client
 from etcdmap.cli.v3.printing import (
     go_bool,
     go_duration,

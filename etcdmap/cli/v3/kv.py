@@ -13,8 +13,8 @@ import argparse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from etcdmap.cli.clients import v3_client
 from etcdmap.cli.common import stdin_bytes
-from etcdmap.cli.stores import v3_client
 from etcdmap.cli.v3.printing import (
     delete_json,
     go_json,

@@ -13,7 +13,7 @@ import base64
 import time
 from typing import TYPE_CHECKING
 
-from etcdmap.cli.stores import v3_client
+from etcdmap.cli.clients import v3_client
 from etcdmap.cli.v3.printing import go_json, go_quote, header_fields, header_json
 from etcdmap.cli.v3.verbs import EXIT_BAD_CONNECTION, Verb, bad_args, check_format, error, go_int
 from etcdmap.errors import EtcdMapError

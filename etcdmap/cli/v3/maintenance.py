@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from etcdmap.cli.stores import v3_client
+from etcdmap.cli.clients import v3_client
 from etcdmap.cli.v3.endpoints import cluster_option, endpoint_urls
 from etcdmap.cli.v3.printing import go_json, header_fields, header_json
 from etcdmap.cli.v3.services import services

@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 from typing import TextIO
 
-from etcdmap.cli.format import go_json
+from etcdmap.cli.v2.printing import go_json
 from etcdmap.v3.models import DeleteResponse, KeyValue, PutResponse, RangeResponse, ResponseHeader
 
 __all__ = [

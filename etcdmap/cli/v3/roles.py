@@ -10,7 +10,7 @@ import argparse
 import base64
 from typing import TYPE_CHECKING, TextIO
 
-from etcdmap.cli.stores import v3_client
+from etcdmap.cli.clients import v3_client
 from etcdmap.cli.v3.auth import HEADER_ONLY, done, one_name, print_names
 from etcdmap.cli.v3.printing import go_json, go_quote, header_fields, header_json
 from etcdmap.cli.v3.verbs import Verb, bad_args, check_format

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from etcdmap.cli.clients import v3_client
 from etcdmap.cli.common import ask_password
-from etcdmap.cli.stores import v3_client
 from etcdmap.cli.v3.auth import HEADER_ONLY, NO_FIELDS, done, one_name, print_names
 from etcdmap.cli.v3.printing import go_json, header_json
 from etcdmap.cli.v3.roles import print_role

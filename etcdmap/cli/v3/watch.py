@@ -20,7 +20,7 @@ import os
 import subprocess
 from typing import TYPE_CHECKING
 
-from etcdmap.cli.stores import v3_client
+from etcdmap.cli.clients import v3_client
 from etcdmap.cli.v3.printing import (
     go_json,
     go_quote,

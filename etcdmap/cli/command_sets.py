@@ -1,14 +1,14 @@
 """The two command sets of ``etcdmap`` and which one a run uses.
 
 - **v2** (``--api v2``): the ``etcdctl`` v2 work-alike (``ETCDCTL_API=2``), parsed by
-  :func:`build_parser`: the key verbs (:mod:`etcdmap.cli.keys`), members and
-  ``cluster-health`` (:mod:`etcdmap.cli.admin`), users, roles and auth
-  (:mod:`etcdmap.cli.auth`). Global options go before the command, as in etcdctl v2.
+  :func:`build_parser`: the key verbs (:mod:`etcdmap.cli.v2.keys`), members and
+  ``cluster-health`` (:mod:`etcdmap.cli.v2.members`), users, roles and auth
+  (:mod:`etcdmap.cli.v2.auth`). Global options go before the command, as in etcdctl v2.
 - **v3** (``--api v3``): the ``etcdctl`` 3.5 work-alike (``ETCDCTL_API=3``), parsed verb by
   verb (:mod:`etcdmap.cli.v3.dispatch`).
 - Both: ``dump``, ``load``, ``mkdir`` (on the Backend protocol) and ``serve``.
 
-``--api auto`` (the default) asks the server which API to use (:func:`etcdmap.cli.stores.
+``--api auto`` (the default) asks the server which API to use (:func:`etcdmap.cli.clients.
 resolve_api`); ``serve`` talks to no server and asks nothing. A verb of the other set is
 answered with the verb to use (:mod:`etcdmap.cli.hints`).
 
@@ -21,12 +21,13 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from etcdmap.cli import admin, auth, dump, keys, serve
+from etcdmap.cli import dump, serve
+from etcdmap.cli.clients import API_CHOICES, resolve_api
 from etcdmap.cli.common import CommandError, Context, Parser
-from etcdmap.cli.format import FORMATS as V2_FORMATS
 from etcdmap.cli.hints import wrong_set
 from etcdmap.cli.options import API_ENV, add_global_options, finish, global_flags
-from etcdmap.cli.stores import API_CHOICES, resolve_api
+from etcdmap.cli.v2 import auth, keys, members
+from etcdmap.cli.v2.printing import FORMATS as V2_FORMATS
 from etcdmap.cli.v3 import dispatch
 from etcdmap.errors import EtcdMapError
 
@@ -36,7 +37,7 @@ __all__ = ["LOCAL_COMMANDS", "api_option", "build_parser", "choose_api", "parse_
 LOCAL_COMMANDS = frozenset({"serve"})
 """Commands that talk to no server: under ``auto`` they run without asking one."""
 
-V2_GROUPS = (keys, admin, auth, dump, serve)
+V2_GROUPS = (keys, members, auth, dump, serve)
 """The v2 set: each module's ``register(subparsers)`` adds its commands."""
 
 _V2_DESCRIPTION = (

@@ -2,7 +2,7 @@
 exec-watch``, with ``etcdctl`` v2's options, output and exit codes (``etcdctl/ctlv2/command``).
 
 Values may come from stdin when the argument is omitted (``echo v | etcdmap set /k``), as with
-``etcdctl``. Every command runs on :meth:`etcdmap._cli_common.Context.client`. One run serves one
+``etcdctl``. Every command runs on :meth:`etcdmap.cli.common.Context.client`. One run serves one
 thread.
 """
 
@@ -16,8 +16,8 @@ from contextlib import closing
 from typing import TYPE_CHECKING
 
 from etcdmap.cli.common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
-from etcdmap.cli.format import print_ls, print_response
 from etcdmap.cli.mkdir import MKDIR_HELP, cmd_mkdir, mkdir_arguments
+from etcdmap.cli.v2.printing import print_ls, print_response
 from etcdmap.v2.models import Response
 
 if TYPE_CHECKING:

@@ -1,5 +1,7 @@
-"""The store a command runs on: the ``--api`` choice (``auto`` probes once) and the ONE
-factory of the :class:`~etcdmap.backend.Backend` the store-based commands use.
+"""The clients a run talks to: which etcd API it uses (``--api``; ``auto`` probes once), the
+v3 client built from the global options (the v2 one is :meth:`Context.client
+<etcdmap.cli.common.Context.client>`), and the ONE factory of the
+:class:`~etcdmap.backend.Backend` that ``dump``, ``load`` and ``mkdir`` use.
 
 ``--api auto`` (the default) probes the server once: a v2 ``GET`` of a hidden, normally absent
 key answers etcd's JSON ``Key not found`` (or another v2 error) where v2 is served, and
