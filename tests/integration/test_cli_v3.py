@@ -18,12 +18,6 @@ from etcdmap.v2.client import Client
 from etcdmap.v3 import Client as V3Client
 
 
-@pytest.fixture
-def v3(etcd_url: str) -> Iterator[V3Client]:
-    with V3Client(etcd_url) as c:
-        yield c
-
-
 @pytest.fixture(scope="module")
 def v3_only() -> Iterator[str]:
     """A server started without v2 (``--enable-v2=false``)."""

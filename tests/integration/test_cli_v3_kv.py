@@ -23,12 +23,6 @@ pytestmark = needs_etcdctl3
 CLI = Callable[..., Any]
 
 
-@pytest.fixture
-def v3(etcd_url: str) -> Iterator[V3Client]:
-    with V3Client(etcd_url) as client:
-        yield client
-
-
 def fill(v3: V3Client, p: str) -> int:
     for key, value in (("a", "1"), ("b", "22"), ("c", "<&>"), ("d", "ü\nx\ty"), ("e", "")):
         v3.kv.put(f"{p}/{key}", value)

@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from etcdctl3 import needs_etcdctl3, same
 
 from etcdmap.v3 import Client as V3Client
@@ -15,12 +14,6 @@ from etcdmap.v3 import Client as V3Client
 pytestmark = needs_etcdctl3
 
 CLI = Callable[..., Any]
-
-
-@pytest.fixture
-def v3(etcd_url: str) -> Iterator[V3Client]:
-    with V3Client(etcd_url) as client:
-        yield client
 
 
 def test_both_branches_in_every_format(cli: CLI, etcd_url: str, v3: V3Client,

@@ -8,10 +8,9 @@ The one-shot verbs run etcdmap in-process next to etcdctl (:func:`etcdctl3.same`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from etcdctl3 import etcdctl3, needs_etcdctl3, normalise, run_until, same
 
 from etcdmap.v3 import Client as V3Client
@@ -19,12 +18,6 @@ from etcdmap.v3 import Client as V3Client
 pytestmark = needs_etcdctl3
 
 CLI = Callable[..., Any]
-
-
-@pytest.fixture
-def v3(etcd_url: str) -> Iterator[V3Client]:
-    with V3Client(etcd_url) as client:
-        yield client
 
 
 def both(url: str, *args: str, lines: int, **kw: Any) -> list[str]:

@@ -61,21 +61,15 @@ def _print_alarms(ctx: Context, answer: Any) -> None:
             print(f"memberID:{alarm.member_id} alarm:{alarm.alarm} ", file=ctx.stdout)
 
 
-def cmd_alarm_list(ctx: Context, args: argparse.Namespace) -> int:
-    """``alarm list``: the members' alarms (NOSPACE, CORRUPT)."""
-    check_format(ctx, ALARM_LIST)
+def cmd_alarm(ctx: Context, args: argparse.Namespace) -> int:
+    """``alarm list``: the members' alarms (NOSPACE, CORRUPT); ``alarm disarm``: disarm them
+    all, printing the ones disarmed."""
+    verb: Verb = args.verb
+    check_format(ctx, verb)
     if args.args:
-        raise bad_args("alarm list command accepts no arguments")
-    _print_alarms(ctx, services(v3_client(ctx)).maintenance.alarms())
-    return 0
-
-
-def cmd_alarm_disarm(ctx: Context, args: argparse.Namespace) -> int:
-    """``alarm disarm``: disarm every alarm; prints the ones disarmed."""
-    check_format(ctx, ALARM_DISARM)
-    if args.args:
-        raise bad_args("alarm disarm command accepts no arguments")
-    _print_alarms(ctx, services(v3_client(ctx)).maintenance.disarm())
+        raise bad_args(f"alarm {verb.path[1]} command accepts no arguments")
+    maintenance = services(v3_client(ctx)).maintenance
+    _print_alarms(ctx, maintenance.alarms() if verb is ALARM_LIST else maintenance.disarm())
     return 0
 
 
@@ -162,9 +156,9 @@ def cmd_version(ctx: Context, args: argparse.Namespace) -> int:
 
 _ALARM_FORMATS = frozenset({"simple", "json", "fields"})
 
-ALARM_LIST = Verb(("alarm", "list"), "alarm list", "Lists all alarms", cmd_alarm_list,
+ALARM_LIST = Verb(("alarm", "list"), "alarm list", "Lists all alarms", cmd_alarm,
                   formats=_ALARM_FORMATS)
-ALARM_DISARM = Verb(("alarm", "disarm"), "alarm disarm", "Disarms all alarms", cmd_alarm_disarm,
+ALARM_DISARM = Verb(("alarm", "disarm"), "alarm disarm", "Disarms all alarms", cmd_alarm,
                     formats=_ALARM_FORMATS)
 DEFRAG = Verb(("defrag",), "defrag [--cluster]", "Defragments the storage of the etcd members "
               "with given endpoints", cmd_defrag, _defrag_options, ALL_FORMATS)
