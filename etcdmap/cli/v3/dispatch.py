@@ -77,6 +77,7 @@ def find_verb(word: str, rest: Sequence[str]) -> tuple[Verb, list[str]]:
     :returns: the verb and its arguments (the sub-verb's word taken out).
     :raises CommandError: no such verb, or a group without a known sub-verb (exit 1, as
         cobra's ``unknown command``).
+    :raises SystemExit: ``--help`` after a group: its sub-verbs are printed (exit 0).
     """
     verb = _BY_PATH.get((word,))
     if verb is not None:
@@ -88,6 +89,11 @@ def find_verb(word: str, rest: Sequence[str]) -> tuple[Verb, list[str]]:
     at = first_word(rest, valued)
     sub = rest[at] if at is not None else None
     verb = _BY_PATH.get((word, sub)) if sub is not None else None
+    if verb is None and sub is None and any(t in ("-h", "--help") for t in rest):
+        print(f"usage: etcdmap [global options] {word} <subcommand> [options]\n\n"
+              f"{GROUPS[word]}:", *(line for v, line in zip(VERBS, help_lines(), strict=True)
+                                    if v.path[0] == word), sep="\n")
+        raise SystemExit(0)
     if verb is None or at is None:
         subs = ", ".join(v.path[1] for v in VERBS if v.path[0] == word)
         what = f'unknown command "{sub}" for "etcdmap {word}"' if sub else f"{word} needs a sub-command"
