@@ -111,7 +111,7 @@ def top_help(api: str) -> str:
     lines += [options.format_help().replace("options:", "global options:").rstrip(), "",
               "The v3 set also takes etcdctl 3.5's spellings: --user, --password, --cacert, "
               "--cert, --key, --dial-timeout, --command-timeout, -w/--write-out, -d, "
-              "--insecure-skip-tls-verify, and its ETCDCTL_* environment variables.",
+              "and its ETCDCTL_* environment variables.",
               "'etcdmap [--api v2|v3] <command> --help' shows a command's options."]
     return "\n".join(lines) + "\n"
 

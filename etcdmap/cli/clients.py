@@ -86,8 +86,6 @@ def v3_client(ctx: Context, endpoints: list[str] | None = None) -> V3Client:
     if opts.cert_file:
         cert = (opts.cert_file, opts.key_file) if opts.key_file else opts.cert_file
     verify: bool | str = opts.ca_file or True
-    if getattr(opts, "insecure_skip_tls_verify", False):
-        verify = False
     if opts.debug:
         enable_curl_debug()
     client = V3Client(

@@ -18,6 +18,7 @@ Nothing here is shared between threads: one :class:`~etcdmap.cli.common.Context`
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,9 +49,8 @@ _V2_DESCRIPTION = (
 
 
 def api_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """Add ``--api`` (its default from ``$ETCDMAP_API``, checked by ``resolve_api``)."""
-    import os  # noqa: PLC0415 (read when the parser is built, as the other defaults)
-
+    """Add ``--api`` (its default from ``$ETCDMAP_API``, read now; checked by
+    ``resolve_api``)."""
     parser.add_argument(
         "--api", choices=API_CHOICES, default=os.environ.get(API_ENV) or "auto",
         help="the command set and etcd API: v2, v3, or auto (asks the server; "

@@ -87,8 +87,6 @@ GLOBAL_OPTIONS = (
                  help="client TLS certificate file", etcdctl_env="ETCDCTL_CERT"),
     GlobalOption("key_file", ("--key-file",), ("--key",), metavar="FILE",
                  help="client TLS key file", etcdctl_env="ETCDCTL_KEY"),
-    GlobalOption("insecure_skip_tls_verify", (), ("--insecure-skip-tls-verify",), v2=False,
-                 default=False, help="do not verify the server's certificate (testing only)"),
     GlobalOption("timeout", ("--timeout",), ("--dial-timeout",), metavar="DURATION",
                  convert=parse_duration, default=2.0, etcdctl_env="ETCDCTL_DIAL_TIMEOUT",
                  help="timeout of one request to one endpoint, e.g. 2s, 500ms (default: 2s)"),

@@ -175,7 +175,7 @@ def parse_verb(verb: Verb, tokens: Sequence[str], options: argparse.Namespace) -
             value = parse_go_bool(text)
         except ValueError as exc:
             raise error(f'invalid argument "{text}" for "{flag}" flag: {exc}') from exc
-        explicit[action.dest] = value if isinstance(action, argparse._StoreTrueAction) else not value
+        explicit[action.dest] = value if action.const else not value
     namespace = argparse.Namespace(**vars(options))
     args = parser.parse_intermixed_args(kept, namespace)
     for dest, value in explicit.items():
