@@ -41,11 +41,11 @@ def test_v3_writes_do_not_touch_v2(cli, client: Client, etcd_prefix: str) -> Non
 
 def test_auto_uses_v3_on_a_server_without_v2(cli, v3_only: str, etcd_prefix: str) -> None:
     k = f"{etcd_prefix}/k"
-    assert cli("put", k, "v", endpoints=v3_only).code == 0
+    assert cli("--api", "auto", "put", k, "v", endpoints=v3_only).code == 0
     with V3Client(v3_only) as c:
         assert c.kv.get(k) == b"v"
-    assert cli("get", k, endpoints=v3_only).out == f"{k}\nv\n"
-    run = cli("set", k, "w", endpoints=v3_only)  # a v2 verb: the v3 one is named
+    assert cli("--api", "auto", "get", k, endpoints=v3_only).out == f"{k}\nv\n"
+    run = cli("--api", "auto", "set", k, "w", endpoints=v3_only)  # a v2 verb: v3's is named
     assert run.code == 1 and "on v3 use: put <key> <value>" in run.err
     assert "--api auto chose v3 for this server" in run.err
     run = cli("--api", "v2", "get", k, endpoints=v3_only)
