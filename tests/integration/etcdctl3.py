@@ -83,7 +83,8 @@ _FIELDS_LINES = ("ClusterID", "MemberID", "Revision", "CreateRevision", "ModRevi
 
 def normalise(text: str) -> str:
     """``text`` with the IDs, revisions, raft indexes and timings that differ between runs
-    replaced by placeholders (JSON fields, ``fields`` lines, hex IDs, Go durations); the
+    replaced by placeholders (JSON fields, ``fields`` lines, hex IDs, Go durations, and the
+    table widths they change); the
     members of ``member add``'s ``ETCD_INITIAL_CLUSTER`` sorted (etcd lists them by ID, and
     the new member's ID is new on each run)."""
     text = re.sub(r'ETCD_INITIAL_CLUSTER="([^"]*)"',
@@ -97,7 +98,10 @@ def normalise(text: str) -> str:
     # once in thousands of runs), space-padded by etcdctl's "%16x"
     text = re.sub(r" *\b[0-9a-f]{13,16}\b", lambda m: " <id>" if m[0].startswith(" ") else "<id>",
                   text)
-    return re.sub(r"\b\d+(\.\d+)?(ns|µs|ms|s)\b", "<took>", text)
+    text = re.sub(r"\b\d+(\.\d+)?(ns|µs|ms|s)\b", "<took>", text)
+    # a table's column widths follow its cells: a timing of another length widens its column
+    return re.sub(r"^[+|].*$", lambda m: re.sub(r"-+", "-", re.sub(r" +", " ", m[0])), text,
+                  flags=re.M)
 
 
 def same(cli: Callable[..., Any], url: str, *args: str, stdin: str | None = None,
