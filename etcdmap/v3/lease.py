@@ -22,7 +22,13 @@ from etcdmap.errors import InvalidResponseError
 from etcdmap.http.transport import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
 from etcdmap.v3.keepalive import LeaseKeepAlive
-from etcdmap.v3.models import KeepAliveResponse, LeaseGrant, LeaseTimeToLive, ResponseHeader
+from etcdmap.v3.models import (
+    KeepAliveResponse,
+    LeaseGrant,
+    LeaseTimeToLive,
+    Listing,
+    ResponseHeader,
+)
 from etcdmap.v3.wire import as_int, check_int, parse_header
 from etcdmap.v3.wire_admin import parse_keepalive, parse_lease_grant, parse_timetolive
 
@@ -129,11 +135,12 @@ class Leases:
         data = self._caller.call("/v3/lease/timetolive", body, idempotent=True, timeout=timeout)
         return parse_timetolive(data)
 
-    def leases(self, *, timeout: CallTimeout = DEFAULT) -> list[int]:
-        """The IDs of every live lease."""
+    def leases(self, *, timeout: CallTimeout = DEFAULT) -> Listing[int]:
+        """The IDs of every live lease (a list; ``.header`` is the answer's header)."""
         data = self._caller.call("/v3/lease/leases", {}, idempotent=True, timeout=timeout)
         items = data.get("leases") or []
         if not isinstance(items, list):
             raise InvalidResponseError(f"leases is not a list: {items!r:.80}")
-        return [as_int(item.get("ID") if isinstance(item, dict) else item, "ID") for item in items]
+        ids = [as_int(item.get("ID") if isinstance(item, dict) else item, "ID") for item in items]
+        return Listing(ids, parse_header(data.get("header")))
 

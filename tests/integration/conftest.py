@@ -20,6 +20,7 @@ from etcdmap.cli.app import main
 from etcdmap.http.transport import disable_curl_debug
 from etcdmap.mapping.emap import EtcdMap
 from etcdmap.v2.client import Client
+from etcdmap.v3 import Client as V3Client
 
 
 @dataclass
@@ -38,6 +39,13 @@ CLI = Callable[..., Run]
 def client(etcd_url: str) -> Iterator[Client]:
     """A default :class:`Client` on the shared ``etcd_server``, closed after the test."""
     with Client(etcd_url) as c:
+        yield c
+
+
+@pytest.fixture
+def v3(etcd_url: str) -> Iterator[V3Client]:
+    """An ``etcdmap.v3.Client`` on the shared ``etcd_server``, closed after the test."""
+    with V3Client(etcd_url) as c:
         yield c
 
 
@@ -71,6 +79,13 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
         return Run(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def v2_command_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run ``etcdmap`` with the v2 command set (``ETCDMAP_API=v2``), whatever ``--api auto``
+    would choose: for the tests of the etcdctl v2 work-alike."""
+    monkeypatch.setenv("ETCDMAP_API", "v2")
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from etcdmap.errors import KeyNotFound
 from etcdmap.models import Node
 from etcdmap.v2.client import Client
 
+pytestmark = pytest.mark.usefixtures("v2_command_set")  # the etcdctl v2 work-alike
+
 # The type of the ``cli`` fixture (tests/integration/conftest.py), which gives a ``Run`` with
 # ``code``, ``out`` and ``err``.
 CLI = Callable[..., Any]

@@ -25,6 +25,8 @@ from etcdmap.testing import EtcdServer
 from etcdmap.v2 import discovery
 from etcdmap.v2.client import Client
 
+pytestmark = pytest.mark.usefixtures("v2_command_set")  # the etcdctl v2 work-alike
+
 ETCDCTL = shutil.which("etcdctl", path="/usr/bin")
 
 

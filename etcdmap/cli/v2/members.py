@@ -18,6 +18,7 @@ from etcdmap.cli.common import (
     EXIT_SUCCESS,
     CommandError,
     Context,
+    quorum_warning,
 )
 from etcdmap.errors import EtcdMapError
 from etcdmap.v2 import stats
@@ -70,18 +71,24 @@ def cmd_member_list(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_member_add(ctx: Context, args: argparse.Namespace) -> int:
     """``member add NAME PEERURLS``: add a member (comma-separated peer URLs, as etcdctl
-    takes them); print the settings to start it with."""
+    takes them); print the settings to start it with. When the running members no longer
+    make a quorum with the new one (a one-member cluster), say so on stderr."""
     members = ctx.client().members
     added = members.add([u for u in args.peer_urls.split(",") if u])
     print(f"Added member named {args.name} with ID {added.id} to cluster", file=ctx.stdout)
     conf: list[str] = []
-    for member in members.list():
+    listed = members.list()
+    for member in listed:
         name = args.name if member.id == added.id else member.name
         conf.extend(f"{name}={url}" for url in member.peer_urls)
     print(file=ctx.stdout)
     print(f"ETCD_NAME={_go_quote(args.name)}", file=ctx.stdout)
     print(f"ETCD_INITIAL_CLUSTER={_go_quote(','.join(conf))}", file=ctx.stdout)
     print('ETCD_INITIAL_CLUSTER_STATE="existing"', file=ctx.stdout)
+    started = sum(1 for m in listed if m.name and m.id != added.id)
+    warning = quorum_warning(started, max(len(listed), started + 1))
+    if warning:
+        print(warning, file=ctx.stderr)
     return EXIT_SUCCESS
 
 

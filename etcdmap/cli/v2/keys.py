@@ -2,7 +2,7 @@
 exec-watch``, with ``etcdctl`` v2's options, output and exit codes (``etcdctl/ctlv2/command``).
 
 Values may come from stdin when the argument is omitted (``echo v | etcdmap set /k``), as with
-``etcdctl``. Every command runs on :meth:`etcdmap._cli_common.Context.client`. One run serves one
+``etcdctl``. Every command runs on :meth:`etcdmap.cli.common.Context.client`. One run serves one
 thread.
 """
 
@@ -16,7 +16,8 @@ from contextlib import closing
 from typing import TYPE_CHECKING
 
 from etcdmap.cli.common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
-from etcdmap.cli.format import print_ls, print_response
+from etcdmap.cli.mkdir import MKDIR_HELP, cmd_mkdir, mkdir_arguments
+from etcdmap.cli.v2.printing import print_ls, print_response
 from etcdmap.v2.models import Response
 
 if TYPE_CHECKING:
@@ -87,12 +88,6 @@ def _print_dir_response(ctx: Context, resp: Response) -> None:
     # etcdctl prints nothing for directory writes in the simple format.
     if ctx.output != "simple":
         print_response(resp, ctx.output, ctx.stdout)
-
-
-def cmd_mkdir(ctx: Context, args: argparse.Namespace) -> int:
-    """``mkdir KEY``: create a directory that must not exist."""
-    _print_dir_response(ctx, ctx.client().keys.mkdir(args.key, ttl=_ttl(args)))
-    return EXIT_SUCCESS
 
 
 def cmd_setdir(ctx: Context, args: argparse.Namespace) -> int:
@@ -295,8 +290,9 @@ def _register_writes(commands: Subcommands) -> None:
                      value=True, ttl=True)
     p.add_argument("--in-order", action="store_true", help="create an in-order key under KEY")
 
-    _key_command(commands, "mkdir", "make a new directory (fails if it exists)", cmd_mkdir,
-                 ttl=True)
+    p = commands.add_parser("mkdir", help=MKDIR_HELP)  # one body for both sets (mkdir.py)
+    mkdir_arguments(p)
+    p.set_defaults(func=cmd_mkdir)
     _key_command(commands, "setdir", "create a directory or update its TTL", cmd_setdir, ttl=True)
     _key_command(commands, "update", "update an existing key", cmd_update, value=True, ttl=True)
     _key_command(commands, "updatedir", "update an existing directory's TTL", cmd_updatedir,

@@ -2,7 +2,7 @@
 v2's arguments and messages (``etcdctl/ctlv2/command/{user,role,auth}_commands.go``).
 
 Passwords are never taken from the command line unless given as ``user:password``; otherwise
-they are prompted for without echo (:func:`etcdmap._cli_common.ask_password`). One run serves
+they are prompted for without echo (:func:`etcdmap.cli.common.ask_password`). One run serves
 one thread.
 """
 

@@ -1,5 +1,7 @@
-"""The store a command runs on: the ``--api`` choice (``auto`` probes once) and the ONE
-factory of the :class:`~etcdmap.backend.Backend` the store-based commands use.
+"""The clients a run talks to: which etcd API it uses (``--api``; ``auto`` probes once), the
+v3 client built from the global options (the v2 one is :meth:`Context.client
+<etcdmap.cli.common.Context.client>`), and the ONE factory of the
+:class:`~etcdmap.backend.Backend` that ``dump``, ``load`` and ``mkdir`` use.
 
 ``--api auto`` (the default) follows the library's rule (:mod:`etcdmap._api`, shared with
 ``etcdmap.connect``): v3 wherever the server serves it (etcd 3.4 and later), v2 only on older
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from etcdmap._api import API_CHOICES, choose_api, v2_has_keys_instead, v2_keys_hint
 from etcdmap.cli.common import EXIT_SERVER_ERROR, CommandError, Context, endpoint_list
 from etcdmap.errors import KeyNotFound
+from etcdmap.http.transport import enable_curl_debug
 
 if TYPE_CHECKING:
     import argparse
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
     from etcdmap.cli.common import CommandFunc
     from etcdmap.v3 import Client as V3Client
 
-__all__ = ["API_CHOICES", "hint_v2_keys", "open_backend", "resolve_api"]
+__all__ = ["API_CHOICES", "hint_v2_keys", "open_backend", "resolve_api", "v3_client"]
 
 
 def resolve_api(ctx: Context) -> str:
@@ -72,10 +75,21 @@ def hint_v2_keys(body: CommandFunc) -> CommandFunc:
     return run
 
 
-def _v3_client(ctx: Context) -> V3Client:
-    """An ``etcdmap.v3.Client`` from the global options (endpoints, timeouts, TLS, user)."""
+def v3_client(ctx: Context, endpoints: list[str] | None = None) -> V3Client:
+    """The run's ``etcdmap.v3.Client``, built from the global options (endpoints, timeouts,
+    TLS, user) on first use and closed with the run.
+
+    :param ctx: the run.
+    :param endpoints: a client for these endpoints instead (e.g. one member, as ``endpoint
+        health`` asks each member on its own); a new client each call.
+    :returns: the client.
+    :raises CommandError: an option v3 cannot use.
+    """
     from etcdmap.v3 import Client as V3Client  # noqa: PLC0415 (only v3 runs need it)
 
+    if endpoints is None and ctx.v3 is not None:
+        shared: V3Client = ctx.v3
+        return shared
     opts = ctx.options
     if opts.discovery_srv:
         raise CommandError("Error:  --discovery-srv is not supported with the v3 API yet")
@@ -83,15 +97,22 @@ def _v3_client(ctx: Context) -> V3Client:
     cert: str | tuple[str, str] | None = None
     if opts.cert_file:
         cert = (opts.cert_file, opts.key_file) if opts.key_file else opts.cert_file
-    return V3Client(
-        endpoint_list(opts.endpoints),
+    verify: bool | str = opts.ca_file or True
+    if opts.debug:
+        enable_curl_debug()
+    client = V3Client(
+        endpoints or endpoint_list(opts.endpoints),
         timeout=opts.total_timeout or None,
         request_timeout=opts.timeout or None,
         username=username,
         password=password,
-        verify=opts.ca_file or True,
+        verify=verify,
         cert=cert,
     )
+    ctx.add_closer(client.close)
+    if endpoints is None:
+        ctx.v3 = client
+    return client
 
 
 def open_backend(ctx: Context) -> Backend:
@@ -112,7 +133,6 @@ def open_backend(ctx: Context) -> Backend:
         v2: Backend = ctx.client().backend
         ctx.backend = v2  # owned by the v2 client, which the context closes
         return v2
-    backend: Backend = _v3_client(ctx).backend
-    ctx.backend = backend
-    ctx.add_closer(backend.close)
+    backend: Backend = v3_client(ctx).backend
+    ctx.backend = backend  # owned by the v3 client, which the context closes
     return backend
