@@ -117,7 +117,7 @@ DESELECTED: dict[str, dict[str, str]] = {
 
 def _core_lacks(*names: str) -> Callable[[], bool]:
     def lacks() -> bool:
-        from etcdmap.v3.cluster import Maintenance  # noqa: PLC0415
+        from etcdmap.v3.maintenance import Maintenance  # noqa: PLC0415
 
         return not all(hasattr(Maintenance, name) for name in names)
 

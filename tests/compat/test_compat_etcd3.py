@@ -27,7 +27,7 @@ from etcdmap.compat.etcd3.exceptions import (
 from etcdmap.errors import ClusterError, DeadlineExceeded
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import errors as v3errors
-from etcdmap.v3.cluster import Maintenance
+from etcdmap.v3.maintenance import Maintenance
 
 
 def _client(url: str, **options: object) -> etcd3.Etcd3Client:

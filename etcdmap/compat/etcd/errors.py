@@ -198,16 +198,16 @@ def translate(exc: BaseException, *, watching: bool = False) -> BaseException:
     :returns: the exception, its ``__cause__`` set to ``exc``.
     """
     out: BaseException
-    if isinstance(exc, CoreEtcdError):
+    if isinstance(exc, (MemberError, AuthError)):  # before EtcdError: they are EtcdErrors too
+        status = getattr(exc, "status", 0)
+        payload = {"message": getattr(exc, "message", str(exc)), "cause": "", "status": status}
+        out = EtcdError.exception(payload)
+    elif isinstance(exc, CoreEtcdError):
         out = EtcdError.exception(_payload(exc))
     elif isinstance(exc, DeadlineExceeded) and watching:
         out = EtcdWatchTimedOut(f"Watch timed out: {exc}", cause=exc)
     elif isinstance(exc, (ClusterError, DeadlineExceeded)):
         out = EtcdConnectionFailed(f"Connection to etcd failed due to {exc}", cause=exc)
-    elif isinstance(exc, (MemberError, AuthError)):
-        status = getattr(exc, "status", 0)
-        payload = {"message": getattr(exc, "message", str(exc)), "cause": "", "status": status}
-        out = EtcdError.exception(payload)
     elif isinstance(exc, EtcdMapError):
         out = EtcdException(str(exc))
     else:
