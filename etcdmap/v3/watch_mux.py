@@ -32,6 +32,7 @@ Thread-safety: every public method may be called from any thread.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import json
 import logging
@@ -163,10 +164,8 @@ class _MemberSocket:
         refused a create without naming it)."""
         with self.lock:
             if watch_id > 0:
-                try:
+                with contextlib.suppress(ValueError):  # a created answer seen twice
                     self.unconfirmed.remove(watch_id)
-                except ValueError:
-                    pass
                 return watch_id
             if refused and self.unconfirmed:
                 return self.unconfirmed.popleft()
