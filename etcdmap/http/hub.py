@@ -6,7 +6,7 @@ events, v3 watch messages); :meth:`StreamHub.attach` hands an answer of
 :meth:`etcdmap.http.transport.Transport.stream` to the hub together with the callbacks that
 route its lines. For an answer of etcdmap's :class:`~etcdmap.http.adapter.FastAdapter` the hub
 takes the connection over (:meth:`~etcdmap.http.response.StreamBody.detach`: the socket and
-its h11 state, bytes already received included), feeds h11 whatever ``recv`` returns and
+the answer's parser, bytes already received included), feeds the parser what ``recv`` returns and
 splits the body into lines; a body that ends cleanly gives its connection back to the pool.
 Answers of any other adapter (requests' ``HTTPAdapter``, requests-mock) cannot be
 multiplexed: each is read by a thread of its own, with the same callbacks.
@@ -33,12 +33,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-import h11
-
 from etcdmap._closing import Closing
 from etcdmap._dispatch import WorkerPool
 from etcdmap.errors import ClusterError
 from etcdmap.http.answers import StreamResponse
+from etcdmap.http.framing import END as END_OF_ANSWER
+from etcdmap.http.framing import NEED_DATA
 from etcdmap.http.hub_streams import End, HubStream, Lines, Timer, read_in_thread
 from etcdmap.http.response import StreamBody
 
@@ -258,7 +258,7 @@ class StreamHub(Closing):
         with self._lock:
             self._streams.add(stream)
         self._selector.register(conn.sock, selectors.EVENT_READ, stream)
-        self._pump(stream)  # bytes that arrived with the head are already in h11
+        self._pump(stream)  # bytes that arrived with the head are already in the parser
 
     def _flow(self, stream: HubStream) -> None:
         """Apply :meth:`HubStream.pause` / :meth:`HubStream.resume` to the selector."""
@@ -298,7 +298,7 @@ class StreamHub(Closing):
                     data = conn.sock.recv(_RECV)
                 except (BlockingIOError, ssl.SSLWantReadError):
                     return
-                conn.h11.receive_data(data)
+                conn.parser.feed(data)  # type: ignore[union-attr] # set while a stream is read
                 if not self._pump(stream) or not data:
                     return
                 sock = conn.sock
@@ -308,24 +308,25 @@ class StreamHub(Closing):
             self._end(stream, exc)
 
     def _pump(self, stream: HubStream) -> bool:
-        """Take h11's events; :returns: whether the stream is still open."""
+        """Take the parser's events; :returns: whether the stream is still open."""
         conn = stream.conn
-        assert conn is not None
+        assert conn is not None and conn.parser is not None
+        parser = conn.parser
         lines: list[bytes] = []
         try:
             while True:
-                event = conn.h11.next_event()
-                if event is h11.NEED_DATA:
+                event = parser.next_event()
+                if event is NEED_DATA:
                     break
-                if isinstance(event, h11.Data):
-                    lines += stream.split(bytes(event.data))
+                if type(event) is bytes:
+                    lines += stream.split(event)
                     continue
-                if isinstance(event, h11.EndOfMessage):
+                if event is END_OF_ANSWER:
                     self._deliver(stream, lines)
                     self._end(stream, None)
                     return False
                 raise _broken(event)
-        except (h11.ProtocolError, ValueError, ConnectionError) as exc:
+        except (ValueError, ConnectionError) as exc:
             self._deliver(stream, lines)
             self._end(stream, exc)
             return False
