@@ -17,9 +17,13 @@ Every write answers ``(node, index)``: the node as written and the store's index
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from etcdmap.models import Change, Node
+
+if TYPE_CHECKING:
+    from etcdmap.errors import LockLost
 
 __all__ = [
     "ALWAYS",
@@ -27,10 +31,13 @@ __all__ = [
     "ChangeSink",
     "ChangeStream",
     "Cond",
+    "HeldLock",
     "Progress",
     "Subscribable",
     "Subscription",
     "SupportsBackend",
+    "SupportsLeaseRefresh",
+    "SupportsLocks",
     "SupportsTreeWrites",
     "TreeWrite",
 ]
@@ -173,9 +180,18 @@ class Subscription(Protocol):
 
 
 @runtime_checkable
+class SupportsLeaseRefresh(Protocol):
+    """An optional part of a :class:`Backend` (v3): a refresh for ``keep_alive`` that renews
+    the key's lease only, after a first full refresh."""
+
+    def lease_refresher(self, key: str, ttl: int) -> Callable[[], object]:
+        """A callable that refreshes ``key`` to ``ttl`` each time it is called."""
+
+
+@runtime_checkable
 class Subscribable(Protocol):
-    """A backend whose changes are pushed by a shared per-client hub (v2 over etcdmap's
-    adapter): watches then cost no thread of their own. Other backends give :meth:`Backend.changes`
+    """A backend whose changes are pushed by a shared per-client hub (v2 and v3): watches and
+    keep-alives then cost no thread of their own. Other backends give :meth:`Backend.changes`
     only (the memory backend: one thread per watch)."""
 
     def subscribe(
@@ -184,6 +200,58 @@ class Subscribable(Protocol):
     ) -> Subscription:
         """Start delivering the changes below ``key`` with an index above ``after`` to
         ``sink`` (see :class:`ChangeSink`). :returns: the started subscription."""
+
+
+class HeldLock(Protocol):
+    """A lock of the mapping layer (:meth:`etcdmap.EtcdMap.lock`): etcd's lock service on v3
+    (:class:`etcdmap.v3.lock.Lock`), the v2 recipe elsewhere
+    (:class:`etcdmap.mapping.lock.RecipeLock`). Acquired by ``with`` or :meth:`acquire`;
+    leaving the ``with`` of a lock lost while held raises :class:`~etcdmap.errors.LockLost`.
+    """
+
+    @property
+    def name(self) -> str:
+        """The lock's name in etcd."""
+
+    @property
+    def key(self) -> str | None:
+        """The key that holds it while held, else ``None``."""
+
+    @property
+    def revision(self) -> int:
+        """The holding key's creation index/revision (a fencing token), 0 when not held."""
+
+    @property
+    def held(self) -> bool:
+        """Acquired, not released, not known to be lost."""
+
+    @property
+    def lost(self) -> bool:
+        """The current hold was lost."""
+
+    @property
+    def error(self) -> LockLost | None:
+        """The loss, once lost."""
+
+    def acquire(self, timeout: float | object | None = ...) -> HeldLock:
+        """Wait until held (:class:`~etcdmap.errors.LockTimeout` after ``timeout``)."""
+
+    def release(self) -> None:
+        """Release (:class:`~etcdmap.errors.LockLost` if it was lost while held)."""
+
+    def __enter__(self) -> HeldLock: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+
+@runtime_checkable
+class SupportsLocks(Protocol):
+    """An optional part of a :class:`Backend` (v3): locks on the store's own lock service.
+    Backends without it get the v2 lock recipe (:mod:`etcdmap.mapping.lock`)."""
+
+    def lock(self, key: str, *, ttl: int, timeout: float | None) -> HeldLock:
+        """The lock named ``key`` (not acquired yet)."""
 
 
 @runtime_checkable
@@ -199,7 +267,9 @@ class Backend(Protocol):
     capabilities: frozenset[str]
     """What the store can do natively: ``"dirs"`` (real directory nodes), ``"ttl"``,
     ``"in_order"``, ``"hidden_keys"`` (``_``-keys left out of listings), ``"refresh"``,
-    ``"txn"`` (several writes in one atomic step)."""
+    ``"txn"`` (several writes in one atomic step), ``"bytes"`` (values may be any bytes: one
+    that is not UTF-8 reads as text with surrogate escapes, and such text is written back as
+    those bytes)."""
 
     @property
     def client(self) -> Any:

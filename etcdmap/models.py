@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ["Change", "Node", "Permission", "Selection"]
+__all__ = ["Change", "Health", "Node", "Permission", "Selection", "Versions"]
 
 
 class Selection(enum.Enum):
@@ -84,3 +84,30 @@ class Change:
     node: Node
     prev_node: Node | None = None
     index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """``/version`` (either API): the member's server version and the cluster version
+    (``"not_decided"`` early)."""
+
+    server: str
+    cluster: str
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """``/health`` of one member (either API).
+
+    :ivar healthy: ``True`` when the member answered 200 ``{"health": "true"}``.
+    :ivar reason: why not, e.g. ``"RAFT NO LEADER"`` (etcd 3.5 says; for 3.4, which sends no
+        reason, or an unreachable member, etcdmap describes it); ``""`` when healthy.
+    :ivar endpoint: the endpoint that answered (``""`` when none did).
+    """
+
+    healthy: bool
+    reason: str = ""
+    endpoint: str = ""
+
+    def __bool__(self) -> bool:
+        return self.healthy

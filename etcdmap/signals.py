@@ -88,6 +88,19 @@ thread:
     :class:`~etcdmap.errors.ConfigValidationError`), ``fields`` (its dotted field paths),
     ``current`` (the instance kept) and ``index``.
 
+Locks and elections
+-------------------
+A lock (:meth:`etcdmap.v3.Client.lock`, :meth:`etcdmap.EtcdMap.lock`) or an election
+(:meth:`etcdmap.v3.Client.election`) whose holder loses it while holding it (its lease expired:
+a paused process, a partition) sends one more signal, with ``sender`` = the lock or election
+object, from the keep-alive's thread:
+
+:data:`lock_lost`
+    ``name`` (the lock's or election's name), ``key`` (the key that held it) and ``error``
+    (the :class:`~etcdmap.errors.LockLost`, or :class:`~etcdmap.errors.LeadershipLost` for an
+    election's leader). The object's ``lost`` is already ``True``; leaving its ``with`` block
+    raises the error.
+
 Threads
 -------
 Signals of one watch are sent one event at a time, in index order, from one of the client's
@@ -121,6 +134,7 @@ __all__ = [
     "created",
     "deleted",
     "expired",
+    "lock_lost",
     "resynced",
     "signal_for",
     "updated",
@@ -142,6 +156,8 @@ config_changed: NamedSignal = _ns.signal(
     "config_changed", doc="A bound model's current instance changed (payload: changed paths).")
 config_invalid: NamedSignal = _ns.signal(
     "config_invalid", doc="A change did not validate against a bound model (current kept).")
+lock_lost: NamedSignal = _ns.signal(
+    "lock_lost", doc="A held lock (or an election's leadership) was lost (payload: error).")
 
 _DELETES = frozenset({"delete", "compareAndDelete"})
 _WRITES = frozenset({"set", "update", "compareAndSwap"})

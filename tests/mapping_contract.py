@@ -165,6 +165,17 @@ class MappingContract:
         del mapping["db"]["host"]
         assert plain(mapping) == {"db": {"port": "1"}}
 
+    def test_nested_directories_stay_when_emptied(self, mapping: MutableMapping[str, Any]) -> None:
+        # A dict keeps an emptied nested dict; so does every directory an assigned mapping
+        # made (v3 keeps it with a marker key, as v2 keeps the directory node).
+        mapping["a"] = {"b": {"c": "1"}, "x": "y"}
+        del mapping["a"]["b"]["c"]
+        assert plain(mapping) == {"a": {"b": {}, "x": "y"}}
+        mapping.update(u={"v": {"w": {"k": "1"}}})
+        del mapping["u"]["v"]["w"]["k"]
+        del mapping["a"]
+        assert plain(mapping) == {"u": {"v": {"w": {}}}}
+
     def test_empty_nested_mapping(self, mapping: MutableMapping[str, Any]) -> None:
         mapping["d"] = {}
         assert "d" in mapping

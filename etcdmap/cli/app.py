@@ -1,42 +1,41 @@
-"""The ``etcdmap`` command: an ``etcdctl`` v2 work-alike built on the etcdmap library.
+"""The ``etcdmap`` command: ``etcdctl``'s work-alike for etcd's v2 and v3 APIs.
 
-``etcdmap [global options] <command> [options] [args]``, also ``python -m etcdmap``. The global
-options, the key, member, user, role, auth and ``cluster-health`` commands, their output formats
-(``-o simple|extended|json``) and their exit codes follow ``etcdctl`` v2 (``ETCDCTL_API=2``), so
-scripts written for it keep working. Beyond ``etcdctl``: ``dump``/``load`` (a subtree as JSON and
-back) and ``serve`` (a local development etcd with the v2 API on).
+``etcdmap [global options] <command> [options] [args]``, also ``python -m etcdmap``. Two
+command sets (:mod:`etcdmap.cli.command_sets`), chosen by ``--api`` (or ``$ETCDMAP_API``):
 
-``--api v2|v3|auto`` (default ``auto``: v2 where the server serves it, else v3) chooses the
-etcd API: on v3 the key commands ``get set mk rm ls watch`` and ``dump``/``load`` run on the
-Backend protocol (:mod:`etcdmap.cli.backends`, :mod:`etcdmap.cli.store_keys`,
-:mod:`etcdmap.cli.dump`); the other commands are v2-only and say so (exit 1).
+- ``--api v2``: ``etcdctl`` v2's commands, options, output formats (``-o simple|extended|
+  json``) and exit codes (0 ok, 1 bad arguments, 2 cannot connect, 3 refused credentials, 4
+  server error, 5 cluster not healthy; errors as ``Error:  <code>: <message> (<cause>)
+  [<index>]``);
+- ``--api v3``: ``etcdctl`` 3.5's (``ETCDCTL_API=3``): verbs, flags, ``-w simple|json|fields|
+  table``, ``Error: <message>`` and its exit codes (1 for a failed call, 128 for bad
+  arguments...);
+- ``--api auto`` (the default): the server is asked which to use.
 
-Exit codes (``etcdctl``'s): 0 success, 1 bad arguments, 2 cannot reach the cluster, 3 refused
-credentials, 4 the server answered an error, 5 the cluster is not healthy. Errors go to stderr as
-``Error:  <code>: <message> (<cause>) [<index>]``, whatever the output format (as etcdctl does).
+Beyond ``etcdctl`` on both: ``dump``/``load`` (a subtree as JSON and back), ``mkdir`` (as the
+library makes a directory) and ``serve`` (a local development etcd).
 
-The modules behind it: :mod:`etcdmap._cli_common` (context, exit codes),
-:mod:`etcdmap._cli_format` (output formats), :mod:`etcdmap._cli_keys` (key commands),
-:mod:`etcdmap._cli_admin` (members, health), :mod:`etcdmap._cli_auth` (users, roles, auth),
-:mod:`etcdmap._cli_dump` (dump, load) and :mod:`etcdmap._cli_serve` (serve).
+The command line is read twice: a first pass finds the global options before the command,
+the command and ``--api``; once the set is known, that set's parser reads it all.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
-from etcdmap.cli import admin as _cli_admin
-from etcdmap.cli import auth as _cli_auth
-from etcdmap.cli import backends as _cli_backends
-from etcdmap.cli import dump as _cli_dump
-from etcdmap.cli import keys as _cli_keys
-from etcdmap.cli import serve as _cli_serve
+from etcdmap.cli.clients import API_CHOICES
+from etcdmap.cli.command_sets import (
+    api_option,
+    build_parser,
+    choose_api,
+    parse_command_line,
+    v2_help_lines,
+)
 from etcdmap.cli.common import (
-    DEFAULT_ENDPOINTS,
     EXIT_BAD_ARGS,
     EXIT_BAD_AUTH,
     EXIT_BAD_CONNECTION,
@@ -44,9 +43,17 @@ from etcdmap.cli.common import (
     CommandError,
     Context,
     Parser,
-    parse_duration,
 )
-from etcdmap.cli.format import FORMATS
+from etcdmap.cli.options import (
+    API_ENV,
+    ENDPOINTS_ENV,
+    USERNAME_ENV,
+    add_global_options,
+    finish,
+    first_word,
+    global_flags,
+)
+from etcdmap.cli.v3.dispatch import help_lines
 from etcdmap.errors import (
     ClusterError,
     DeadlineExceeded,
@@ -60,99 +67,57 @@ from etcdmap.errors import (
     Unauthorized,
 )
 
-__all__ = ["build_parser", "exit_code_for", "main"]
-
-ENDPOINTS_ENV = "ETCDMAP_ENDPOINTS"
-USERNAME_ENV = "ETCDMAP_USERNAME"
-API_ENV = "ETCDMAP_API"
+__all__ = ["API_ENV", "ENDPOINTS_ENV", "USERNAME_ENV", "build_parser", "exit_code_for", "main"]
 
 
-COMMAND_GROUPS = (_cli_keys, _cli_admin, _cli_auth, _cli_dump, _cli_serve)
-"""The command table: each module's ``register(subparsers)`` adds its commands."""
-
-
-def _global_options() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
-    """The global options as ``(flags, add_argument keywords)``; environment read now."""
-    return [
-        (("--endpoints",), {
-            "metavar": "URLS", "default": os.environ.get(ENDPOINTS_ENV) or DEFAULT_ENDPOINTS,
-            "help": f"comma-separated etcd client URLs (env {ENDPOINTS_ENV}; default: %(default)s)",
-        }),
-        (("-u", "--username"), {
-            "metavar": "USER[:PASSWORD]", "default": os.environ.get(USERNAME_ENV) or None,
-            "help": f"user[:password]; the password is prompted for when omitted "
-                    f"(env {USERNAME_ENV})",
-        }),
-        (("--ca-file",), {"metavar": "FILE", "help": "verify HTTPS servers with this CA bundle"}),
-        (("--cert-file",), {"metavar": "FILE", "help": "client TLS certificate file"}),
-        (("--key-file",), {"metavar": "FILE", "help": "client TLS key file"}),
-        (("--timeout",), {
-            "metavar": "DURATION", "type": parse_duration, "default": 2.0,
-            "help": "timeout of one request to one endpoint, e.g. 2s, 500ms (default: 2s)",
-        }),
-        (("--total-timeout",), {
-            "metavar": "DURATION", "type": parse_duration, "default": 5.0,
-            "help": "timeout of each call across endpoints, except watches (default: 5s; 0: none)",
-        }),
-        (("--api",), {
-            "choices": _cli_backends.API_CHOICES, "default": os.environ.get(API_ENV) or "auto",
-            "help": "the etcd API: v2, v3, or auto (v2 where the server serves it, else v3; "
-                    f"env {API_ENV}; default: %(default)s)",
-        }),
-        (("-o", "--output"), {
-            "choices": FORMATS, "default": "simple", "help": "output format (default: %(default)s)",
-        }),
-        (("--debug",), {
-            "action": "store_true", "help": "print a cURL command for every request (on stderr)",
-        }),
-        (("-D", "--discovery-srv"), {
-            "metavar": "DOMAIN", "help": "find the endpoints in this domain's SRV records",
-        }),
-        (("--discovery-srv-name",), {
-            "metavar": "NAME", "default": "", "help": "service name for SRV discovery",
-        }),
-        (("--insecure-discovery",), {
-            "action": "store_true", "help": "accept http:// endpoints found by SRV discovery",
-        }),
-        (("--no-sync",), {
-            "action": "store_true",
-            "help": "do not replace the endpoints by the cluster's advertised client URLs first",
-        }),
-    ]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Build the complete command-line parser (global options and every sub-command).
-
-    Defaults that come from the environment (``ETCDMAP_ENDPOINTS``, ``ETCDMAP_USERNAME``) are
-    read when this is called.
-
-    :returns: a new parser; ``parse_args`` gives a namespace with ``func`` set to the command.
-    """
+def _front_parser() -> argparse.ArgumentParser:
+    """The first pass: every global option of both sets, then the command and the rest."""
     from etcdmap._version import __version__  # noqa: PLC0415
 
-    parser = Parser(
-        prog="etcdmap",
-        description="A command line client for etcd's v2 API (an etcdctl v2 work-alike); "
-        "the key commands, dump and load also run on the v3 API (--api).",
-        epilog="Exit codes: 0 ok, 1 bad arguments, 2 cannot connect, 3 bad credentials, "
-        "4 server error, 5 cluster not healthy.",
-    )
+    parser = Parser(prog="etcdmap", add_help=False, allow_abbrev=False)
+    parser.add_argument("-h", "--help", action="store_true")
     parser.add_argument("--version", action="version", version=f"etcdmap {__version__}")
-    group = parser.add_argument_group("global options")
-    for flags, options in _global_options():
-        group.add_argument(*flags, **options)
-    commands = parser.add_subparsers(dest="command", metavar="<command>")
-    commands.required = True
-    for module in COMMAND_GROUPS:
-        module.register(commands)
-    for name, sub in commands.choices.items():  # exec-watch has an argument named "command"
-        sub.set_defaults(command_name=name)
+    parser.add_argument("--api", choices=API_CHOICES,
+                        default=os.environ.get(API_ENV) or "auto")
+    add_global_options(parser, None)
+    parser.add_argument("command", nargs="?")
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
+def top_help(api: str) -> str:
+    """``etcdmap --help``: which command set is active, how to switch, the commands.
+
+    :param api: ``--api`` as given (``auto`` lists both sets: the server decides).
+    """
+    if api == "auto":
+        active = ("Active command set: chosen per server (--api auto asks the server which API "
+                  f"to use). Choose one with --api v2|v3 or {API_ENV}=v2|v3.")
+    else:
+        other = "v3" if api == "v2" else "v2"
+        active = (f"Active command set: {api} (etcdctl {'v2' if api == 'v2' else '3.5'}'s "
+                  f"commands). Switch with --api {other} or {API_ENV}={other}.")
+    lines = ["usage: etcdmap [global options] <command> [options] [args]", "",
+             "A work-alike of etcdctl: the v2 set (--api v2, as ETCDCTL_API=2 etcdctl) and the "
+             "v3 set (--api v3, as ETCDCTL_API=3 etcdctl 3.5).", active, ""]
+    if api in ("v3", "auto"):
+        lines += ["v3 commands (global options may also follow the command):",
+                  *help_lines(), ""]
+    if api in ("v2", "auto"):
+        lines += ["v2 commands (global options go before the command):", *v2_help_lines(), ""]
+    options = argparse.ArgumentParser(prog="etcdmap", add_help=False, usage=argparse.SUPPRESS)
+    api_option(options)
+    add_global_options(options, "v2")
+    lines += [options.format_help().replace("options:", "global options:").rstrip(), "",
+              "The v3 set also takes etcdctl 3.5's spellings: --user, --password, --cacert, "
+              "--cert, --key, --dial-timeout, --command-timeout, -w/--write-out, -d, "
+              "and its ETCDCTL_* environment variables.",
+              "'etcdmap [--api v2|v3] <command> --help' shows a command's options."]
+    return "\n".join(lines) + "\n"
+
+
 def exit_code_for(error: BaseException) -> int:
-    """The exit code for a library error (``etcdctl``'s table).
+    """The exit code for a library error on the v2 set (``etcdctl`` v2's table).
 
     :param error: what the command raised.
     :returns: 3 for refused credentials, 2 when the cluster could not be reached or did not
@@ -176,6 +141,7 @@ def exit_code_for(error: BaseException) -> int:
 
 
 def _report(ctx: Context, error: EtcdMapError) -> None:
+    """A library error as etcdctl v2 prints it."""
     if isinstance(error, ClusterError):
         # etcdctl prints the summary, then one line per endpoint tried.
         print("Error: ", "etcd cluster is unavailable or misconfigured", file=ctx.stderr)
@@ -207,6 +173,28 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
+def _run(ctx: Context, argv: list[str], front: argparse.Namespace) -> int:
+    """Choose the set, parse the command line on it and run the command."""
+    probe = copy.copy(front)
+    finish(probe, None)
+    ctx.options = probe
+    if front.command is None:
+        if front.help:
+            print(top_help(probe.api), end="", file=ctx.stdout)
+            return 0
+        raise CommandError("Error:  no command given ('etcdmap --help' lists them)",
+                           EXIT_BAD_ARGS)
+    at = first_word(argv, global_flags(None)[1]) or 0
+    front.rest = argv[at + 1:]  # argparse drops a "--" right after the command
+    helping = front.help or any(t in ("-h", "--help") for t in front.rest)
+    if front.help:  # "etcdmap --help get": the command's own help
+        argv = [t for t in argv[:at] if t not in ("-h", "--help")] + argv[at:] + ["--help"]
+        front.rest = [*front.rest, "--help"]
+    api = choose_api(ctx, front.command, helping=helping)
+    ctx.options = parse_command_line(ctx, argv, front, api)
+    return int(ctx.options.func(ctx, ctx.options))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``etcdmap`` command.
 
@@ -215,12 +203,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     :param argv: the arguments without the program name (default: ``sys.argv[1:]``).
     :returns: the exit code.
-    :raises SystemExit: only from ``--help``, ``--version`` and argument errors (code 1).
+    :raises SystemExit: only from ``--help``, ``--version`` and v2 argument errors (code 1).
     """
-    args = build_parser().parse_args(argv)
-    ctx = Context(args, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    front = _front_parser().parse_args(argv)
+    ctx = Context(front, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
     try:
-        return int(_cli_backends.command_for(ctx, args)(ctx, args))
+        return _run(ctx, argv, front)
     except CommandError as exc:
         if exc.message:
             print(exc.message, file=ctx.stderr)

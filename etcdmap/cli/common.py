@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError, NoEndpointsError
+from etcdmap.http.endpoints import split_endpoints, with_scheme
 from etcdmap.http.transport import enable_curl_debug
 from etcdmap.v2.client import Client
 
@@ -38,7 +39,9 @@ __all__ = [
     "ask_password",
     "endpoint_list",
     "parse_duration",
+    "quorum_warning",
     "split_user_password",
+    "stdin_bytes",
 ]
 
 EXIT_SUCCESS = 0
@@ -128,17 +131,14 @@ def parse_duration(text: str) -> float:
 
 
 def endpoint_list(spec: str) -> list[str]:
-    """Split ``--endpoints`` (comma-separated) and default the scheme to ``http://``.
+    """Split ``--endpoints`` (comma-separated) and default the scheme to ``http://``, by the
+    library's own rule (:mod:`etcdmap.http.endpoints`).
 
     :param spec: e.g. ``"127.0.0.1:2379,https://h:2379"``.
     :returns: the endpoint URLs, e.g. ``["http://127.0.0.1:2379", "https://h:2379"]``.
     :raises CommandError: no endpoint in ``spec``.
     """
-    endpoints = []
-    for raw in spec.split(","):
-        part = raw.strip()
-        if part:
-            endpoints.append(part if "://" in part else f"http://{part}")
+    endpoints = [with_scheme(str(part)) for part in split_endpoints(spec)]
     if not endpoints:
         raise CommandError(f"Error:  no endpoint given in {spec!r}", EXIT_BAD_ARGS)
     return endpoints
@@ -152,6 +152,41 @@ def split_user_password(spec: str) -> tuple[str, str | None]:
     """
     user, sep, password = spec.partition(":")
     return user, (password if sep else None)
+
+
+def stdin_bytes(stdin: TextIO) -> bytes:
+    """All of standard input as bytes (nothing when it is a terminal): a value given on stdin.
+
+    :param stdin: the run's input; its binary buffer is read when it has one, so that any
+        bytes reach etcd unchanged.
+    :returns: the bytes read (``b""`` for a terminal or an empty input).
+    """
+    if stdin.isatty():
+        return b""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:
+        data: bytes = buffer.read()
+        return data
+    return stdin.read().encode("utf-8", "surrogateescape")
+
+
+def quorum_warning(started_voters: int, voters: int) -> str | None:
+    """The warning ``member add`` prints when the cluster loses its quorum until the new
+    member starts (a one-member cluster gaining a second voter needs both for a quorum).
+
+    :param started_voters: the voting members running before the new one starts.
+    :param voters: the voting members with the new one.
+    :returns: the warning, or ``None`` when the started members still make a quorum.
+    """
+    quorum = voters // 2 + 1
+    if started_voters >= quorum:
+        return None
+    return (
+        f"warning: the cluster now has {voters} voting members and needs {quorum} for a "
+        f"quorum, but only {started_voters} {'is' if started_voters == 1 else 'are'} "
+        "running: it accepts no writes, not even a member remove, until the new member "
+        "starts. Start it now (a learner, member add --learner on v3, keeps the quorum)."
+    )
 
 
 def _have_terminal() -> bool:
@@ -209,9 +244,11 @@ class Context:
         default=None, init=False, repr=False
     )
     api: str | None = field(default=None, init=False)
-    """The API this run uses, ``"v2"`` or ``"v3"``, once resolved (:mod:`etcdmap.cli.backends`)."""
+    """The API this run uses, ``"v2"`` or ``"v3"``, once resolved (:mod:`etcdmap.cli.command_sets`)."""
     backend: Any = field(default=None, init=False, repr=False)
     """The run's :class:`~etcdmap.backend.Backend` once opened (``open_backend``)."""
+    v3: Any = field(default=None, init=False, repr=False)
+    """The run's ``etcdmap.v3.Client`` once built (``v3_client``)."""
 
     @property
     def output(self) -> str:
@@ -252,14 +289,18 @@ class Context:
         return self._client
 
     def credentials(self) -> tuple[str | None, str | None]:
-        """``(username, password)`` from ``--username`` (the password asked for once if omitted).
+        """``(username, password)`` from ``--username user[:password]`` and, on v3, etcdctl's
+        ``--password`` (then ``--user`` is the name alone); the password is asked for once
+        when neither gives it.
 
         :raises CommandError: end of input before a password.
         """
         if self._credentials is None:
             username: str | None = None
-            password: str | None = None
-            if self.options.username:
+            password: str | None = getattr(self.options, "password", None) or None
+            if self.options.username and password is not None:
+                username = self.options.username
+            elif self.options.username:
                 username, password = split_user_password(self.options.username)
                 if password is None:
                     password = ask_password("Password: ", self.stdin, self.stderr)
@@ -340,7 +381,7 @@ class Context:
         """Close the client, if one was built, and whatever :meth:`add_closer` registered."""
         while self._closers:
             self._closers.pop()()
-        self.backend = None
+        self.backend = self.v3 = None
         if self._client is not None:
             self._client.close()
             self._client = None

@@ -2,7 +2,7 @@
 
 The file format is :mod:`etcdmap.cli.dumpfile`'s, so a dump read on v2 loads on v3 and back:
 ``etcdmap dump --ttl /config > f && etcdmap --api v3 load f /config`` migrates a subtree.
-The commands run on the :class:`~etcdmap.backend.Backend` :func:`~etcdmap.cli.backends.open_backend`
+The commands run on the :class:`~etcdmap.backend.Backend` :func:`~etcdmap.cli.command_sets.open_backend`
 gives. On a store without directory nodes, ``load`` makes only the directories that are empty in
 the dump; the others come into being with their keys, and a directory's TTL cannot be kept there
 (``load`` says so on stderr). A TTL becomes the store's TTL (v3: a lease granted with the
@@ -14,29 +14,31 @@ One run serves one thread.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from typing import TYPE_CHECKING
 
 from etcdmap.backend import Cond
+from etcdmap.cli.clients import open_backend
 from etcdmap.cli.common import EXIT_BAD_ARGS, EXIT_SUCCESS, CommandError, Context
 from etcdmap.cli.dumpfile import (
     Entry,
     Progress,
+    check_storable,
+    describe_value,
     dump_document,
     entries_from_node,
     plan_load,
     read_document,
     write_document,
 )
-from etcdmap.cli.stores import open_backend
 from etcdmap.errors import KeyNotFound
 
 if TYPE_CHECKING:
     from etcdmap.backend import Backend
-    from etcdmap.cli.common import CommandFunc, Subcommands
+    from etcdmap.cli.common import Subcommands
 
-__all__ = ["COMMANDS", "directory_writes", "register"]
+__all__ = ["DUMP_HELP", "LOAD_HELP", "cmd_dump", "cmd_load", "directory_writes",
+           "dump_arguments", "load_arguments", "register"]
 
 
 def cmd_dump(ctx: Context, args: argparse.Namespace) -> int:
@@ -96,7 +98,7 @@ def _describe(key: str, entry: Entry) -> str:
     ttl = f" (ttl {entry.ttl})" if entry.ttl is not None else ""
     if entry.dir:
         return f"mkdir {key}{ttl}"
-    return f"set {key} {json.dumps(entry.value, ensure_ascii=False)}{ttl}"
+    return f"set {key} {describe_value(entry.value or '')}{ttl}"
 
 
 def cmd_load(ctx: Context, args: argparse.Namespace) -> int:
@@ -104,6 +106,7 @@ def cmd_load(ctx: Context, args: argparse.Namespace) -> int:
     ``--force``; refuses before writing anything if a value would overwrite a key)."""
     entries = read_document(ctx, args.file)
     backend = open_backend(ctx)
+    check_storable(entries, backend.capabilities, backend.name)
     planned, conflicts = plan_load(entries, args.path, _existing(backend, args.path))
     writes, lost = directory_writes(planned, real_dirs="dirs" in backend.capabilities)
     if args.dry_run:
@@ -136,23 +139,32 @@ def cmd_load(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_SUCCESS
 
 
-COMMANDS: dict[str, CommandFunc] = {"dump": cmd_dump, "load": cmd_load}
-"""``dump`` and ``load`` on any store, by name (the parsers are :mod:`etcdmap.cli.dump`'s)."""
+DUMP_HELP = "print a subtree as JSON"
+LOAD_HELP = "write a dump under a path"
 
 
-def register(commands: Subcommands) -> None:
-    """Add ``dump`` and ``load`` to the ``etcdmap`` parser.
-
-    :param commands: the object returned by ``ArgumentParser.add_subparsers``.
-    """
-    p = commands.add_parser("dump", help="print a subtree as JSON")
+def dump_arguments(p: argparse.ArgumentParser) -> None:
+    """``dump``'s arguments (both command sets)."""
     p.add_argument("path")
     p.add_argument("--ttl", action="store_true", help="include remaining TTLs")
-    p.set_defaults(func=cmd_dump)
 
-    p = commands.add_parser("load", help="write a dump under a path")
+
+def load_arguments(p: argparse.ArgumentParser) -> None:
+    """``load``'s arguments (both command sets)."""
     p.add_argument("file", metavar="FILE", help="a file written by dump ('-': stdin)")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--dry-run", action="store_true", help="print what would be written")
     p.add_argument("--force", action="store_true", help="overwrite existing keys")
+
+
+def register(commands: Subcommands) -> None:
+    """Add ``dump`` and ``load`` to the ``etcdmap`` parser of the v2 set.
+
+    :param commands: the object returned by ``ArgumentParser.add_subparsers``.
+    """
+    p = commands.add_parser("dump", help=DUMP_HELP)
+    dump_arguments(p)
+    p.set_defaults(func=cmd_dump)
+    p = commands.add_parser("load", help=LOAD_HELP)
+    load_arguments(p)
     p.set_defaults(func=cmd_load)

@@ -19,6 +19,11 @@ before. A flat list keeps the format exact: empty directories, directory TTLs an
 survive a round trip. Hidden keys (a path element starting with ``_``) are not listed by etcd,
 so they are not dumped.
 
+A value that is not UTF-8 text (bytes another client stored on etcd v3, which etcdmap reads as
+text with surrogate escapes) is written as ``"value_b64"`` (standard base64 of its bytes)
+instead of ``"value"``, so that any value round-trips; files without it load as before. Such
+values load only on a store that keeps bytes (v3); keys must be UTF-8 text.
+
 ``load`` writes the entries under another path. Without ``--force`` it refuses, before writing
 anything, when a value would overwrite an existing key, and it writes with create-only requests,
 so a key that appears meanwhile is not overwritten either. ``--dry-run`` prints the plan only.
@@ -29,22 +34,25 @@ One run serves one thread.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from etcdmap.cli.common import EXIT_BAD_ARGS, CommandError, Context
+from etcdmap.mapping.codecs import is_text
 from etcdmap.models import Node
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "FORMAT_VERSION",
     "Entry",
     "Progress",
     "age_entries",
+    "check_storable",
+    "describe_value",
     "dump_age",
     "dump_document",
     "entries_from_node",
@@ -82,11 +90,28 @@ class Entry:
         out: dict[str, object] = {"key": self.key}
         if self.value is None:
             out["dir"] = True
-        else:
+        elif is_text(self.value):
             out["value"] = self.value
+        else:
+            out["value_b64"] = base64.b64encode(_raw(self.value)).decode("ascii")
         if self.ttl is not None:
             out["ttl"] = self.ttl
         return out
+
+
+def _raw(text: str) -> bytes:
+    """The bytes of a value read from the store (surrogate escapes back to their bytes)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def describe_value(value: str) -> str:
+    """A value as ``load --dry-run`` shows it: JSON text, or its size when it is not UTF-8.
+
+    :param value: an entry's value.
+    """
+    if is_text(value):
+        return json.dumps(value, ensure_ascii=False)
+    return f"({len(_raw(value))} bytes, not UTF-8)"
 
 
 def entries_from_node(root: Node, *, with_ttl: bool = False) -> list[Entry]:
@@ -95,6 +120,7 @@ def entries_from_node(root: Node, *, with_ttl: bool = False) -> list[Entry]:
     :param root: the node of the dumped path, read with ``recursive=True``.
     :param with_ttl: keep remaining TTLs.
     :returns: the entries, ``root`` first with key ``""``.
+    :raises CommandError: a key is not UTF-8 text (the dump keeps keys as text).
     """
     base = root.key.rstrip("/")
     entries: list[Entry] = []
@@ -102,6 +128,12 @@ def entries_from_node(root: Node, *, with_ttl: bool = False) -> list[Entry]:
     while stack:
         node = stack.pop()
         rel = node.key[len(base) :].lstrip("/") if node is not root else ""
+        if not is_text(node.key):
+            raise CommandError(
+                f"Error:  the key {node.key!r} is not UTF-8 text (written by another v3 "
+                "client): dump keeps keys as text; rename it, or dump a path without it",
+                EXIT_BAD_ARGS,
+            )
         ttl = node.ttl if with_ttl else None
         entries.append(Entry(rel, None if node.dir else (node.value or ""), ttl))
         stack.extend(reversed(node.nodes))
@@ -200,14 +232,43 @@ def parse_document(data: object) -> list[Entry]:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             raise ValueError(f"entry #{i} has no string 'key'")  # noqa: TRY004
         value = item.get("value")
+        encoded = item.get("value_b64")
         is_dir = item.get("dir") is True
-        if is_dir == isinstance(value, str):
-            raise ValueError(f"entry #{i} ({item['key']!r}) needs exactly one of value or dir")
+        if [is_dir, isinstance(value, str), isinstance(encoded, str)].count(True) != 1:
+            raise ValueError(
+                f"entry #{i} ({item['key']!r}) needs exactly one of value, value_b64 or dir")
+        if isinstance(encoded, str):
+            try:
+                value = base64.b64decode(encoded, validate=True).decode("utf-8", "surrogateescape")
+            except (binascii.Error, ValueError) as exc:
+                raise ValueError(f"entry #{i} ({item['key']!r}): value_b64 is not base64") from exc
         ttl = item.get("ttl")
         if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0):
             raise ValueError(f"entry #{i} ({item['key']!r}) has an invalid ttl")
         entries.append(Entry(item["key"], None if is_dir else value, ttl))
     return entries
+
+
+def check_storable(entries: list[Entry], capabilities: Collection[str], store: str) -> None:
+    """Refuse, before anything is written, values the store cannot keep: on a store without
+    ``"bytes"`` (v2), a value that is not UTF-8 text.
+
+    :param entries: the dump's entries.
+    :param capabilities: the store's capabilities.
+    :param store: the store's name, for the message.
+    :raises CommandError: such a value (exit 1).
+    """
+    if "bytes" in capabilities:
+        return
+    binary = [e.key or "(the path itself)" for e in entries
+              if e.value is not None and not is_text(e.value)]
+    if binary:
+        shown = ", ".join(binary[:10]) + (", ..." if len(binary) > 10 else "")
+        raise CommandError(
+            f"Error:  {len(binary)} value(s) of the dump are not UTF-8 text, which the {store} "
+            f"API cannot store: {shown} (load them with --api v3)",
+            EXIT_BAD_ARGS,
+        )
 
 
 def _target(dest: str, rel: str) -> str:

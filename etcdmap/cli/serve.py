@@ -28,7 +28,7 @@ from etcdmap.cli.common import (
 if TYPE_CHECKING:
     from etcdmap.cli.common import Subcommands
 
-__all__ = ["register"]
+__all__ = ["SERVE_HELP", "cmd_serve", "register", "serve_arguments"]
 
 _POLL = 0.5
 """Seconds between two checks that etcd is still alive while serving."""
@@ -90,13 +90,21 @@ def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
 
 
-def register(commands: Subcommands) -> None:
-    """Add ``serve`` to the ``etcdmap`` parser.
+SERVE_HELP = "run a local development etcd with v2 enabled"
 
-    :param commands: the object returned by ``ArgumentParser.add_subparsers``.
-    """
-    p = commands.add_parser("serve", help="run a local development etcd with v2 enabled")
+
+def serve_arguments(p: argparse.ArgumentParser) -> None:
+    """``serve``'s arguments (both command sets)."""
     p.add_argument("--data-dir", help="keep etcd's data here (default: a temporary directory)")
     p.add_argument("--port", type=int, default=2379, help="client port (0: any free port)")
     p.add_argument("--name", default="etcdmap-dev", help="the member name")
+
+
+def register(commands: Subcommands) -> None:
+    """Add ``serve`` to the ``etcdmap`` parser of the v2 set.
+
+    :param commands: the object returned by ``ArgumentParser.add_subparsers``.
+    """
+    p = commands.add_parser("serve", help=SERVE_HELP)
+    serve_arguments(p)
     p.set_defaults(func=cmd_serve)

@@ -1,22 +1,37 @@
-"""The ``{"message": ...}`` errors of the members and auth APIs, and ``Unauthorized``."""
+"""The errors of cluster membership and auth (the ``{"message": ...}`` answers of v2's
+members and auth APIs, and the v3 errors with the same meaning), and ``Unauthorized``."""
 
 from __future__ import annotations
 
-from etcdmap.errors.base import EtcdMapError
 from etcdmap.errors.server import EtcdError, _code
 
 
-class MemberError(EtcdMapError):
-    """An error answer ``{"message": ...}`` from ``/v2/members``.
+class _MessageError(EtcdError):
+    """An error answer ``{"message": ...}`` (no v2 ``errorCode``): the base of
+    :class:`MemberError` and :class:`AuthError`.
+
+    :param message: the server's message.
+    :param status: the HTTP status (0: none).
+    """
+
+    def __init__(self, message: str = "", status: int = 0):
+        EtcdError.__init__(self, message, status=status)
+        Exception.__init__(self, message, status)
+
+    def __str__(self) -> str:
+        return f"{self.message} (HTTP {self.status})" if self.status else self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status})"
+
+
+class MemberError(_MessageError):
+    """A membership call was refused: an error answer ``{"message": ...}`` from
+    ``/v2/members``, or a v3 member error with the same meaning.
 
     :ivar status: the HTTP status.
     :ivar message: the server's message.
     """
-
-    def __init__(self, message: str, status: int = 0):
-        self.message = message
-        self.status = status
-        super().__init__(f"{message} (HTTP {status})" if status else message)
 
 
 class MemberNotFound(MemberError):
@@ -33,10 +48,12 @@ class MemberChangeRefused(MemberError):
     :ivar maybe_applied: always ``False``.
     """
 
-    def __init__(self, message: str, status: int = 500, *, endpoint: str = "") -> None:
+    endpoint: str = ""
+    maybe_applied: bool = False
+
+    def __init__(self, message: str = "", status: int = 500, *, endpoint: str = "") -> None:
         super().__init__(message, status)
         self.endpoint = endpoint
-        self.maybe_applied = False
 
 
 class MemberExists(MemberError):
@@ -51,17 +68,13 @@ class NoLeaderError(MemberError):
     """503: the cluster has no leader (an election is in progress or quorum is lost)."""
 
 
-class AuthError(EtcdMapError):
-    """An error answer ``{"message": ...}`` from ``/v2/auth``, or a refused key request.
+class AuthError(_MessageError):
+    """An auth call or a key request was refused: an error answer ``{"message": ...}`` from
+    ``/v2/auth``, a v2 ``Unauthorized``, or a v3 auth error with the same meaning.
 
     :ivar status: the HTTP status.
     :ivar message: the server's message.
     """
-
-    def __init__(self, message: str, status: int = 0):
-        self.message = message
-        self.status = status
-        super().__init__(f"{message} (HTTP {status})" if status else message)
 
 
 class AuthNotFound(AuthError):
@@ -93,15 +106,22 @@ class InsufficientCredentials(AuthError):
 
 
 @_code(110)
-class Unauthorized(EtcdError, AuthError):
-    """110: a key request was refused: no credentials, wrong credentials or no permission.
-
-    etcd answers all three identically.
+class Unauthorized(AuthError):
+    """110: a key request was refused: no credentials, wrong credentials or no permission
+    (etcd v2 answers all three identically). A v3 refusal for lack of permission is its
+    subclass :class:`~etcdmap.errors.PermissionDenied`.
     """
 
-    def __init__(self, message: str = "", cause: str = "", index: int = 0, *, code: int | None = None):
-        EtcdError.__init__(self, message, cause, index, code=code)
-        self.status = 401
+    status = 401
+
+    def __init__(
+        self, message: str = "", cause: str = "", index: int = 0, *, code: int | None = None,
+        status: int | None = None,
+    ):
+        EtcdError.__init__(self, message, cause, index, code=code, status=status)
 
     def __str__(self) -> str:
         return EtcdError.__str__(self)
+
+    def __repr__(self) -> str:
+        return EtcdError.__repr__(self)

@@ -188,3 +188,8 @@ class ServerError(EtcdMapError):
 
 class WatcherClosed(EtcdMapError):
     """:meth:`Watcher.close` was called (also ends iteration)."""
+
+
+class MapClosed(EtcdMapError, RuntimeError):
+    """An :class:`etcdmap.EtcdMap` (or a view of it) was used after :meth:`~etcdmap.EtcdMap.close`
+    (or the end of its ``with`` block): make a new map (``etcdmap.connect``) instead."""

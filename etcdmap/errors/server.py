@@ -25,19 +25,35 @@ def _code(code: int) -> Callable[[_E], _E]:
 
 
 class EtcdError(EtcdMapError):
-    """The server answered with an etcd error object ``{"errorCode", "message", "cause", "index"}``.
+    """etcd refused a request: the root of every server error of either API.
 
-    :ivar code: etcd's ``errorCode``.
-    :ivar message: etcd's ``message``.
-    :ivar cause: etcd's ``cause`` (often the key concerned), ``""`` when absent.
-    :ivar index: etcd's ``index``: the store index when the error happened (0 for request errors).
+    v2 keys errors (``{"errorCode", "message", "cause", "index"}``) are this class's direct
+    subclasses, one per ``errorCode``; the ``{"message": ...}`` errors of the v2 members and
+    auth APIs are :class:`~etcdmap.errors.MemberError` and :class:`~etcdmap.errors.AuthError`;
+    v3 errors are :class:`~etcdmap.errors.V3Error`. An error with the same meaning on both
+    APIs is an instance of the same class (a v3 "user name not found" is a
+    :class:`~etcdmap.errors.UserNotFound`, as on v2).
+
+    :ivar code: etcd v2's ``errorCode`` (0 when the error has none).
+    :ivar message: etcd's message.
+    :ivar cause: etcd v2's ``cause`` (often the key concerned), ``""`` when absent.
+    :ivar index: etcd v2's ``index``: the store index when the error happened (0 if none).
+    :ivar status: the HTTP status of the answer (0 when unknown, e.g. an error in a stream).
+    :ivar grpc_code: the gRPC status code of a v3 error (0 for v2 errors).
     """
 
     code: int = 0
+    grpc_code: int = 0
+    status: int = 0
 
-    def __init__(self, message: str = "", cause: str = "", index: int = 0, *, code: int | None = None):
+    def __init__(
+        self, message: str = "", cause: str = "", index: int = 0, *, code: int | None = None,
+        status: int | None = None,
+    ):
         if code is not None:
             self.code = code
+        if status is not None:
+            self.status = status
         self.message = message
         self.cause = cause
         self.index = index
@@ -56,13 +72,13 @@ class EtcdError(EtcdMapError):
         )
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_etcd_error, (type(self), self.message, self.cause, self.index, self.code))
+        # One reduction for the whole tree, whatever a subclass's __init__ takes: rebuild the
+        # bare exception with its args, then restore every attribute.
+        return (_restore, (type(self), self.args), dict(self.__dict__))
 
 
-def _rebuild_etcd_error(
-    cls: type[EtcdError], message: str, cause: str, index: int, code: int
-) -> EtcdError:
-    return cls(message, cause, index, code=code)
+def _restore(cls: type[EtcdError], args: tuple[object, ...]) -> EtcdError:
+    return cls.__new__(cls, *args)
 
 
 @_code(100)

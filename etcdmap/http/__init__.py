@@ -9,8 +9,12 @@
 - :mod:`etcdmap.http.redirects`: one attempt following redirects (credentials stay home).
 - :mod:`etcdmap.http.tls`, :mod:`etcdmap.http.curl`, :mod:`etcdmap.http.endpoints`.
 
-The policy above one attempt (pinning, failover, deadlines, idempotency) is
-:class:`etcdmap.http.transport.Transport`.
+The policy above one attempt (pinning, failover, deadlines, idempotency, redirect decisions) is
+pure, in :mod:`etcdmap.http.policy` and :mod:`etcdmap.http.pinning`, shared with the asyncio
+transport (:mod:`etcdmap.aio`); :class:`etcdmap.http.transport.Transport` is its blocking shell
+(:mod:`etcdmap.http.shell`: what both shells show). The settings of every client are one
+:class:`~etcdmap.http.options.TransportOptions`; :mod:`etcdmap.http.lines` cuts streams into
+lines.
 """
 
 from etcdmap.http.adapter import FastAdapter

@@ -1,4 +1,4 @@
-"""What every etcdmap client (v2 and v3) has through its transport: session, endpoints, close."""
+"""What every etcdmap client (v2, v3, blocking or asyncio) has through its transport."""
 
 from __future__ import annotations
 
@@ -7,24 +7,20 @@ from collections.abc import Sequence
 import requests
 
 from etcdmap._closing import Closing
+from etcdmap.http.shell import TransportShell
 from etcdmap.http.transport import Transport
 
-__all__ = ["TransportClient"]
+__all__ = ["ClientEndpoints", "TransportClient"]
 
 
-class TransportClient(Closing):
-    """Base of :class:`etcdmap.Client` and :class:`etcdmap.v3.Client`: the parts that only
-    forward to :attr:`transport` (set by the subclass).
+class ClientEndpoints:
+    """Base of every client: its endpoints, read and replaced through :attr:`transport`
+    (set by the subclass: a blocking or an asyncio transport).
 
-    Thread-safety: as the transport (safe to share).
+    Thread-safety: as the transport.
     """
 
-    transport: Transport
-
-    @property
-    def session(self) -> requests.Session:
-        """The ``requests.Session`` every request of this client goes through."""
-        return self.transport.session
+    transport: TransportShell
 
     @property
     def endpoints(self) -> list[str]:
@@ -38,6 +34,21 @@ class TransportClient(Closing):
         :raises ValueError: an invalid URL (the old endpoints are kept).
         """
         self.transport.set_endpoints(endpoints)
+
+
+class TransportClient(ClientEndpoints, Closing):
+    """Base of :class:`etcdmap.Client` and :class:`etcdmap.v3.Client`: the parts that only
+    forward to :attr:`transport` (set by the subclass).
+
+    Thread-safety: as the transport (safe to share).
+    """
+
+    transport: Transport
+
+    @property
+    def session(self) -> requests.Session:
+        """The ``requests.Session`` every request of this client goes through."""
+        return self.transport.session
 
     def close(self) -> None:
         """Release the pooled connections (the client reconnects if used again)."""

@@ -65,10 +65,11 @@ _SLACK = 0.005
 class Connection:
     """One keep-alive HTTP/1.1 connection: a socket and the parser of the answer in flight.
 
-    What a later reader of many streams (a selector thread) needs is public: :attr:`sock`
-    (set it non-blocking, select on it) and :attr:`parser` (feed it ``sock.recv()`` data and
-    take its events, :mod:`etcdmap.http.framing`); bytes already received but not yet taken
-    sit in the parser, so nothing is lost when a stream changes hands.
+    What a reader of many streams (the hub's selector thread) needs is public: :attr:`sock`
+    (set it non-blocking, select on it), :meth:`receive_data` (hand it ``sock.recv()`` data)
+    and :meth:`poll_event` (take the answer's events, :mod:`etcdmap.http.framing`); bytes
+    already received but not yet taken sit in the parser, so nothing is lost when a stream
+    changes hands.
 
     :param sock: the connected (and, for https, wrapped) socket.
     :param origin: ``scheme://host:port`` (the ``Host`` header is its netloc).
@@ -157,6 +158,22 @@ class Connection:
         """
         self._remaining()
         self._parser().feed(self._recv())
+
+    def receive_data(self, data: bytes) -> None:
+        """Hand bytes read elsewhere (a selector thread, non-blocking socket) to the answer's
+        parser; ``b""``: the peer closed the connection.
+
+        :raises FramingError: no request is in flight.
+        """
+        self._parser().feed(data)
+
+    def poll_event(self) -> Event:
+        """The next event of the answer without reading the socket
+        (:data:`~etcdmap.http.framing.NEED_DATA`: :meth:`receive_data` first).
+
+        :raises FramingError: the answer is not valid HTTP/1.1, or no request is in flight.
+        """
+        return self._parser().next_event()
 
     def _parser(self) -> ResponseParser:
         parser = self.parser

@@ -1,26 +1,69 @@
-"""Endpoint URLs: validation, normalisation (percent-encoded paths) and origins."""
+"""Endpoint URLs: the one rule for what an endpoint may be, normalisation and origins.
+
+The rule, shared by the library (every client) and the command line (``--endpoints``):
+
+* a string may list several endpoints separated by commas (``"http://a:2379,http://b:2379"``),
+  as ``--endpoints`` and ``$ETCDCTL_ENDPOINTS`` do;
+* ``host:port`` without a scheme means ``http://host:port``, as etcdctl 3 and the Go client
+  take it (a TLS endpoint needs its ``https://``); a scheme-less endpoint needs its port;
+* a URL has no path: etcdmap adds the API's paths (``/v2/keys``, ``/v3/kv/range``) itself, so a
+  path such as ``/v2/keys`` would shift every key. etcd refuses paths in its own client URLs
+  too (etcd-io/etcd release-3.5:client/pkg/types/urls.go, ``NewURLs``).
+"""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit, urlunsplit
+from collections.abc import Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
-    "check_target", "normalize_endpoint", "origin_of", "strip_credentials"]
+    "check_target", "normalize_endpoint", "origin_of", "split_endpoints", "strip_credentials",
+    "with_scheme"]
 
 _UNSAFE = re.compile(r"[\x00-\x20\x7f-\U0010ffff]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_PATH_SAFE = "/%:@!$&'()*+,;=~-._"
+_SCHEME_LESS = re.compile(r"(\[[^\]]*\]|[^:/\[\]]*):\d+")  # host:port, [v6]:port
 
 
-def normalize_endpoint(url: str) -> str:
-    """Validate one endpoint URL and return it without a trailing ``/``, its path
-    percent-encoded (a space or a non-ASCII character never goes out raw).
+def split_endpoints(endpoints: str | Sequence[object]) -> list[object]:
+    """The endpoints of a string or a sequence, each string split on commas.
 
-    :param url: ``http(s)://host[:port][/path]``.
+    :param endpoints: ``"http://a:2379"``, ``"http://a:2379,http://b:2379"`` or a sequence
+        of such strings.
+    :returns: the parts, stripped, empty ones left out (non-strings are kept, for
+        :func:`normalize_endpoint` to refuse).
+    """
+    items: Sequence[object] = [endpoints] if isinstance(endpoints, str) else endpoints
+    out: list[object] = []
+    for item in items:
+        if isinstance(item, str):
+            out += [part.strip() for part in item.split(",") if part.strip()]
+        else:
+            out.append(item)
+    return out
+
+
+def with_scheme(url: str) -> str:
+    """``url`` with ``http://`` in front when it has no scheme (``host:port``).
+
+    :param url: an endpoint, stripped.
+    :returns: the URL with a scheme (other input unchanged, for validation to judge).
+    """
+    if "://" in url or not _SCHEME_LESS.fullmatch(url):
+        return url
+    return f"http://{url}"
+
+
+def normalize_endpoint(url: object) -> str:
+    """Validate one endpoint URL and return it as ``scheme://host[:port]`` (see the module
+    docstring for the rule).
+
+    :param url: ``http(s)://host[:port]`` (a trailing ``/`` is fine) or ``host:port``.
     :returns: the normalised URL, e.g. ``"http://127.0.0.1:2379"``.
-    :raises ValueError: not a string, not http/https, no host, a bad port, credentials in the URL
-        (use ``username``/``password``), a query, a fragment or control characters.
+    :raises ValueError: not a string, not http/https, no host, a bad port, a path (the message
+        says to drop it), credentials in the URL (use ``username``/``password``), a query, a
+        fragment or control characters.
     """
     if not isinstance(url, str):
         raise ValueError(  # noqa: TRY004 - garbage endpoints are a ValueError (contract)
@@ -28,9 +71,10 @@ def normalize_endpoint(url: str) -> str:
         )
     if _CONTROL.search(url.strip()):  # urlsplit would silently drop CR, LF and TAB
         raise ValueError(f"endpoint has control characters: {url!r}")
-    parts = urlsplit(url.strip())
+    parts = urlsplit(with_scheme(url.strip()))
     if parts.scheme not in ("http", "https"):
-        raise ValueError(f"endpoint must be an http:// or https:// URL: {url!r}")
+        raise ValueError(
+            f"endpoint must be an http:// or https:// URL (or host:port): {url!r}")
     try:
         port = parts.port
     except ValueError as exc:
@@ -46,8 +90,13 @@ def normalize_endpoint(url: str) -> str:
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if port is not None:
         netloc += f":{port}"
-    path = quote(parts.path.rstrip("/"), safe=_PATH_SAFE)
-    return urlunsplit((parts.scheme, netloc, path, "", ""))
+    if parts.path.strip("/"):
+        origin = urlunsplit((parts.scheme, netloc, "", "", ""))
+        raise ValueError(
+            f"endpoint {url!r} has a path ({parts.path!r}): drop it and pass {origin!r} "
+            "(etcdmap adds the API's paths, such as /v2/keys, itself)"
+        )
+    return urlunsplit((parts.scheme, netloc, "", "", ""))
 
 
 def origin_of(url: str) -> str:

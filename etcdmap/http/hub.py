@@ -6,7 +6,7 @@ events, v3 watch messages); :meth:`StreamHub.attach` hands an answer of
 :meth:`etcdmap.http.transport.Transport.stream` to the hub together with the callbacks that
 route its lines. For an answer of etcdmap's :class:`~etcdmap.http.adapter.FastAdapter` the hub
 takes the connection over (:meth:`~etcdmap.http.response.StreamBody.detach`: the socket and
-the answer's parser, bytes already received included), feeds the parser what ``recv`` returns and
+the parser of its answer, bytes already received included), feeds it what ``recv`` returns and
 splits the body into lines; a body that ends cleanly gives its connection back to the pool.
 Answers of any other adapter (requests' ``HTTPAdapter``, requests-mock) cannot be
 multiplexed: each is read by a thread of its own, with the same callbacks.
@@ -27,7 +27,6 @@ import itertools
 import logging
 import selectors
 import socket
-import ssl
 import threading
 import time
 from collections import deque
@@ -37,12 +36,10 @@ from etcdmap._closing import Closing
 from etcdmap._dispatch import WorkerPool
 from etcdmap.errors import ClusterError
 from etcdmap.http.answers import StreamResponse
-from etcdmap.http.framing import END as END_OF_ANSWER
-from etcdmap.http.framing import NEED_DATA
-from etcdmap.http.hub_streams import End, HubStream, Lines, Timer, read_in_thread
+from etcdmap.http.hub_streams import End, HubStream, Lines, Reader, Timer, call, read_in_thread
 from etcdmap.http.response import StreamBody
 
-__all__ = ["HubStream", "StreamHub", "Timer"]
+__all__ = ["HubStream", "Reader", "StreamHub", "Timer"]
 
 log = logging.getLogger("etcdmap.watch")
 
@@ -65,8 +62,10 @@ class StreamHub(Closing):
         self._commands: deque[tuple[str, object]] = deque()
         self._timers: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
-        self._streams: set[HubStream] = set()
         self._threaded: set[HubStream] = set()
+        self._readers: set[Reader] = set()
+        self.restarts = 0
+        """How many times the I/O thread failed and was started again."""
         self._running = False
         self._closed = False
         self._woken = False
@@ -77,8 +76,8 @@ class StreamHub(Closing):
 
     @property
     def streams(self) -> int:
-        """How many streams the I/O thread reads now."""
-        return len(self._streams)
+        """How many sockets (streams, WebSockets) the I/O thread reads now."""
+        return len(self._readers)
 
     # ------------------------------------------------------------------ public
 
@@ -98,10 +97,12 @@ class StreamHub(Closing):
         raw = response.response.raw
         if isinstance(raw, StreamBody):
             stream.pool = raw.pool
-            stream.conn = raw.detach()
+            conn = stream.conn = raw.detach()
             if silence is not None:
-                stream.silence_timer = self.call_later(silence, lambda: self._silent(stream))
-            self._command(("add", stream))
+                stream.silence_timer = self.call_later(silence, stream.silent)
+            stream.reader = Reader(self, conn.sock, stream.on_ready, stream.on_error)
+            self._command(("read", stream.reader))
+            self.call_later(0.0, lambda: stream.on_ready(False))  # what came with the head
             return stream
         stream.response = response
         with self._lock:
@@ -109,6 +110,19 @@ class StreamHub(Closing):
         threading.Thread(target=read_in_thread, args=(stream, response, silence),
                          name=f"{self.name}-stream", daemon=True).start()
         return stream
+
+    def add_reader(self, sock: socket.socket, on_ready: Callable[[bool], None],
+                   on_error: Callable[[BaseException], None]) -> Reader:
+        """Have the I/O thread watch ``sock`` (made non-blocking) for a protocol of its own.
+
+        :param on_ready: called on the I/O thread with ``writable`` when the socket is
+            readable (``False``) or, after :meth:`Reader.want_write`, writable (``True``).
+        :param on_error: called once if the hub drops the socket (see :class:`Reader`).
+        :returns: the reader; :meth:`Reader.close` stops it and closes the socket.
+        """
+        reader = Reader(self, sock, on_ready, on_error)
+        self._command(("read", reader))
+        return reader
 
     def call_later(self, delay: float, fn: Callable[[], object]) -> Timer:
         """Run ``fn`` on the I/O thread after ``delay`` seconds. :returns: the timer."""
@@ -125,10 +139,10 @@ class StreamHub(Closing):
         """Stop the I/O thread and both pools; close every stream (no callback follows)."""
         with self._lock:
             self._closed = True
-            streams = list(self._streams)
+            readers = list(self._readers)
             threaded = list(self._threaded)
-        for stream in streams:
-            stream.closed = True
+        for reader in readers:
+            reader.closed = True  # no callback follows
         for stream in threaded:
             stream.close()  # their reads return at once and the threads end
         self._command(("stop", None))
@@ -145,10 +159,10 @@ class StreamHub(Closing):
     def _command(self, command: tuple[str, object]) -> None:
         with self._lock:
             if self._closed and command[0] != "stop":
-                if command[0] == "add":
-                    stream = command[1]
-                    assert isinstance(stream, HubStream) and stream.conn is not None
-                    stream.conn.close()
+                if command[0] == "read":
+                    reader = command[1]
+                    assert isinstance(reader, Reader)
+                    reader.sock.close()
                 return
             self._commands.append(command)
             start = not self._running
@@ -172,6 +186,36 @@ class StreamHub(Closing):
                 wake.send(b"\0")
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        except Exception as exc:  # a bug, or a socket that broke a command: never freeze
+            log.exception("the watch hub's I/O thread failed; starting it again")
+            self._crashed(exc)
+
+    def _crashed(self, exc: Exception) -> None:
+        """The I/O thread failed: every stream and reader is told (their subscriptions
+        reconnect and report a ``watch_error``), the timers are kept, a new thread starts."""
+        with self._lock:
+            readers, self._readers = list(self._readers), set()
+            selector, self._selector = self._selector, None
+            wake = (self._wake_r, self._wake_w)
+            self._wake_r = self._wake_w = None
+            self._running = False
+            self._woken = False
+            self._ident = None
+            self.restarts += 1
+        if selector is not None:
+            selector.close()
+        for sock in wake:
+            if sock is not None:
+                sock.close()
+        error = ClusterError([], f"the watch hub's I/O thread failed: {exc!r}")
+        for reader in readers:
+            self._unread(reader, error)
+        if not self._closed:
+            self._command(("wake", None))  # a new thread takes the timers and commands
+
+    def _serve(self) -> None:
         selector = self._selector
         assert selector is not None and self._wake_r is not None
         self._ident = threading.get_ident()
@@ -179,11 +223,11 @@ class StreamHub(Closing):
             if not self._run_commands():
                 return
             timeout = self._run_timers()
-            if self._commands or (timeout is None and not self._streams):
+            if self._commands or (timeout is None and not self._readers):
                 # The timers queued commands (this thread sends itself no wake-up), or there
                 # is nothing to wait for: take the commands, or end.
                 continue
-            for key, _ in selector.select(timeout):
+            for key, events in selector.select(timeout):
                 if key.data is None:
                     with contextlib.suppress(OSError):  # drained
                         while self._wake_r.recv(4096):
@@ -191,7 +235,7 @@ class StreamHub(Closing):
                     with self._lock:  # after draining: a later wake-up leaves its byte
                         self._woken = False
                 else:
-                    self._readable(key.data)
+                    self._ready(key.data, bool(events & selectors.EVENT_WRITE))
 
     def _run_commands(self) -> bool:
         """Apply the queued commands; :returns: ``False`` when the thread must end."""
@@ -199,7 +243,7 @@ class StreamHub(Closing):
             with self._lock:
                 closing = self._closed and not self._commands
                 if not self._commands and not closing:
-                    if not self._streams and not self._timers:
+                    if not self._timers and not self._readers:
                         self._running = False
                         self._ident = None  # thread idents are reused once a thread ends
                         return False
@@ -212,18 +256,18 @@ class StreamHub(Closing):
                     self._running = False
                     self._ident = None
                 return False
-            if kind == "add":
-                assert isinstance(item, HubStream)
-                self._add(item)
-            elif kind == "close":
-                assert isinstance(item, HubStream)
-                self._drop(item)
-            elif kind in ("pause", "resume"):
-                assert isinstance(item, HubStream)
-                self._flow(item)
-            elif kind == "timer":
+            if kind == "timer":
                 assert isinstance(item, Timer)
                 heapq.heappush(self._timers, (item.when, next(self._seq), item))
+            elif kind == "read":
+                assert isinstance(item, Reader)
+                self._read(item)
+            elif kind == "flow":
+                assert isinstance(item, Reader)
+                self._reflow(item)
+            elif kind == "unread":
+                assert isinstance(item, Reader)
+                self._unread(item, None)
 
     def _run_timers(self) -> float | None:
         while self._timers:
@@ -235,12 +279,13 @@ class StreamHub(Closing):
             if wait > 0:
                 return wait
             heapq.heappop(self._timers)
-            _call(timer.fn)
+            call(timer.fn)
         return None
 
     def _shutdown(self) -> None:
-        for stream in list(self._streams):
-            self._drop(stream)
+        for reader in list(self._readers):
+            reader.closed = True
+            self._unread(reader, None)
         if self._selector is not None:
             self._selector.close()
         for sock in (self._wake_r, self._wake_w):
@@ -248,116 +293,62 @@ class StreamHub(Closing):
                 sock.close()
         self._selector = self._wake_r = self._wake_w = None
 
-    def _add(self, stream: HubStream) -> None:
-        conn = stream.conn
-        assert conn is not None and self._selector is not None
-        if stream.closed:
-            conn.close()
-            return
-        conn.set_blocking(False)
-        with self._lock:
-            self._streams.add(stream)
-        self._selector.register(conn.sock, selectors.EVENT_READ, stream)
-        self._pump(stream)  # bytes that arrived with the head are already in the parser
+    # ------------------------------------------------------------------ readers
 
-    def _flow(self, stream: HubStream) -> None:
-        """Apply :meth:`HubStream.pause` / :meth:`HubStream.resume` to the selector."""
-        conn = stream.conn
-        if conn is None or stream not in self._streams or self._selector is None:
+    def _read(self, reader: Reader) -> None:
+        assert self._selector is not None
+        if reader.closed:
+            reader.sock.close()
             return
-        registered = conn.sock in self._selector.get_map()
-        if stream.flowing.is_set() and not registered:
-            self._selector.register(conn.sock, selectors.EVENT_READ, stream)
-        elif not stream.flowing.is_set() and registered:
-            self._selector.unregister(conn.sock)
-
-    def _drop(self, stream: HubStream, *, reuse: bool = False) -> None:
         with self._lock:
-            known = stream in self._streams
-            self._streams.discard(stream)
-        conn = stream.conn
-        if conn is None:
+            self._readers.add(reader)
+        reader.sock.setblocking(False)
+        self._reflow(reader)
+
+    def _reflow(self, reader: Reader) -> None:
+        """Watch the reader's socket for what it wants now (reading, writing, or neither)."""
+        selector = self._selector
+        if reader not in self._readers or selector is None:
             return
+        events = _events(reader)
+        if reader.sock in selector.get_map():
+            if events:
+                selector.modify(reader.sock, events, reader)
+            else:
+                selector.unregister(reader.sock)
+        elif events:
+            selector.register(reader.sock, events, reader)
+
+    def _release(self, reader: Reader) -> None:
+        """Stop watching a reader's socket without closing it (I/O thread: an HTTP stream
+        that ended cleanly gives its connection back to the pool)."""
+        reader.closed = True
+        with self._lock:
+            known = reader in self._readers
+            self._readers.discard(reader)
         if known and self._selector is not None:
             with contextlib.suppress(KeyError, ValueError, OSError):  # already gone
-                self._selector.unregister(conn.sock)
-        stream.conn = None
-        if reuse and stream.pool is not None and conn.reusable():
-            conn.set_blocking(True)
-            stream.pool.put(conn)
-        else:
-            conn.close()
+                self._selector.unregister(reader.sock)
 
-    def _readable(self, stream: HubStream) -> None:
-        conn = stream.conn
-        if conn is None:
+    def _unread(self, reader: Reader, error: BaseException | None) -> None:
+        """Drop a reader and close its socket (I/O thread); ``error``: tell it why, unless it
+        closed itself."""
+        told = reader.closed
+        self._release(reader)
+        reader.sock.close()
+        if error is not None and not told:
+            call(lambda: reader.on_error(error))
+
+    def _ready(self, reader: Reader, writable: bool) -> None:
+        if reader.closed:
             return
         try:
-            while True:
-                try:
-                    data = conn.sock.recv(_RECV)
-                except (BlockingIOError, ssl.SSLWantReadError):
-                    return
-                conn.parser.feed(data)  # type: ignore[union-attr] # set while a stream is read
-                if not self._pump(stream) or not data:
-                    return
-                sock = conn.sock
-                if not isinstance(sock, ssl.SSLSocket) or not sock.pending():
-                    return
-        except OSError as exc:
-            self._end(stream, exc)
-
-    def _pump(self, stream: HubStream) -> bool:
-        """Take the parser's events; :returns: whether the stream is still open."""
-        conn = stream.conn
-        assert conn is not None and conn.parser is not None
-        parser = conn.parser
-        lines: list[bytes] = []
-        try:
-            while True:
-                event = parser.next_event()
-                if event is NEED_DATA:
-                    break
-                if type(event) is bytes:
-                    lines += stream.split(event)
-                    continue
-                if event is END_OF_ANSWER:
-                    self._deliver(stream, lines)
-                    self._end(stream, None)
-                    return False
-                raise _broken(event)
-        except (ValueError, ConnectionError) as exc:
-            self._deliver(stream, lines)
-            self._end(stream, exc)
-            return False
-        self._deliver(stream, lines)
-        return not stream.closed
-
-    def _deliver(self, stream: HubStream, lines: list[bytes]) -> None:
-        if lines and not stream.closed:
-            stream.got_line = True
-            _call(lambda: stream.on_lines(lines))
-
-    def _end(self, stream: HubStream, exc: BaseException | None) -> None:
-        self._drop(stream, reuse=exc is None)
-        if stream.closed:
-            return
-        stream.closed = True
-        if stream.silence_timer is not None:
-            stream.silence_timer.cancel()
-        error = None if exc is None else ClusterError([(stream.endpoint, exc)], "the stream broke")
-        _call(lambda: stream.on_end(error))
-
-    def _silent(self, stream: HubStream) -> None:
-        if not stream.closed and not stream.got_line and stream.on_silence is not None:
-            _call(stream.on_silence)
-
-def _broken(event: object) -> ConnectionError:
-    return ConnectionError(f"the stream ended in the middle of the body ({event!r})")
+            reader.on_ready(writable)
+        except Exception as exc:  # its protocol failed: drop it, tell it
+            log.debug("a watch hub reader failed: %r", exc)
+            self._unread(reader, exc)
 
 
-def _call(fn: Callable[[], object]) -> None:
-    try:
-        fn()
-    except Exception:  # a callback's failure must not end the I/O thread
-        log.exception("a watch hub callback failed")
+def _events(reader: Reader) -> int:
+    return (selectors.EVENT_READ if reader.reading else 0) | \
+        (selectors.EVENT_WRITE if reader.writing else 0)

@@ -24,15 +24,24 @@ from etcdmap.backend import (
     SupportsTreeWrites,
     TreeWrite,
 )
-from etcdmap.errors import DecodeError, KeyNotFound, NotADirectory, NotAFile
+from etcdmap.errors import DecodeError, KeyNotFound, MapClosed, NotADirectory, NotAFile
 from etcdmap.mapping import paths as _mappath
 from etcdmap.mapping.cache import ReadCache
-from etcdmap.mapping.codecs import Codec, StrCodec, codec_name, resolve
+from etcdmap.mapping.codecs import Codec, codec_name, decodes_verbatim, is_text, resolve
 from etcdmap.models import Node
 
 __all__ = ["EncodedTree", "MapBase"]
 
 _M = TypeVar("_M", bound="MapBase")
+
+
+class _Lifetime:
+    """Whether a map is closed; one instance is shared by a map and all its views."""
+
+    __slots__ = ("closed",)
+
+    def __init__(self) -> None:
+        self.closed = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +66,12 @@ class MapBase:
         codec: Codec | str | None = None,
         quorum: bool = False,
         cache: MutableMapping[str, Any] | ReadCache | None = None,
+        owns_client: bool = False,
     ) -> None:
         self._backend: Backend = client if isinstance(client, Backend) else client.backend
-        self._owner = True  # views share their parent's backend and never close it
+        self._owner = owns_client  # close() closes the client; never true for a view
+        self._is_view = False
+        self._life = _Lifetime()  # shared with the views: a closed map's views refuse too
         self._path = _mappath.normalize_path(path)
         self._codec = resolve(codec)
         self._quorum = quorum
@@ -131,6 +143,7 @@ class MapBase:
 
         :raises KeyNotFound: no such key.
         """
+        self._check_open()
         seen = self._index
         quorum = self._quorum
         while True:
@@ -158,6 +171,7 @@ class MapBase:
 
     def _delete(self, key: str, *, recursive: bool = False, cond: Cond = ALWAYS) -> None:
         """Delete an absolute key (``recursive``: with everything below)."""
+        self._check_open()
         if self._cache is None:
             self._index = self._backend.delete(key, recursive=recursive, cond=cond)
             return
@@ -167,6 +181,7 @@ class MapBase:
 
     def _post(self, key: str, value: str, ttl: int | None) -> Node:
         """A new in-order key in an absolute directory."""
+        self._check_open()
         node, self._index = self._backend.append(key, value, ttl=ttl)
         return node
 
@@ -176,6 +191,7 @@ class MapBase:
 
     def _written(self, key: str, write: Callable[[], tuple[Node, int]]) -> Node:
         """Run one write under the cache's guard for ``key``; record its index and node."""
+        self._check_open()
         if self._cache is None:
             node, self._index = write()
             return node
@@ -185,6 +201,17 @@ class MapBase:
         return node
 
     # ------------------------------------------------------------------ helpers
+
+    def _check_open(self) -> None:
+        """Refuse to talk to the store once the map (or the map this view belongs to) closed.
+
+        :raises MapClosed: it did.
+        """
+        if self._life.closed:
+            raise MapClosed(
+                f"this map of {self._path!r} is closed (close() or the end of its with block): "
+                "make a new one, e.g. with etcdmap.connect()"
+            )
 
     def _key(self, key: object) -> str:
         """Validate a mapping key and return its absolute etcd key."""
@@ -198,6 +225,7 @@ class MapBase:
         view._path = path
         view._index = 0
         view._owner = False
+        view._is_view = True
         return view
 
     def _decode(self, node: Node) -> Any:
@@ -216,6 +244,9 @@ class MapBase:
             raise ValueError(f"cannot store the value for {key!r}: {exc}") from exc
         if not isinstance(text, str):
             raise TypeError(f"codec {codec_name(self._codec)!r} returned {type(text).__name__}")
+        if not is_text(text):
+            raise ValueError(f"cannot store the value for {key!r}: it is not valid Unicode text "
+                             "(a lone surrogate)")
         return text
 
     def _prepare(self, key: str, value: Any) -> str | EncodedTree:
@@ -284,6 +315,7 @@ class MapBase:
                      create: bool = False) -> int:
         """Replace several subtrees in one step (:class:`~etcdmap.backend.SupportsTreeWrites`);
         records and returns the index. Cached entries below the keys are dropped."""
+        self._check_open()
         backend: SupportsTreeWrites = self._backend  # type: ignore[assignment]
         try:
             self._index = backend.write_trees(writes, ttl=ttl, create=create)
@@ -317,8 +349,9 @@ class MapBase:
         :raises DecodeError: a stored value cannot be decoded.
         :raises NotADirectory: the map's path is a file.
         """
-        # identity decode for the plain str codec (a subclass may override decode)
-        decode = None if type(self._codec) is StrCodec else self._decode_text
+        self._check_open()
+        decode = (None if decodes_verbatim(self._codec, self._backend.capabilities)
+                  else self._decode_text)
         seen = self._index
         tree, index = self._backend.read_tree(self._path, decode, quorum=self._quorum)
         if index < seen and not self._quorum:  # a lagging member: see _read

@@ -17,6 +17,12 @@ name        class                stores
 =========== ==================== ===============================================================
 
 Codecs are pure (no I/O, no state): all of them are immutable and safe to share between threads.
+
+**Bytes that are not UTF-8.** etcd v3 values are bytes, and other clients may store any; the v3
+store hands such a value to the codec as text with surrogate escapes (``\\udcff`` for the
+byte ``0xff``, Python's ``surrogateescape``). The ``str`` and ``json`` codecs refuse it with a
+``ValueError`` (the map raises :class:`~etcdmap.errors.DecodeError` naming the key) that says to
+read it with ``codec="bytes"``, which returns those bytes (see :class:`Base64Codec`).
 """
 
 from __future__ import annotations
@@ -26,7 +32,27 @@ import binascii
 import json
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Base64Codec", "Codec", "JsonCodec", "StrCodec", "resolve"]
+__all__ = [
+    "Base64Codec", "Codec", "JsonCodec", "StrCodec", "decodes_verbatim", "is_text", "resolve"]
+
+_NOT_TEXT = ("the stored value is not UTF-8 text (bytes written by another client?): "
+             "read it with codec='bytes'")
+
+
+def is_text(text: str) -> bool:
+    """Whether ``text`` is valid Unicode text, i.e. holds no surrogate: not the escaped bytes
+    of a value that is not UTF-8 (see the module docstring).
+
+    :param text: a stored value, or one about to be stored.
+    :returns: ``False`` for a value with surrogates.
+    """
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @runtime_checkable
@@ -83,7 +109,11 @@ class StrCodec:
 
         :param text: the stored value.
         :returns: ``text``.
+        :raises ValueError: the stored value is not UTF-8 text (bytes written by another v3
+            client): the message says to use ``codec="bytes"``.
         """
+        if not is_text(text):
+            raise ValueError(_NOT_TEXT)
         return text
 
     def __repr__(self) -> str:
@@ -119,8 +149,11 @@ class JsonCodec:
 
         :param text: the stored value.
         :returns: the decoded value.
-        :raises ValueError: ``text`` is not valid JSON (:class:`json.JSONDecodeError`).
+        :raises ValueError: ``text`` is not valid JSON (:class:`json.JSONDecodeError`), or not
+            UTF-8 text at all (bytes written by another v3 client).
         """
+        if not is_text(text):
+            raise ValueError(_NOT_TEXT)
         return json.loads(text)
 
     def __repr__(self) -> str:
@@ -129,7 +162,11 @@ class JsonCodec:
 
 class Base64Codec:
     """Store ``bytes`` as standard base64 text (``bytes``, ``bytearray``, ``memoryview`` in;
-    ``bytes`` out). An example of a binary codec; thread-safe (stateless).
+    ``bytes`` out): the same text on etcd v2 and v3. Thread-safe (stateless).
+
+    Reading, a v3 value that is not UTF-8 (raw bytes another client stored: never base64
+    text) is returned as those bytes. A raw value that happens to be UTF-8 is read as base64
+    (and refused when it is not valid base64); written back, bytes are stored as base64.
     """
 
     name = "bytes"
@@ -148,12 +185,17 @@ class Base64Codec:
         return base64.b64encode(value).decode("ascii")
 
     def decode(self, text: str) -> bytes:
-        """Decode base64 text.
+        """Decode base64 text; a value that is not UTF-8 is returned as its raw bytes.
 
         :param text: the stored value.
         :returns: the original bytes.
         :raises ValueError: ``text`` is not valid base64 (:class:`binascii.Error`).
         """
+        if not is_text(text):
+            try:
+                return text.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError as exc:  # a surrogate no byte became
+                raise binascii.Error("the value is neither base64 nor raw bytes") from exc
         try:
             return base64.b64decode(text.encode("ascii"), validate=True)
         except UnicodeEncodeError as exc:
@@ -195,6 +237,18 @@ def resolve(codec: Codec | str | None) -> Codec:
             f"got {type(codec).__name__}"
         )
     return codec
+
+
+def decodes_verbatim(codec: Codec, capabilities: frozenset[str]) -> bool:
+    """Whether decoding can be skipped: the plain ``str`` codec (not a subclass, which may
+    override ``decode``) on a store whose values are always text. A store that lists
+    ``"bytes"`` in its capabilities (v3) may hold values that are not UTF-8, which the codec
+    must see.
+
+    :param codec: the map's codec.
+    :param capabilities: the store's :attr:`~etcdmap.backend.Backend.capabilities`.
+    """
+    return type(codec) is StrCodec and "bytes" not in capabilities
 
 
 def codec_name(codec: object) -> str:

@@ -85,7 +85,8 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
     :meth:`keep_alive`, and the properties :attr:`path`, :attr:`client`, :attr:`codec`,
     :attr:`quorum`, :attr:`index`.
 
-    :param client: the :class:`~etcdmap.v2.client.Client` to use (shared; see :meth:`close`).
+    :param client: the :class:`~etcdmap.v2.client.Client` or :class:`etcdmap.v3.Client` to use,
+        or a store (:class:`~etcdmap.backend.Backend`, e.g. :class:`~etcdmap.MemoryBackend`).
     :param path: the directory, e.g. ``"/config"`` (``"/"``: the whole key space).
     :param codec: a :class:`~etcdmap.mapping.codecs.Codec` or a name (``"str"``, ``"json"``,
         ``"bytes"``); default: ``str`` values only.
@@ -94,6 +95,10 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         ``cachetools.TTLCache(maxsize=1024, ttl=5)``: reads may be up to its TTL stale when
         others write; writes through this map (and its nested views, which share the cache)
         are visible at once. Ignored when ``quorum=True``. See :mod:`etcdmap.mapping.cache`.
+    :param owns_client: whether :meth:`close` (and the end of a ``with`` block) closes the
+        client too. Whoever makes a client closes it: ``False`` (the default) for a client
+        you pass in, which stays open for its other users (maps, watches, mirrors);
+        :func:`etcdmap.connect` makes its own client and passes ``True``.
     :raises TypeError: ``path`` is not a ``str``, or ``codec`` is not a codec.
     :raises ValueError: a ``.``, ``..`` or control-character segment in ``path``; an unknown
         codec name.
@@ -330,9 +335,11 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
             read or write, :attr:`index`, or else from now).
         :returns: the started :class:`~etcdmap.mapping.watch.Watch` (a context manager; ``stop()``).
         :raises EtcdMapError: the initial read of the subtree failed.
+        :raises MapClosed: the map is closed.
         """
         from etcdmap.mapping.mirror import watch_map  # noqa: PLC0415 - keeps the import graph acyclic
 
+        self._check_open()
         return watch_map(self, recursive=recursive, after_index=after_index)
 
     def mirror(self, writable: bool = False) -> Mirror:
@@ -345,6 +352,7 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         """
         from etcdmap.mapping.mirror import mirror_map  # noqa: PLC0415
 
+        self._check_open()
         return mirror_map(self, writable=writable)
 
     def bind(self, model: type[_T], *, seed: bool = False) -> LiveConfig[_T]:
@@ -359,15 +367,28 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
         """
         from etcdmap.mapping.typed import bind  # noqa: PLC0415 - pydantic is an optional extra
 
+        self._check_open()
         return bind(self, model, seed=seed)
 
     # ------------------------------------------------------------------ lifetime
 
     def close(self) -> None:
-        """Close the client. Meant for maps made by :func:`connect`, which own their client;
-        do not call it on a map whose client you share. A view (``m["db"]``) owns nothing:
-        closing it (``with m["db"] as db: ...``) leaves the shared client open."""
+        """Close the map: afterwards it, and every view of it, raises
+        :class:`~etcdmap.errors.MapClosed` when used. The client is closed too only when the
+        map owns it (made by :func:`etcdmap.connect`, or ``owns_client=True``); a client
+        passed in stays open, with its other maps' watches and mirrors. A view
+        (``m["db"]``) owns nothing: closing it (``with m["db"] as db: ...``) does nothing,
+        and its parent stays usable. Closing twice is fine.
+
+        The client's own ``close()`` is another matter: it releases the client's connections
+        and ends its watches, and the client reconnects if used again (as a
+        ``requests.Session`` does), so maps on a client closed by its owner keep working.
+        """
+        if self._is_view:
+            return
+        self._life.closed = True
         if self._owner:
+            self._owner = False  # close the client once
             self._backend.close()
 
 

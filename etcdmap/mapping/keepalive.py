@@ -1,4 +1,9 @@
-"""Keep a key alive: refresh its TTL from a background thread (:meth:`etcdmap.EtcdMap.keep_alive`).
+"""Keep a key alive: refresh its TTL periodically (:meth:`etcdmap.EtcdMap.keep_alive`).
+
+On a client with a watch hub (v2 and v3) the refreshes run on the hub's timers and workers:
+no thread per kept-alive key (on v3 each refresh is one renewal of the key's lease on the
+member's keep-alive WebSocket, :mod:`etcdmap.v3.lease_stream`). Elsewhere (the memory
+backend) a daemon thread per key does it.
 
 A :class:`KeepAlive` never dies silently. When it gives up it stores the exception in
 :attr:`KeepAlive.error`, logs it on the ``etcdmap.keepalive`` logger, calls the optional
@@ -24,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from etcdmap.errors import (
     AmbiguousResultError,
@@ -34,7 +40,19 @@ from etcdmap.errors import (
     RaftInternal,
 )
 
-__all__ = ["KeepAlive"]
+if TYPE_CHECKING:
+    from etcdmap.http.hub import StreamHub, Timer
+    from etcdmap.http.liveness import Liveness
+
+__all__ = ["HubOwner", "KeepAlive"]
+
+
+@runtime_checkable
+class HubOwner(Protocol):
+    """A backend with a client's watch hub (v2, v3): keep-alives run on its timers."""
+
+    def hub(self) -> tuple[StreamHub, Liveness]:
+        """The client's watch hub and its member checks."""
 
 log = logging.getLogger("etcdmap.keepalive")
 
@@ -47,7 +65,7 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 class KeepAlive:
-    """Refresh a TTL periodically from a daemon thread until stopped.
+    """Refresh a TTL periodically until stopped (on a hub's timers, or a daemon thread).
 
     Usually made by :meth:`etcdmap.EtcdMap.keep_alive`; usable as a context manager::
 
@@ -67,6 +85,7 @@ class KeepAlive:
     :param on_error: called once, in the keep-alive thread, with the exception that ended it.
         Exceptions it raises are logged and ignored.
     :param name: what is kept alive, for the thread name and log messages.
+    :param hub: a client's watch hub: refresh on its timers and workers instead of a thread.
     :raises ValueError: ``ttl`` or ``interval`` is not positive, or ``interval >= ttl``.
     """
 
@@ -78,6 +97,7 @@ class KeepAlive:
         interval: float | None = None,
         on_error: Callable[[BaseException], object] | None = None,
         name: str = "",
+        hub: StreamHub | None = None,
     ) -> None:
         if ttl <= 0:
             raise ValueError(f"ttl must be positive, got {ttl!r}")
@@ -93,6 +113,13 @@ class KeepAlive:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._hub = hub
+        self._timer: Timer | None = None
+        self._started = False
+        self._idle = threading.Event()  # no refresh of the hub's in flight
+        self._idle.set()
+        self._tick_thread = 0
+        self._last_ok_sent = 0.0
         self._error: BaseException | None = None
         self._refreshes = 0
 
@@ -115,7 +142,9 @@ class KeepAlive:
 
     @property
     def alive(self) -> bool:
-        """``True`` while the thread runs and no refresh has failed for good."""
+        """``True`` while it runs (started, not stopped) and no refresh has failed for good."""
+        if self._hub is not None:
+            return self._started and not self._stopping.is_set() and self._error is None
         thread = self._thread
         return thread is not None and thread.is_alive() and self._error is None
 
@@ -125,22 +154,26 @@ class KeepAlive:
         return self._refreshes
 
     def start(self) -> KeepAlive:
-        """Refresh once now, then start the background thread.
+        """Refresh once now, then go on in the background (hub timers, or a thread).
 
         :returns: ``self``.
         :raises RuntimeError: already started.
         :raises EtcdMapError: the first refresh failed (nothing is started then).
         """
         with self._lock:
-            if self._thread is not None:
+            if self._started:
                 raise RuntimeError(f"keep-alive of {self._name} was already started")
             sent = time.monotonic()
             self._refresh()
             self._refreshes += 1
-            self._thread = threading.Thread(
-                target=self._run, args=(sent,), name=f"etcdmap-keepalive {self._name}", daemon=True
-            )
-            self._thread.start()
+            self._last_ok_sent = sent
+            self._started = True
+            if self._hub is not None:
+                self._schedule(self._interval)
+            else:
+                self._thread = threading.Thread(
+                    target=self._run, name=f"etcdmap-keepalive {self._name}", daemon=True)
+                self._thread.start()
         return self
 
     def stop(self, timeout: float | None = 10.0) -> None:
@@ -153,9 +186,14 @@ class KeepAlive:
         :raises BaseException: the exception that ended the keep-alive, if any (see :attr:`error`).
         """
         self._stopping.set()
+        timer = self._timer
+        if timer is not None:
+            timer.cancel()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        if self._hub is not None and not self._ticking():
+            self._idle.wait(timeout)
         if self._error is not None:
             raise self._error
 
@@ -184,24 +222,51 @@ class KeepAlive:
         state = "failed" if self._error else "alive" if self.alive else "stopped"
         return f"<KeepAlive {self._name} ttl={self._ttl} interval={self._interval:g} {state}>"
 
-    # ------------------------------------------------------------------ the thread
+    # ------------------------------------------------------------------ the refreshes
 
-    def _run(self, last_ok_sent: float) -> None:
-        delay = self._interval
-        while not self._stopping.wait(delay):
-            sent = time.monotonic()
-            try:
-                self._refresh()
-            except Exception as exc:  # every failure is reported, none is lost
-                if _is_transient(exc) and time.monotonic() - last_ok_sent < self._ttl:
-                    log.warning("keep-alive of %s: refresh failed, retrying: %s", self._name, exc)
-                    delay = min(self._interval, _RETRY_DELAY)
-                    continue
-                self._fail(exc)
-                return
-            last_ok_sent = sent
-            self._refreshes += 1
-            delay = self._interval
+    def _tick(self) -> float | None:
+        """One refresh. :returns: the delay to the next, ``None`` when it failed for good."""
+        sent = time.monotonic()
+        try:
+            self._refresh()
+        except Exception as exc:  # every failure is reported, none is lost
+            if _is_transient(exc) and time.monotonic() - self._last_ok_sent < self._ttl:
+                log.warning("keep-alive of %s: refresh failed, retrying: %s", self._name, exc)
+                return min(self._interval, _RETRY_DELAY)
+            self._fail(exc)
+            return None
+        self._last_ok_sent = sent
+        self._refreshes += 1
+        return self._interval
+
+    def _run(self) -> None:
+        """The thread (without a hub)."""
+        delay: float | None = self._interval
+        while delay is not None and not self._stopping.wait(delay):
+            delay = self._tick()
+
+    def _schedule(self, delay: float) -> None:
+        hub = self._hub
+        assert hub is not None
+        self._timer = hub.call_later(delay, lambda: hub.workers.submit(self._hub_tick))
+
+    def _ticking(self) -> bool:
+        """Whether this thread runs a refresh of this keep-alive (``stop`` from ``on_error``)."""
+        return self._tick_thread == threading.get_ident()
+
+    def _hub_tick(self) -> None:
+        """On a hub worker: one refresh, then the next timer."""
+        if self._stopping.is_set():
+            return
+        self._idle.clear()
+        self._tick_thread = threading.get_ident()
+        try:
+            delay = self._tick()
+            if delay is not None and not self._stopping.is_set():
+                self._schedule(delay)
+        finally:
+            self._tick_thread = 0
+            self._idle.set()
 
     def _fail(self, exc: BaseException) -> None:
         self._error = exc

@@ -20,7 +20,7 @@ from typing import Any
 from etcdmap._closing import Closing
 from etcdmap._waiter import IndexWaiter
 from etcdmap.errors import KeyNotFound
-from etcdmap.mapping.codecs import StrCodec
+from etcdmap.mapping.codecs import decodes_verbatim
 from etcdmap.mapping.tree import MirrorDir, Tree
 from etcdmap.mapping.watch import Watch, log
 from etcdmap.signals import report_error
@@ -139,7 +139,7 @@ def load_tree(emap: Any, on_decode_error: Callable[[Exception], None]) -> tuple[
     :raises EtcdMapError: the read failed.
     """
     codec = emap.codec
-    decode = None if isinstance(codec, StrCodec) else codec.decode
+    decode = None if decodes_verbatim(codec, emap.backend.capabilities) else codec.decode
     tree = Tree("" if emap.path == "/" else emap.path, decode, on_decode_error)
     try:
         node, index = emap.backend.read(emap.path, recursive=True)

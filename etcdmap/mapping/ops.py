@@ -11,10 +11,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from etcdmap._checks import check_ttl
-from etcdmap.backend import Cond
+from etcdmap.backend import Cond, HeldLock, SupportsLeaseRefresh
 from etcdmap.errors import CompareFailed, DirectoryTTLUnsupported, NotAFile
+from etcdmap.mapping import paths as _mappath
 from etcdmap.mapping.base import MapBase
-from etcdmap.mapping.keepalive import KeepAlive
+from etcdmap.mapping.keepalive import HubOwner, KeepAlive
+from etcdmap.mapping.lock import LOCKS_DIR, map_lock
 from etcdmap.models import Node
 
 __all__ = ["MapOps"]
@@ -218,7 +220,8 @@ class MapOps(MapBase):
         *,
         on_error: Callable[[BaseException], object] | None = None,
     ) -> KeepAlive:
-        """A context manager that refreshes ``key``'s TTL from a daemon thread::
+        """A context manager that refreshes ``key``'s TTL in the background (on the client's
+        hub timers; a daemon thread on the memory backend)::
 
             m.set("leader", "me", ttl=10)
             with m.keep_alive("leader", 10) as ka:
@@ -236,13 +239,45 @@ class MapOps(MapBase):
         """
         abs_key = self._key(key)
         seconds = int(check_ttl(ttl))
+        backend = self._backend
+        hub = backend.hub()[0] if isinstance(backend, HubOwner) else None
+        if isinstance(backend, SupportsLeaseRefresh):  # v3: later refreshes renew the lease only
+            refresh = backend.lease_refresher(abs_key, seconds)
+        else:
+            refresh = lambda: self.refresh(key, seconds)  # noqa: E731
         return KeepAlive(
-            lambda: self.refresh(key, seconds),
+            refresh,
             seconds,
             interval=interval,
             on_error=on_error,
             name=abs_key,
+            hub=hub,
         )
+
+
+    def lock(self, name: str, ttl: int = 60, timeout: float | None = None) -> HeldLock:
+        """A distributed lock named ``name``, kept in this map's hidden ``_locks`` directory
+        (never listed): etcd's lock service on v3, the v2 lock recipe on v2 (see
+        :mod:`etcdmap.mapping.lock`). Acquired by ``with``::
+
+            with m.lock("migrations", ttl=30, timeout=10) as lk:
+                ...   # lk.key, lk.revision (a fencing token), lk.held, lk.lost
+
+        :param name: the lock's name (a key name: one path segment).
+        :param ttl: seconds a holder that dies keeps the others waiting (its key or lease is
+            kept alive meanwhile).
+        :param timeout: how long to wait (``None``: for ever); then
+            :class:`~etcdmap.errors.LockTimeout`, with nothing left behind.
+        :returns: the lock, not acquired yet.
+        :raises TypeError, ValueError: a bad name, TTL or timeout.
+
+        Leaving the ``with`` of a lock lost while held (a paused process, a partition)
+        raises :class:`~etcdmap.errors.LockLost`; :data:`etcdmap.signals.lock_lost` is sent
+        as soon as the holder learns it.
+        """
+        self._key(name)  # a lock's name follows the rules of a key's
+        key = _mappath.join(_mappath.join(self.path, LOCKS_DIR), name)
+        return map_lock(self.backend, key, ttl=ttl, timeout=timeout)
 
 
 def _leaf(value: Any, what: str) -> Any:

@@ -2,15 +2,15 @@
 change stream and sends the :mod:`etcdmap.signals`.
 
 The backend's :class:`~etcdmap.backend.ChangeStream` delivers every change once, in index
-order, across member failures (for v2: :mod:`etcdmap.v2.changes`). This module adds what is
+order, across member failures (:mod:`etcdmap.http.watch_lifecycle`). This module adds what is
 the same on every backend: applying each change to the last known state, the signals, the
 index waiters of ``wait_for``, and the recovery from a lost history — when the stream raises
 :class:`~etcdmap.errors.HistoryLost`, the watch re-reads the subtree (one recursive quorum
 read), sends the differences against the last known state as ordinary signals and then
 ``resynced``, and goes on after the re-read's index. Subscribers are never silently behind.
 
-Cost: on a backend with a watch hub (:class:`~etcdmap.backend.Subscribable`: the v2 client
-over etcdmap's adapter) a watch owns no thread: the client's one I/O thread reads its stream
+Cost: on a backend with a watch hub (:class:`~etcdmap.backend.Subscribable`: the v2 and v3
+clients) a watch owns no thread: the client's one I/O thread reads its stream
 and a small bounded set of dispatcher threads sends its signals, in index order per watch (a
 receiver that blocks delays its own watch only). Other backends (the memory backend) run
 one daemon thread per watch that iterates :meth:`~etcdmap.backend.Backend.changes`.
@@ -116,6 +116,25 @@ class Watch(Closing):
         """The member the stream reads from (``None`` while reconnecting or unknown)."""
         stream = self._sub or self._stream
         return None if stream is None else stream.endpoint
+
+    @property
+    def state(self) -> str:
+        """``connecting``, ``backfill`` (v2), ``live``, ``paused`` (history lost, re-reading)
+        or ``closed`` on a hub backend; ``live`` or ``closed`` for a watch thread."""
+        sub = self._sub
+        if sub is not None:
+            return str(getattr(sub, "state", "live" if self.running else "closed"))
+        return "live" if self.running else "closed"
+
+    @property
+    def mode(self) -> str:
+        """What carries the watch: ``"websocket"`` (v3: the member's shared WebSocket),
+        ``"http"`` (a stream of its own read by the client's hub) or ``"thread"`` (a thread
+        of its own: the memory backend)."""
+        sub = self._sub
+        if sub is None:
+            return "thread"
+        return str(getattr(sub, "mode", "http"))
 
     @property
     def probes(self) -> int:

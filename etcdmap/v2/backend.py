@@ -2,8 +2,8 @@
 
 Each call is one keys request (etcd-io/etcd release-3.4: ``Documentation/v2/api.md``):
 conditions become ``prevExist``/``prevValue``/``prevIndex``, directories are real nodes,
-TTLs are etcd's, in-order keys are a ``POST``, and the change stream is
-:class:`~etcdmap.v2.changes.V2ChangeStream`.
+TTLs are etcd's, in-order keys are a ``POST``, and changes come from a hub subscription
+(:class:`~etcdmap.v2.subscription.V2Subscription`; pulled: ``changes()``).
 
 Thread-safety: as the client (safe to share).
 """
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from etcdmap.backend import ALWAYS, ChangeSink, Cond
 from etcdmap.errors import EtcdError, InvalidResponseError, KeyNotFound, NotADirectory
+from etcdmap.http.client_hub import ClientHub
 from etcdmap.http.endpoints import strip_credentials
 from etcdmap.http.hub import StreamHub
-from etcdmap.http.hubs import ClientHub
 from etcdmap.http.liveness import Liveness
+from etcdmap.http.pulled_changes import PulledChanges
 from etcdmap.models import Node
-from etcdmap.v2.changes import V2ChangeStream
 from etcdmap.v2.listing import json_to_dict
 from etcdmap.v2.stats import health
 from etcdmap.v2.subscription import V2Subscription
@@ -151,12 +151,10 @@ class V2Backend:
         recursive: bool = True,
         idle_timeout: float = 1.0,
         on_error: Callable[[BaseException], None] | None = None,
-    ) -> V2ChangeStream:
-        """A ``stream=true`` watch with backfill, probe and failover (:mod:`etcdmap.v2.changes`)."""
-        return V2ChangeStream(
-            self._client.transport, key.rstrip("/"), after=after, recursive=recursive,
-            idle_timeout=idle_timeout, on_error=on_error,
-        )
+    ) -> PulledChanges:
+        """The changes of :meth:`subscribe`, pulled (:class:`~etcdmap.http.pulled_changes.PulledChanges`)."""
+        return PulledChanges(lambda sink: self.subscribe(
+            key, sink, after=after, recursive=recursive, idle_timeout=idle_timeout), on_error)
 
     def subscribe(
         self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,

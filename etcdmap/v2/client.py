@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from etcdmap.http.client import TransportClient
-from etcdmap.http.transport import Transport
+from etcdmap.http.options import TransportOptions, TransportSettings, with_settings_signature
+from etcdmap.http.transport import DEFAULT, CallTimeout, Transport
 from etcdmap.models import Selection
 from etcdmap.v2 import discovery as _discovery
 from etcdmap.v2 import stats as _stats
@@ -29,9 +28,13 @@ from etcdmap.v2.members import MembersAPI
 from etcdmap.v2.models import Health, Versions
 from etcdmap.v2.stats import StatsAPI
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = ["Client"]
 
 
+@with_settings_signature
 class Client(TransportClient):
     """An etcd v2 client: endpoints with pinning and failover, and the v2 APIs.
 
@@ -42,48 +45,36 @@ class Client(TransportClient):
     default one with etcdmap's fast adapter mounted for ``http://`` and ``https://``.
 
     :param endpoints: one URL or a list, e.g. ``["http://10.0.0.1:2379", "http://10.0.0.2:2379"]``.
-    :param timeout: whole-call deadline in seconds, across retries, endpoints and redirects
-        (``None``: none).
-    :param request_timeout: timeout of one attempt on one endpoint, after which the next
-        endpoint is tried (``None``: only ``timeout``). Set it below ``timeout`` to skip a
-        hung (e.g. SIGSTOPped) member.
     :param selection: :attr:`Selection.RANDOM` (default) or :attr:`Selection.PRIORITIZE_LEADER`
         (takes effect on :meth:`sync`).
-    :param username: Basic auth user (sent on every attempt).
-    :param password: Basic auth password (never shown).
-    :param verify: TLS verification: ``True``, ``False`` or a CA bundle path (``None``: the
-        session's; ``True`` for the default session).
-    :param cert: client certificate path or ``(cert, key)`` (``None``: the session's).
-    :param max_redirects: redirects followed per attempt.
-    :param session: a ``requests.Session`` to send every request through; it keeps its auth
-        (unless ``username`` is given), headers, verify/cert, proxies, hooks and adapters,
-        and :meth:`close` leaves it open. ``None``: a default session, closed by :meth:`close`.
+    :param options: the transport settings as one value
+        (:class:`~etcdmap.http.options.TransportOptions`); keyword arguments override it.
+    :param settings: the transport settings as keyword arguments (each is described by
+        :class:`~etcdmap.http.options.TransportOptions`): ``timeout`` (whole-call deadline,
+        default 5 s), ``request_timeout`` (one attempt on one endpoint; set it below
+        ``timeout`` to skip a hung, e.g. SIGSTOPped, member), ``username``/``password``
+        (Basic auth on every attempt), ``verify``, ``cert``, ``max_redirects`` and
+        ``session`` (a ``requests.Session`` to send every request through, left open by
+        :meth:`close`; ``None``: a default session with etcdmap's fast adapter mounted).
     :raises NoEndpointsError: no endpoint.
-    :raises ValueError: an invalid endpoint URL.
-    :raises TypeError: ``selection`` or ``session`` has the wrong type.
+    :raises ValueError: an invalid endpoint URL, a timeout that is not positive.
+    :raises TypeError: an unknown keyword argument, or a setting of the wrong type.
     """
 
     def __init__(
         self,
         endpoints: str | Sequence[str],
         *,
-        timeout: float | None = 5.0,
-        request_timeout: float | None = None,
         selection: Selection = Selection.RANDOM,
-        username: str | None = None,
-        password: str | None = None,
-        verify: bool | str | None = None,
-        cert: str | tuple[str, str] | None = None,
-        max_redirects: int = 10,
-        session: requests.Session | None = None,
+        options: TransportOptions | None = None,
+        **settings: Unpack[TransportSettings],
     ) -> None:
         if not isinstance(selection, Selection):
             raise TypeError(f"selection must be a Selection, not {type(selection).__name__}")
         self.selection = selection
         self.transport = Transport(
-            endpoints, timeout=timeout, request_timeout=request_timeout, username=username,
-            password=password, verify=verify, cert=cert, max_redirects=max_redirects,
-            session=session, server_error=_wire.server_error,
+            endpoints, options=TransportOptions.build("Client", options, settings),
+            server_error=_wire.server_error,
         )
         self.keys = KeysAPI(self.transport)
         """The keys API (:class:`etcdmap.v2.keys.KeysAPI`)."""
@@ -130,26 +121,35 @@ class Client(TransportClient):
         """
         return cls(_discovery.discover_srv(domain, service_name, resolver=resolver), **options)
 
-    def version(self) -> Versions:
+    def version(self, *, timeout: CallTimeout = DEFAULT) -> Versions:
         """The answering member's server version and the cluster version (``/version``).
 
+        :param timeout: the call's deadline (default: the client's).
         :raises InvalidResponseError: not an etcd answer; transport errors propagate.
         """
-        return _stats.version(self.transport)
+        return _stats.version(self.transport, timeout=timeout)
 
-    def health(self, *, endpoint: str | None = None, serializable: bool = False) -> Health:
+    def health(
+        self, *, endpoint: str | None = None, serializable: bool = False,
+        timeout: CallTimeout = DEFAULT,
+    ) -> Health:
         """The cluster's health as a member sees it (``/health``); never raises for an
-        unhealthy or unreachable cluster: see :func:`etcdmap.v2.stats.health`.
+        unhealthy or unreachable cluster: see :func:`etcdmap.http.probes.health`.
 
         :param endpoint: ask exactly this member.
         :param serializable: let the member answer without the leader.
-        :returns: :class:`~etcdmap.v2.models.Health` (``bool(health)`` is ``health.healthy``).
+        :param timeout: the deadline of each member asked (default: the client's).
+        :returns: :class:`~etcdmap.models.Health` (``bool(health)`` is ``health.healthy``).
         """
-        return _stats.health(self.transport, endpoint=endpoint, serializable=serializable)
+        return _stats.health(self.transport, endpoint=endpoint, serializable=serializable,
+                             timeout=timeout)
 
-    def machines(self) -> list[str]:
-        """Every member's client URLs as listed by ``/v2/machines``."""
-        return _stats.machines(self.transport)
+    def machines(self, *, timeout: CallTimeout = DEFAULT) -> list[str]:
+        """Every member's client URLs as listed by ``/v2/machines``.
+
+        :param timeout: the call's deadline (default: the client's).
+        """
+        return _stats.machines(self.transport, timeout=timeout)
 
     def sync(self) -> list[str]:
         """Replace the endpoints with the members' client URLs; with

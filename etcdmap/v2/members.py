@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from etcdmap.errors import (
@@ -29,7 +29,9 @@ from etcdmap.errors import (
     MemberRemoved,
     NoLeaderError,
 )
-from etcdmap.http.transport import HTTPResult, ServerError, Transport
+from etcdmap.http.budget import Budget
+from etcdmap.http.probes import error_message, snippet
+from etcdmap.http.transport import DEFAULT, CallTimeout, HTTPResult, ServerError, Transport
 from etcdmap.v2.member_refusal import refusals
 from etcdmap.v2.models import Member
 
@@ -121,25 +123,9 @@ def decode_json(result: HTTPResult) -> object:
     except ValueError as exc:
         raise InvalidResponseError(
             f"invalid JSON from {result.endpoint} (HTTP {result.status}): "
-            f"{_snippet(result.body)!r}; the endpoint is probably not an etcd v2 server",
+            f"{snippet(result.body)!r}; the endpoint is probably not an etcd v2 server",
             result.endpoint,
         ) from exc
-
-
-def _snippet(body: bytes, limit: int = 120) -> str:
-    text = body.decode("utf-8", "replace").strip()
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def error_message(body: bytes) -> str:
-    """The ``message`` of an error body ``{"message": ...}``, or the text of any other body."""
-    try:
-        obj = json.loads(body)
-    except ValueError:
-        return _snippet(body)
-    if isinstance(obj, dict) and isinstance(obj.get("message"), str):
-        return str(obj["message"])
-    return _snippet(body)
 
 
 def member_error(status: int, body: bytes) -> MemberError | AuthError:
@@ -201,6 +187,9 @@ def parse_members(obj: object) -> list[Member]:
 class MembersAPI:
     """``client.members``: cluster membership.
 
+    Every method takes ``timeout=``: the whole call's deadline in seconds (``None``: none;
+    default: the client's ``timeout``), across endpoints and every request the call sends.
+
     Thread-safe: it keeps no state besides the (thread-safe) transport.
 
     :param transport: the client's transport.
@@ -209,19 +198,19 @@ class MembersAPI:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    def list(self) -> list[Member]:
+    def list(self, *, timeout: CallTimeout = DEFAULT) -> list[Member]:
         """List the members, in the server's order.
 
         :returns: the members (``client_urls`` is empty for a member that has not started yet).
         :raises MemberError: on an error answer; transport errors (``ClusterError``,
             ``DeadlineExceeded``) propagate.
         """
-        result = self._transport.request("GET", "/v2/members")
+        result = self._transport.request("GET", "/v2/members", timeout=timeout)
         if result.status != 200:
             raise member_error(result.status, result.body)
         return parse_members(decode_json(result))
 
-    def leader(self) -> Member:
+    def leader(self, *, timeout: CallTimeout = DEFAULT) -> Member:
         """The current leader.
 
         :returns: the leader member.
@@ -229,7 +218,7 @@ class MembersAPI:
         :raises MemberError: other error answers.
         """
         try:
-            result = self._transport.request("GET", "/v2/members/leader")
+            result = self._transport.request("GET", "/v2/members/leader", timeout=timeout)
         except ClusterError as exc:
             # The transport fails over on 5xx; when the members that answered said 503
             # "During election" (the others being unreachable), say that there is no leader
@@ -246,8 +235,16 @@ class MembersAPI:
             raise member_error(result.status, result.body)
         return parse_member(decode_json(result))
 
-    def add(self, peer_urls: str | Sequence[str]) -> Member:
+    def add(self, peer_urls: str | Sequence[str], *, timeout: CallTimeout = DEFAULT) -> Member:
         """Add a member; then start the new etcd with ``--initial-cluster-state=existing``.
+
+        Mind quorum: the new member counts towards it at once, before it has started. On a
+        one-member cluster (a development server) the add succeeds and the cluster stops --
+        writes, quorum reads and the :meth:`remove` that would undo it time out -- until the
+        new etcd starts and joins. Add members to a cluster of three or more (which keeps
+        quorum while one is missing), one at a time, starting each before adding the next;
+        etcd v3 can add a non-voting learner instead (``etcdmap.v3.Client.members.add(...,
+        learner=True)``), which is safe on any cluster.
 
         :param peer_urls: the new member's peer URL, ``scheme://host:port``, or a sequence of
             them (a member may listen on several); all are validated before any request.
@@ -260,16 +257,18 @@ class MembersAPI:
         :raises AmbiguousResultError: sent, but no answer: the member may have been added.
         """
         urls = _peer_urls(peer_urls)
-        with refusals("add a member with peer URLs " + ",".join(urls), self.list,
+        budget = Budget(timeout, self._transport.timeout)
+        with refusals("add a member with peer URLs " + ",".join(urls), self._lister(budget),
                       lambda ms: any(set(urls) <= set(m.peer_urls) for m in ms)):
             result = self._transport.request(
-                "POST", "/v2/members", json={"peerURLs": urls}, idempotent=False
+                "POST", "/v2/members", json={"peerURLs": urls}, idempotent=False,
+                timeout=budget.left(),
             )
         if result.status not in (200, 201):
             raise member_error(result.status, result.body)
         return parse_member(decode_json(result))
 
-    def remove(self, member_id: str | Member) -> None:
+    def remove(self, member_id: str | Member, *, timeout: CallTimeout = DEFAULT) -> None:
         """Remove a member.
 
         When the pinned endpoint is the member being removed, the request goes to another
@@ -285,31 +284,40 @@ class MembersAPI:
         :raises AmbiguousResultError: sent, but no answer: the member may have been removed.
         """
         mid = validate_member_id(member_id)
-        bystander = self._bystander(mid)
-        with refusals(f"remove member {mid}", self.list,
+        budget = Budget(timeout, self._transport.timeout)
+        bystander = self._bystander(mid, budget)
+        with refusals(f"remove member {mid}", self._lister(budget),
                       lambda ms: all(m.id != mid for m in ms)):
             result = self._transport.request(
-                "DELETE", f"/v2/members/{mid}", idempotent=False, endpoint=bystander
+                "DELETE", f"/v2/members/{mid}", idempotent=False, endpoint=bystander,
+                timeout=budget.left(),
             )
         if result.status not in (200, 204):
             raise member_error(result.status, result.body)
         if bystander is not None:
             self._transport.pin(bystander)  # the removed member is stopping: move away
 
-    def _bystander(self, mid: str) -> str | None:
+    def _lister(self, budget: Budget) -> Callable[[], Sequence[Member]]:
+        """The member list read inside ``budget`` (for the refusal check)."""
+        return lambda: self.list(timeout=budget.left())
+
+    def _bystander(self, mid: str, budget: Budget) -> str | None:
         """An endpoint other than the member being removed, when the pinned one is it.
 
         A member asked to remove itself stops while answering (HTTP 500 or a reset), which
         would make the removal look ambiguous. ``None``: the pinned endpoint is fine.
         """
         pinned = self._transport.pinned
-        target = next((m for m in self.list() if m.id == mid), None)
+        target = next((m for m in self.list(timeout=budget.left()) if m.id == mid), None)
         own = {url.rstrip("/") for url in target.client_urls} if target else set()
         if pinned.rstrip("/") not in own:
             return None
         return next((ep for ep in self._transport.endpoints if ep.rstrip("/") not in own), None)
 
-    def update(self, member_id: str | Member, peer_urls: str | Sequence[str]) -> None:
+    def update(
+        self, member_id: str | Member, peer_urls: str | Sequence[str], *,
+        timeout: CallTimeout = DEFAULT,
+    ) -> None:
         """Replace a member's peer URLs.
 
         :param member_id: the member's hex id (or the :class:`Member`).
@@ -323,10 +331,12 @@ class MembersAPI:
         """
         mid = validate_member_id(member_id)
         urls = _peer_urls(peer_urls)
-        with refusals(f"update member {mid} to peer URLs " + ",".join(urls), self.list,
+        budget = Budget(timeout, self._transport.timeout)
+        with refusals(f"update member {mid} to peer URLs " + ",".join(urls), self._lister(budget),
                       lambda ms: any(m.id == mid and set(m.peer_urls) == set(urls) for m in ms)):
             result = self._transport.request(
-                "PUT", f"/v2/members/{mid}", json={"peerURLs": sorted(urls)}, idempotent=False
+                "PUT", f"/v2/members/{mid}", json={"peerURLs": sorted(urls)}, idempotent=False,
+                timeout=budget.left(),
             )
         if result.status not in (200, 204):
             raise member_error(result.status, result.body)

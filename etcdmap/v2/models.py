@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from etcdmap.models import Node
+from etcdmap.models import Health, Node, Versions
 
 __all__ = [
     "Health",
@@ -57,32 +57,6 @@ class Member:
     name: str = ""
     peer_urls: tuple[str, ...] = ()
     client_urls: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Versions:
-    """``/version``: the member's server version and the cluster version (``"not_decided"`` early)."""
-
-    server: str
-    cluster: str
-
-
-@dataclass(frozen=True, slots=True)
-class Health:
-    """``/health`` of one member.
-
-    :ivar healthy: ``True`` when the member answered 200 ``{"health": "true"}``.
-    :ivar reason: why not, e.g. ``"RAFT NO LEADER"`` (etcd 3.5 says; for 3.4, which sends no
-        reason, or an unreachable member, etcdmap describes it); ``""`` when healthy.
-    :ivar endpoint: the endpoint that answered (``""`` when none did).
-    """
-
-    healthy: bool
-    reason: str = ""
-    endpoint: str = ""
-
-    def __bool__(self) -> bool:
-        return self.healthy
 
 
 @dataclass(frozen=True, slots=True)

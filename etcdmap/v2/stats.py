@@ -1,26 +1,29 @@
-"""Statistics (``/v2/stats/*``), ``/version``, ``/health`` and ``/v2/machines``.
+"""Statistics (``/v2/stats/*``) and ``/v2/machines``; ``/version`` and ``/health``, which
+both APIs share, are in :mod:`etcdmap.http.probes` (re-exported here).
 
 The ``parse_*`` functions are pure (JSON or bytes in, models out); :class:`StatsAPI` and the
 :func:`version`, :func:`health` and :func:`machines` functions send the requests. The client
 exposes them as ``client.stats``, ``client.version()``, ``client.health()`` and
-``client.machines()``. Everything here is thread-safe (no state besides the transport).
+``client.machines()``. Every call takes ``timeout=`` (default: the client's). Everything here
+is thread-safe (no state besides the transport).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 
 from etcdmap.errors import (
-    ClusterError,
     EtcdMapError,
     InvalidResponseError,
     NoLeaderEndpointError,
 )
-from etcdmap.http.transport import DEFAULT, CallTimeout, HTTPResult, ServerError, Transport
-from etcdmap.v2.members import MembersAPI, decode_json, error_message
-from etcdmap.v2.models import FollowerStats, Health, LeaderStats, SelfStats, StoreStats, Versions
+from etcdmap.http import probes
+from etcdmap.http.budget import Budget
+from etcdmap.http.probes import checked, health, parse_health, parse_version
+from etcdmap.http.transport import DEFAULT, CallTimeout, Transport
+from etcdmap.v2.members import MembersAPI, decode_json
+from etcdmap.v2.models import FollowerStats, LeaderStats, SelfStats, StoreStats, Versions
 from etcdmap.v2.wire import parse_expiration
 
 __all__ = [
@@ -156,57 +159,6 @@ def parse_store_stats(obj: object) -> StoreStats:
     return StoreStats(**{field: _int(data, key) for key, field in _STORE_FIELDS.items()})
 
 
-def parse_version(body: bytes) -> Versions:
-    """Parse ``/version``: ``{"etcdserver": "3.5.1", "etcdcluster": "3.5.0"}``.
-
-    etcd 2.0 answered plain text ``etcd 2.0.12``; that gives ``Versions("2.0.12", "")``.
-
-    :raises InvalidResponseError: anything else.
-    """
-    text = body.decode("utf-8", "replace").strip()
-    if text.startswith("etcd ") and "{" not in text:
-        return Versions(server=text.removeprefix("etcd ").strip(), cluster="")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InvalidResponseError(
-            f"/version answered {text[:120]!r}: probably not an etcd server"
-        ) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("etcdserver"), str):
-        raise InvalidResponseError(f"/version answered {text[:120]!r}: probably not etcd")
-    return Versions(server=data["etcdserver"], cluster=_str(data, "etcdcluster"))
-
-
-def parse_health(status: int, body: bytes, endpoint: str = "") -> Health:
-    """Parse a ``/health`` answer (200 or 503) of etcd 3.4 or 3.5.
-
-    3.5 sends ``{"health": "true", "reason": ""}``; 3.4 ``{"health": "true"}`` and no reason.
-    An unhealthy member answers 503 with the same JSON as ``text/plain``.
-
-    :param status: the HTTP status.
-    :param body: the body.
-    :param endpoint: the endpoint that answered, copied into the result.
-    :returns: the health; a 503 is unhealthy even if the body is unreadable.
-    :raises InvalidResponseError: a 200 whose body is not etcd's health JSON.
-    """
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("health"), str | bool):
-        flag = data["health"]
-        healthy = (flag is True or flag == "true") and status == 200
-        reason = _str(data, "reason")
-        if not healthy and not reason:
-            reason = f"member reported unhealthy (HTTP {status})"
-        return Health(healthy=healthy, reason="" if healthy else reason, endpoint=endpoint)
-    if status == 200:
-        raise InvalidResponseError(
-            f"/health answered {error_message(body)!r}: probably not an etcd server", endpoint
-        )
-    return Health(False, f"HTTP {status}: {error_message(body)}", endpoint)
-
-
 def parse_machines(body: bytes) -> list[str]:
     """Parse ``/v2/machines``: client URLs joined with ``", "``."""
     text = body.decode("utf-8", "replace")
@@ -216,84 +168,19 @@ def parse_machines(body: bytes) -> list[str]:
 # --------------------------------------------------------------------------- requests
 
 
-def _ok(result: HTTPResult, what: str) -> HTTPResult:
-    if result.status != 200:
-        raise InvalidResponseError(
-            f"{what} answered HTTP {result.status}: {error_message(result.body)}",
-            result.endpoint,
-        )
-    return result
+def version(transport: Transport, *, timeout: CallTimeout = DEFAULT) -> Versions:
+    """``GET /version`` on any member: see :func:`etcdmap.http.probes.version`."""
+    return probes.version(transport, timeout=timeout)
 
 
-def version(transport: Transport) -> Versions:
-    """``GET /version`` on any member (with failover).
-
-    :raises InvalidResponseError: not an etcd answer.
-    """
-    result = _ok(transport.request("GET", "/version"), "/version")
-    return parse_version(result.body)
-
-
-def machines(transport: Transport) -> list[str]:
+def machines(transport: Transport, *, timeout: CallTimeout = DEFAULT) -> list[str]:
     """``GET /v2/machines``: every member's client URLs, as the member answering sees them.
 
+    :param timeout: the call's deadline (default: the transport's).
     :raises InvalidResponseError: an error answer.
     """
-    return parse_machines(_ok(transport.request("GET", "/v2/machines"), "/v2/machines").body)
-
-
-def health(
-    transport: Transport,
-    *,
-    endpoint: str | None = None,
-    serializable: bool = False,
-    timeout: CallTimeout = DEFAULT,
-) -> Health:
-    """``GET /health``: the cluster's health as one member sees it.
-
-    The pinned endpoint is asked first, then the others in turn until one *answers*: an
-    answer of 503 (no leader, alarm, quorum read failed) is the result, unhealthy, and is not
-    a reason to ask another member. Only when no member answers at all is the result
-    unhealthy with the connection errors as the reason; this never raises for an unhealthy
-    or unreachable cluster.
-
-    :param endpoint: ask exactly this endpoint.
-    :param serializable: let the member answer without checking with the leader.
-    :param timeout: per endpoint (default: the client's ``timeout``).
-    :returns: the :class:`~etcdmap.v2.models.Health`.
-    :raises InvalidResponseError: a member answered 200 with something that is not etcd's.
-    """
-    params = [("serializable", "true")] if serializable else None
-    if endpoint is not None:
-        candidates = [endpoint]
-    else:
-        pinned = transport.pinned
-        candidates = [pinned, *(ep for ep in transport.endpoints if ep != pinned)]
-    failures: list[str] = []
-    for ep in candidates:
-        try:
-            result = transport.request(
-                "GET", "/health", params=params, endpoint=ep, timeout=timeout
-            )
-        except ClusterError as exc:
-            answered = _answer_in(exc)
-            if answered is not None:
-                return parse_health(answered[0], answered[1], ep)
-            failures.append(f"{ep}: {exc}")
-            continue
-        except (EtcdMapError, OSError) as exc:
-            failures.append(f"{ep}: {exc}")
-            continue
-        return parse_health(result.status, result.body, result.endpoint or ep)
-    return Health(False, "no endpoint answered: " + "; ".join(failures), "")
-
-
-def _answer_in(exc: ClusterError) -> tuple[int, bytes] | None:
-    """The 5xx answer the transport failed over from, if there was one."""
-    for _, err in exc.errors:
-        if isinstance(err, ServerError):
-            return err.status, err.body
-    return None
+    result = transport.request("GET", "/v2/machines", timeout=timeout)
+    return parse_machines(checked(result, "/v2/machines").body)
 
 
 class StatsAPI:
@@ -308,38 +195,42 @@ class StatsAPI:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    def _get(self, path: str, endpoint: str | None) -> object:
-        result = self._transport.request("GET", path, endpoint=endpoint)
-        return decode_json(_ok(result, path))
+    def _get(self, path: str, endpoint: str | None, timeout: CallTimeout) -> object:
+        result = self._transport.request("GET", path, endpoint=endpoint, timeout=timeout)
+        return decode_json(checked(result, path))
 
-    def self(self, *, endpoint: str | None = None) -> SelfStats:
+    def self(self, *, endpoint: str | None = None, timeout: CallTimeout = DEFAULT) -> SelfStats:
         """Raft state of one member.
 
         :param endpoint: ask this endpoint (default: the pinned one, with failover).
+        :param timeout: the call's deadline (default: the client's).
         :raises InvalidResponseError: an error answer or not etcd.
         """
-        return parse_self_stats(self._get("/v2/stats/self", endpoint))
+        return parse_self_stats(self._get("/v2/stats/self", endpoint, timeout))
 
-    def store(self, *, endpoint: str | None = None) -> StoreStats:
+    def store(self, *, endpoint: str | None = None, timeout: CallTimeout = DEFAULT) -> StoreStats:
         """v2 store counters of one member (gets count per member, writes cluster-wide).
 
         :param endpoint: ask this endpoint (default: the pinned one, with failover).
+        :param timeout: the call's deadline (default: the client's).
         :raises InvalidResponseError: an error answer or not etcd.
         """
-        return parse_store_stats(self._get("/v2/stats/store", endpoint))
+        return parse_store_stats(self._get("/v2/stats/store", endpoint, timeout))
 
-    def leader(self) -> LeaderStats:
+    def leader(self, *, timeout: CallTimeout = DEFAULT) -> LeaderStats:
         """Follower latencies and counts, as the leader sees them.
 
         Only the leader serves this (others answer 403 "not current leader"), so when the
         member asked is a follower, the leader is looked up and asked directly.
 
+        :param timeout: the whole call's deadline (default: the client's).
         :raises NoLeaderEndpointError: the leader could not be found or did not answer.
         """
-        result = self._transport.request("GET", "/v2/stats/leader")
+        budget = Budget(timeout, self._transport.timeout)
+        result = self._transport.request("GET", "/v2/stats/leader", timeout=budget.left())
         if result.status == 403:
             try:
-                leader = MembersAPI(self._transport).leader()
+                leader = MembersAPI(self._transport).leader(timeout=budget.left())
             except EtcdMapError as exc:
                 raise NoLeaderEndpointError(
                     f"stats/leader is served by the leader only ({result.endpoint} is a "
@@ -352,7 +243,8 @@ class StatsAPI:
                 )
             try:
                 result = self._transport.request(
-                    "GET", "/v2/stats/leader", endpoint=leader.client_urls[0]
+                    "GET", "/v2/stats/leader", endpoint=leader.client_urls[0],
+                    timeout=budget.left(),
                 )
             except EtcdMapError as exc:
                 raise NoLeaderEndpointError(
@@ -362,4 +254,4 @@ class StatsAPI:
                 raise NoLeaderEndpointError(
                     "stats/leader: leadership moved while asking; try again"
                 )
-        return parse_leader_stats(decode_json(_ok(result, "/v2/stats/leader")))
+        return parse_leader_stats(decode_json(checked(result, "/v2/stats/leader")))

@@ -1,5 +1,5 @@
 """The v2 change stream as a hub subscription (:meth:`etcdmap.v2.backend.V2Backend.subscribe`):
-the same protocol as :mod:`etcdmap.v2.changes`, driven by events instead of a thread per watch.
+the v2 parts of the one subscription lifecycle (:mod:`etcdmap.http.watch_lifecycle`).
 
 - A worker opens the ``stream=true`` watch (no ``waitIndex``: registered at its
   ``X-Etcd-Index`` ``S``) and hands it to the hub's I/O thread, which reads it from then on.
@@ -19,8 +19,9 @@ the same protocol as :mod:`etcdmap.v2.changes`, driven by events instead of a th
   to the poll's index (``wait_for`` an index outside the watched directory).
 - A lost history (401/400) pauses the subscription and calls the sink's
   ``on_history_lost``; the sink re-reads and calls :meth:`V2Subscription.resume`.
+  The long polls are :mod:`etcdmap.v2.subscription_polls`.
 
-The index bookkeeping is :class:`~etcdmap.v2.cursor.WatchCursor`, as for the pull stream;
+The index bookkeeping is :class:`~etcdmap.v2.cursor.WatchCursor`;
 every change of it and every delivery happen under one lock, so the deliveries queued on the
 subscription's dispatcher lane are in index order.
 
@@ -31,26 +32,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 
-from etcdmap.errors import EtcdMapError, HistoryLost
-from etcdmap.http.hub import HubStream
+from etcdmap.errors import EtcdMapError
 from etcdmap.v2 import wire as _wire
-from etcdmap.v2.cursor import Verdict
-from etcdmap.v2.models import Response
-from etcdmap.v2.subscription_core import BACKLOG, PROBE_GRACE, SubscriptionCore
-from etcdmap.v2.subscription_core import decode as _decode
-from etcdmap.v2.subscription_core import event_index as _event_index
+from etcdmap.v2.subscription_polls import BACKLOG, V2Polls
+from etcdmap.v2.subscription_polls import decode as _decode
+from etcdmap.v2.subscription_polls import event_index as _event_index
 
 __all__ = ["V2Subscription"]
 
 log = logging.getLogger("etcdmap.watch")
 
 
-class V2Subscription(SubscriptionCore):
+class V2Subscription(V2Polls):
     """The changes below ``key`` after ``after``, pushed to ``sink`` (see the module docstring
-    and :class:`~etcdmap.v2.subscription_core.SubscriptionCore` for the parameters).
+    and :class:`~etcdmap.v2.subscription_polls.V2Polls` for the parameters).
     """
+
+    kind = "v2 watch"
 
     def _connect(self, gen: int) -> None:
         """On a worker: open the stream, hand it to the hub, start the backfill."""
@@ -66,9 +65,7 @@ class V2Subscription(SubscriptionCore):
             if gen != self._gen:
                 resp.close()
                 return
-            endpoint = resp.endpoint
-            self._endpoint = endpoint
-            self._token = self._liveness.use(endpoint, self._idle, self._member_failed)
+            self._on_member(resp.endpoint)
             self._cursor.stream_opened(start)
             self._state = "backfill" if self._cursor.needs_backfill else "live"
             headers = resp.headers
@@ -80,14 +77,6 @@ class V2Subscription(SubscriptionCore):
                 self._go_live(gen)
         if self._state == "backfill":
             self._poll(gen, "backfill")
-
-    def _member_failed(self, endpoint: str, reason: str) -> None:
-        """The shared check found the stream's member unhealthy: move to another member."""
-        with self._lock:
-            if endpoint != self._endpoint or self._state in ("closed", "paused"):
-                return
-            log.info("watch on %s: leaving %s (%s)", self._root or "/", endpoint, reason)
-            self._restart(0.0)
 
     # ------------------------------------------------------------------ the live stream
 
@@ -172,139 +161,3 @@ class V2Subscription(SubscriptionCore):
                 return
             self._checking = True
         self._hub.workers.submit(lambda: self._poll(gen, "probe"))
-
-    # ------------------------------------------------------------------ long polls
-
-    def _poll(self, gen: int, purpose: str) -> None:
-        """On a worker: one long poll from the next undelivered index on the stream's member
-        (``backfill``, ``probe`` or ``nudge``), read by the hub."""
-        with self._lock:
-            endpoint = self._endpoint
-            if gen != self._gen or endpoint is None:
-                return
-            params = self._cursor.poll_params(self._recursive)
-            if purpose != "backfill":
-                self.probes += 1
-        try:
-            resp = self._open(params, endpoint)
-            poll_start = _wire.parse_index(resp.headers, resp.endpoint)
-        except Exception as exc:  # a backfill failure reconnects; a probe's is inconclusive
-            self._poll_failed(gen, purpose, exc)
-            return
-        answered: list[Response] = []
-        headers = resp.headers
-        box: list[HubStream] = []  # filled under the lock before any callback can take it
-
-        def lines(got: list[bytes]) -> None:
-            if not answered:
-                try:
-                    answered.append(_decode(headers, got[0], endpoint))
-                except EtcdMapError as exc:
-                    self._poll_failed(gen, purpose, exc)
-                    return
-                self._poll_event(gen, purpose, answered[0])
-
-        def end(error: EtcdMapError | None) -> None:
-            self._forget(box)
-            if answered:
-                return
-            if error is not None:
-                self._poll_failed(gen, purpose, error)
-            else:
-                self._poll_empty(gen, purpose)
-
-        def silent() -> None:
-            self._forget(box, close=True)
-            since = time.monotonic()
-            self._liveness.confirm(
-                endpoint, since, lambda ok: self._poll_silent(gen, purpose, poll_start, ok))
-
-        with self._lock:
-            if gen != self._gen:
-                resp.close()
-                return
-            box.append(self._hub.attach(resp, on_lines=lines, on_end=end,
-                                        silence=self._poll_idle, on_silence=silent))
-            self._polls.add(box[0])
-
-    def _poll_failed(self, gen: int, purpose: str, exc: BaseException) -> None:
-        if purpose == "backfill":
-            self._fail(gen, exc)
-            return
-        with self._lock:
-            if gen != self._gen:
-                return
-            self._checked()
-            if isinstance(exc, HistoryLost):
-                # History from the next index is gone: a live stream would have delivered
-                # those events. Reconnecting backfills, which finds the loss and resyncs.
-                self.dropped += 1
-                self._restart(0.0)
-                return
-        log.debug("watch on %s: %s poll failed: %s", self._root or "/", purpose, exc)
-
-    def _poll_empty(self, gen: int, purpose: str) -> None:
-        """An empty 200: a backfill re-polls (backing off when it repeats)."""
-        with self._lock:
-            if gen != self._gen:
-                return
-            if purpose != "backfill":
-                self._checked()
-                return
-            delay = self._cursor.empty()
-        again: Callable[[], object] = lambda: self._hub.workers.submit(  # noqa: E731
-            lambda: self._poll(gen, "backfill"))
-        if delay:
-            self._hub.call_later(delay, again)
-        else:
-            again()
-
-    def _poll_event(self, gen: int, purpose: str, event: Response) -> None:
-        """On the I/O thread: a poll answered with an event from history."""
-        index = _event_index(event)
-        with self._lock:
-            if gen != self._gen:
-                return
-            if purpose != "backfill":
-                # The stream may be delivering it right now: give it a moment.
-                self._hub.call_later(PROBE_GRACE, lambda: self._probe_verdict(gen, index))
-                return
-            verdict = self._cursor.backfill_event(index)
-            if verdict is Verdict.DELIVER:
-                self._emit(event)
-                self._emit_progress()
-            self._backfill_next(gen)
-
-    def _probe_verdict(self, gen: int, index: int) -> None:
-        with self._lock:
-            if gen != self._gen:
-                return
-            self._checked()
-            if self._cursor.stream_missed(index):
-                self.dropped += 1
-                log.info("watch on %s: etcd dropped the stream from %s; reconnecting",
-                         self._root or "/", self._endpoint)
-                self._restart(0.0)
-
-    def _poll_silent(self, gen: int, purpose: str, poll_start: int, alive: bool) -> None:
-        """A poll stayed silent and its member's check (started after) answered ``alive``."""
-        with self._lock:
-            if gen != self._gen:
-                return
-            if not alive:
-                self._restart(0.0)  # the shared check moves the other streams too
-                return
-            self._cursor.backfill_idle(poll_start)
-            if purpose == "backfill":
-                self._backfill_next(gen)
-                return
-            self._emit_progress()  # nothing up to poll_start concerns us
-            self._checked()
-
-    def _backfill_next(self, gen: int) -> None:
-        """Poll again while events may be missing, else go live (lock held)."""
-        if self._cursor.needs_backfill:
-            if not self._behind(gen, lambda: self._submit_poll(gen, "backfill")):
-                self._submit_poll(gen, "backfill")
-        else:
-            self._go_live(gen)

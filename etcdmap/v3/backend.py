@@ -31,18 +31,21 @@ from etcdmap._checks import check_ttl
 from etcdmap.backend import ALWAYS, Cond, TreeWrite
 from etcdmap.errors import KeyNotFound, NotADirectory, RootReadOnly
 from etcdmap.http.endpoints import strip_credentials
-from etcdmap.http.hubs import ClientHub
+from etcdmap.http.pulled_changes import PulledChanges
 from etcdmap.models import Node
 from etcdmap.v3 import conds
-from etcdmap.v3.batch import write_trees
-from etcdmap.v3.changes import V3ChangeStream
+from etcdmap.v3.batch import value_bytes, write_trees
 from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
+from etcdmap.v3.streams import V3Streams
 from etcdmap.v3.subscription import V3Subscription
 from etcdmap.v3.txn import Compare, Op
 
 if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
+    from etcdmap.http.hub import StreamHub
+    from etcdmap.http.liveness import Liveness
+    from etcdmap.v3.lock import Lock
     from etcdmap.v3.parts import V3Parts
 
 __all__ = ["V3Backend"]
@@ -59,7 +62,8 @@ class V3Backend:
     """
 
     name = "v3"
-    capabilities = frozenset({"dirs", "ttl", "in_order", "hidden_keys", "refresh", "txn"})
+    capabilities = frozenset({"dirs", "ttl", "in_order", "hidden_keys", "refresh", "txn",
+                              "bytes"})
 
     def __init__(self, client: V3Parts, *, max_txn_ops: int = 128) -> None:
         self._client = client
@@ -69,12 +73,17 @@ class V3Backend:
         """Operations per txn branch before a tree write is split (etcd's ``--max-txn-ops``)."""
         self._granted: dict[int, int] = {}  # lease ID -> the TTL asked for (etcd rounds up)
         self._lock = threading.Lock()
-        self._hub = ClientHub(client.transport)
+        self._streams = V3Streams(client)
 
     @property
     def client(self) -> V3Parts:
         """The v3 client."""
         return self._client
+
+    def lock(self, key: str, *, ttl: int, timeout: float | None) -> Lock:
+        """The lock ``key`` on etcd's lock service (:meth:`etcdmap.v3.Client.lock`): the
+        mapping layer's locks on v3 (:class:`~etcdmap.backend.SupportsLocks`)."""
+        return self._client.lock(key, ttl=ttl, timeout=timeout)
 
     def describe(self) -> str:
         """``endpoints=[...]`` without credentials."""
@@ -157,12 +166,14 @@ class V3Backend:
 
         :raises NodeExists, KeyNotFound, CompareFailed, NotAFile, NotADirectory: as on v2.
         :raises RootReadOnly: ``key`` is the root.
-        :raises ValueError, TypeError: an invalid ``ttl``.
+        :raises ValueError, TypeError: an invalid ``ttl``, or a value with a surrogate that
+            stands for no byte.
         """
         _writable(key)
+        data = value_bytes(value)
         lease = self._grant(ttl)
         checks = [*conds.parents_ok(key), conds.no_dir(key), *conds.compares(key, cond)]
-        success = [Op.put(key, value, lease=lease, prev_kv=True), *conds.marker_ops(key)]
+        success = [Op.put(key, data, lease=lease, prev_kv=True), *conds.marker_ops(key)]
         resp = self._txn(checks, success, conds.failure_reads(key), lease)
         if not resp.succeeded:
             raise conds.failure(key, cond, resp)
@@ -246,16 +257,18 @@ class V3Backend:
         the module docstring); makes the directory if missing.
 
         :raises NotADirectory: ``dir_key`` or a parent is a leaf.
-        :raises ValueError, TypeError: an invalid ``ttl``.
+        :raises ValueError, TypeError: an invalid ``ttl``, or a value with a surrogate that
+            stands for no byte.
         """
         root = dir_key.rstrip("/")
+        data = value_bytes(value)
         lease = self._grant(ttl)
         rev = self._kv.range(marker(root), prefix=True, count_only=True).header.revision
         while True:
             key = f"{root}/{rev + 1:020d}"
             later = Compare.create(key, "==", 0, range_end=f"{root}/{_ORDER_END}")
             checks = [*conds.parents_ok(key), later]
-            success = [Op.put(key, value, lease=lease), *conds.marker_ops(key)]
+            success = [Op.put(key, data, lease=lease), *conds.marker_ops(key)]
             fail = [Op.get(a) for a in ancestors(key)]
             try:
                 resp = self._kv.txn(checks, success, fail)
@@ -298,12 +311,32 @@ class V3Backend:
             target = marker(key) if below else key
             lease = self._grant(seconds)
             mod = own.mod_revision if own is not None else 0
-            value = own.value_text if own is not None else ""
+            value = own.value if own is not None else b""  # as stored, UTF-8 or not
             resp = self._txn([Compare.mod(target, "==", mod)],
                              [Op.put(target, value, lease=lease)], [], lease)
             if resp.succeeded:
                 node, _ = self.read(key)
                 return node, resp.header.revision
+
+    def lease_refresher(self, key: str, ttl: int) -> Callable[[], object]:
+        """What ``EtcdMap.keep_alive`` calls each time: the first call is :meth:`refresh` and
+        learns the key's lease; later ones renew that lease on the lease stream only (no HTTP
+        request), and fall back to :meth:`refresh` when the lease is gone or changed.
+
+        :raises KeyNotFound: (from a call) the key is gone.
+        """
+        seconds = int(check_ttl(ttl))
+        known = [0]
+
+        def refresh() -> None:
+            if known[0] and self._streams.leases().renew_once(known[0]) > 0:
+                return
+            self.refresh(key, seconds)
+            leaf, below, _ = self._pair(key, keys_only=True)
+            own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+            known[0] = own.lease if own is not None else 0
+
+        return refresh
 
     def _keep(self, lease: int, seconds: int) -> bool:
         """Keep ``lease`` alive if it was granted for ``seconds``; whether that worked."""
@@ -311,7 +344,7 @@ class V3Backend:
             asked = self._granted.get(lease)
         if asked is None:
             asked = self._lease.time_to_live(lease).granted_ttl
-        return asked == seconds and self._lease.keepalive_once(lease).ttl > 0
+        return asked == seconds and self._streams.leases().renew_once(lease) > 0
 
     def write_trees(self, writes: Sequence[TreeWrite], *, ttl: int | None = None,
                     create: bool = False) -> int:
@@ -337,27 +370,46 @@ class V3Backend:
         recursive: bool = True,
         idle_timeout: float = 1.0,
         on_error: Callable[[BaseException], None] | None = None,
-    ) -> V3ChangeStream:
-        """A v3 watch with ``prev_kv`` from ``after + 1`` (:mod:`etcdmap.v3.changes`)."""
-        return V3ChangeStream(self._client, key, after=after, recursive=recursive,
-                              idle_timeout=idle_timeout, on_error=on_error)
+    ) -> PulledChanges:
+        """The changes of :meth:`subscribe`, pulled (:class:`~etcdmap.http.pulled_changes.PulledChanges`)."""
+        return PulledChanges(lambda sink: self.subscribe(
+            key, sink, after=after, recursive=recursive, idle_timeout=idle_timeout), on_error)
 
     def subscribe(
         self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,
         idle_timeout: float = 1.0,
     ) -> V3Subscription:
         """The changes below ``key`` after revision ``after``, pushed to ``sink`` by the
-        client's watch hub (one I/O thread per client; :mod:`etcdmap.v3.subscription`).
+        client's watch hub (one I/O thread per client; :mod:`etcdmap.v3.subscription`), on
+        the member's shared WebSocket (:mod:`etcdmap.v3.watch_mux`).
 
         :returns: the started subscription (close it).
         """
-        hub, liveness = self._hub.get()
+        hub, liveness = self._streams.hub()
         return V3Subscription(self._client, hub, liveness, key, sink, after=after,
-                              recursive=recursive, idle_timeout=idle_timeout).start()
+                              recursive=recursive, idle_timeout=idle_timeout,
+                              channel=self._streams.watches()).start()
+
+    def hub(self) -> tuple[StreamHub, Liveness]:
+        """The client's watch hub and its member checks (made on first use)."""
+        return self._streams.hub()
+
+    @property
+    def streams(self) -> V3Streams:
+        """The client's watch hub, watch WebSockets and lease keep-alive stream
+        (:class:`~etcdmap.v3.streams.V3Streams`; ``streams.leases().keep(...)``)."""
+        return self._streams
+
+    @property
+    def watch_mode(self) -> str:
+        """What carries the client's watches: ``"websocket"`` (one per member in use) or
+        ``"http"`` (one stream per watch: the upgrade was refused, see
+        :class:`~etcdmap.v3.watch_mux.WatchMux`)."""
+        return self._streams.watch_mode
 
     def close_hub(self) -> None:
-        """Stop the watch hub: every subscription of the client ends (``Client.close``)."""
-        self._hub.close()
+        """Stop the watch hub: every subscription and keep-alive of the client ends."""
+        self._streams.close()
 
     def close(self) -> None:
         """Close the client."""
@@ -376,3 +428,10 @@ def _range(resp: TxnResponse, i: int) -> RangeResponse:
 def _writable(key: str) -> None:
     if not key.strip("/"):
         raise RootReadOnly("Root is read only", "/", 0)
+
+
+if TYPE_CHECKING:  # mypy checks that the backend and its locks implement the seam's protocols
+    from etcdmap.backend import HeldLock, SupportsLocks
+
+    _LOCKS: type[SupportsLocks] = V3Backend
+    _LOCK: type[HeldLock] = Lock

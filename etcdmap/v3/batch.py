@@ -36,13 +36,32 @@ from etcdmap.v3.txn import Compare, Op
 if TYPE_CHECKING:
     from etcdmap.v3.kv import KV
 
-__all__ = ["plan_puts", "write_trees"]
+__all__ = ["plan_puts", "value_bytes", "write_trees"]
 
 _RETRIES = 50
 
 
+def value_bytes(text: str) -> bytes:
+    """The bytes a value is stored as: UTF-8, and surrogate escapes back to the bytes they
+    stand for -- the inverse of :attr:`etcdmap.v3.models.KeyValue.value_text`, so that a value
+    that is not UTF-8 (another client's) is written back exactly (``etcdmap load``).
+
+    :raises ValueError: a surrogate that stands for no byte.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"value {text!r:.60} is not valid Unicode text: {exc}") from exc
+
+
 def plan_puts(writes: Sequence[TreeWrite]) -> dict[str, str]:
-    """Every key the writes put, with its text (directories as their markers)."""
+    """Every key the writes put, with its text (directories as their markers).
+
+    Every directory an assigned mapping makes gets its marker: the written key, each empty
+    directory, and each directory on the way to a leaf (``{"b": {"c": "1"}}`` marks ``b``), so
+    that it stays when its last key goes, as on v2 (the entries list only the leaves and the
+    empty directories).
+    """
     puts: dict[str, str] = {}
     for w in writes:
         if w.delete:
@@ -53,6 +72,9 @@ def plan_puts(writes: Sequence[TreeWrite]) -> dict[str, str]:
         puts[marker(w.key)] = ""
         for rel, text in w.entries:
             sub = f"{w.key}/{rel}"
+            parts = rel.split("/")
+            for depth in range(1, len(parts)):
+                puts.setdefault(marker(f"{w.key}/{'/'.join(parts[:depth])}"), "")
             if text is None:
                 puts[marker(sub)] = ""
             else:
@@ -104,7 +126,7 @@ def write_trees(kv: KV, writes: Sequence[TreeWrite], *, lease: int = 0, create: 
                 checks += [Compare.mod(w.key, "<", rev + 1),
                            Compare.mod(marker(w.key), "<", rev + 1, prefix=True)]
         ops = [Op.delete(k) for k in deletes]
-        ops += [Op.put(k, v, lease=lease) for k, v in puts.items()]
+        ops += [Op.put(k, value_bytes(v), lease=lease) for k, v in puts.items()]
         skip = frozenset(puts)
         ops += [Op.txn([Compare.create(marker(a), "==", 0)], [Op.put(marker(a), "")])
                 for a in parents if marker(a) not in skip]

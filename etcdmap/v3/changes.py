@@ -13,41 +13,37 @@ Each event becomes a :class:`~etcdmap.models.Change` (etcd-io/etcd release-3.5:
 - hidden keys below the watched key are left out, as v2's watches do; a non-recursive
   stream reports the watched key (and its marker) only.
 
-After each message the stream yields :class:`~etcdmap.backend.Progress` with the last
-revision delivered. The watch itself (:class:`etcdmap.v3.watch.Watcher`) fails over to
-another member and resumes at the last revision + 1; a compacted start revision raises
-:class:`~etcdmap.v3.errors.RevisionCompacted`, a :class:`~etcdmap.errors.HistoryLost`.
+The watch itself resumes by revision (:class:`~etcdmap.v3.cursor.RevisionCursor`); a
+compacted start revision raises :class:`~etcdmap.v3.errors.RevisionCompacted`, a
+:class:`~etcdmap.errors.HistoryLost`.
 
-:meth:`V3ChangeStream.nudge` (a consumer waits for a revision with no event under the
-watched key) proves in a helper thread that nothing below the key changed between the last
-delivered revision and the current one, by comparing the keys and ``mod_revision`` s at both
-revisions; the stream then reports that revision as progress. (A key created and deleted
-again in between is not seen by that proof: its events still arrive, just after the progress.)
+:func:`proven_quiet` (a consumer waits for a revision with no event under the watched key)
+proves that nothing below the key changed between the last delivered revision and the current
+one by replaying that span of the key space's history (one short watch): unlike comparing
+the keys at both revisions, it also sees a key created and deleted again in between.
 
-Thread-safety: iterate from one thread; :meth:`~V3ChangeStream.close` and
-:meth:`~V3ChangeStream.nudge` from any thread.
+Thread-safety: pure functions; :func:`proven_quiet` blocks (run it on a worker).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from etcdmap.backend import Progress
 from etcdmap.models import Change, Node
-from etcdmap.v3.layout import dir_key, is_hidden
+from etcdmap.v3.layout import dir_key
 from etcdmap.v3.models import Event, KeyValue
 from etcdmap.v3.wire import prefix_end
 
 if TYPE_CHECKING:
     from etcdmap.v3.parts import V3Parts
-    from etcdmap.v3.watch import Watcher
 
-__all__ = ["V3ChangeStream", "changes_of", "proven_quiet", "watch_range"]
+__all__ = ["changes_of", "proven_quiet", "watch_range"]
 
-log = logging.getLogger("etcdmap.v3.changes")
+_MAX_SPAN = 10_000
+"""Revisions a quiet proof replays at most (a longer span is left to the stream)."""
+_PROOF_READ = 2.0
+"""Seconds of silence after which the replay of a quiet proof is given up."""
 
 
 def _node(kv: KeyValue | None, key: str, rev: int) -> Node:
@@ -97,127 +93,32 @@ def watch_range(root: str, recursive: bool) -> tuple[bytes, bytes]:
     return start, (root + "/\0").encode()
 
 
-def proven_quiet(
-    client: V3Parts, root: str, recursive: bool, last: int, wants: Callable[[str], bool]
-) -> int | None:
-    """The current revision if nothing below ``root`` changed since revision ``last``
-    (compares the keys and ``mod_revision`` s at both revisions), else ``None``.
+def proven_quiet(client: V3Parts, wants: Callable[[str], bool], last: int) -> int | None:
+    """The current revision if no key that ``wants`` changed after revision ``last``, else
+    ``None`` (also when the proof is inconclusive: history compacted, the user may not watch
+    the whole key space, the span is longer than 10,000 revisions).
 
-    A key created and deleted again in between is not seen by this proof; its events still
-    arrive on the stream, just after the progress it allows.
+    Replays the key space's history from ``last + 1`` with one watch up to the first event at
+    or after the current revision: every revision is one put, delete or txn, so an event at
+    the current revision exists and everything before it comes first, in revision order
+    (etcd-io/etcd release-3.5:server/mvcc/watchable_store.go ``syncWatchers``).
     """
-    kv = client.kv
-    start, end = watch_range(root, recursive)
-    now = kv.range(start, range_end=end, count_only=True).header.revision
-    if now <= last:
+    now = client.kv.range(b"\0", count_only=True).header.revision
+    if now <= last or now - last > _MAX_SPAN:
         return None
-    old = kv.range(start, range_end=end, keys_only=True, revision=last)
-    new = kv.range(start, range_end=end, keys_only=True, revision=now)
-    before = {k.key_text for k in old.kvs if wants(k.key_text)}
-    after = {k.key_text: k.mod_revision for k in new.kvs if wants(k.key_text)}
-    if set(after) != before or any(mod > last for mod in after.values()):
-        return None  # changes are on their way
-    return now
-
-
-class V3ChangeStream:
-    """The changes below a key from a revision on (see the module docstring and
-    :class:`~etcdmap.backend.ChangeStream`).
-
-    :param client: the v3 client.
-    :param key: the watched key (``"/"``: everything).
-    :param after: deliver changes with a revision above this.
-    :param recursive: every key below (else the key itself).
-    :param idle_timeout: the longest silence before the watch is reopened (a stopped member
-        is left then); at least 0.5 s.
-    :param on_error: not called: the watcher recovers from member failures by itself.
-    """
-
-    def __init__(
-        self, client: V3Parts, key: str, *, after: int, recursive: bool = True,
-        idle_timeout: float = 1.0, on_error: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        self._client = client
-        self._root = key.rstrip("/")
-        self._recursive = recursive
-        self._idle = max(0.5, float(idle_timeout))
-        self._last = after
-        self._lock = threading.Lock()
-        self._watcher: Watcher | None = None
-        self._closed = False
-        self._fence = 0  # a revision proven to carry nothing more for this stream
-        self.dropped = 0
-        """How many times the watch was reopened (failover, idle, nudge)."""
-
-    @property
-    def endpoint(self) -> str | None:
-        """The member the watch reads from."""
-        watcher = self._watcher
-        return None if watcher is None else watcher.endpoint
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._closed
-
-    def wants(self, key: str) -> bool:
-        """Whether a change of ``key`` concerns this stream."""
-        root = self._root
-        if key in (root, root + "/"):
-            return True
-        if not self._recursive or not key.startswith(root + "/"):
-            return False
-        return not is_hidden(key[len(root) + 1:])
-
-    def _open(self) -> Watcher:
-        start, end = watch_range(self._root, self._recursive)
-        return self._client.watch(start, range_end=end, start_revision=self._last + 1,
-                                  prev_kv=True, read_timeout=self._idle)
-
-    def __iter__(self) -> Iterator[Change | Progress]:
-        while not self._closed:
-            watcher = self._open()
-            with self._lock:
-                if self.closed:
-                    watcher.close()
-                    return
-                self._watcher = watcher
-            try:
-                for msg in watcher.responses():
-                    if msg.events:
-                        yield from changes_of(msg.events, self.wants)
-                        self._last = max(self._last, *(ev.kv.mod_revision for ev in msg.events))
-                        yield Progress(self._last)
-                    elif msg.is_progress and msg.header.revision > self._last:
-                        self._last = msg.header.revision
-                        yield Progress(self._last)
-            finally:
-                watcher.close()
-            if self._fence > self._last:
-                self._last = self._fence
-                yield Progress(self._last)
-            self.dropped += 1
-
-    def close(self) -> None:
-        """End the iteration (any thread; idempotent)."""
-        with self._lock:
-            self._closed = True
-            watcher = self._watcher
-        if watcher is not None:
-            watcher.close()
-
-    def nudge(self) -> None:
-        """Prove, in a helper thread, that nothing is pending up to the current revision."""
-        threading.Thread(target=self._prove, name="etcdmap-v3-nudge", daemon=True).start()
-
-    def _prove(self) -> None:
-        try:
-            last = self._last
-            now = proven_quiet(self._client, self._root, self._recursive, last, self.wants)
-            if now is not None and self._last == last:
-                self._fence = now
-                watcher = self._watcher
-                if watcher is not None:
-                    watcher.close()  # the iterator reports the fence and reopens
-        except Exception as exc:
-            log.debug("watch on %s: nudge failed: %s", self._root or "/", exc)
+    watcher = client.watch(b"\0", range_end=b"\0", start_revision=last + 1,
+                           read_timeout=_PROOF_READ)
+    try:
+        for msg in watcher.responses():
+            if watcher.reopens:
+                return None  # silence: inconclusive
+            for ev in msg.events:
+                if ev.kv.mod_revision <= now and wants(ev.kv.key_text):
+                    return None  # changes are on their way
+                if ev.kv.mod_revision >= now:
+                    return now
+    except Exception:  # inconclusive (compacted, denied, unreachable): the stream decides
+        return None
+    finally:
+        watcher.close()
+    return None

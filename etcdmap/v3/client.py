@@ -16,24 +16,33 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import requests
-
+from etcdmap.http import probes
 from etcdmap.http.client import TransportClient
+from etcdmap.http.options import TransportOptions, TransportSettings, with_settings_signature
 from etcdmap.http.transport import DEFAULT, CallTimeout, Transport
+from etcdmap.models import Health, Versions
 from etcdmap.v3._call import Caller
 from etcdmap.v3.auth import Auth
 from etcdmap.v3.backend import V3Backend
-from etcdmap.v3.cluster import Maintenance, Members
+from etcdmap.v3.cluster import Members
+from etcdmap.v3.election import Election, ElectionService
+from etcdmap.v3.errors import server_error
 from etcdmap.v3.kv import KV
 from etcdmap.v3.lease import Leases
+from etcdmap.v3.lock import Lock, LockService
+from etcdmap.v3.maintenance import Maintenance
 from etcdmap.v3.models import Status
 from etcdmap.v3.watch import Watcher
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Client"]
 
 
+@with_settings_signature
 class Client(TransportClient):
     """An etcd v3 client: endpoints with pinning and failover, and the v3 APIs.
 
@@ -46,44 +55,32 @@ class Client(TransportClient):
     the connections.
 
     :param endpoints: one URL or a list, e.g. ``["http://10.0.0.1:2379", "http://10.0.0.2:2379"]``.
-    :param timeout: whole-call deadline in seconds, across retries, endpoints and redirects
-        (``None``: none); authentication is inside it.
-    :param request_timeout: timeout of one attempt on one endpoint, after which the next one
-        is tried (``None``: only ``timeout``). Set it below ``timeout`` to skip a hung member.
-    :param username: the etcd user (``None``: no authentication).
-    :param password: its password (never shown).
-    :param verify: TLS verification: ``True``, ``False`` or a CA bundle path (``None``: the
-        session's; ``True`` on the default session).
-    :param cert: client certificate path or ``(cert, key)``.
-    :param max_redirects: redirects followed per attempt.
-    :param session: the ``requests.Session`` to send through (``None``: a default one with
-        etcdmap's fast adapter mounted).
+    :param options: the transport settings as one value
+        (:class:`~etcdmap.http.options.TransportOptions`); keyword arguments override it.
+    :param settings: the transport settings as keyword arguments, as :class:`etcdmap.Client`
+        takes them: ``timeout`` (whole-call deadline, authentication inside it),
+        ``request_timeout`` (one attempt on one endpoint; set it below ``timeout`` to skip a
+        hung member), ``username``/``password`` (the etcd user for token authentication;
+        ``None``: none; the password is never shown), ``verify``, ``cert``,
+        ``max_redirects`` and ``session`` (``None``: a default one with etcdmap's fast
+        adapter mounted).
     :raises NoEndpointsError: no endpoint.
     :raises ValueError: an invalid endpoint URL or timeout.
+    :raises TypeError: an unknown keyword argument, or a setting of the wrong type.
     """
 
     def __init__(
         self,
         endpoints: str | Sequence[str],
         *,
-        timeout: float | None = 5.0,
-        request_timeout: float | None = None,
-        username: str | None = None,
-        password: str | None = None,
-        verify: bool | str | None = None,
-        cert: str | tuple[str, str] | None = None,
-        max_redirects: int = 10,
-        session: requests.Session | None = None,
+        options: TransportOptions | None = None,
+        **settings: Unpack[TransportSettings],
     ) -> None:
-        if username is not None and not isinstance(username, str):
-            raise TypeError(f"username must be a str, not {type(username).__name__}")
-        if password is not None and not isinstance(password, str):
-            raise TypeError(f"password must be a str, not {type(password).__name__}")
-        self.transport = Transport(
-            endpoints, timeout=timeout, request_timeout=request_timeout, verify=verify,
-            cert=cert, max_redirects=max_redirects, session=session,
-        )
-        self._caller = Caller(self.transport, username, password)
+        given = TransportOptions.build("etcdmap.v3.Client", options, settings)
+        # v3 authenticates with a token (etcdmap.v3._call), never with Basic auth.
+        self.transport = Transport(endpoints, options=given.replace(username=None, password=None),
+                                   server_error=server_error)
+        self._caller = Caller(self.transport, given.username, given.password)
         self.kv = KV(self._caller)
         """Keys and values (:class:`etcdmap.v3.kv.KV`)."""
         self.lease = Leases(self._caller)
@@ -93,7 +90,15 @@ class Client(TransportClient):
         self.members = Members(self._caller)
         """Cluster membership (:class:`etcdmap.v3.cluster.Members`)."""
         self.maintenance = Maintenance(self._caller)
-        """Member status (:class:`etcdmap.v3.cluster.Maintenance`)."""
+        """Status, alarms, defragment, hashes, snapshot, leader transfer
+        (:class:`etcdmap.v3.maintenance.Maintenance`)."""
+        self.lock_service = LockService(self._caller)
+        """etcd's lock service, one method per route (:class:`etcdmap.v3.lock.LockService`);
+        :meth:`lock` is what most code wants."""
+        self.election_service = ElectionService(self._caller)
+        """etcd's election service, one method per route
+        (:class:`etcdmap.v3.election.ElectionService`); :meth:`election` is what most code
+        wants."""
         self.backend = V3Backend(self)
         """This client as the store of an :class:`~etcdmap.EtcdMap` (:mod:`etcdmap.v3.backend`)."""
 
@@ -122,16 +127,83 @@ class Client(TransportClient):
             read_timeout=read_timeout, timeout=timeout,
         )
 
-    def status(self, *, endpoint: str | None = None) -> Status:
+    def lock(self, name: str, ttl: int = 60, timeout: float | None = None) -> Lock:
+        """A distributed lock on etcd's lock service (the Go client's ``concurrency.Mutex``);
+        acquired by ``with`` (or :meth:`~etcdmap.v3.lock.Lock.acquire`)::
+
+            with client.lock("jobs/nightly", ttl=30, timeout=10) as lk:
+                ...   # lk.key, lk.revision (a fencing token), lk.lease, lk.lost
+
+        :param name: the lock's name (any non-empty text; a key prefix in etcd).
+        :param ttl: the lease TTL of each acquisition in seconds: how long a holder that
+            dies keeps the others waiting. The lease is kept alive while waiting and holding.
+        :param timeout: how long to wait for it (``None``: for ever). A timeout raises
+            :class:`~etcdmap.errors.LockTimeout` and leaves no waiter in etcd.
+        :returns: the :class:`~etcdmap.v3.lock.Lock` (not acquired yet).
+        :raises TypeError, ValueError: an empty name, a TTL outside 1..9e9, a timeout <= 0.
+
+        A holder that loses its lease (its process paused past the TTL, a partition) learns
+        it: ``lk.lost`` turns true, :data:`etcdmap.signals.lock_lost` is sent, and leaving the
+        ``with`` raises :class:`~etcdmap.errors.LockLost`.
+        """
+        return Lock(self.lock_service, self.kv, self.lease, name, ttl=ttl, timeout=timeout)
+
+    def election(self, name: str, ttl: int = 60) -> Election:
+        """A leader election on etcd's election service (the Go client's
+        ``concurrency.Election``)::
+
+            e = client.election("services/db-primary", ttl=10)
+            e.campaign("node-1", timeout=None)   # blocks until leader
+            e.proclaim("node-1 (draining)")      # a new value, same leadership
+            e.leader()                           # the leader's value (bytes) or None
+            for value in e.observe(): ...        # the leader's values as they change
+            e.resign()
+
+        :param name: the election's name (any non-empty text; a key prefix in etcd).
+        :param ttl: the lease TTL of a campaign in seconds (kept alive while campaigning
+            and leading).
+        :returns: the :class:`~etcdmap.v3.election.Election`.
+        :raises TypeError, ValueError: an empty name or a TTL outside 1..9e9.
+        """
+        return Election(self.election_service, self.lease, name, ttl=ttl)
+
+    def status(self, *, endpoint: str | None = None, timeout: CallTimeout = DEFAULT) -> Status:
         """The status of a member (the pinned one by default): see
-        :meth:`etcdmap.v3.cluster.Maintenance.status`."""
-        return self.maintenance.status(endpoint=endpoint)
+        :meth:`etcdmap.v3.maintenance.Maintenance.status`."""
+        return self.maintenance.status(endpoint=endpoint, timeout=timeout)
+
+    def version(self, *, timeout: CallTimeout = DEFAULT) -> Versions:
+        """The answering member's server version and the cluster version (``GET /version``,
+        as :meth:`etcdmap.Client.version`).
+
+        :param timeout: the call's deadline (default: the client's).
+        :raises InvalidResponseError: not an etcd answer.
+        """
+        return probes.version(self.transport, timeout=timeout)
+
+    def health(
+        self, *, endpoint: str | None = None, serializable: bool = False,
+        timeout: CallTimeout = DEFAULT,
+    ) -> Health:
+        """The cluster's health as a member sees it (``GET /health``, as
+        :meth:`etcdmap.Client.health`); never raises for an unhealthy or unreachable cluster:
+        see :func:`etcdmap.http.probes.health`.
+
+        :param endpoint: ask exactly this member.
+        :param serializable: let the member answer without the leader.
+        :param timeout: the deadline of each member asked (default: the client's).
+        :returns: :class:`~etcdmap.models.Health` (``bool(health)`` is ``health.healthy``).
+        """
+        return probes.health(self.transport, endpoint=endpoint, serializable=serializable,
+                             timeout=timeout)
 
 
     def close(self) -> None:
-        """End the watches of the client's maps and release the pooled connections (the
-        client reconnects if used again)."""
+        """End the watches of the client's maps, stop its lease keep-alives (locks and
+        elections still held then expire after their TTL) and release the pooled connections
+        (the client reconnects if used again)."""
         self.backend.close_hub()
+        self.lease.stop_keep_alives()  # a lock or election still held expires after its TTL
         super().close()
 
     def __repr__(self) -> str:

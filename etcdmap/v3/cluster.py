@@ -1,9 +1,10 @@
-"""The v3 cluster and maintenance APIs: members (``/v3/cluster/member/*``) and status.
+"""The v3 cluster API: members (``/v3/cluster/member/*``). The maintenance API (status,
+alarms, defragment, snapshot...) is :mod:`etcdmap.v3.maintenance`.
 
 Member changes are non-idempotent (an ambiguous failure raises
-:class:`~etcdmap.errors.AmbiguousResultError`); list and status are reads.
+:class:`~etcdmap.errors.AmbiguousResultError`); list is a read.
 
-Thread-safety: :class:`Members` and :class:`Maintenance` are thread-safe.
+Thread-safety: :class:`Members` is thread-safe.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from etcdmap.errors import NoLeaderV3
+from etcdmap.http.budget import Budget
 from etcdmap.http.transport import DEFAULT, CallTimeout, normalize_endpoint
 from etcdmap.v3._call import Caller
-from etcdmap.v3.models import MemberAddResponse, MembersResponse, Status
+from etcdmap.v3.models import Member, MemberAddResponse, MembersResponse
 from etcdmap.v3.wire import check_int
 from etcdmap.v3.wire_admin import parse_member_add, parse_members, parse_status
 
-__all__ = ["Maintenance", "Members"]
+__all__ = ["Members"]
 
 
 def _peer_urls(urls: str | Sequence[str]) -> list[str]:
@@ -51,6 +54,13 @@ class Members:
     def add(self, peer_urls: str | Sequence[str], *, learner: bool = False,
             timeout: CallTimeout = DEFAULT) -> MemberAddResponse:
         """Add a member (start it afterwards with ``--initial-cluster-state=existing``).
+
+        Mind quorum: a voting member counts towards it at once, before it has started. On a
+        one-member cluster (a development server) the add succeeds and the cluster stops --
+        writes and the :meth:`remove` that would undo it time out -- until the new etcd starts
+        and joins. Add voting members to a cluster of three or more, one at a time, starting
+        each before adding the next; or add a ``learner``, which does not vote and is safe on
+        any cluster, and :meth:`promote` it once it has caught up.
 
         :param peer_urls: its peer URL(s).
         :param learner: add it as a non-voting learner (promote it once in sync).
@@ -98,21 +108,20 @@ class Members:
                                  timeout=timeout)
         return parse_members(data)
 
+    def leader(self, *, timeout: CallTimeout = DEFAULT) -> Member:
+        """The current leader (as v2's ``client.members.leader()``): the pinned member's
+        status names it, the member list gives its URLs.
 
-class Maintenance:
-    """``client.maintenance``: member status.
-
-    :param caller: the client's call layer.
-    """
-
-    def __init__(self, caller: Caller) -> None:
-        self._caller = caller
-
-    def status(self, *, endpoint: str | None = None, timeout: CallTimeout = DEFAULT) -> Status:
-        """A member's status: version, database size, leader, raft index and term.
-
-        :param endpoint: ask exactly this member (default: the pinned one, with failover).
+        :raises NoLeaderV3: the member asked knows no leader (an election, or no quorum);
+            also a :class:`~etcdmap.errors.NoLeaderError`.
         """
-        data = self._caller.call("/v3/maintenance/status", {}, idempotent=True, timeout=timeout,
-                                 endpoint=endpoint)
-        return parse_status(data)
+        budget = Budget(timeout, self._caller.transport.timeout)
+        status = parse_status(self._caller.call("/v3/maintenance/status", {}, idempotent=True,
+                                                timeout=budget.left()))
+        if status.leader:
+            for member in self.list(timeout=budget.left()).members:
+                if member.id == status.leader:
+                    return member
+        raise NoLeaderV3(f"etcdserver: no leader (member {status.header.member_id:x} knows "
+                         "none: an election is running or quorum is lost)", grpc_code=14)
+

@@ -1,320 +1,165 @@
-"""The errors of etcd's v3 API, as the HTTP/JSON gateway reports them.
+"""Reading the errors of etcd's v3 API, as the HTTP/JSON gateway reports them.
 
 The gateway answers ``{"error": text, "code": grpc_code, "message": text}`` (3.5, grpc-gateway
-v1) or ``{"code": grpc_code, "message": text}`` (3.6, grpc-gateway v2); a stream ends with
-``{"error": {"grpc_code": ..., "message": ...}}``. The HTTP status is not enough (400 covers
-gRPC codes 3, 9 and 11), so errors are classified on the gRPC code plus etcd's exact text
-(etcd-io/etcd release-3.5:api/v3rpc/rpctypes/error.go), through one table::
+v1) or ``{"code": grpc_code, "message": text}`` (3.6, grpc-gateway v2, no ``error`` field); a
+stream ends with ``{"error": {"grpc_code": ..., "message": ...}}`` (3.5) or
+``{"error": {"code": ..., "message": ...}}`` (3.6). The HTTP status alone is not enough (400
+covers gRPC codes 3, 9 and 11), so errors are classified on the gRPC code plus etcd's exact
+text (etcd-io/etcd release-3.5:api/v3rpc/rpctypes/error.go), through one table; a body with
+a message but no code is classified by its HTTP status. The classes live in
+:mod:`etcdmap.errors.v3` (the tree is drawn there) and are re-exported here.
 
-    EtcdMapError
-    └── V3Error                          .grpc_code .message .status
-        ├── InvalidArgument (3)          also a ValueError
-        │   ├── TooManyTxnOps            more than --max-txn-ops (128) ops in a txn branch
-        │   ├── DuplicateKey             two writes to one key in a txn
-        │   ├── RequestTooLarge          more than --max-request-bytes (1.5 MiB)
-        │   └── KeyNotProvided, ValueProvided, LeaseProvided, TouchMissingKey
-        ├── AuthenticationFailed (3)     wrong user/password; also InsufficientCredentials
-        ├── NoCredentials (3)            "user name is empty": auth is on and no token was sent
-        ├── InvalidAuthToken (16)        a bad or expired token; also InsufficientCredentials
-        ├── PermissionDenied (7)         also an AuthError
-        ├── NotFound (5)                 LeaseNotFound, MemberNotFoundV3 (also MemberNotFound)
-        ├── FailedPrecondition (9)       LeaseExists, AuthNotEnabled, RootUserMissing,
-        │                                RootRoleMissing, UserExistsV3 (also UserExists),
-        │                                RoleExistsV3, MemberExistsV3 (also MemberExists), NotLeader
-        ├── OutOfRange (11)              also a ValueError
-        │   ├── RevisionCompacted        history lost; .compact_revision; also EventIndexCleared
-        │   ├── FutureRevision
-        │   └── LeaseTTLTooLarge
-        ├── ResourceExhausted (8)        too many requests, database space exceeded
-        ├── Unavailable (14)             NoLeaderV3 (also NoLeaderError), UnhealthyCluster
-        └── ServerTimeout (2 or 4)       "context deadline exceeded"; also a TimeoutError
-
-Thread-safety: the classes are immutable once raised; :func:`error_from_body` is pure.
+Thread-safety: every function is pure.
 """
 
 from __future__ import annotations
 
 from json import JSONDecodeError, loads
-from typing import Any
 
-from etcdmap.errors import (
-    AuthError,
-    EtcdMapError,
-    EventIndexCleared,
-    InsufficientCredentials,
-    MemberExists,
-    MemberNotFound,
-    NoLeaderError,
-    RoleExists,
-    UserExists,
+from etcdmap.errors import EtcdError
+from etcdmap.errors.v3 import (
+    AuthenticationFailed,
+    AuthOldRevision,
+    Canceled,
+    DuplicateKey,
+    InvalidArgument,
+    InvalidAuthManagement,
+    InvalidAuthToken,
+    InvalidDowngradeVersion,
+    KeyNotProvided,
+    LeaseNotFound,
+    LeaseProvided,
+    MemberBadURLs,
+    MemberNotFoundV3,
+    NoCredentials,
+    NotFound,
+    PermissionDenied,
+    PermissionNotGiven,
+    RequestTooLarge,
+    RoleNameEmpty,
+    TooManyTxnOps,
+    TouchMissingKey,
+    V3Error,
+    ValueProvided,
+)
+from etcdmap.errors.v3_state import (
+    NOSPACE_RUNBOOK,
+    AuthNotEnabled,
+    BadLeaderTransferee,
+    ClusterIdMismatch,
+    CorruptCluster,
+    DowngradeInProgress,
+    ElectionNotLeader,
+    FailedPrecondition,
+    FutureRevision,
+    Internal,
+    LeaderChanged,
+    LearnerNotReady,
+    LearnerUnsupported,
+    LeaseExists,
+    LeaseTTLTooLarge,
+    MemberExistsV3,
+    MemberNotLearner,
+    NoDowngradeInProgress,
+    NoLeaderV3,
+    NoSpace,
+    NotCapable,
+    NotEnoughStartedMembers,
+    NotLeader,
+    OutOfRange,
+    PermissionNotGranted,
+    RequestTimedOut,
+    ResourceExhausted,
+    RevisionCompacted,
+    RoleExistsV3,
+    RoleNotFoundV3,
+    RoleNotGranted,
+    RootRoleMissing,
+    RootUserMissing,
+    ServerStopped,
+    ServerTimeout,
+    TooManyLearners,
+    TooManyRequests,
+    Unavailable,
+    UnhealthyCluster,
+    UserExistsV3,
+    UserNotFoundV3,
 )
 
 __all__ = [
+    "NOSPACE_RUNBOOK",
     "AuthNotEnabled",
+    "AuthOldRevision",
     "AuthenticationFailed",
+    "BadLeaderTransferee",
+    "Canceled",
+    "ClusterIdMismatch",
+    "CorruptCluster",
+    "DowngradeInProgress",
     "DuplicateKey",
+    "ElectionNotLeader",
     "FailedPrecondition",
     "FutureRevision",
+    "Internal",
     "InvalidArgument",
+    "InvalidAuthManagement",
     "InvalidAuthToken",
+    "InvalidDowngradeVersion",
     "KeyNotProvided",
+    "LeaderChanged",
+    "LearnerNotReady",
+    "LearnerUnsupported",
     "LeaseExists",
     "LeaseNotFound",
     "LeaseProvided",
     "LeaseTTLTooLarge",
+    "MemberBadURLs",
     "MemberExistsV3",
     "MemberNotFoundV3",
+    "MemberNotLearner",
     "NoCredentials",
+    "NoDowngradeInProgress",
     "NoLeaderV3",
+    "NoSpace",
+    "NotCapable",
+    "NotEnoughStartedMembers",
     "NotFound",
     "NotLeader",
     "OutOfRange",
     "PermissionDenied",
+    "PermissionNotGiven",
+    "PermissionNotGranted",
+    "RequestTimedOut",
     "RequestTooLarge",
     "ResourceExhausted",
     "RevisionCompacted",
     "RoleExistsV3",
+    "RoleNameEmpty",
+    "RoleNotFoundV3",
+    "RoleNotGranted",
     "RootRoleMissing",
     "RootUserMissing",
+    "ServerStopped",
     "ServerTimeout",
+    "TooManyLearners",
+    "TooManyRequests",
     "TooManyTxnOps",
     "TouchMissingKey",
     "Unavailable",
     "UnhealthyCluster",
     "UserExistsV3",
+    "UserNotFoundV3",
     "V3Error",
     "ValueProvided",
     "error_from_body",
     "error_from_fields",
+    "server_error",
 ]
 
-
-class V3Error(EtcdMapError):
-    """etcd's v3 API answered with a gRPC error.
-
-    :ivar grpc_code: the gRPC status code (3 InvalidArgument, 5 NotFound, 16 Unauthenticated...).
-    :ivar message: etcd's text, e.g. ``"etcdserver: key is not provided"``.
-    :ivar status: the HTTP status of the answer (0 for an error line inside a stream).
-    """
-
-    grpc_code: int = 0
-
-    def __init__(self, message: str = "", *, grpc_code: int | None = None, status: int = 0):
-        if grpc_code is not None:
-            self.grpc_code = grpc_code
-        self.message = message
-        self.status = status
-        # Exception's own __init__: the v2 classes mixed in below have other signatures.
-        Exception.__init__(self, message)
-
-    def __str__(self) -> str:
-        http = f", HTTP {self.status}" if self.status else ""
-        return f"{self.message} (gRPC code {self.grpc_code}{http})"
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, grpc_code={self.grpc_code})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.message, self.grpc_code, self.status))
-
-
-def _rebuild(cls: type[V3Error], message: str, grpc_code: int, status: int) -> V3Error:
-    return cls(message, grpc_code=grpc_code, status=status)
-
-
-class InvalidArgument(V3Error, ValueError):
-    """3: etcd refused the request's arguments. Also a :class:`ValueError`."""
-
-    grpc_code = 3
-
-
-class KeyNotProvided(InvalidArgument):
-    """The key is empty."""
-
-
-class ValueProvided(InvalidArgument):
-    """``ignore_value`` was combined with a value."""
-
-
-class LeaseProvided(InvalidArgument):
-    """``ignore_lease`` was combined with a lease."""
-
-
-class TouchMissingKey(InvalidArgument):
-    """A put with ``ignore_value`` or ``ignore_lease`` names a key that does not exist."""
-
-
-class TooManyTxnOps(InvalidArgument):
-    """A txn branch has more operations than the server's ``--max-txn-ops`` (128 by default)."""
-
-
-class DuplicateKey(InvalidArgument):
-    """A txn writes the same key twice."""
-
-
-class RequestTooLarge(InvalidArgument):
-    """The request is larger than the server's ``--max-request-bytes`` (1.5 MiB by default)."""
-
-
-class AuthenticationFailed(V3Error, InsufficientCredentials):
-    """The user name or password is wrong (gRPC code 3). Also an :class:`AuthError`."""
-
-    grpc_code = 3
-
-
-class NoCredentials(V3Error, InsufficientCredentials):
-    """Auth is enabled and the request carried no token (etcd: ``user name is empty``):
-    pass ``username=`` and ``password=`` to the client."""
-
-    grpc_code = 3
-
-
-class InvalidAuthToken(V3Error, InsufficientCredentials):
-    """16: the token is invalid or expired (the client re-authenticates once by itself)."""
-
-    grpc_code = 16
-
-
-class PermissionDenied(V3Error, AuthError):
-    """7: the user's roles do not grant this key range or operation."""
-
-    grpc_code = 7
-
-
-class NotFound(V3Error):
-    """5: the lease or member does not exist."""
-
-    grpc_code = 5
-
-
-class LeaseNotFound(NotFound, KeyError):
-    """The lease does not exist (never granted, revoked or expired). Also a :class:`KeyError`."""
-
-    def __str__(self) -> str:  # KeyError.__str__ would repr() the args
-        return V3Error.__str__(self)
-
-
-class MemberNotFoundV3(NotFound, MemberNotFound):
-    """No member has this ID."""
-
-
-class FailedPrecondition(V3Error):
-    """9: the cluster's state does not allow the call."""
-
-    grpc_code = 9
-
-
-class LeaseExists(FailedPrecondition):
-    """A lease with the requested ID already exists."""
-
-
-class AuthNotEnabled(FailedPrecondition, AuthError):
-    """Authentication was asked for but auth is not enabled."""
-
-
-class RootUserMissing(FailedPrecondition, AuthError):
-    """Auth cannot be enabled before a ``root`` user exists."""
-
-
-class RootRoleMissing(FailedPrecondition, AuthError):
-    """Auth cannot be enabled before the ``root`` user has the ``root`` role."""
-
-
-class UserExistsV3(FailedPrecondition, UserExists):
-    """The user already exists."""
-
-
-class RoleExistsV3(FailedPrecondition, RoleExists):
-    """The role already exists."""
-
-
-class MemberExistsV3(FailedPrecondition, MemberExists):
-    """A member with these peer URLs (or this ID) already exists."""
-
-
-class NotLeader(FailedPrecondition):
-    """The call must go to the leader."""
-
-
-class OutOfRange(V3Error, ValueError):
-    """11: a revision or TTL is out of range. Also a :class:`ValueError`."""
-
-    grpc_code = 11
-
-
-class RevisionCompacted(OutOfRange, EventIndexCleared):
-    """The requested revision was compacted away: history is lost.
-
-    Re-read the state with a range, then watch from the range's ``header.revision + 1``. Also
-    an :class:`~etcdmap.errors.EventIndexCleared` (v2's "history lost"), so code that handles
-    history loss on v2 handles it on v3.
-
-    :ivar compact_revision: the oldest revision still kept (0 when the server did not say).
-    """
-
-    def __init__(
-        self,
-        message: str = "etcdserver: mvcc: required revision has been compacted",
-        *,
-        grpc_code: int | None = None,
-        status: int = 0,
-        compact_revision: int = 0,
-    ):
-        super().__init__(message, grpc_code=grpc_code, status=status)
-        self.compact_revision = compact_revision
-        self.cause, self.index = "", compact_revision  # the EtcdError attributes
-
-    def __str__(self) -> str:
-        at = f" (compacted at revision {self.compact_revision})" if self.compact_revision else ""
-        return V3Error.__str__(self) + at
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_compacted, (self.message, self.status, self.compact_revision))
-
-
-def _rebuild_compacted(message: str, status: int, compact_revision: int) -> RevisionCompacted:
-    return RevisionCompacted(message, status=status, compact_revision=compact_revision)
-
-
-class FutureRevision(OutOfRange):
-    """The requested revision is newer than the store's."""
-
-
-class LeaseTTLTooLarge(OutOfRange):
-    """A lease TTL above 9,000,000,000 s."""
-
-
-class ResourceExhausted(V3Error):
-    """8: too many requests, database space exceeded (NOSPACE alarm) or message too large."""
-
-    grpc_code = 8
-
-
-class Unavailable(V3Error):
-    """14: no leader, request timed out, leader changed, server stopped."""
-
-    grpc_code = 14
-
-
-class NoLeaderV3(Unavailable, NoLeaderError):
-    """The member has no leader (an election is running or quorum is lost)."""
-
-
-class UnhealthyCluster(Unavailable):
-    """A membership change was refused, unapplied, because the leader has not been connected
-    to a quorum for long enough (etcd's strict reconfiguration check, ~5 s after a start or
-    a member failure): try again shortly."""
-
-
-class ServerTimeout(V3Error, TimeoutError):
-    """The server gave up on the request (gRPC 4, or 2 with ``context deadline exceeded``)."""
-
-    grpc_code = 4
-
-
 _BY_CODE: dict[int, type[V3Error]] = {
-    3: InvalidArgument, 4: ServerTimeout, 5: NotFound, 7: PermissionDenied, 8: ResourceExhausted,
-    9: FailedPrecondition, 11: OutOfRange, 14: Unavailable, 16: InvalidAuthToken,
+    1: Canceled, 3: InvalidArgument, 4: ServerTimeout, 5: NotFound, 7: PermissionDenied,
+    8: ResourceExhausted, 9: FailedPrecondition, 11: OutOfRange, 13: Internal, 14: Unavailable,
+    15: CorruptCluster, 16: InvalidAuthToken,
 }
 # (code, text without the "etcdserver: " prefix) -> class; etcd's texts are stable per release.
 _BY_TEXT: dict[tuple[int, str], type[V3Error]] = {
@@ -325,27 +170,71 @@ _BY_TEXT: dict[tuple[int, str], type[V3Error]] = {
     (3, "too many operations in txn request"): TooManyTxnOps,
     (3, "duplicate key given in txn request"): DuplicateKey,
     (3, "request is too large"): RequestTooLarge,
+    (3, "given member URLs are invalid"): MemberBadURLs,
     (3, "authentication failed, invalid user ID or password"): AuthenticationFailed,
     (3, "user name is empty"): NoCredentials,
+    (3, "role name is empty"): RoleNameEmpty,
+    (3, "permission not given"): PermissionNotGiven,
+    (3, "invalid auth management"): InvalidAuthManagement,
+    (3, "revision of auth store is old"): AuthOldRevision,
+    (3, "wrong downgrade target version format"): InvalidDowngradeVersion,
+    (3, "invalid downgrade target version"): InvalidDowngradeVersion,
     (5, "requested lease not found"): LeaseNotFound,
     (5, "member not found"): MemberNotFoundV3,
+    (8, "mvcc: database space exceeded"): NoSpace,
+    (8, "too many requests"): TooManyRequests,
     (9, "lease already exists"): LeaseExists,
     (9, "authentication is not enabled"): AuthNotEnabled,
     (9, "root user does not exist"): RootUserMissing,
     (9, "root user does not have root role"): RootRoleMissing,
     (9, "user name already exists"): UserExistsV3,
+    (9, "user name not found"): UserNotFoundV3,
     (9, "role name already exists"): RoleExistsV3,
+    (9, "role name not found"): RoleNotFoundV3,
+    (9, "role is not granted to the user"): RoleNotGranted,
+    (9, "permission is not granted to the role"): PermissionNotGranted,
     (9, "member ID already exist"): MemberExistsV3,
     (9, "Peer URLs already exists"): MemberExistsV3,
+    (9, "re-configuration failed due to not enough started members"): NotEnoughStartedMembers,
+    (9, "can only promote a learner member"): MemberNotLearner,
+    (9, "can only promote a learner member which is in sync with leader"): LearnerNotReady,
+    (9, "too many learner members in cluster"): TooManyLearners,
+    (9, "cluster ID mismatch"): ClusterIdMismatch,
     (9, "not leader"): NotLeader,
+    (9, "bad leader transferee"): BadLeaderTransferee,
+    (9, "cluster has a downgrade job in progress"): DowngradeInProgress,
+    (9, "no inflight downgrade job"): NoDowngradeInProgress,
     (11, "mvcc: required revision has been compacted"): RevisionCompacted,
     (11, "mvcc: required revision is a future revision"): FutureRevision,
     (11, "too large lease TTL"): LeaseTTLTooLarge,
     (14, "no leader"): NoLeaderV3,
+    (14, "leader changed"): LeaderChanged,
+    (14, "not capable"): NotCapable,
+    (14, "server stopped"): ServerStopped,
+    (14, "request timed out"): RequestTimedOut,
+    (14, "request timed out, possibly due to previous leader failure"): RequestTimedOut,
+    (14, "request timed out, possibly due to connection lost"): RequestTimedOut,
+    (14, "request timed out, waiting for the applied index took too long"): RequestTimedOut,
     (14, "unhealthy cluster"): UnhealthyCluster,
+    (14, "rpc not supported for learner"): LearnerUnsupported,
+    (14, "cluster version not found during downgrade"): Unavailable,
     (2, "context deadline exceeded"): ServerTimeout,
+    # The lock and election services return plain Go errors, which gRPC sends as Unknown (2)
+    # and the gateway as HTTP 500 (etcd-io/etcd release-3.5:client/v3/concurrency/election.go).
+    (2, "election: not leader"): ElectionNotLeader,
+}
+# A body with a message and no code (a proxy in between, a future gateway): its HTTP status
+# stands for the gRPC code (grpc-gateway's HTTPStatusFromCode, read backwards).
+_BY_STATUS: dict[int, int] = {
+    400: 3, 401: 16, 403: 7, 404: 5, 408: 1, 412: 9, 429: 8, 499: 1, 503: 14, 504: 4,
 }
 _PREFIX = "etcdserver: "
+# Answers of HTTP 500 that every member would give alike (the lock and election services'
+# own errors): returned like a 4xx rather than failed over (see :func:`server_error`).
+_DETERMINISTIC_500 = frozenset({
+    "election: no leader", "election: not leader", '"leader" field must be provided',
+    "mutex: session is expired",
+})
 
 
 def error_from_fields(grpc_code: int, message: str, status: int = 0) -> V3Error:
@@ -380,6 +269,27 @@ def error_from_body(status: int, body: bytes) -> V3Error | None:
         data, inner = inner, inner.get("message")
     code = data.get("code", data.get("grpc_code"))
     text = data.get("message") or inner
-    if type(code) is not int or not isinstance(text, str):
+    if not isinstance(text, str):
+        return None
+    if code is None and status in _BY_STATUS:
+        code = _BY_STATUS[status]
+    if type(code) is not int:
         return None
     return error_from_fields(code, text, status)
+
+
+def server_error(status: int, body: bytes, endpoint: str) -> tuple[EtcdError | None, bool]:
+    """How the v3 client's transport reads a 5xx answer (its ``server_error`` hook).
+
+    :param status: the HTTP status (500 or above).
+    :param body: the body.
+    :param endpoint: the member that answered.
+    :returns: ``(error, final)``: the v3 error the body describes (kept in the
+        :class:`~etcdmap.errors.ServerError` of that attempt, so a
+        :class:`~etcdmap.errors.ClusterError` says what each member answered), and whether
+        every member would answer alike (the election service's ``election: no leader``):
+        such an answer is returned like a 4xx instead of being failed over.
+    """
+    error = error_from_body(status, body)
+    final = error is not None and error.message in _DETERMINISTIC_500
+    return error, final

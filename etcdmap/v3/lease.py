@@ -5,20 +5,30 @@ revision, seen by watches as DELETE events). etcd raises a TTL below its minimum
 ceil(1.5 x election timeout)) silently: read the granted TTL from :class:`LeaseGrant`.
 
 Keep-alive over HTTP/1.1 is one POST per refresh: the gateway ends the stream as soon as the
-request body is used up (reference §3.2), so :meth:`Leases.keepalive_once` refreshes once;
-call it about every TTL/3 to keep a lease (as clientv3 does).
+request body is used up, so :meth:`Leases.keepalive_once` refreshes once;
+:meth:`Leases.keep_alive` does it about every TTL/3 in the background (as clientv3 does) and
+says when the lease is lost.
 
 Thread-safety: :class:`Leases` is thread-safe.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from etcdmap.errors import InvalidResponseError
 from etcdmap.http.transport import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
-from etcdmap.v3.models import KeepAliveResponse, LeaseGrant, LeaseTimeToLive, ResponseHeader
+from etcdmap.v3.keepalive import LeaseKeepAlive
+from etcdmap.v3.models import (
+    KeepAliveResponse,
+    LeaseGrant,
+    LeaseTimeToLive,
+    Listing,
+    ResponseHeader,
+)
 from etcdmap.v3.wire import as_int, check_int, parse_header
 from etcdmap.v3.wire_admin import parse_keepalive, parse_lease_grant, parse_timetolive
 
@@ -35,6 +45,7 @@ class Leases:
 
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
+        self._handles: weakref.WeakSet[LeaseKeepAlive] = weakref.WeakSet()
 
     def grant(self, ttl: int, *, lease_id: int = 0, timeout: CallTimeout = DEFAULT) -> LeaseGrant:
         """Grant a lease.
@@ -66,19 +77,49 @@ class Leases:
         data = self._caller.call("/v3/lease/revoke", body, idempotent=False, timeout=timeout)
         return parse_header(data.get("header"))
 
-    def keepalive_once(self, lease_id: int, *, timeout: CallTimeout = DEFAULT) -> KeepAliveResponse:
+    def keepalive_once(self, lease_id: int, *, timeout: CallTimeout = DEFAULT,
+                       endpoint: str | None = None) -> KeepAliveResponse:
         """Refresh a lease once to its granted TTL.
 
+        :param endpoint: send to exactly this member (default: the pinned one, with failover).
         :returns: the refreshed TTL; ``ttl == 0`` means the lease no longer exists (not an
             error, as etcd answers it).
         :raises InvalidResponseError: the stream held no result.
         """
         body = {"ID": str(check_int(lease_id, "lease_id", 1))}
-        data = self._caller.call("/v3/lease/keepalive", body, idempotent=True, timeout=timeout)
+        data = self._caller.call("/v3/lease/keepalive", body, idempotent=True, timeout=timeout,
+                                 endpoint=endpoint)
         result = data.get("result")
         if not isinstance(result, dict):
             raise InvalidResponseError(f"a keep-alive answer has no result: {data!r:.100}")
         return parse_keepalive(result)
+
+    def keep_alive(
+        self, lease_id: int, ttl: int, *, on_lost: Callable[[BaseException], object] | None = None
+    ) -> LeaseKeepAlive:
+        """Keep a lease alive in the background, refreshing it about every ``ttl / 3``, until
+        the handle is stopped (see :class:`~etcdmap.v3.keepalive.LeaseKeepAlive`).
+
+        :param lease_id: the lease (e.g. ``grant(10).id``).
+        :param ttl: its granted TTL in seconds (``grant(10).ttl``).
+        :param on_lost: called once, from the keep-alive's thread, with a
+            :class:`~etcdmap.errors.LeaseLost` if the lease is lost (etcd says it expired or
+            was revoked, or no refresh got through for a whole TTL).
+        :returns: the started handle: ``.lease_id``, ``.ttl``, ``.alive``, ``.error``,
+            ``.stop(revoke=False)``; a context manager (leaving it stops the refreshes and
+            raises the ``LeaseLost`` if the lease was lost).
+        :raises TypeError, ValueError: ``lease_id`` or ``ttl`` is not a positive int.
+        """
+        handle = LeaseKeepAlive(self, lease_id, ttl, on_lost=on_lost,
+                                endpoints=lambda: self._caller.transport.endpoints)
+        self._handles.add(handle)
+        return handle
+
+    def stop_keep_alives(self) -> None:
+        """Stop every keep-alive this client started (the client is closing): the leases are
+        not revoked, they expire after their TTL."""
+        for handle in list(self._handles):
+            handle.stop()
 
     def time_to_live(self, lease_id: int, *, keys: bool = False,
                      timeout: CallTimeout = DEFAULT) -> LeaseTimeToLive:
@@ -94,11 +135,12 @@ class Leases:
         data = self._caller.call("/v3/lease/timetolive", body, idempotent=True, timeout=timeout)
         return parse_timetolive(data)
 
-    def leases(self, *, timeout: CallTimeout = DEFAULT) -> list[int]:
-        """The IDs of every live lease."""
+    def leases(self, *, timeout: CallTimeout = DEFAULT) -> Listing[int]:
+        """The IDs of every live lease (a list; ``.header`` is the answer's header)."""
         data = self._caller.call("/v3/lease/leases", {}, idempotent=True, timeout=timeout)
         items = data.get("leases") or []
         if not isinstance(items, list):
             raise InvalidResponseError(f"leases is not a list: {items!r:.80}")
-        return [as_int(item.get("ID") if isinstance(item, dict) else item, "ID") for item in items]
+        ids = [as_int(item.get("ID") if isinstance(item, dict) else item, "ID") for item in items]
+        return Listing(ids, parse_header(data.get("header")))
 

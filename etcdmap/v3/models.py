@@ -9,8 +9,9 @@ Thread-safety: every object is immutable.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal, TypeVar, Union
 
 __all__ = [
     "AuthStatus",
@@ -20,6 +21,7 @@ __all__ = [
     "KeyValue",
     "LeaseGrant",
     "LeaseTimeToLive",
+    "Listing",
     "Member",
     "MemberAddResponse",
     "MembersResponse",
@@ -337,3 +339,20 @@ class Permission:
     perm_type: PermType
     key: bytes
     range_end: bytes = b""
+
+
+_T = TypeVar("_T")
+
+
+class Listing(list[_T]):
+    """A list answer (lease IDs, user or role names, a role's permissions) that also keeps
+    the answer's header, which ``etcdctl -w json`` prints.
+
+    :ivar header: the answer's header.
+    """
+
+    header: ResponseHeader
+
+    def __init__(self, items: Iterable[_T] = (), header: ResponseHeader | None = None) -> None:
+        super().__init__(items)
+        self.header = header if header is not None else ResponseHeader()

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from etcdmap.v3._call import Caller
     from etcdmap.v3.kv import KV
     from etcdmap.v3.lease import Leases
+    from etcdmap.v3.lock import Lock
     from etcdmap.v3.watch import Watcher
 
 __all__ = ["V3Parts"]
@@ -38,6 +39,9 @@ class V3Parts(Protocol):
         read_timeout: float = 30.0,
     ) -> Watcher:
         """A watch of a key range."""
+
+    def lock(self, name: str, ttl: int = 60, timeout: float | None = None) -> Lock:
+        """A lock on etcd's lock service."""
 
     def close(self) -> None:
         """Close the client."""

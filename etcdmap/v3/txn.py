@@ -30,6 +30,8 @@ from etcdmap.v3.wire import b64, check_int, key_bytes, prefix_end, to_bytes
 __all__ = ["Compare", "Op", "range_fields"]
 
 Operator = Literal["==", "!=", ">", "<"]
+_SORT_ORDERS = ("NONE", "ASCEND", "DESCEND")
+_SORT_TARGETS = ("KEY", "VERSION", "CREATE", "MOD", "VALUE")
 _RESULTS = {"==": "EQUAL", "!=": "NOT_EQUAL", ">": "GREATER", "<": "LESS"}
 
 
@@ -152,31 +154,47 @@ class Op:
 
     @classmethod
     def get(cls, key: object, *, prefix: bool = False, range_end: object = None,
-            limit: int = 0, keys_only: bool = False, count_only: bool = False) -> Op:
-        """A range inside the txn (sees the branch's earlier writes).
+            limit: int = 0, keys_only: bool = False, count_only: bool = False,
+            revision: int = 0, serializable: bool = False, sort_order: str = "NONE",
+            sort_target: str = "KEY") -> Op:
+        """A range inside the txn (sees the branch's earlier writes); the options are those
+        of :meth:`etcdmap.v3.kv.KV.range`.
 
         :raises TypeError, ValueError: bad arguments.
         """
         body: dict[str, Any] = range_fields(key, prefix=prefix, range_end=range_end)
         if check_int(limit, "limit"):
             body["limit"] = str(limit)
-        if _flag(keys_only, "keys_only"):
-            body["keys_only"] = True
-        if _flag(count_only, "count_only"):
-            body["count_only"] = True
+        if check_int(revision, "revision"):
+            body["revision"] = str(revision)
+        if sort_order not in _SORT_ORDERS or sort_target not in _SORT_TARGETS:
+            raise ValueError(f"bad sort: {sort_order!r} by {sort_target!r}")
+        if sort_order != "NONE":
+            body.update(sort_order=sort_order, sort_target=sort_target)
+        for name, flag in (("keys_only", keys_only), ("count_only", count_only),
+                           ("serializable", serializable)):
+            if _flag(flag, name):
+                body[name] = True
         return cls({"request_range": body})
 
     @classmethod
-    def put(cls, key: object, value: str | bytes, *, lease: int = 0, prev_kv: bool = False) -> Op:
-        """A put inside the txn.
+    def put(cls, key: object, value: str | bytes = b"", *, lease: int = 0,
+            prev_kv: bool = False, ignore_value: bool = False,
+            ignore_lease: bool = False) -> Op:
+        """A put inside the txn (the options are those of :meth:`etcdmap.v3.kv.KV.put`).
 
         :raises TypeError, ValueError: bad arguments.
         """
-        body: dict[str, Any] = {"key": b64(key_bytes(key)), "value": b64(to_bytes(value))}
+        body: dict[str, Any] = {"key": b64(key_bytes(key))}
+        data = to_bytes(value)
+        if data or not ignore_value:
+            body["value"] = b64(data)
         if check_int(lease, "lease"):
             body["lease"] = str(lease)
-        if _flag(prev_kv, "prev_kv"):
-            body["prev_kv"] = True
+        for name, flag in (("prev_kv", prev_kv), ("ignore_value", ignore_value),
+                           ("ignore_lease", ignore_lease)):
+            if _flag(flag, name):
+                body[name] = True
         return cls({"request_put": body}, True)
 
     @classmethod

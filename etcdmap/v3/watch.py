@@ -36,24 +36,35 @@ from typing import Any, Literal
 from etcdmap._closing import Closing
 from etcdmap.errors import ClusterError, DeadlineExceeded
 from etcdmap.http.transport import DEFAULT, CallTimeout, StreamResponse
+from etcdmap.http.watch_lifecycle import open_avoiding
 from etcdmap.v3._call import Caller
-from etcdmap.v3.errors import (
-    InvalidAuthToken,
-    PermissionDenied,
-    ServerTimeout,
-    Unavailable,
-    error_from_fields,
-)
+from etcdmap.v3.cursor import RevisionCursor
+from etcdmap.v3.errors import InvalidAuthToken, ServerTimeout, Unavailable
 from etcdmap.v3.models import Event, WatchResponse
 from etcdmap.v3.txn import range_fields
-from etcdmap.v3.wire import check_int, compacted_error, parse_watch_line
+from etcdmap.v3.wire import check_int, parse_watch_line
 
-__all__ = ["Watcher"]
+__all__ = ["Watcher", "open_watch_stream"]
 
 _log = logging.getLogger("etcdmap.v3.watch")
 _FILTERS = ("NOPUT", "NODELETE")
 _MAX_FRUITLESS = 10  # reopens in a row that got no message at all
 _RESUMABLE = (Unavailable, ServerTimeout, InvalidAuthToken)
+_HAS_LEADER = {"Grpc-Metadata-hasleader": "true"}
+"""Ask the gateway to end the watch when its member loses its leader
+(etcd-io/etcd release-3.5:server/etcdserver/api/v3rpc/interceptor.go)."""
+
+
+def open_watch_stream(caller: Caller, body: bytes, *, read_timeout: float,
+                      timeout: CallTimeout = DEFAULT, avoid: str | None = None) -> StreamResponse:
+    """Open one ``POST /v3/watch`` stream (``hasleader`` set), starting on the member after
+    ``avoid`` (one whose stream just broke) without moving the client's pin.
+
+    :raises V3Error, ClusterError, DeadlineExceeded: as :meth:`Caller.stream`.
+    """
+    return open_avoiding(caller.transport.endpoints, avoid, lambda ep: caller.stream(
+        "/v3/watch", body, read_timeout=read_timeout, timeout=timeout, endpoint=ep,
+        headers=dict(_HAS_LEADER)))
 
 
 class Watcher(Closing):
@@ -107,10 +118,11 @@ class Watcher(Closing):
         self._caller = caller
         self._read_timeout = float(read_timeout)
         self._timeout = timeout
-        self._revision = start - 1 if start else -1  # -1: "now", fixed by the created message
+        self._cursor = RevisionCursor(start - 1 if start else -1)  # -1: "now", fixed by created
         self._lock = threading.Lock()
         self._stream: StreamResponse | None = None
         self._closed = False
+        self._avoid: str | None = None
         self.reopens = 0
         """How many times the stream was reopened (failover, idle timeout, end of stream)."""
 
@@ -118,7 +130,7 @@ class Watcher(Closing):
     def revision(self) -> int:
         """The last revision delivered completely (the watch resumes at ``revision + 1``);
         -1 before the watch is first created without a start revision."""
-        return self._revision
+        return self._cursor.last
 
     @property
     def closed(self) -> bool:
@@ -135,20 +147,19 @@ class Watcher(Closing):
 
     def _body(self) -> bytes:
         create = dict(self._create)
-        if self._revision >= 0:
-            create["start_revision"] = str(self._revision + 1)
+        if self._cursor.start_revision:
+            create["start_revision"] = str(self._cursor.start_revision)
         return json.dumps({"create_request": create}).encode()
 
     def _open(self) -> Iterator[bytes]:
-        stream = self._caller.stream(
-            "/v3/watch", self._body(), read_timeout=self._read_timeout, timeout=self._timeout,
-            headers={"Grpc-Metadata-hasleader": "true"},
-        )
+        stream = open_watch_stream(self._caller, self._body(), read_timeout=self._read_timeout,
+                                   timeout=self._timeout, avoid=self._avoid)
         with self._lock:
             if self._closed:
                 stream.close()
                 return iter(())
             self._stream = stream
+        self._cursor.reopened()
         return stream.iter_lines()
 
     def _drop(self, *, failed: bool) -> None:
@@ -157,37 +168,8 @@ class Watcher(Closing):
         if stream is None:
             return
         stream.close()
-        if failed:  # start the next open on another member
-            eps = self._caller.transport.endpoints
-            if stream.endpoint in eps and len(eps) > 1:
-                self._caller.transport.pin(eps[(eps.index(stream.endpoint) + 1) % len(eps)])
-
-    # ------------------------------------------------------------------ messages
-
-    def _accept(self, msg: WatchResponse) -> WatchResponse | None:
-        """Update the resume point; drop repeated events; raise for a canceled watch."""
-        if msg.canceled:
-            if msg.compact_revision:
-                raise compacted_error(msg)
-            reason = msg.cancel_reason or "the server canceled the watch"
-            if "PermissionDenied" in reason or "permission denied" in reason:
-                raise PermissionDenied(reason, grpc_code=7)
-            raise error_from_fields(0, reason)
-        if msg.created:
-            if self._revision < 0:
-                self._revision = msg.header.revision
-            return msg
-        if msg.events:
-            fresh = tuple(ev for ev in msg.events if ev.kv.mod_revision > self._revision)
-            if not fresh:
-                return None
-            self._revision = max(ev.kv.mod_revision for ev in fresh)
-            if len(fresh) != len(msg.events):
-                msg = WatchResponse(msg.header, msg.watch_id, events=fresh)
-            return msg
-        if msg.is_progress and msg.header.revision > self._revision:
-            self._revision = msg.header.revision
-        return msg
+        # The next open starts on another member; the client's pin stays where it is.
+        self._avoid = stream.endpoint if failed else None
 
     def responses(self) -> Iterator[WatchResponse]:
         """Yield every message: created, events and progress notifications.
@@ -216,7 +198,7 @@ class Watcher(Closing):
             try:
                 for line in lines:
                     fruitless = 0
-                    msg = self._accept(parse_watch_line(line))
+                    msg = self._cursor.accept(parse_watch_line(line))
                     if msg is not None:
                         yield msg
             except (ClusterError, DeadlineExceeded, *_RESUMABLE) as exc:
@@ -224,7 +206,7 @@ class Watcher(Closing):
                     return
                 failed = not isinstance(exc, DeadlineExceeded)  # silence: maybe just idle
                 _log.info("watch stream on %s ended (%s); resuming at revision %d",
-                          self.endpoint, exc, self._revision + 1)
+                          self.endpoint, exc, self._cursor.start_revision)
             self._drop(failed=failed)
             self.reopens += 1
 
@@ -242,5 +224,5 @@ class Watcher(Closing):
             stream.close()
 
     def __repr__(self) -> str:
-        return f"<v3 Watcher at revision {self._revision} on {self.endpoint}>"
+        return f"<v3 Watcher at revision {self._cursor.last} on {self.endpoint}>"
 

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -72,11 +72,11 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def _live(watches: list[Any], cap: float = 60.0) -> None:
+def live(watches: list[Any], cap: float = 60.0) -> None:
     """Wait until every watch's stream is open (bounded)."""
     deadline = time.monotonic() + cap
     while time.monotonic() < deadline:
-        if all(getattr(w._sub, "state", "live") == "live" and w.endpoint for w in watches):
+        if all(w.state == "live" and w.endpoint for w in watches):
             return
         time.sleep(0.05)  # poll interval
     raise RuntimeError("the watches did not all go live")
@@ -102,7 +102,7 @@ def _idle(url: str, root: str, n: int) -> Result:
     try:
         with Client(relay.url) as client, _watches(client, f"{root}/idle{n}", n) as watches:
             started = time.monotonic()
-            _live(watches)
+            live(watches)
             ready = time.monotonic() - started
             time.sleep(1.0)  # let the start-up traffic end
             c0, r0, _ = relay.counts()
@@ -122,10 +122,15 @@ def _idle(url: str, root: str, n: int) -> Result:
     return res
 
 
-def _burst(url: str, root: str, maps: int = 100, writes: int = 20) -> Result:
+def deliver_burst(client: Any, put: Callable[[str], object], root: str, maps: int,
+                  writes: int) -> tuple[int, float, str]:
+    """Watch ``maps`` maps below ``root`` on ``client``, write ``writes`` keys in each with
+    ``put`` from 8 threads, wait (30 s at most) for every event.
+
+    :returns: events delivered, events/s from the first write to the last event, watch mode.
+    """
     from etcdmap import signals  # noqa: PLC0415
     from etcdmap.mapping.emap import EtcdMap  # noqa: PLC0415
-    from etcdmap.v2.client import Client  # noqa: PLC0415
 
     got: set[str] = set()
     lock = threading.Condition()
@@ -137,42 +142,42 @@ def _burst(url: str, root: str, maps: int = 100, writes: int = 20) -> Result:
             last[0] = time.perf_counter()
             lock.notify_all()
 
+    emaps = [EtcdMap(client, f"{root}/d{i}") for i in range(maps)]
+    for m in emaps:
+        signals.changed.connect(on_changed, sender=m)
+    watches = [m.watch() for m in emaps]
+    try:
+        live(watches)
+        keys = [f"{root}/d{i}/k{j}" for j in range(writes) for i in range(maps)]
+        start = time.perf_counter()
+        threads = [threading.Thread(target=lambda p=keys[i::8]: [put(k) for k in p])
+                   for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        with lock:
+            lock.wait_for(lambda: len(got) >= maps * writes, 30)
+        delivered, mode = len(got), watches[0].mode
+    finally:
+        for w in watches:
+            w.stop()
+        for m in emaps:
+            signals.changed.disconnect(on_changed, sender=m)
+    return delivered, delivered / max(last[0] - start, 1e-9), mode
+
+
+def _burst(url: str, root: str, maps: int = 100, writes: int = 20) -> Result:
+    from etcdmap.v2.client import Client  # noqa: PLC0415
+
     total = maps * writes
     with Client(url) as client, Client(url) as writer:
-        emaps = [EtcdMap(client, f"{root}/burst/d{i}") for i in range(maps)]
-        for m in emaps:
-            signals.changed.connect(on_changed, sender=m)
-        watches = [m.watch() for m in emaps]
-        try:
-            _live(watches)
-            keys = [f"{root}/burst/d{i}/k{j}" for j in range(writes) for i in range(maps)]
-            start = time.perf_counter()
-            _write_all(writer, keys)
-            with lock:
-                lock.wait_for(lambda: len(got) >= total, 30)
-            delivered = len(got)
-        finally:
-            for w in watches:
-                w.stop()
-            for m in emaps:
-                signals.changed.disconnect(on_changed, sender=m)
-    rate = delivered / max(last[0] - start, 1e-9)
+        delivered, rate, _ = deliver_burst(client, lambda k: writer.keys.set(k, "v"),
+                                           f"{root}/burst", maps, writes)
     res = Result(f"{maps} maps x {writes} writes", "etcdmap", rate, "events/s", ratios=False)
     res.extra = {"delivered": delivered, "missed": total - delivered}
     res.note = f"delivered {delivered}/{total} (writer: 8 threads, one client)"
     return res
-
-
-def _write_all(client: Any, keys: list[str], threads: int = 8) -> None:
-    def worker(part: list[str]) -> None:
-        for k in part:
-            client.keys.set(k, "v")
-
-    ts = [threading.Thread(target=worker, args=(keys[i::threads],)) for i in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(60)
 
 
 def _blocked(url: str, root: str) -> Result:
@@ -196,7 +201,7 @@ def _blocked(url: str, root: str) -> Result:
         signals.changed.connect(on_fast, sender=fast)
         try:
             with slow.watch() as ws, fast.watch() as wf:
-                _live([ws, wf])
+                live([ws, wf])
                 slow["x"] = "1"
                 assert blocking.wait(5), "the slow receiver was not called"
                 start = time.perf_counter()

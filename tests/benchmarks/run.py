@@ -17,7 +17,9 @@ Workload families: ``kv`` (GET, PUT, CAS, delete+create, 1 thread), ``threads`` 
 (watches at scale through a counting relay: 100 and 1,000 idle watches, 100 maps x 20 writes,
 a blocked receiver, SIGSTOP under 100 watches, a mirror on a partitioned member), ``v3``
 (GET, PUT, CAS on the v3 API, 1 thread: etcdmap.v3 vs cslab-etcd3 (gRPC), etcd3gw and raw
-http.client on the gateway) and ``v3watch`` (a 2,000-put burst under a v3 prefix watch).
+http.client on the gateway), ``v3watch`` (a 2,000-put burst under a v3 prefix watch) and
+``v3streams`` (1,000 idle v3 watches and 200 kept-alive v3 keys on one client, a 2,000-put
+burst over the watch WebSocket).
 """
 
 from __future__ import annotations
@@ -46,11 +48,13 @@ from .hub import run_hub
 from .hub_faults import IDLE, run_hub_faults
 from .kv import run_kv, run_threaded
 from .mirror import run_mirror
+from .streams_v3 import run_v3_streams, streams_targets
 from .tree import run_tree
 from .v3 import run_v3_kv, run_v3_watch
 from .watch import run_watch
 
-FAMILIES = ("kv", "threads", "tree", "mirror", "watch", "failover", "hub", "v3", "v3watch")
+FAMILIES = ("kv", "threads", "tree", "mirror", "watch", "failover", "hub", "v3", "v3watch",
+            "v3streams")
 
 
 @contextlib.contextmanager
@@ -148,6 +152,7 @@ def evaluate(results: Sequence[Result], request_timeout: float) -> list[Target]:
                 )
             )
     targets += _hub_targets(results, request_timeout)
+    targets += streams_targets(list(results))
     return targets
 
 
@@ -276,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             family("watch", lambda: run_watch(contenders, url, root, rounds=1 if q else 3))
             family("hub", lambda: run_hub(url, root, quick=q))
+            family("v3streams", lambda: run_v3_streams(url, root, quick=q))
         finally:
             for kv in contenders:
                 kv.close()

@@ -20,6 +20,7 @@ from etcdmap.cli.app import main
 from etcdmap.http.transport import disable_curl_debug
 from etcdmap.mapping.emap import EtcdMap
 from etcdmap.v2.client import Client
+from etcdmap.v3 import Client as V3Client
 
 
 @dataclass
@@ -42,6 +43,13 @@ def client(etcd_url: str) -> Iterator[Client]:
 
 
 @pytest.fixture
+def v3(etcd_url: str) -> Iterator[V3Client]:
+    """An ``etcdmap.v3.Client`` on the shared ``etcd_server``, closed after the test."""
+    with V3Client(etcd_url) as c:
+        yield c
+
+
+@pytest.fixture
 def m(client: Client, etcd_prefix: str) -> EtcdMap:
     """An :class:`EtcdMap` on the test's own prefix, through ``client``."""
     return EtcdMap(client, etcd_prefix)
@@ -49,8 +57,12 @@ def m(client: Client, etcd_prefix: str) -> EtcdMap:
 
 @pytest.fixture
 def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CLI:
-    """``run_cli(url, *args, stdin=...)``: run ``etcdmap --endpoints url ARGS`` in-process.
+    """``run_cli(url, *args, stdin=...)``: run ``etcdmap --endpoints url [--api v2] ARGS``
+    in-process.
 
+    The CLI tests check the ``etcdctl`` v2 work-alike, so a run is on the v2 API unless ``ARGS``
+    name an ``--api`` themselves: ``--api auto``, the command's default, chooses v3 on the test
+    server (etcd 3.5 serves v3; v2 is there because the harness enables it).
     ``stdin`` (default: empty) is the command's standard input; stdout and stderr are captured
     into the returned :class:`Run`. A ``--debug`` run's curl logging is switched off afterwards.
     """
@@ -58,14 +70,22 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
     def run(url: str, *args: str, stdin: str | None = None) -> Run:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
         capsys.readouterr()
+        api = [] if "--api" in args else ["--api", "v2"]
         try:
-            code = main(["--endpoints", url, *args])
+            code = main(["--endpoints", url, *api, *args])
         finally:
             disable_curl_debug()
         out, err = capsys.readouterr()
         return Run(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def v2_command_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run ``etcdmap`` with the v2 command set (``ETCDMAP_API=v2``), whatever ``--api auto``
+    would choose: for the tests of the etcdctl v2 work-alike."""
+    monkeypatch.setenv("ETCDMAP_API", "v2")
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ import requests
 
 from etcdmap.testing import EtcdCluster, EtcdServer
 
+pytestmark = pytest.mark.usefixtures("v2_command_set")  # the etcdctl v2 work-alike
+
 ETCDCTL = shutil.which("etcdctl", path="/usr/bin")
 
 

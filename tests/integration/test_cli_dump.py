@@ -17,6 +17,8 @@ from etcdmap.errors import KeyNotFound
 from etcdmap.models import Node
 from etcdmap.v2.client import Client
 
+pytestmark = pytest.mark.usefixtures("v2_command_set")  # the etcdctl v2 work-alike
+
 # The type of the ``cli`` fixture (tests/integration/conftest.py), which gives a ``Run`` with
 # ``code``, ``out`` and ``err``.
 CLI = Callable[..., Any]
@@ -191,11 +193,11 @@ def test_progress_bar_only_on_a_terminal(
     tty = TTYStringIO()
     monkeypatch.setattr(sys, "stderr", tty)
     monkeypatch.setattr(sys, "stdout", io.StringIO())
-    assert main(["--endpoints", etcd_url, "load", "-", src]) == 0
+    assert main(["--endpoints", etcd_url, "--api", "v2", "load", "-", src]) == 0
     assert "\rload [" in tty.getvalue() and tty.getvalue().endswith("] 251/251\n")
     assert len(shape(client, src)) == 251
     monkeypatch.setattr(sys, "stdin", io.StringIO(dump))
     piped = io.StringIO()
     monkeypatch.setattr(sys, "stderr", piped)
-    assert main(["--endpoints", etcd_url, "load", "-", f"{etcd_prefix}/again"]) == 0
+    assert main(["--endpoints", etcd_url, "--api", "v2", "load", "-", f"{etcd_prefix}/again"]) == 0
     assert piped.getvalue() == ""

@@ -25,6 +25,8 @@ from etcdmap.testing import EtcdServer
 from etcdmap.v2 import discovery
 from etcdmap.v2.client import Client
 
+pytestmark = pytest.mark.usefixtures("v2_command_set")  # the etcdctl v2 work-alike
+
 ETCDCTL = shutil.which("etcdctl", path="/usr/bin")
 
 
@@ -330,7 +332,8 @@ def test_python_m_etcdmap(etcd_url: str, etcd_prefix: str) -> None:
 def test_closed_pipe_exits_quietly(etcd_url: str, etcd_prefix: str, client: Client) -> None:
     client.keys.set(f"{etcd_prefix}/big", "x" * 300_000)  # more than a pipe buffer
     proc = subprocess.Popen(
-        [sys.executable, "-m", "etcdmap", "--endpoints", etcd_url, "get", f"{etcd_prefix}/big"],
+        [sys.executable, "-m", "etcdmap", "--endpoints", etcd_url, "--api", "v2", "get",
+         f"{etcd_prefix}/big"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stderr is not None
@@ -348,7 +351,7 @@ def test_password_prompt_on_a_terminal_is_not_echoed(
     pid, fd = pty.fork()  # the child gets the pty as its controlling terminal
     if pid == 0:  # pragma: no cover - the child process
         os.execv(sys.executable, [sys.executable, "-m", "etcdmap", "--endpoints", etcd_url,
-                                  "-u", "someone", "get", f"{etcd_prefix}/k"])
+                                  "--api", "v2", "-u", "someone", "get", f"{etcd_prefix}/k"])
     output = b""
     try:
         while b"Password: " not in output:

@@ -87,6 +87,7 @@ def test_add_with_several_peer_urls(client: Client) -> None:
     assert all(m.id != member_id for m in client.members.list())
 
 
+@pytest.mark.usefixtures("v2_command_set")  # etcdctl v2's member add
 def test_cli_member_add_several_peer_urls(run_cli: CLI, etcd_cluster: EtcdCluster) -> None:
     url = ",".join(etcd_cluster.client_urls)
     peers = [_free_peer_url(), _free_peer_url()]
@@ -107,6 +108,7 @@ def test_cli_member_add_several_peer_urls(run_cli: CLI, etcd_cluster: EtcdCluste
         assert run_cli(url, "member", "remove", member_id).code == 0
 
 
+@pytest.mark.usefixtures("v2_command_set")  # etcdctl v2's member add
 def test_refused_while_a_member_is_down(
     client: Client, run_cli: CLI, etcd_cluster: EtcdCluster
 ) -> None:

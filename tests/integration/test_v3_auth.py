@@ -8,7 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from etcdmap.errors import AuthError, InsufficientCredentials, InvalidResponseError
+from etcdmap.errors import (
+    AuthError,
+    EtcdError,
+    InsufficientCredentials,
+    InvalidResponseError,
+    RoleNotFound,
+    Unauthorized,
+    UserNotFound,
+)
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import Client, Compare, Op
 from etcdmap.v3 import errors as e
@@ -77,6 +85,18 @@ def test_users_roles_and_permissions_read_back(root: Client) -> None:
     assert isinstance(info.value, AuthError)
 
 
+def test_missing_users_and_roles_are_the_v2_classes(root: Client) -> None:
+    with pytest.raises(UserNotFound):
+        root.auth.user_get("nobody-here")
+    with pytest.raises(UserNotFound):
+        root.auth.user_remove("nobody-here")
+    with pytest.raises(RoleNotFound) as info:
+        root.auth.role_get("no-such-role")
+    assert isinstance(info.value, EtcdError) and info.value.grpc_code == 9
+    with pytest.raises(RoleNotFound):
+        root.auth.role_remove("no-such-role")
+
+
 def test_a_user_works_inside_its_grants_and_is_denied_outside(alice: Client) -> None:
     alice.kv.put("app/k", "v")
     assert alice.kv.get("app/k") == b"v"
@@ -84,6 +104,7 @@ def test_a_user_works_inside_its_grants_and_is_denied_outside(alice: Client) -> 
     with pytest.raises(e.PermissionDenied) as info:
         alice.kv.put("shared", "no")
     assert isinstance(info.value, AuthError) and info.value.status == 403
+    assert isinstance(info.value, Unauthorized)  # v2's name for a refused request
     with pytest.raises(e.PermissionDenied):
         alice.kv.range("\0", range_end="\0")  # every key: denied as a whole, not filtered
     with pytest.raises(e.PermissionDenied):  # one op outside the grants denies the txn
@@ -113,21 +134,23 @@ def test_wrong_password_and_no_credentials_are_clear_errors(secured: EtcdServer)
                 anonymous.auth.status()
 
 
-def test_an_invalid_token_is_refreshed_once(alice: Client) -> None:
+def test_an_invalidated_token_is_refreshed_once(alice: Client, root: Client) -> None:
     first = alice.auth.authenticate()
-    assert first
-    alice._caller._token = "forged.1"  # noqa: SLF001 - what a stale token looks like
+    assert first and alice.auth.token == first
+    root.auth.disable()  # drops every simple token: alice's is now invalid
+    root.auth.enable()
     alice.kv.put("app/refresh", "ok")  # 401 invalid auth token -> re-authenticate -> retry
-    assert alice._caller.token not in (None, "forged.1")  # noqa: SLF001
+    assert alice.auth.token not in (None, first)
     assert alice.kv.get("app/refresh") == b"ok"
 
 
 def test_an_expired_token_is_refreshed(alice: Client) -> None:
     alice.kv.put("app/expiry", "1")
-    token = alice._caller.token  # noqa: SLF001
+    token = alice.auth.token
+    assert token
     threading.Event().wait(2.5)  # the server's --auth-token-ttl is 1 s (sliding)
     alice.kv.put("app/expiry", "2")  # no error: re-authenticated transparently
-    assert alice._caller.token != token  # noqa: SLF001
+    assert alice.auth.token != token
     assert alice.kv.get("app/expiry") == b"2"
 
 
@@ -135,16 +158,16 @@ def test_auth_disable_then_enable(secured: EtcdServer, root: Client) -> None:
     _needs_auth_status(root)
     with Client(secured.client_url, username="alice", password=ALICE_PW) as a:
         a.kv.put("app/k", "v")  # holds a token now
-        assert a._caller.token  # noqa: SLF001
+        assert a.auth.token
         root.auth.disable()
         try:
             # the old token now gets 401; the client re-authenticates, learns auth is off
             # and goes on without a token
             assert a.kv.put("app/off", "x").header.revision > 0
-            assert a._caller.token is None  # noqa: SLF001
+            assert a.auth.token is None
             assert not root.auth.status().enabled
         finally:
             root.auth.enable()
         # auth is on again: "user name is empty" -> authenticate -> retry
         assert a.kv.get("app/off") == b"x"
-        assert a._caller.token  # noqa: SLF001
+        assert a.auth.token

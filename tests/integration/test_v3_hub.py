@@ -8,7 +8,6 @@ from typing import Any
 from etcdmap import EtcdMap, signals
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import Client
-from etcdmap.v3.subscription import V3Subscription
 
 
 def test_many_v3_watches_share_the_hub_threads(etcd_server: EtcdServer, etcd_prefix: str) -> None:
@@ -32,7 +31,7 @@ def test_many_v3_watches_share_the_hub_threads(etcd_server: EtcdServer, etcd_pre
             signals.changed.connect(on_change, sender=m, weak=False)
             watches.append(m.watch())
         try:
-            assert all(isinstance(w._sub, V3Subscription) for w in watches)  # noqa: SLF001
+            assert {w.mode for w in watches} == {"websocket"}  # one socket, not a thread each
             # one I/O thread, a few workers and dispatchers: not one thread per watch
             assert threading.active_count() - before <= 8
             for n in range(3):
@@ -45,3 +44,44 @@ def test_many_v3_watches_share_the_hub_threads(etcd_server: EtcdServer, etcd_pre
             for m, w in zip(maps, watches, strict=True):
                 w.stop()
                 signals.changed.disconnect(on_change, sender=m)
+
+
+def test_a_quiet_proof_sees_a_key_created_and_deleted_in_between(
+    etcd_server: EtcdServer, etcd_prefix: str
+) -> None:
+    # The old proof compared the keys at both revisions and missed this key: the nudge then
+    # moved the subscription past its events, which were dropped when they arrived.
+    from etcdmap.v3.changes import proven_quiet
+    from etcdmap.v3.cursor import scope
+
+    wants = scope(f"{etcd_prefix}/dir", True)
+    with Client(etcd_server.client_url) as c:
+        last = c.kv.put(f"{etcd_prefix}/dir/a", "1").header.revision
+        c.kv.put(f"{etcd_prefix}/dir/tmp", "x")
+        c.kv.delete(f"{etcd_prefix}/dir/tmp")
+        c.kv.put(f"{etcd_prefix}/elsewhere", "y")
+        assert proven_quiet(c, wants, last) is None
+        quiet_from = c.kv.put(f"{etcd_prefix}/elsewhere", "z").header.revision
+        now = c.kv.put(f"{etcd_prefix}/elsewhere", "w").header.revision
+        assert proven_quiet(c, wants, quiet_from) == now
+
+
+def test_a_nudge_never_skips_events(etcd_server: EtcdServer, etcd_prefix: str) -> None:
+    seen: list[tuple[str, str]] = []
+    with Client(etcd_server.client_url, request_timeout=1.0) as c:
+        m = EtcdMap(c, f"{etcd_prefix}/dir")
+
+        def on_change(_sender: Any, **kw: Any) -> None:
+            seen.append((kw["action"], kw["key"]))
+
+        signals.changed.connect(on_change, sender=m, weak=False)
+        try:
+            with m.watch() as w:
+                m["tmp"] = "x"
+                del m["tmp"]
+                other = EtcdMap(c, f"{etcd_prefix}/other")
+                other["k"] = "v"
+                assert w.wait_for(other.index, 10)
+                assert seen == [("create", "tmp"), ("delete", "tmp")]
+        finally:
+            signals.changed.disconnect(on_change, sender=m)

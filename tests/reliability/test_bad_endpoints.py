@@ -38,7 +38,8 @@ whole_attempt_budget = pytest.mark.skipif(
     "endpoint",
     [
         "",
-        "127.0.0.1:2379",
+        "127.0.0.1",  # host:port is http://host:port (as etcdctl takes it); a host alone is not
+        "http://127.0.0.1:2379/v2/keys",  # a path would shift every key
         "http://",
         "http://127.0.0.1:99999",
         "http://127.0.0.1:port",

@@ -24,6 +24,7 @@ def test_mapping_and_mirror_over_mutual_tls(
             m["cfg"]["k"] = "changed"
             assert live.wait_for(timeout=10)
             assert live == {"cfg": {"k": "changed"}}
+            assert c.backend.watch_mode == "websocket"  # TLS and client cert on the socket too
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,9 @@ def test_token_auth_through_the_mapping(secured: EtcdServer) -> None:
             m["db"]["host"] = "h2"
             assert live.wait_for(timeout=10)
             assert live == {"db": {"host": "h2"}, "port": "5432"}
+            # etcd 3.5.1 does not take the Bearer token the WebSocket proxy passes on: the
+            # watches went back to HTTP streams, which send the token as it is.
+            assert c.backend.watch_mode == "http"
         with pytest.raises(AuthError):
             EtcdMap(c, "/other")["x"] = "1"
     with Client(secured.client_url, username="app", password="wrong", timeout=5.0) as bad, \

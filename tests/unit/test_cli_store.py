@@ -1,6 +1,7 @@
-"""The ``etcdmap`` command on the Backend protocol (the bodies ``--api v3`` runs), without a
-server: on :class:`~etcdmap.mapping.memory.MemoryBackend`, plus the ``--api`` dispatch, the
-v3 backend factory's refusal, and the dump's TTL ageing and directory planning."""
+"""``etcdmap``'s own verbs on the Backend protocol (``dump``, ``load``, ``mkdir``), without a
+server: on :class:`~etcdmap.mapping.memory.MemoryBackend`; plus what decides the command set
+(``--api``, the verbs of the other set, global options after a v2 command), the dump's TTL
+ageing and directory planning."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from dataclasses import dataclass
 import pytest
 
 from etcdmap.cli import app
-from etcdmap.cli.backends import command_for, resolve_api
+from etcdmap.cli.clients import resolve_api
+from etcdmap.cli.command_sets import parse_command_line
 from etcdmap.cli.common import CommandError, Context
 from etcdmap.cli.dump import directory_writes
 from etcdmap.cli.dumpfile import Entry, age_entries, dump_age
-from etcdmap.errors import CompareFailed, DirectoryNotEmpty, KeyNotFound, NodeExists, NotAFile
 from etcdmap.mapping.memory import MemoryBackend
 
 
@@ -27,17 +28,24 @@ class Ran:
 
 
 class Store:
-    """Runs ``etcdmap --api v3 ARGS`` in-process on one MemoryBackend."""
+    """Runs ``etcdmap --api <api> ARGS`` in-process on one MemoryBackend."""
 
     def __init__(self) -> None:
         self.backend = MemoryBackend()
 
-    def __call__(self, *argv: str, stdin: str = "") -> Ran:
-        args = app.build_parser().parse_args(["--api", "v3", *argv])
+    def __call__(self, *argv: str, stdin: str = "", api: str = "v3") -> Ran:
+        line = ["--api", api, *argv]
+        front = app._front_parser().parse_args(line)
         out, err = io.StringIO(), io.StringIO()
-        ctx = Context(args, stdin=io.StringIO(stdin), stdout=out, stderr=err)
+        ctx = Context(front, stdin=io.StringIO(stdin), stdout=out, stderr=err)
         ctx.backend = self.backend
-        code = command_for(ctx, args)(ctx, args)
+        ctx.api = api
+        try:
+            ctx.options = parse_command_line(ctx, line, front, api)
+            code = ctx.options.func(ctx, ctx.options)
+        except CommandError as exc:
+            print(exc.message, file=err)
+            code = exc.code
         return Ran(code, out.getvalue(), err.getvalue())
 
 
@@ -46,130 +54,68 @@ def run() -> Store:
     return Store()
 
 
-def test_set_get_and_the_three_formats(run: Store) -> None:
-    assert run("set", "/a/b", "v1").out == "v1\n"
-    assert run("get", "/a/b").out == "v1\n"
-    ext = run("-o", "extended", "get", "/a/b").out.splitlines()
-    assert ext[0] == "Key: /a/b" and ext[-1] == "v1"
-    assert ext[4] == f"Index: {run.backend.index}"
-    doc = json.loads(run("-o", "json", "get", "/a/b").out)
-    assert doc["action"] == "get" and doc["node"]["value"] == "v1"
-
-
-def test_value_from_stdin_and_ttl(run: Store) -> None:
-    run("set", "/k", "--ttl", "30", stdin="from stdin")
-    node, _ = run.backend.read("/k")
-    assert node.value == "from stdin" and node.ttl == 30
-
-
-def test_set_swap_is_a_compare_and_swap(run: Store) -> None:
-    run("set", "/k", "1")
-    doc = json.loads(run("-o", "json", "set", "/k", "2", "--swap-with-value", "1").out)
-    assert doc["action"] == "compareAndSwap"
-    with pytest.raises(CompareFailed):
-        run("set", "/k", "3", "--swap-with-value", "1")
-    with pytest.raises(CompareFailed):
-        run("set", "/k", "3", "--swap-with-index", "1")
-    assert run.backend.read("/k")[0].value == "2"
-
-
-def test_mk_refuses_an_existing_key_and_makes_in_order_keys(run: Store) -> None:
-    run("mk", "/k", "1")
-    with pytest.raises(NodeExists):
-        run("mk", "/k", "2")
-    run("mk", "--in-order", "/q", "first")
-    run("mk", "--in-order", "/q", "second")
-    node, _ = run.backend.read("/q")
-    assert [c.value for c in node.nodes] == ["first", "second"]
-
-
-def test_get_of_a_directory_is_an_error(run: Store) -> None:
-    run("set", "/d/k", "v")
-    with pytest.raises(CommandError, match="is a directory"):
-        run("get", "/d")
-    with pytest.raises(KeyNotFound):
-        run("get", "/missing")
-
-
-def test_ls_lists_like_v2(run: Store) -> None:
-    run("set", "/d/a", "1")
-    run("set", "/d/sub/b", "2")
-    run.backend.put("/d/_hidden", "h")
-    assert run("ls", "/d").out.split() == ["/d/a", "/d/sub"]
-    assert run("ls", "-r", "-p", "/d").out.split() == ["/d/a", "/d/sub/", "/d/sub/b"]
-
-
-def test_rm_reports_the_deleted_value_and_honours_conditions(run: Store) -> None:
-    run("set", "/k", "old")
-    assert run("rm", "/k").out == "PrevNode.Value: old\n"
-    run("set", "/k", "v")
-    with pytest.raises(CompareFailed):
-        run("rm", "/k", "--with-value", "other")
-    doc = json.loads(run("-o", "json", "rm", "/k", "--with-value", "v").out)
-    assert doc["action"] == "compareAndDelete" and doc["prevNode"]["value"] == "v"
-    with pytest.raises(KeyNotFound):
-        run("rm", "/k")
-
-
-def test_rm_of_directories_needs_dir_or_recursive(run: Store) -> None:
-    run("set", "/d/k", "v")
-    run.backend.make_dir("/e")
-    with pytest.raises(NotAFile):
-        run("rm", "/d")
-    with pytest.raises(DirectoryNotEmpty):
-        run("rm", "--dir", "/d")
-    assert run("rm", "--dir", "/e").out == ""  # simple: nothing, as etcdctl
-    assert run("rm", "-r", "/d").out == ""
-    with pytest.raises(KeyNotFound):
-        run.backend.read("/d")
-
-
-def test_watch_replays_after_an_index(run: Store) -> None:
-    run("set", "/other", "x")  # --after-index 0 means "from now on"
-    start = run.backend.index
-    run("set", "/w/a", "1")
-    run.backend.make_dir("/w/dir")  # directory events are skipped
-    run("set", "/w/b", "2")
-    assert run("watch", "--after-index", str(start), "/w/a").out == "1\n"
-    out = run("watch", "-f", "--count", "2", "-r", "--after-index", str(start), "/w").out
-    assert out.splitlines() == ["[set] /w/a", "1", "[set] /w/b", "2"]
-
-
 def test_dump_and_load_round_trip_with_ttls(run: Store) -> None:
-    run("set", "/src/a", "1")
-    run("set", "/src/t", "x", "--ttl", "50")
+    run.backend.put("/src/a", "1")
+    run.backend.put("/src/t", "x", ttl=50)
     run.backend.make_dir("/src/empty")
     dumped = run("dump", "--ttl", "/src").out
     doc = json.loads(dumped)
     assert doc["api"] == "memory" and doc["dumped_at"] > 0
-    run("load", "-", "/dst", stdin=dumped)
+    assert run("load", "-", "/dst", stdin=dumped).code == 0
     node, _ = run.backend.read("/dst", recursive=True)
     assert {c.key: (c.dir, c.value, c.ttl) for c in node.nodes} == {
         "/dst/a": (False, "1", None), "/dst/empty": (True, None, None), "/dst/t": (False, "x", 50),
     }
-    with pytest.raises(CommandError, match="refusing to overwrite"):
-        run("load", "-", "/dst", stdin=dumped)
+    again = run("load", "-", "/dst", stdin=dumped)
+    assert again.code == 1 and "refusing to overwrite" in again.err
 
 
-def test_v2_only_commands_say_so_on_v3(run: Store) -> None:
-    for argv in (["mkdir", "/d"], ["member", "list"], ["user", "list"], ["exec-watch", "/k"]):
-        with pytest.raises(CommandError, match="v2-only") as info:
-            run(*argv)
-        assert info.value.code == 1
+def test_mkdir_makes_the_directory_the_library_makes(run: Store) -> None:
+    assert run("mkdir", "/d").out == ""  # nothing printed, as etcdctl v2 in simple
+    assert run.backend.read("/d")[0].dir
+    again = run("mkdir", "/d")
+    assert again.code == 1 and again.err.startswith("Error: 105: Key already exists (/d)")
+    assert run("-w", "json", "mkdir", "--ttl", "9", "/e").out == ""
+    assert run.backend.read("/e")[0].ttl == 9
+
+
+@pytest.mark.parametrize(("api", "argv", "advice"), [
+    ("v3", ["set", "/k", "v"], "on v3 use: put <key> <value>"),
+    ("v3", ["ls", "/d"], "get --prefix --keys-only"),
+    ("v3", ["rm", "-r", "/d"], "del --prefix"),
+    ("v3", ["cluster-health"], "endpoint health --cluster"),
+    ("v3", ["user", "remove", "bob"], "user delete <name>"),
+    ("v2", ["put", "/k", "v"], "on v2 use: set <key> <value>"),
+    ("v2", ["del", "--prefix", "/d"], "rm -r"),
+    ("v2", ["get", "--prefix", "/d"], "ls --recursive"),
+    ("v2", ["lock", "name"], "v3-only verb"),
+    ("v2", ["user", "delete", "bob"], "user remove <name>"),
+    ("v2", ["role", "grant-permission", "r", "read", "k"], "role grant <role> --path"),
+])
+def test_a_verb_of_the_other_set_names_the_one_to_use(
+    run: Store, api: str, argv: list[str], advice: str
+) -> None:
+    ran = run(*argv, api=api)
+    assert ran.code == 1 and advice in ran.err, ran.err
+    other = "v2" if api == "v3" else "v3"
+    assert f"is a {other} command and this run uses the {api} API (--api {api})" in ran.err
+
+
+def test_a_global_option_after_a_v2_command(run: Store) -> None:
+    ran = run("get", "/x", "--endpoints", "http://h:2379", api="v2")
+    assert ran.code == 1 and "global options go before the command: --endpoints" in ran.err
+    ran = run("get", "/x", "--api", "v3", api="v2")
+    assert ran.code == 1 and "global options go before the command: --api" in ran.err
+    ran = run("get", "/x", "--api", "v2")  # v3: global options may follow, --api may not
+    assert ran.code == 1 and "--api goes before the command" in ran.err
 
 
 def test_a_bad_api_from_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ETCDMAP_API", "v4")
-    args = app.build_parser().parse_args(["get", "/k"])
-    ctx = Context(args, stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO())
+    front = app._front_parser().parse_args(["get", "/k"])
+    ctx = Context(front, stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO())
     with pytest.raises(CommandError, match="unknown API 'v4'"):
         resolve_api(ctx)
-
-
-def test_serve_runs_on_any_api() -> None:
-    args = app.build_parser().parse_args(["--api", "v3", "serve"])
-    ctx = Context(args)
-    assert command_for(ctx, args) is args.func and ctx.api is None
 
 
 def test_age_entries_takes_the_time_off_and_drops_what_expired() -> None:
@@ -192,10 +138,31 @@ def test_directory_writes_without_real_directories() -> None:
     assert directory_writes(writes, real_dirs=True) == (writes, [])
 
 
-def test_an_unreachable_cluster_exits_2_on_v3_and_on_the_probe(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_an_unreachable_cluster_exits_2_on_v2_and_on_the_probe_and_1_on_v3(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     base = ["--endpoints", "http://127.0.0.1:9", "--total-timeout", "1s"]
-    assert app.main([*base, "--api", "v3", "get", "/k"]) == 2
+    assert app.main([*base, "--api", "v2", "get", "/k"]) == 2
     assert app.main([*base, "get", "/k"]) == 2  # auto: the probe cannot reach it
     assert "etcd cluster is unavailable" in capsys.readouterr().err
+    assert app.main([*base, "--api", "v3", "get", "/k"]) == 1  # as etcdctl 3.5
+    assert capsys.readouterr().err.startswith(
+        "Error: context deadline exceeded\nerror #0: http://127.0.0.1:9: ")
+
+
+def test_help_says_which_set_is_active_and_how_to_switch(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ETCDMAP_API", raising=False)
+    for api, active, shown, hidden in (
+        ("v3", "Active command set: v3", "  put ", "  exec-watch "),
+        ("v2", "Active command set: v2", "  exec-watch ", "  put "),
+    ):
+        assert app.main(["--api", api, "--help"]) == 0
+        out = capsys.readouterr().out
+        other = "v2" if api == "v3" else "v3"
+        assert active in out and f"Switch with --api {other} or ETCDMAP_API={other}" in out
+        assert shown in out and hidden not in out
+    assert app.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "chosen per server (--api auto" in out and "  put " in out and "  exec-watch " in out

@@ -14,8 +14,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from etcdmap.cli import app as cli
-from etcdmap.cli.admin import format_member
-from etcdmap.cli.auth import canonical_path
 from etcdmap.cli.common import (
     CommandError,
     ask_password,
@@ -32,7 +30,11 @@ from etcdmap.cli.dumpfile import (
     plan_load,
     write_document,
 )
-from etcdmap.cli.format import (
+from etcdmap.cli.options import finish
+from etcdmap.cli.v2.auth import canonical_path
+from etcdmap.cli.v2.keys import watch_environment
+from etcdmap.cli.v2.members import format_member
+from etcdmap.cli.v2.printing import (
     format_expiration,
     go_json,
     node_to_go,
@@ -40,7 +42,6 @@ from etcdmap.cli.format import (
     print_response,
     response_to_go,
 )
-from etcdmap.cli.keys import watch_environment
 from etcdmap.errors import (
     ClusterError,
     DeadlineExceeded,
@@ -102,13 +103,34 @@ def test_ask_password_reads_a_line_from_a_pipe() -> None:
 def test_parser_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(cli.ENDPOINTS_ENV, raising=False)
     args = cli.build_parser().parse_args(["get", "/k"])
+    assert args.endpoints is None  # not given: finish() fills it in once the API is known
+    finish(args, "v2")
     assert args.endpoints == "http://127.0.0.1:2379"
     assert (args.timeout, args.total_timeout, args.output) == (2.0, 5.0, "simple")
     assert not args.no_sync
     monkeypatch.setenv(cli.ENDPOINTS_ENV, "http://10.0.0.1:2379")
     args = cli.build_parser().parse_args(["-o", "json", "--timeout", "300ms", "ls"])
+    finish(args, "v2")
     assert args.endpoints == "http://10.0.0.1:2379"
     assert (args.output, args.timeout, args.key) == ("json", 0.3, "/")
+
+
+def test_etcdctl_environment_counts_on_v3_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(cli.ENDPOINTS_ENV, raising=False)
+    monkeypatch.setenv("ETCDCTL_ENDPOINTS", "http://10.0.0.9:2379")
+    monkeypatch.setenv("ETCDCTL_DIAL_TIMEOUT", "750ms")
+    for api, endpoints, timeout in (("v2", "http://127.0.0.1:2379", 2.0),
+                                    ("v3", "http://10.0.0.9:2379", 0.75)):
+        args = argparse.Namespace(endpoints=None, timeout=None)
+        finish(args, api)
+        assert (args.endpoints, args.timeout) == (endpoints, timeout), api
+    monkeypatch.setenv(cli.ENDPOINTS_ENV, "http://10.0.0.1:2379")  # etcdmap's own wins
+    args = argparse.Namespace(endpoints=None)
+    finish(args, "v3")
+    assert args.endpoints == "http://10.0.0.1:2379"
+    monkeypatch.setenv("ETCDCTL_COMMAND_TIMEOUT", "soon")
+    with pytest.raises(CommandError, match=r"\$ETCDCTL_COMMAND_TIMEOUT: invalid duration"):
+        finish(argparse.Namespace(), "v3")
 
 
 def test_usage_errors_exit_1_not_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -116,7 +138,7 @@ def test_usage_errors_exit_1_not_2(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["get"], ["nope"], ["-o", "yaml", "get", "/k"], ["--timeout", "x", "ls"],
                  ["member"], ["role", "grant"]):
         with pytest.raises(SystemExit) as exc:
-            cli.main(argv)
+            cli.main(["--api", "v2", *argv])
         assert exc.value.code == 1, argv
     assert "usage:" in capsys.readouterr().err
 
@@ -124,7 +146,8 @@ def test_usage_errors_exit_1_not_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_exec_watch_without_a_command_is_a_usage_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert cli.main(["--endpoints", "http://127.0.0.1:1", "exec-watch", "/k", "--"]) == 1
+    argv = ["--api", "v2", "--endpoints", "http://127.0.0.1:1", "exec-watch", "/k", "--"]
+    assert cli.main(argv) == 1
     assert capsys.readouterr().err == "Error:  key and command to exec required\n"
 
 

@@ -141,3 +141,38 @@ class TestResolve:
         assert sorted(codecs.__all__) == codecs.__all__
         for name in codecs.__all__:
             assert hasattr(codecs, name)
+
+
+class TestValuesThatAreNotUtf8:
+    """A v3 value another client stored as raw bytes reaches the codec as surrogate escapes."""
+
+    RAW = b"\xff\xfe\x00ok\x80"
+    TEXT = RAW.decode("utf-8", "surrogateescape")
+
+    @pytest.mark.parametrize("codec", [StrCodec(), JsonCodec()], ids=["str", "json"])
+    def test_text_codecs_refuse_them_and_name_the_bytes_codec(self, codec: Codec) -> None:
+        with pytest.raises(ValueError, match=r"not UTF-8 text.*codec='bytes'"):
+            codec.decode(self.TEXT)
+
+    def test_the_bytes_codec_reads_them_as_they_are(self) -> None:
+        assert Base64Codec().decode(self.TEXT) == self.RAW
+        assert Base64Codec().decode(Base64Codec().encode(self.RAW)) == self.RAW  # base64 still
+        with pytest.raises(binascii.Error, match="neither base64 nor raw bytes"):
+            Base64Codec().decode("\ud800")  # a surrogate no byte became
+
+    def test_is_text(self) -> None:
+        assert codecs.is_text("plain") and codecs.is_text("é日本𝄞")
+        assert not codecs.is_text(self.TEXT) and not codecs.is_text("a\ud800")
+
+    def test_decoding_is_skipped_only_where_every_value_is_text(self) -> None:
+        v2 = frozenset({"dirs", "ttl"})
+        v3 = frozenset({"dirs", "txn", "bytes"})
+        assert codecs.decodes_verbatim(StrCodec(), v2)
+        assert not codecs.decodes_verbatim(StrCodec(), v3)
+        assert not codecs.decodes_verbatim(JsonCodec(), v2)
+
+        class Upper(StrCodec):
+            def decode(self, text: str) -> str:
+                return text.upper()
+
+        assert not codecs.decodes_verbatim(Upper(), v2)  # a subclass may decode

@@ -104,13 +104,6 @@ def test_ambiguous_framing_is_refused(serve: Serve, adapter: FastAdapter, raw: b
 # ------------------------------------------------------------------ raw request lines
 
 
-def test_endpoint_path_is_percent_encoded(serve: Serve) -> None:
-    srv = serve(ok(b'{"etcdserver":"3.5.1","etcdcluster":"3.5.0"}'))
-    with Client(srv.url + "/pre fix/é") as c:
-        c.version()
-    assert srv.targets == ["GET /pre%20fix/%C3%A9/version HTTP/1.1"]
-
-
 @pytest.mark.parametrize("path", ["/v2/keys/a b", "/v2/keys/a\r\nX-Injected: 1", "/v2/keys/é"])
 def test_unsafe_target_is_refused_before_sending(serve: Serve, path: str) -> None:
     srv = serve(ok())

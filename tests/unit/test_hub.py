@@ -254,3 +254,53 @@ def test_confirm_waits_for_a_check_that_started_after(hub: StreamHub) -> None:
     done.clear()
     live.confirm("http://b", time.monotonic(), got)
     assert done.wait(5) and answers[-1] is False
+
+
+def test_a_line_in_many_pieces_arrives_whole(hub: StreamHub) -> None:
+    line = b'{"big": "' + b"x" * 200_000 + b'"}'
+    pieces = [line[i:i + 997] for i in range(0, len(line), 997)]
+    body = [HEAD, *[chunk(p) for p in pieces], chunk(b"\r\n" + b"next\n"), END]
+    with ScriptedServer([scripted(body)]) as server, Transport(server.url) as t:
+        sink = Sink()
+        hub.attach(t.stream("/s", read_timeout=2), on_lines=sink.on_lines, on_end=sink.on_end)
+        assert sink.wait(lambda: bool(sink.ends))
+    assert sink.lines == [line, b"next"] and sink.ends == [None]
+
+
+def test_a_failing_io_thread_tells_every_stream_and_starts_again(hub: StreamHub) -> None:
+    # Registering a closed socket fails inside the I/O thread: the hub must not freeze.
+    with ScriptedServer([scripted([HEAD, threading.Event()])]) as server, \
+            Transport(server.url) as t:
+        sink = Sink()
+        hub.attach(t.stream("/s", read_timeout=2), on_lines=sink.on_lines, on_end=sink.on_end)
+        errors: list[BaseException] = []
+        dead = socket.socket()
+        dead.close()
+        hub.add_reader(dead, lambda _w: None, errors.append)
+        assert sink.wait(lambda: bool(sink.ends))
+        assert isinstance(sink.ends[0], ClusterError)
+        assert "I/O thread failed" in str(sink.ends[0])
+        assert len(errors) == 1 and hub.restarts == 1
+        fired = threading.Event()
+        hub.call_later(0.0, fired.set)
+        assert fired.wait(2), "the hub's timers froze with its I/O thread"
+
+
+def test_a_reader_that_fails_is_dropped_and_told(hub: StreamHub) -> None:
+    here, there = socket.socketpair()
+    errors: list[BaseException] = []
+    told = threading.Event()
+
+    def ready(_writable: bool) -> None:
+        raise ValueError("bad frame")
+
+    def on_error(exc: BaseException) -> None:
+        errors.append(exc)
+        told.set()
+
+    hub.add_reader(here, ready, on_error)
+    there.sendall(b"x")
+    assert told.wait(2) and isinstance(errors[0], ValueError)
+    assert hub.streams == 0
+    assert here.fileno() == -1  # the hub closed its socket
+    there.close()

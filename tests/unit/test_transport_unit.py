@@ -8,22 +8,27 @@ from pathlib import Path
 
 import pytest
 
+from etcdmap.cli.common import endpoint_list
 from etcdmap.errors import NoEndpointsError
 from etcdmap.http.tls import make_ssl_context
 from etcdmap.http.transport import Transport, normalize_endpoint
 from etcdmap.v2.client import Client
+from etcdmap.v3.client import Client as V3Client
 
 
 @pytest.mark.parametrize(
     ("url", "normal"),
     [
-        ("http://h:1/pre fix/ä", "http://h:1/pre%20fix/%C3%A4"),
         ("http://127.0.0.1:2379", "http://127.0.0.1:2379"),
         ("http://127.0.0.1:2379/", "http://127.0.0.1:2379"),
+        ("http://127.0.0.1:2379//", "http://127.0.0.1:2379"),
         ("https://Example.COM", "https://example.com"),
-        ("http://h:1/pre/fix/", "http://h:1/pre/fix"),
         ("http://[::1]:2379", "http://[::1]:2379"),
         ("  http://h:2379  ", "http://h:2379"),
+        # host:port without a scheme is http://, as on the command line (etcdctl's habit)
+        ("127.0.0.1:2379", "http://127.0.0.1:2379"),
+        ("etcd-1.example.com:2379", "http://etcd-1.example.com:2379"),
+        ("[::1]:2379", "http://[::1]:2379"),
     ],
 )
 def test_normalize_endpoint(url: str, normal: str) -> None:
@@ -32,13 +37,50 @@ def test_normalize_endpoint(url: str, normal: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["", ":", "127.0.0.1:2379", "ftp://h:21", "http://", "http://:2379", "http://h:port",
+    ["", ":", ":2379", "localhost", "ftp://h:21", "http://", "http://:2379", "http://h:port",
      "http://h:99999", "http://u:p@h:1", "http://h:1/?q=1", "http://h:1/#f", "unix:///tmp/s",
-     "http://h:1/a\r\nX: y", "http://h\t:1"],
+     "http://h:1/a\r\nX: y", "http://h\t:1", "h:2379/v2"],
 )
 def test_normalize_endpoint_rejects_garbage(url: str) -> None:
     with pytest.raises(ValueError, match=r"endpoint|credentials"):
         normalize_endpoint(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [("http://h:2379/v2/keys", "/v2/keys"), ("http://h:1/pre fix/ä", "/pre fix/ä"),
+     ("https://h/etcd/", "/etcd/")],
+)
+def test_endpoint_with_a_path_is_refused_with_the_fix(url: str, path: str) -> None:
+    origin = url[: url.index("/", 8)]
+    with pytest.raises(ValueError, match="has a path") as info:
+        normalize_endpoint(url)
+    assert repr(path) in str(info.value)
+    assert f"drop it and pass {origin!r}" in str(info.value)
+    with pytest.raises(ValueError, match="has a path"):
+        Client(url)
+    with pytest.raises(ValueError, match="has a path"):
+        V3Client([url])
+
+
+def test_comma_separated_endpoints_are_a_list() -> None:
+    t = Transport("http://a:1, http://b:2,,b:2 ,c:3")
+    assert sorted(t.endpoints) == ["http://a:1", "http://b:2", "http://c:3"]
+    with Client(["http://a:1,http://d:4"]) as c:
+        assert sorted(c.endpoints) == ["http://a:1", "http://d:4"]
+    with pytest.raises(NoEndpointsError):
+        Transport(" , ")
+
+
+def test_library_and_command_line_read_endpoints_alike() -> None:
+    spec = "127.0.0.1:2379, https://h:2379 ,[::1]:1"
+    assert sorted(endpoint_list(spec)) == sorted(Transport(spec).endpoints) == sorted(
+        ["http://127.0.0.1:2379", "https://h:2379", "http://[::1]:1"])
+    for bad in ("localhost", "http://h:1/v2/keys"):
+        with pytest.raises(ValueError):
+            Transport(bad)
+        with pytest.raises(ValueError):  # the command line builds its client from the list
+            Client(endpoint_list(bad))
 
 
 def test_non_string_endpoint_is_a_value_error() -> None:

@@ -241,9 +241,9 @@ _CASES: list[tuple[int, int, str, type[Exception], tuple[type[BaseException], ..
     (400, 11, "etcdserver: mvcc: required revision is a future revision", e.FutureRevision,
      (ValueError,)),
     (400, 11, "etcdserver: too large lease TTL", e.LeaseTTLTooLarge, (ValueError,)),
-    (503, 14, "etcdserver: request timed out", e.Unavailable, ()),
+    (503, 14, "etcdserver: request timed out", e.RequestTimedOut, (e.Unavailable,)),
     (500, 2, "context deadline exceeded", e.ServerTimeout, (TimeoutError,)),
-    (429, 8, "etcdserver: mvcc: database space exceeded", e.ResourceExhausted, ()),
+    (429, 8, "etcdserver: mvcc: database space exceeded", e.NoSpace, (e.ResourceExhausted,)),
     (500, 99, "something new", e.V3Error, ()),
 ]
 
