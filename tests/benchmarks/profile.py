@@ -10,7 +10,9 @@ Usage (from the repository root)::
 Calls: ``get``, ``put``, ``cas`` (v2 ``client.keys``), ``mget``, ``mput`` (``EtcdMap[k]``, v2),
 ``v3get``, ``v3put``, ``v3cas`` (``etcdmap.v3`` ``kv``), ``v3mput`` (``EtcdMap[k] = v``, v3),
 ``mirror`` (``EtcdMap.mirror()`` of ``--keys`` keys, closed at once) and ``todict``
-(``to_dict()`` of the same tree). ``--endpoint`` uses a running etcd.
+(``to_dict()`` of the same tree); ``rawget``, ``rawput``, ``rawcas`` are the v2 calls on raw
+``http.client`` (the suite's floor, :class:`tests.benchmarks.contenders.HttpClientKV`).
+``--endpoint`` uses a running etcd.
 
 Modes: ``cpu`` prints the client CPU (``process_time``) per call; ``cprofile`` prints the
 cProfile table (tottime); ``loop`` only runs the calls (for callgrind, whose instruction
@@ -31,7 +33,7 @@ from collections.abc import Callable, Iterator
 __all__ = ["main"]
 
 CALLS = ("get", "put", "cas", "mget", "mput", "v3get", "v3put", "v3cas", "v3mput", "mirror",
-         "todict")
+         "todict", "rawget", "rawput", "rawcas")
 
 
 @contextlib.contextmanager
@@ -56,6 +58,17 @@ def _call(name: str, url: str, keys: int) -> tuple[Callable[[int], object], Call
     import etcdmap  # noqa: PLC0415
     import etcdmap.v3  # noqa: PLC0415
 
+    if name.startswith("raw"):
+        from .contenders import HttpClientKV  # noqa: PLC0415
+
+        raw = HttpClientKV(url)
+        raw.put("/p/k", "v" * 32)
+        raw.put("/p/c", "0")
+        if name == "rawget":
+            return lambda i: raw.get("/p/k"), raw.close
+        if name == "rawput":
+            return lambda i: raw.put("/p/k", "v" * 32), raw.close
+        return lambda i: raw.cas("/p/c", str(i + 1), str(i)), raw.close
     if name.startswith("v3"):
         c3 = etcdmap.v3.Client(url)
         kv = c3.kv
