@@ -2,9 +2,11 @@
 
 Mounted for ``http://`` and ``https://`` on the default session of a client
 (:func:`etcdmap.http.session.default_session`). It sends a :class:`requests.PreparedRequest`
-over a pooled :class:`~etcdmap.http.connection.Connection` (framing by h11) and returns a
+over a pooled :class:`~etcdmap.http.connection.Connection` and returns a
 :class:`requests.Response`. It never retries and never follows redirects: that is the policy
-layer's job (:class:`etcdmap.http.transport.Transport`).
+layer's job (:class:`etcdmap.http.transport.Transport`). The framing is
+:mod:`etcdmap.http.framing`'s: request heads written and checked by etcdmap, answers parsed by
+httptools (llhttp, with the ``fast`` extra) or h11, with the same rules.
 
 Why not requests' ``HTTPAdapter``: urllib3's per-request machinery and :mod:`http.client`'s
 header parsing cap the request rate far below what etcd serves on loopback; this adapter keeps
@@ -38,23 +40,28 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import h11
 import requests
-from h11._headers import Headers as _Headers  # the validated header list h11 reuses
 from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
 
 from etcdmap.http.attempt import AttemptError
 from etcdmap.http.connection import SNIFF_LINE, Connection, ConnectionPool, prime
-from etcdmap.http.response import FastResponse, StreamBody, build_response, header_store
+from etcdmap.http.framing import (
+    FramingError,
+    Head,
+    HeadWriter,
+    body_length,
+    default_framing,
+    parser_for,
+)
+from etcdmap.http.requests_internals import header_store
+from etcdmap.http.response import FastResponse, StreamBody, build_response
 from etcdmap.http.tls import ContextCache, warn_unverified
 
 __all__ = ["DEFAULT_MAX_BODY", "AttemptError", "FastAdapter", "FastResponse", "StreamBody"]
 
 DEFAULT_MAX_BODY = 256 * 1024 * 1024
 """Default limit of a body read whole (256 MiB): a larger answer fails the attempt."""
-_NO_BODY_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
-_HEADER_CACHE = 256
-_END = h11.EndOfMessage()  # events are immutable: one serves every request
 
 Timeout = float | tuple[float | None, float | None] | None
 
@@ -67,24 +74,33 @@ def _budget(timeout: Any) -> tuple[float | None, float | None]:
 
 
 class FastAdapter(BaseAdapter):
-    """A requests transport adapter on pooled keep-alive sockets with h11 framing.
+    """A requests transport adapter on pooled keep-alive sockets (see the module docstring).
 
     :param pool_maxsize: idle connections kept per origin.
     :param max_body_size: the largest body read whole, in bytes.
+    :param framing: ``"httptools"`` or ``"h11"`` (:data:`etcdmap.http.framing.FRAMINGS`);
+        ``None``: :func:`~etcdmap.http.framing.default_framing` (httptools when installed).
+    :raises ValueError: an unknown framing.
+    :raises ImportError: httptools asked for and not installed.
     """
 
-    def __init__(self, *, pool_maxsize: int = 32, max_body_size: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(self, *, pool_maxsize: int = 32, max_body_size: int = DEFAULT_MAX_BODY,
+                 framing: str | None = None) -> None:
         super().__init__()
         self.pool_maxsize = pool_maxsize
         self.max_body_size = max_body_size
+        self.framing = default_framing() if framing is None else framing
+        """The framing's name (``"httptools"`` or ``"h11"``)."""
+        self._parser = parser_for(self.framing)
         self._pools: dict[str, ConnectionPool] = {}
         self._contexts = ContextCache()
         self._lock = threading.Lock()
         self._warned: set[str] = set()
-        self._headers: dict[tuple[object, ...], _Headers] = {}
+        self._writer = HeadWriter()
 
     def __getstate__(self) -> dict[str, Any]:  # requests sessions may be pickled
-        return {"pool_maxsize": self.pool_maxsize, "max_body_size": self.max_body_size}
+        return {"pool_maxsize": self.pool_maxsize, "max_body_size": self.max_body_size,
+                "framing": self.framing}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)  # type: ignore[misc]
@@ -122,58 +138,54 @@ class FastAdapter(BaseAdapter):
         pool = self._pool(origin)
         budget, idle = _budget(timeout)
         conn = self._connection(pool, budget, verify, cert, request)
-        head = self._write(conn, method, target, pool, request)
+        data = self._write(conn, method, target, pool, request)
         try:
-            conn.send(head)
-            conn.receive()  # the answer's first bytes (saves h11 a NEED_DATA round)
-            event = conn.next_event()
-            while type(event) is h11.InformationalResponse:
-                event = conn.next_event()
-            if type(event) is not h11.Response:
-                raise ConnectionError(f"the connection closed before any answer ({event!r})")
-            store = header_store(event)
-            raw = StreamBody(pool, conn, method, event.status_code, store, request,
+            conn.send(data)
+            head = conn.next_event()
+            if type(head) is not Head:
+                raise FramingError(f"the answer began with {head!r}")
+            raw = StreamBody(pool, conn, method, head.status, head.headers, request,
                              self.max_body_size)
-            if not stream:
-                content = raw.read_all(self.max_body_size)
-        except (OSError, h11.ProtocolError, ValueError) as exc:
+            content = None if stream else raw.read_all(self.max_body_size)
+        except (OSError, ValueError) as exc:
             conn.close()
             raise AttemptError(exc, sent=True, timed_out=isinstance(exc, TimeoutError),
                                request=request) from exc
-        response = build_response(request, event, store, raw)
         if stream:
             conn.set_idle(idle)
-        else:
-            response._content = content
-            response._content_consumed = True  # type: ignore[attr-defined]
-        return response
+        return build_response(request, head, raw, content, self)
 
     def _write(self, conn: Connection, method: str, target: str, pool: ConnectionPool,
                request: requests.PreparedRequest) -> bytes:
-        """The request's bytes, after the cmux priming a new plain connection may need.
+        """The request's bytes, after the cmux priming a new plain connection may need; the
+        connection is then ready for the answer.
 
-        :raises AttemptError: ``sent=False``: invalid target or headers (h11 refuses control
-            characters), or the priming failed; the connection is closed then.
+        :raises AttemptError: ``sent=False``: invalid method, target or headers, a body that
+            is not bytes, or the priming failed; the connection is closed then.
         """
         try:
-            headers, body = _wire_parts(method, pool, request, self._headers)
-            if conn.fresh and len(method) + len(target) + 10 > SNIFF_LINE:
+            body = request.body
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            elif body is not None and not isinstance(body, bytes):
+                raise FramingError("FastAdapter sends bytes or str bodies only")
+            headers, length = _headers(request, method, body)
+            head = self._writer.head(method, target, pool.host_header, headers, length)
+            if conn.fresh and head.index(b"\r\n") > SNIFF_LINE:
                 prime(conn)
-            h = conn.h11
-            head = h.send(h11.Request(method=method, target=target, headers=headers)) or b""
-            if body:
-                head += h.send(h11.Data(data=body)) or b""
-            return head + (h.send(_END) or b"")
-        except (OSError, h11.ProtocolError, UnicodeError, ValueError) as exc:
+            conn.start(method)
+        except (OSError, ValueError) as exc:
             conn.close()
             raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError),
                                request=request) from exc
+        return head + body if body else head
 
     def _pool(self, origin: str) -> ConnectionPool:
         pool = self._pools.get(origin)
         if pool is None:
             with self._lock:
-                pool = self._pools.setdefault(origin, ConnectionPool(origin, self.pool_maxsize))
+                pool = self._pools.setdefault(
+                    origin, ConnectionPool(origin, self.pool_maxsize, self._parser))
         return pool
 
     def _connection(self, pool: ConnectionPool, budget: float | None, verify: bool | str,
@@ -229,32 +241,25 @@ class FastAdapter(BaseAdapter):
             pool.close()
 
 
-def _wire_parts(method: str, pool: ConnectionPool, request: requests.PreparedRequest,
-                cache: dict[tuple[object, ...], _Headers]) -> tuple[_Headers, bytes | None]:
-    """The request's validated h11 headers (``Host`` first) and body bytes.
+def _headers(request: requests.PreparedRequest, method: str, body: bytes | None,
+             ) -> tuple[tuple[tuple[str, str], ...], int | None]:
+    """The request's headers without ``Content-Length`` (a tuple: the writer caches the header
+    blocks it saw) and the ``Content-Length`` to send.
 
-    Validating headers is a good part of h11's cost per request and a client sends the same
-    few header sets over and over: validated sets are cached (bounded), keyed on what
-    requests stores (``CaseInsensitiveDict``: lower-case name -> (name, value)).
+    :raises FramingError: a ``Content-Length`` header that is not the body's length.
     """
-    body = request.body
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    if body is not None and not isinstance(body, bytes):
-        raise ValueError("FastAdapter sends bytes or str bodies only")
     given = request.headers
-    store = getattr(given, "_store", None)
-    items = tuple(store.values()) if type(store) is dict else tuple(given.items())
-    length = "content-length" not in given and (body or method not in _NO_BODY_METHODS)
-    key = (pool.host_header, len(body or b"") if length else None, items)
-    headers = cache.get(key)
-    if headers is None:
-        pairs = [("Host", pool.host_header)]
-        pairs.extend((name, value) for name, value in items if name.lower() != "host")
-        if length:
-            pairs.append(("Content-Length", str(len(body or b""))))
-        headers = h11.Request(method=method, target="/", headers=pairs).headers  # validates
-        if len(cache) >= _HEADER_CACHE:
-            cache.clear()
-        cache[key] = headers
-    return headers, body
+    store = header_store(given) if type(given) is CaseInsensitiveDict else None
+    items: tuple[tuple[str, str], ...] = tuple(
+        store.values() if store is not None else given.items())
+    length = body_length(method, body)
+    declared = store.get("content-length") if store is not None else None
+    if declared is None and store is None:
+        declared = next((i for i in items if i[0].lower() == "content-length"), None)
+    if declared is None:
+        return items, length
+    if str(length or 0) != str(declared[1]).strip():
+        raise FramingError(f"Content-Length {declared[1]!r} is not the body's length ({length or 0})")
+    if items[-1] is declared:  # where requests and etcdmap put it
+        return items[:-1], length
+    return tuple(i for i in items if i is not declared), length

@@ -1,20 +1,20 @@
-"""Keep-alive HTTP/1.1 connections framed by h11, their per-origin pools, and cmux priming.
+"""Keep-alive HTTP/1.1 connections, their per-origin pools, and cmux priming.
 
-A :class:`Connection` is a socket plus its :class:`h11.Connection` state machine: h11 writes
-the request and parses the answer (status line, headers, ``Content-Length`` / chunked /
-until-close bodies), refusing what HTTP/1.1 forbids (two different ``Content-Length``\\ s, a
-``Transfer-Encoding`` other than ``chunked``, bad chunk sizes, header lines over
-:data:`MAX_HEAD` bytes, control characters in targets and header values). The socket reads
-honour an absolute deadline (:meth:`Connection.set_budget`), so a server dripping one byte at a
-time cannot stretch an attempt. Plain sockets stay blocking and each read or send is bounded
-by the kernel (``SO_RCVTIMEO``/``SO_SNDTIMEO``, set to what is left of the deadline); TLS
-sockets use Python's socket timeout (:mod:`etcdmap.http.sockets` says why).
+A :class:`Connection` is a socket plus the parser of the answer in flight: the framing is
+:mod:`etcdmap.http.framing`'s (request heads written and checked there; answers parsed by
+httptools/llhttp or h11, one parser per answer), which refuses what HTTP/1.1 forbids (two
+different ``Content-Length``\\ s, a ``Transfer-Encoding`` other than ``chunked``, bad chunk
+sizes, heads over :data:`MAX_HEAD` bytes, control characters in targets and header values).
+The socket reads honour an absolute deadline (:meth:`Connection.set_budget`), so a server
+dripping one byte at a time cannot stretch an attempt. Plain sockets stay blocking and each
+read or send is bounded by the kernel (``SO_RCVTIMEO``/``SO_SNDTIMEO``, set to what is left of
+the deadline); TLS sockets use Python's socket timeout (:mod:`etcdmap.http.sockets` says why).
 
 A connection goes back to its pool only after a complete answer with nothing after it: bytes
-left in the read buffer (a body longer than its ``Content-Length``, stray bytes after a 204, a
-pipelined extra answer) would be read as the next request's answer, so such a connection is
-closed. An idle pooled connection that became readable (the peer closed it or sent
-something) is closed when taken.
+left unread (a body longer than its ``Content-Length``, stray bytes after a 204, a pipelined
+extra answer) would be read as the next request's answer, so such a connection is closed. An
+idle pooled connection that became readable (the peer closed it or sent something) is closed
+when taken.
 
 Long request lines on new connections: etcd 3.4/3.5 serve plain-HTTP clients behind cmux
 (``etcd-io/etcd release-3.5:server/embed/serve.go``), which classifies a *new* connection by
@@ -37,8 +37,16 @@ import time
 from collections import deque
 from urllib.parse import urlsplit
 
-import h11
-
+from etcdmap.http.framing import (
+    END,
+    MAX_HEAD,
+    NEED_DATA,
+    Event,
+    FramingError,
+    ParserFactory,
+    ResponseParser,
+    parser_for,
+)
 from etcdmap.http.sockets import (
     Readiness,
     kernel_timeout_error,
@@ -48,8 +56,6 @@ from etcdmap.http.sockets import (
 
 __all__ = ["MAX_HEAD", "SNIFF_LINE", "Connection", "ConnectionPool", "prime"]
 
-MAX_HEAD = 65536
-"""The longest answer head (status line and headers) accepted, in bytes."""
 SNIFF_LINE = 4094
 """The longest request line (without its CRLF) cmux classifies on a new connection."""
 _RECV = 65536
@@ -57,28 +63,33 @@ _SLACK = 0.005
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection: a socket and its h11 state.
+    """One keep-alive HTTP/1.1 connection: a socket and the parser of the answer in flight.
 
-    What a later reader of many streams (a selector thread) needs is public: :attr:`sock`
-    (set it non-blocking, select on it) and :attr:`h11` (feed it ``sock.recv()`` data with
-    ``receive_data`` and take events with ``next_event``); bytes already received but not yet
-    parsed sit in h11's buffer, so nothing is lost when a stream changes hands.
+    What a reader of many streams (the hub's selector thread) needs is public: :attr:`sock`
+    (set it non-blocking, select on it), :meth:`receive_data` (hand it ``sock.recv()`` data)
+    and :meth:`poll_event` (take the answer's events, :mod:`etcdmap.http.framing`); bytes
+    already received but not yet taken sit in the parser, so nothing is lost when a stream
+    changes hands.
 
     :param sock: the connected (and, for https, wrapped) socket.
     :param origin: ``scheme://host:port`` (the ``Host`` header is its netloc).
     :param fresh: a plain-HTTP connection that carried no request yet (see :func:`prime`).
     :param generation: the pool generation it was opened in.
+    :param framing: makes the parser of each answer (given the request's method).
     """
 
-    __slots__ = ("_aborted", "_deadline", "_kernel", "_lock", "_readiness", "_timeout", "fresh",
-                 "generation", "h11", "host", "origin", "sock")
+    __slots__ = ("_aborted", "_deadline", "_framing", "_kernel", "_last", "_lock", "_readiness",
+                 "_timeout", "fresh", "generation", "host", "origin", "parser", "sock")
 
     def __init__(self, sock: socket.socket, origin: str, host: str, *, fresh: bool,
-                 generation: int) -> None:
+                 generation: int, framing: ParserFactory | None = None) -> None:
         self.sock = sock
         self.origin = origin
         self.host = host
-        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
+        self._framing = framing or parser_for("h11")
+        self.parser: ResponseParser | None = None
+        """The parser of the answer in flight (``None`` between exchanges)."""
+        self._last: ResponseParser | None = None  # the previous answer's (reusable) parser
         self.fresh = fresh
         self.generation = generation
         self._deadline: float | None = None
@@ -134,13 +145,41 @@ class Connection:
         except BlockingIOError as exc:  # the kernel's send timeout
             raise kernel_timeout_error(exc) from exc
 
+    def start(self, method: str) -> None:
+        """Get ready to read the answer to a request with ``method``."""
+        last = self._last
+        self._last = None
+        self.parser = self._framing(method) if last is None else last.next_answer(method)
+
     def receive(self) -> None:
-        """Read once from the socket into h11 (within the budget).
+        """Read once from the socket into the parser (within the budget).
 
         :raises OSError: the read failed or timed out.
         """
         self._remaining()
-        self.h11.receive_data(self._recv())
+        self._parser().feed(self._recv())
+
+    def receive_data(self, data: bytes) -> None:
+        """Hand bytes read elsewhere (a selector thread, non-blocking socket) to the answer's
+        parser; ``b""``: the peer closed the connection.
+
+        :raises FramingError: no request is in flight.
+        """
+        self._parser().feed(data)
+
+    def poll_event(self) -> Event:
+        """The next event of the answer without reading the socket
+        (:data:`~etcdmap.http.framing.NEED_DATA`: :meth:`receive_data` first).
+
+        :raises FramingError: the answer is not valid HTTP/1.1, or no request is in flight.
+        """
+        return self._parser().next_event()
+
+    def _parser(self) -> ResponseParser:
+        parser = self.parser
+        if parser is None:
+            raise FramingError("no request in flight on this connection")
+        return parser
 
     def _recv(self) -> bytes:
         try:
@@ -148,28 +187,28 @@ class Connection:
         except BlockingIOError as exc:  # the kernel's receive timeout
             raise kernel_timeout_error(exc) from exc
 
-    def next_event(self) -> object:
-        """The next h11 event of the answer, reading the socket as needed.
+    def next_event(self) -> Event:
+        """The next event of the answer (:mod:`etcdmap.http.framing`), reading the socket as
+        needed; never :data:`~etcdmap.http.framing.NEED_DATA`.
 
         :raises OSError: the read failed or timed out.
-        :raises h11.RemoteProtocolError: the answer is not valid HTTP/1.1.
+        :raises FramingError: the answer is not valid HTTP/1.1.
         """
-        conn = self.h11
+        parser = self._parser()
         while True:
-            event = conn.next_event()
-            if event is not h11.NEED_DATA:
+            event = parser.next_event()
+            if event is not NEED_DATA:
                 return event
             self._remaining()
-            conn.receive_data(self._recv())
+            parser.feed(self._recv())
 
     def reusable(self) -> bool:
         """Whether the exchange ended cleanly with nothing unread, so the next may follow."""
-        conn = self.h11
-        if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+        parser = self.parser
+        if parser is None or self._aborted or not parser.reusable:
             return False
-        if conn.trailing_data[0] or self._aborted:
-            return False
-        conn.start_next_cycle()
+        self.parser = None
+        self._last = parser
         self.fresh = False  # it carried a request: cmux classified it
         return True
 
@@ -209,13 +248,12 @@ def prime(conn: Connection) -> None:
     classifies the connection as HTTP/1 before a request line longer than it sniffs.
 
     :raises OSError: the priming exchange failed (the real request was not sent).
-    :raises h11.ProtocolError: its answer is not HTTP/1.1 (likewise).
+    :raises FramingError: its answer is not HTTP/1.1 (likewise).
     :raises ConnectionError: the endpoint closed the connection after it.
     """
-    h = conn.h11
-    conn.send(h.send(h11.Request(method="GET", target="/version", headers=[("Host", conn.host)]))
-              + h.send(h11.EndOfMessage()))
-    while not isinstance(conn.next_event(), (h11.EndOfMessage, h11.ConnectionClosed)):
+    conn.start("GET")
+    conn.send(b"GET /version HTTP/1.1\r\nHost: %s\r\n\r\n" % conn.host.encode("latin-1"))
+    while conn.next_event() is not END:
         pass
     if not conn.reusable():
         raise ConnectionError(
@@ -233,9 +271,11 @@ class ConnectionPool:
     :param origin: the origin URL.
     :param maxsize: idle connections kept; more may be open at once (extra ones are closed
         when returned).
+    :param framing: makes the parser of each answer (default: h11's).
     """
 
-    def __init__(self, origin: str, maxsize: int = 32) -> None:
+    def __init__(self, origin: str, maxsize: int = 32, framing: ParserFactory | None = None,
+                 ) -> None:
         parts = urlsplit(origin)
         self.origin = origin
         self.https = parts.scheme == "https"
@@ -243,6 +283,7 @@ class ConnectionPool:
         self.port = parts.port or (443 if self.https else 80)
         self.host_header = parts.netloc
         self.maxsize = maxsize
+        self.framing = framing or parser_for("h11")
         self.generation = 0
         self._idle: deque[Connection] = deque()
 
@@ -275,7 +316,7 @@ class ConnectionPool:
             sock.close()
             raise
         return Connection(sock, self.origin, self.host_header, fresh=not self.https,
-                          generation=self.generation)
+                          generation=self.generation, framing=self.framing)
 
     def put(self, conn: Connection) -> None:
         """Return a connection whose answer was read completely (see :meth:`Connection.reusable`)."""

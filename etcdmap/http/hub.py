@@ -6,7 +6,7 @@ events, v3 watch messages); :meth:`StreamHub.attach` hands an answer of
 :meth:`etcdmap.http.transport.Transport.stream` to the hub together with the callbacks that
 route its lines. For an answer of etcdmap's :class:`~etcdmap.http.adapter.FastAdapter` the hub
 takes the connection over (:meth:`~etcdmap.http.response.StreamBody.detach`: the socket and
-its h11 state, bytes already received included), feeds h11 whatever ``recv`` returns and
+the parser of its answer, bytes already received included), feeds it what ``recv`` returns and
 splits the body into lines; a body that ends cleanly gives its connection back to the pool.
 Answers of any other adapter (requests' ``HTTPAdapter``, requests-mock) cannot be
 multiplexed: each is read by a thread of its own, with the same callbacks.

@@ -1,6 +1,6 @@
 """What the I/O thread of :class:`~etcdmap.http.hub.StreamHub` reads: its readers (a socket
-and the protocol reading it), its HTTP streams (a body read as lines, framed by h11 — a
-reader), and its timers (see that module).
+and the protocol reading it), its HTTP streams (a body read as lines, framed by
+:mod:`etcdmap.http.framing` — a reader), and its timers (see that module).
 
 Thread-safety: :meth:`HubStream.close`, :meth:`HubStream.pause`, :meth:`HubStream.resume`,
 the methods of :class:`Reader` and :meth:`Timer.cancel` may be called from any thread; the
@@ -16,11 +16,10 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-import h11
-
 from etcdmap.errors import ClusterError, EtcdMapError
 from etcdmap.http.answers import StreamResponse
 from etcdmap.http.connection import Connection, ConnectionPool
+from etcdmap.http.framing import END, NEED_DATA, FramingError
 
 __all__ = ["End", "HubStream", "Lines", "Reader", "Timer", "call", "read_in_thread"]
 
@@ -182,17 +181,17 @@ class HubStream:
     # ------------------------------------------------------------------ the I/O thread
 
     def on_ready(self, _writable: bool) -> None:
-        """The socket is readable: feed h11, deliver the lines (I/O thread)."""
+        """The socket is readable: feed the answer's parser, deliver the lines (I/O thread)."""
         conn = self.conn
         if conn is None or self.closed:
             return
         try:
-            while self._pump(conn):  # bytes h11 holds already (they came with the head) first
+            while self._pump(conn):  # bytes the parser holds (they came with the head) first
                 try:
                     data = conn.sock.recv(_RECV)
                 except (BlockingIOError, ssl.SSLWantReadError):
                     return
-                conn.h11.receive_data(data)
+                conn.receive_data(data)
                 if not self._pump(conn) or not data:
                     return
                 sock = conn.sock  # one read per turn, but what TLS decrypted already
@@ -202,22 +201,22 @@ class HubStream:
             self._ended(exc)
 
     def _pump(self, conn: Connection) -> bool:
-        """Take h11's events; :returns: whether the stream is still open."""
+        """Take the parser's events; :returns: whether the stream is still open."""
         lines: list[bytes] = []
         try:
             while True:
-                event = conn.h11.next_event()
-                if event is h11.NEED_DATA:
+                event = conn.poll_event()
+                if event is NEED_DATA:
                     break
-                if isinstance(event, h11.Data):
-                    lines += self.split(bytes(event.data))
+                if type(event) is bytes:
+                    lines += self.split(event)
                     continue
-                if isinstance(event, h11.EndOfMessage):
+                if event is END:
                     self._deliver(lines)
                     self._ended(None)
                     return False
-                raise _broken(event)
-        except (h11.ProtocolError, ValueError, ConnectionError) as exc:
+                raise FramingError(f"unexpected {event!r} in the body of a stream")
+        except (ValueError, ConnectionError) as exc:
             self._deliver(lines)
             self._ended(exc)
             return False
@@ -259,10 +258,6 @@ class HubStream:
         self.on_ready(False)
         if not self.closed and not self.got_line and self.on_silence is not None:
             call(self.on_silence)
-
-
-def _broken(event: object) -> ConnectionError:
-    return ConnectionError(f"the stream ended in the middle of the body ({event!r})")
 
 
 def read_in_thread(stream: HubStream, response: StreamResponse, silence: float | None) -> None:

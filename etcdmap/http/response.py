@@ -1,8 +1,8 @@
 """The answers of :class:`~etcdmap.http.adapter.FastAdapter`: the response and its body.
 
-:class:`StreamBody` is ``response.raw``: the body read incrementally from the connection (h11
-events), bounded when read whole, abortable from another thread, and detachable for a reader
-of many streams. Thread-safety: see each class.
+:class:`StreamBody` is ``response.raw``: the body read incrementally from the connection
+(:mod:`etcdmap.http.framing` events), bounded when read whole, abortable from another thread,
+and detachable for a reader of many streams. Thread-safety: see each class.
 """
 
 from __future__ import annotations
@@ -10,31 +10,19 @@ from __future__ import annotations
 import datetime
 import threading
 from collections.abc import Iterator
-from typing import Any
 
-import h11
 import requests
 from requests.cookies import RequestsCookieJar
-from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 from etcdmap.http.attempt import AttemptError
 from etcdmap.http.connection import Connection, ConnectionPool
+from etcdmap.http.framing import END, NEED_DATA, FramingError, Head, HeaderStore
+from etcdmap.http.requests_internals import ResponseHeaders, headers_from_store, new_response
 
-__all__ = ["FastResponse", "HeaderStore", "ResponseHeaders", "StreamBody", "build_response", "header_store"]
+__all__ = ["FastResponse", "HeaderStore", "ResponseHeaders", "StreamBody", "build_response"]
 
 _ZERO = datetime.timedelta(0)
-
-
-class ResponseHeaders(CaseInsensitiveDict):  # type: ignore[type-arg]
-    """The headers of a :class:`FastResponse`: requests' ``CaseInsensitiveDict`` whose
-    :meth:`get` looks the name up in one step (the client reads several headers of every
-    answer; the inherited ``get`` goes through ``Mapping.get`` and ``__getitem__``)."""
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """The value of header ``key`` (any case), or ``default``."""
-        item = self._store.get(key.lower())  # type: ignore[attr-defined]
-        return default if item is None else item[1]
 
 
 class FastResponse(requests.Response):
@@ -55,62 +43,37 @@ class FastResponse(requests.Response):
         self._jar = jar
 
 
-HeaderStore = dict[str, tuple[str, str]]
-"""What ``CaseInsensitiveDict._store`` holds: ``lower-case name -> (name as sent, value)``."""
+def build_response(request: requests.PreparedRequest, head: Head, raw: StreamBody,
+                   content: bytes | None, adapter: object) -> requests.Response:
+    """The ``requests.Response`` of an answer whose head was read.
 
-_NAMES: dict[bytes, tuple[str, str]] = {}
-_NAMES_MAX = 512
-
-
-def header_store(event: h11.Response) -> HeaderStore:
-    """The answer's headers as requests keeps them (repeated names joined with ``", "``).
-
-    The decoded and lower-cased names are cached (bounded): an etcd answer repeats the same
-    dozen names on every request.
+    :param head: the answer's head.
+    :param raw: its body (``response.raw``).
+    :param content: the whole body when it was read, ``None`` when it is streamed.
+    :param adapter: the adapter (``response.connection``, as requests' adapters set it).
     """
-    store: HeaderStore = {}
-    names = _NAMES
-    for name, value in event.headers.raw_items():
-        known = names.get(name)
-        if known is None:
-            text = name.decode("latin-1")
-            known = (text, text.lower())
-            if len(names) >= _NAMES_MAX:
-                names.clear()
-            names[name] = known
-        key, lower = known
-        text = value.decode("latin-1")
-        previous = store.get(lower)
-        store[lower] = (key, text) if previous is None else (key, f"{previous[1]}, {text}")
-    return store
-
-
-def build_response(request: requests.PreparedRequest, event: h11.Response, store: HeaderStore,
-                   raw: StreamBody) -> requests.Response:
-    """The ``requests.Response`` of an answer whose head was read (body in ``raw``).
-
-    :param store: the headers (:func:`header_store`).
-    """
-    response = FastResponse.__new__(FastResponse)  # every attribute Response() sets, set here
-    response._content = False  # type: ignore[assignment] # requests' "not read yet"
-    response._content_consumed = False  # type: ignore[attr-defined]
-    response._next = None  # type: ignore[attr-defined]
-    response.status_code = event.status_code
-    headers = ResponseHeaders.__new__(ResponseHeaders)
-    headers._store = store  # type: ignore[attr-defined] # all __init__ sets
-    response.headers = headers
-    response.raw = raw
-    response.url = request.url or ""
+    store = head.headers
+    headers = headers_from_store(ResponseHeaders, store)
     content_type = store.get("content-type")
     if content_type is not None and content_type[1] == "application/json":
-        response.encoding = "utf-8"  # what get_encoding_from_headers says, without parsing
+        encoding: str | None = "utf-8"  # what get_encoding_from_headers says, without parsing
     else:
-        response.encoding = get_encoding_from_headers(headers)
-    response.history = []
-    response.reason = event.reason.decode("latin-1")
-    response.elapsed = _ZERO
-    response.request = request
-    return response
+        encoding = get_encoding_from_headers(headers)
+    return new_response(FastResponse, {
+        "_content": False if content is None else content,
+        "_content_consumed": content is not None,
+        "_next": None,
+        "status_code": head.status,
+        "headers": headers,
+        "raw": raw,
+        "url": request.url or "",
+        "encoding": encoding,
+        "history": [],
+        "reason": head.reason,
+        "elapsed": _ZERO,
+        "request": request,
+        "connection": adapter,
+    })
 
 
 class StreamBody:
@@ -121,8 +84,8 @@ class StreamBody:
     goes back to its pool; after an error, an abort or an early close it is closed.
 
     For a reader of many streams (a selector thread): :meth:`detach` hands over the
-    :class:`~etcdmap.http.connection.Connection` (socket + h11 state with any bytes already
-    received) and takes the body out of the adapter's hands.
+    :class:`~etcdmap.http.connection.Connection` (socket + the answer's parser with any bytes
+    already received) and takes the body out of the adapter's hands.
     """
 
     def __init__(  # noqa: PLR0917
@@ -134,14 +97,13 @@ class StreamBody:
         self._request = request
         self._max = max_body_size
         self._lock = threading.Lock()
-        self._ended = method == "HEAD" or status in (204, 304)
+        self._ended = False
         self.status = status
         self.closed = False
-        length = store.get("content-length")  # h11 checked it: digits, one value
-        self.length: int | None = None if length is None else int(length[1])
-        """The ``Content-Length`` (``None``: chunked or until close)."""
-        if self._ended:
-            self._finish()
+        length = store.get("content-length")  # the parser checked it: digits, one value
+        self.length: int | None = (None if length is None or method == "HEAD"
+                                   or status in (204, 304) else int(length[1]))
+        """The ``Content-Length`` (``None``: chunked, until close, or no body)."""
 
     @property
     def pool(self) -> ConnectionPool:
@@ -159,13 +121,13 @@ class StreamBody:
         if conn is None or self._ended:
             return b""
         event = conn.next_event()
-        if isinstance(event, h11.Data):
-            return bytes(event.data)
-        if isinstance(event, h11.EndOfMessage):
+        if type(event) is bytes:
+            return event
+        if event is END:
             self._ended = True
             self._finish()
             return b""
-        raise ConnectionError(f"the connection closed in the middle of the body ({event!r})")
+        raise FramingError(f"unexpected {event!r} in the body")
 
     def _fail(self, exc: BaseException) -> AttemptError:
         conn = self._conn
@@ -179,7 +141,7 @@ class StreamBody:
     def read_all(self, limit: int) -> bytes:
         """The rest of the body, at most ``limit`` bytes.
 
-        :raises OSError, h11.ProtocolError, ValueError: the read failed (connection closed).
+        :raises OSError, ValueError: the read failed (connection closed, malformed answer).
         """
         if not self._ended and self.length is not None and self.length > limit:
             self._release(reuse=False)
@@ -187,22 +149,25 @@ class StreamBody:
         conn = self._conn
         if conn is None or self._ended:
             return b""
-        pieces: list[bytes | bytearray] = []
+        parser = conn.parser
+        assert parser is not None
+        pieces: list[bytes] = []
         size = 0
         try:
-            while True:  # _next() inlined (one call less per event): every answer of the
-                # client is read here; keep the two in step
-                event = conn.next_event()
-                if type(event) is h11.Data:
-                    size += len(event.data)
+            while True:  # Connection.next_event() inlined (one call less per event): every
+                # answer of the client is read here; keep the two in step
+                event = parser.next_event()
+                if type(event) is bytes:
+                    size += len(event)
                     if size > limit:
                         raise ValueError(f"answer body exceeds the limit of {limit} bytes")  # noqa: TRY301
-                    pieces.append(event.data)
-                elif type(event) is h11.EndOfMessage:
+                    pieces.append(event)
+                elif event is END:
                     break
+                elif event is NEED_DATA:
+                    conn.receive()
                 else:
-                    raise ConnectionError(  # noqa: TRY301
-                        f"the connection closed in the middle of the body ({event!r})")
+                    raise FramingError(f"unexpected {event!r} in the body")  # noqa: TRY301
         except BaseException:
             self._release(reuse=False)
             raise
@@ -220,7 +185,7 @@ class StreamBody:
             if amt is None:
                 return self.read_all(self._max)
             return self._next()
-        except (OSError, h11.ProtocolError, ValueError) as exc:
+        except (OSError, ValueError) as exc:
             raise self._fail(exc) from exc
 
     def stream(self, amt: int | None = None, decode_content: bool | None = None) -> Iterator[bytes]:
@@ -231,7 +196,7 @@ class StreamBody:
         while True:
             try:
                 piece = self._next()
-            except (OSError, h11.ProtocolError, ValueError) as exc:
+            except (OSError, ValueError) as exc:
                 raise self._fail(exc) from exc
             if not piece:
                 return

@@ -1,4 +1,4 @@
-"""Fixtures of the HTTP-layer unit tests: scripted loopback peers and a FastAdapter."""
+"""Fixtures of the HTTP-layer unit tests: scripted loopback peers, the framing, a FastAdapter."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from scripted import ScriptedServer
 
 from etcdmap.http.adapter import FastAdapter
+from etcdmap.http.framing import ENV_FRAMING, FRAMINGS
 
 Serve = Callable[..., ScriptedServer]
 
@@ -27,9 +28,20 @@ def serve() -> Iterator[Serve]:
         server.close()
 
 
+@pytest.fixture(params=FRAMINGS)
+def framing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each framing in turn (httptools, h11), for the adapter of the test and for every
+    adapter it makes (``ETCDMAP_FRAMING``); httptools is skipped when not installed."""
+    name: str = request.param
+    if name == "httptools":
+        pytest.importorskip("httptools")
+    monkeypatch.setenv(ENV_FRAMING, name)
+    return name
+
+
 @pytest.fixture
-def adapter() -> Iterator[FastAdapter]:
-    """A FastAdapter, closed after the test."""
-    fast = FastAdapter()
+def adapter(framing: str) -> Iterator[FastAdapter]:
+    """A FastAdapter with the test's framing, closed after the test."""
+    fast = FastAdapter(framing=framing)
     yield fast
     fast.close()

@@ -14,6 +14,9 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from etcdmap.http.adapter import FastAdapter, StreamBody
 from etcdmap.http.attempt import AttemptError
+from etcdmap.http.framing import END
+
+pytestmark = pytest.mark.usefixtures("framing")  # every test runs with httptools and with h11
 
 Serve = Callable[..., ScriptedServer]
 
@@ -133,17 +136,15 @@ def test_abort_wakes_a_blocked_stream_reader(serve: Serve, adapter: FastAdapter)
     assert time.monotonic() - started < 2
 
 
-def test_detach_hands_over_socket_and_h11_state(serve: Serve, adapter: FastAdapter) -> None:
+def test_detach_hands_over_socket_and_parser(serve: Serve, adapter: FastAdapter) -> None:
     srv = serve(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
     resp = adapter.send(prep("GET", srv.url + "/w"), stream=True, timeout=2)
     conn = resp.raw.detach()
-    events = []
-    while True:
-        event = conn.next_event()
-        events.append(type(event).__name__)
-        if events[-1] == "EndOfMessage":
-            break
-    assert events == ["Data", "EndOfMessage"]
+    events: list[object] = []
+    while not events or events[-1] is not END:
+        events.append(conn.next_event())
+    assert events == [b"abc", END]
+    assert conn.reusable()
     conn.close()
     with pytest.raises(ValueError, match="already"):
         resp.raw.detach()

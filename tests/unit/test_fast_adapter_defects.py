@@ -21,6 +21,7 @@ from etcdmap.v2.client import Client
 from tests.conftest import TLSFiles
 
 Serve = Callable[..., ScriptedServer]
+pytestmark = pytest.mark.usefixtures("framing")  # every test runs with httptools and with h11
 _CREATED = b'{"action":"create","node":{"key":"/k","value":"v","modifiedIndex":5,"createdIndex":5}}'
 _EXISTS = b'{"errorCode":105,"message":"Key already exists","cause":"/k","index":5}'
 
