@@ -33,15 +33,14 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from etcdmap.errors import ClusterError, LeaseLost, LeaseNotFound
 
 if TYPE_CHECKING:
-    from etcdmap.http.hub import Timer
-    from etcdmap.v3.lease_stream import LeaseStream
+    from etcdmap.http.hub import StreamHub, Timer
 
-__all__ = ["LeaseKeepAlive", "check_lease"]
+__all__ = ["LeaseKeepAlive", "Renewals", "check_lease"]
 
 log = logging.getLogger("etcdmap.keepalive")
 
@@ -49,6 +48,23 @@ _RETRY = 0.1
 """Seconds between a failed renewal and the next one (sent to another member)."""
 
 OnLost = Callable[[BaseException], object]
+Answer = Callable[[int | None, BaseException | None], None]
+"""``answer(ttl, error)``: the granted TTL (0: the lease is gone), or the failure."""
+
+
+class Renewals(Protocol):
+    """What a keep-alive needs of the client's lease stream
+    (:class:`~etcdmap.v3.lease_stream.LeaseStream` has it)."""
+
+    @property
+    def hub(self) -> StreamHub:
+        """The client's hub: its timers pace the renewals, its workers run ``on_lost``."""
+
+    def renew(self, lease_id: int, answer: Answer, *, avoid: str | None = None) -> None:
+        """Send one renewal without waiting; ``answer`` gets its outcome."""
+
+    def revoke(self, lease_id: int) -> None:
+        """Revoke the lease."""
 
 
 def check_lease(lease_id: object, ttl: object) -> tuple[int, int]:
@@ -89,7 +105,7 @@ class LeaseKeepAlive:
     :raises TypeError, ValueError: ``lease_id`` or ``ttl`` is not a positive int.
     """
 
-    def __init__(self, stream: LeaseStream, lease_id: int, ttl: int, *,
+    def __init__(self, stream: Renewals, lease_id: int, ttl: int, *,
                  on_lost: OnLost | None = None) -> None:
         self._lease_id, self._ttl = check_lease(lease_id, ttl)
         self._stream = stream

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from etcdmap.errors import InvalidResponseError
 from etcdmap.http.transport import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
-from etcdmap.v3.keepalive import LeaseKeepAlive, OnLost, check_lease
+from etcdmap.v3.keepalive import LeaseKeepAlive, OnLost, Renewals, check_lease
 from etcdmap.v3.models import (
     KeepAliveResponse,
     LeaseGrant,
@@ -32,9 +32,6 @@ from etcdmap.v3.models import (
 )
 from etcdmap.v3.wire import as_int, check_int, parse_header
 from etcdmap.v3.wire_admin import parse_keepalive, parse_lease_grant, parse_timetolive
-
-if TYPE_CHECKING:
-    from etcdmap.v3.lease_stream import LeaseStream
 
 __all__ = ["Leases"]
 
@@ -50,7 +47,7 @@ class Leases:
     """
 
     def __init__(self, caller: Caller, *,
-                 keepalives: Callable[[], LeaseStream] | None = None) -> None:
+                 keepalives: Callable[[], Renewals] | None = None) -> None:
         self._caller = caller
         self._keepalives = keepalives
         self._handles: weakref.WeakSet[LeaseKeepAlive] = weakref.WeakSet()

@@ -28,14 +28,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError
 from etcdmap.http.watch_lifecycle import open_avoiding
 from etcdmap.http.websocket import UpgradeRefused, WebSocket, WebSocketError
 from etcdmap.v3.errors import error_from_body
-from etcdmap.v3.keepalive import LeaseKeepAlive, OnLost
+from etcdmap.v3.keepalive import Answer, LeaseKeepAlive, OnLost
 from etcdmap.v3.member_sockets import MemberSockets
 from etcdmap.v3.wire import decode_json
 from etcdmap.v3.wire_admin import parse_keepalive
@@ -56,8 +55,6 @@ kept lease, :class:`~etcdmap.v3.keepalive.LeaseKeepAlive`."""
 
 log = logging.getLogger("etcdmap.keepalive")
 
-Answer = Callable[[int | None, BaseException | None], None]
-"""``answer(ttl, error)``: the granted TTL (0: the lease is gone), or the failure."""
 
 
 class _LeaseSocket:
@@ -266,3 +263,9 @@ class LeaseStream:
             answer(None, exc)
             return
         answer(ttl, None)
+
+
+if TYPE_CHECKING:  # mypy checks that the stream is what a keep-alive needs
+    from etcdmap.v3.keepalive import Renewals
+
+    _RENEWALS: type[Renewals] = LeaseStream
