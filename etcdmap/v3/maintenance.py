@@ -25,7 +25,7 @@ from etcdmap.http.budget import Budget
 from etcdmap.http.defaults import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
 from etcdmap.v3.cluster import Members
-from etcdmap.v3.models import ResponseHeader, Status
+from etcdmap.v3.models import Listing, ResponseHeader, Status
 from etcdmap.v3.snapshot import SnapshotTarget, save_snapshot
 from etcdmap.v3.wire import _list, _obj, _str, as_int, check_int, parse_header
 from etcdmap.v3.wire_admin import parse_status
@@ -88,9 +88,9 @@ def _alarm(data: object) -> Alarm:
     return Alarm(as_int(item.get("memberID"), "memberID"), name)
 
 
-def parse_alarms(data: Mapping[str, Any]) -> list[Alarm]:
-    """The ``alarms`` of an ``AlarmResponse`` (none: ``[]``)."""
-    return list(_list(data.get("alarms"), "alarms", _alarm))
+def parse_alarms(data: Mapping[str, Any]) -> Listing[Alarm]:
+    """The ``alarms`` of an ``AlarmResponse`` (none: ``[]``), with its header."""
+    return Listing(_list(data.get("alarms"), "alarms", _alarm), parse_header(data.get("header")))
 
 
 class Maintenance:
@@ -119,10 +119,11 @@ class Maintenance:
 
     # ------------------------------------------------------------------ alarms
 
-    def alarms(self, *, timeout: CallTimeout = DEFAULT) -> list[Alarm]:
+    def alarms(self, *, timeout: CallTimeout = DEFAULT) -> Listing[Alarm]:
         """Every raised alarm of the cluster (``etcdctl alarm list``).
 
-        :returns: one :class:`Alarm` per member and kind; ``[]`` when none is raised.
+        :returns: one :class:`Alarm` per member and kind; ``[]`` when none is raised (a list
+            whose ``.header`` is the answer's header).
         """
         data = self._caller.call("/v3/maintenance/alarm", {"action": "GET"}, idempotent=True,
                                  timeout=timeout)
