@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 
 import etcdmap.compat.etcd3 as etcd3
-from etcdmap.testing import EtcdCluster
+from etcdmap.testing import EtcdCluster, EtcdServer
+from etcdmap.v3 import Client as V3Client
 
 
 def _client(url: str, **options: Any) -> etcd3.Etcd3Client:
@@ -111,3 +112,24 @@ def test_watches_survive_a_restart_of_the_member_that_carries_them(
             watching.cancel_watch(watch_id)
     assert {n: seen.values(n) for n in range(20)} == expected  # once each, in order
     assert seen.errors() == []
+
+
+def test_a_watch_etcd_refuses_raises_and_a_permitted_one_works() -> None:
+    """python-etcd3 returned a watch that never fired when etcd denied it; here
+    ``add_watch_callback`` raises etcd's refusal."""
+    with EtcdServer(enable_v2=False) as server:
+        with V3Client(server.client_url) as admin:
+            admin.auth.user_add("root", "root-pw")
+            admin.auth.user_grant_role("root", "root")
+            admin.auth.role_add("app")
+            admin.auth.role_grant_permission("app", "READWRITE", "app/", prefix=True)
+            admin.auth.user_add("alice", "alice-pw")
+            admin.auth.user_grant_role("alice", "app")
+            admin.auth.enable()
+        with _client(server.client_url, timeout=5, user="alice", password="alice-pw") as etcd:
+            with pytest.raises(etcd3.exceptions.RpcError, match="PERMISSION_DENIED"):
+                etcd.add_watch_callback("secret", print)
+            events, cancel = etcd.watch_prefix("app/")
+            etcd.put("app/k", "v")
+            assert next(events).value == b"v"
+            cancel()

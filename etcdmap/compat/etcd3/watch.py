@@ -16,7 +16,8 @@ Unlike python-etcd3, whose watches all ended with an error when their one gRPC s
 (a member restart), a watch here moves to another member by itself, from the revision after
 the last one it delivered, without losing or repeating an event; while no member answers it
 keeps trying (logging a warning). A watch that etcd itself refuses or ends (permission denied,
-a future revision) gets the error, as python-etcd3 delivered its stream errors, and ends.
+a future revision) gets the error, as python-etcd3 delivered its stream errors, and ends; before
+etcd created it, ``add_callback`` raises it (python-etcd3 returned a watch that never fired).
 
 Thread-safety: :class:`Watcher` is thread-safe; a callback may cancel its own watch.
 """
@@ -32,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 from etcdmap.compat.etcd3 import events, utils
 from etcdmap.compat.etcd3.etcdrpc import WatchCreateRequest
 from etcdmap.compat.etcd3.exceptions import RevisionCompactedError, WatchTimedOut, translate
+from etcdmap.errors import ClusterError
+from etcdmap.http.websocket import WebSocketError
 from etcdmap.v3.errors import RevisionCompacted, V3Error
 from etcdmap.v3.event_subscription import Filter
 from etcdmap.v3.models import ResponseHeader
@@ -140,11 +143,19 @@ class _OneWatch:
         self._fail(RevisionCompactedError(compacted))
 
     def on_error(self, error: BaseException) -> None:
-        refused = isinstance(error, V3Error) and error.grpc_code not in _PASSING
-        if refused or not self.created.is_set():
-            self._fail(translate(error))
+        if isinstance(error, V3Error) and error.grpc_code not in _PASSING:
+            self._fail(translate(error))  # etcd refused the watch
+        elif not self.created.is_set() and not _reopening(error):
+            self._fail(translate(error))  # no member to create it on
         else:
             _log.warning("watch: %s; it goes on as soon as a member answers", error)
+
+
+def _reopening(error: BaseException) -> bool:
+    """Whether ``error`` is a member's WebSocket that broke or is being reopened (the watch
+    goes on at once), rather than no member reached."""
+    return isinstance(error, ClusterError) and any(
+        isinstance(cause, WebSocketError) for _, cause in error.errors)
 
 
 class Watcher:
