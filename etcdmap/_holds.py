@@ -87,10 +87,14 @@ class HoldState:
         with self._lock:
             self.key, self.error = key, None
 
-    def end(self) -> None:
-        """The hold is over (released): a loss reported later is ignored."""
+    def end(self) -> LockLost | None:
+        """The hold is over (released): a loss reported later is ignored.
+
+        :returns: the loss of the hold that ended, if it was lost (to raise).
+        """
         with self._lock:
             self.key = ""
+            return self.error
 
     def lost(self, message: str, cause: BaseException | None) -> LockLost | None:
         """Mark the current hold lost (once) and send the signal.

@@ -6,7 +6,8 @@ v3 client built from the global options (the v2 one is :meth:`Context.client
 ``--api auto`` (the default) follows the library's rule (:mod:`etcdmap._api`, shared with
 ``etcdmap.connect``): v3 wherever the server serves it (etcd 3.4 and later), v2 only on older
 servers, decided by one ``GET /version``. A command that then finds no key on v3 where the v2
-store has one says so, with ``--api v2`` as the way to reach it.
+store has one says so on stderr (:func:`v2_keys_note`), with ``--api v2`` as the way to reach
+it: ``get`` (which, as etcdctl, prints nothing for a missing key) and ``dump``.
 
 Nothing here is shared between threads: one :class:`~etcdmap.cli.common.Context` per run.
 """
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
     from etcdmap.cli.common import CommandFunc
     from etcdmap.v3 import Client as V3Client
 
-__all__ = ["API_CHOICES", "hint_v2_keys", "open_backend", "resolve_api", "v3_client"]
+__all__ = ["API_CHOICES", "hint_v2_keys", "open_backend", "resolve_api", "v2_keys_note",
+           "v3_client"]
 
 
 def resolve_api(ctx: Context) -> str:
@@ -52,10 +54,24 @@ def resolve_api(ctx: Context) -> str:
     return ctx.api
 
 
+def v2_keys_note(ctx: Context, key: str) -> str | None:
+    """The hint line for a key that a v3 run found nothing at: ``hint: ...`` when ``--api
+    auto`` chose v3 and the v2 store has keys at ``key`` (:func:`etcdmap._api.
+    v2_has_keys_instead`: one or two reads more, advisory), else ``None``.
+
+    :param ctx: the run (its v3 client is used).
+    :param key: the key or directory looked for.
+    """
+    if ctx.options.api != "auto" or ctx.api != "v3":
+        return None
+    if not v2_has_keys_instead(v3_client(ctx), key):
+        return None
+    return f"hint: {v2_keys_hint(key, cli=True)}"
+
+
 def hint_v2_keys(body: CommandFunc) -> CommandFunc:
-    """``body`` (a command's v3 body, run because ``--api auto`` chose v3), saying on a
-    ``Key not found`` that the v2 store has the key, when it does (one or two reads more,
-    only then).
+    """``body`` (a v3 set's command), saying on a ``Key not found`` that the v2 store has the
+    key, when ``--api auto`` chose v3 and it does (:func:`v2_keys_note`).
 
     :param body: the v3 body.
     :returns: the body with the hint; its other behaviour is unchanged.
@@ -65,11 +81,9 @@ def hint_v2_keys(body: CommandFunc) -> CommandFunc:
         try:
             return body(ctx, args)
         except KeyNotFound as exc:
-            client = getattr(ctx.backend, "client", None)
-            key = exc.cause or "/"
-            if client is not None and v2_has_keys_instead(client, key):
-                raise CommandError(f"Error:  {exc}\nhint: {v2_keys_hint(key, cli=True)}",
-                                   EXIT_SERVER_ERROR) from exc
+            note = v2_keys_note(ctx, exc.cause or "/")
+            if note is not None:
+                raise CommandError(f"Error:  {exc}\n{note}", EXIT_SERVER_ERROR) from exc
             raise
 
     return run

@@ -222,8 +222,7 @@ class RecipeLock(LockBase):
                 except (KeyNotFound, CompareFailed) as exc:
                     self._state.lost("its key expired or was deleted while held", exc)
         finally:
-            error = self._state.error
-            self._state.end()
+            error = self._state.end()
         if error is not None:
             raise error
 

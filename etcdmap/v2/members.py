@@ -32,7 +32,7 @@ from etcdmap.errors import (
 from etcdmap.http.budget import Budget
 from etcdmap.http.probes import error_message, snippet
 from etcdmap.http.transport import DEFAULT, CallTimeout, HTTPResult, ServerError, Transport
-from etcdmap.v2.member_refusal import refusals
+from etcdmap.v2.member_refusal import RecentRemovals, refusals
 from etcdmap.v2.models import Member
 
 __all__ = [
@@ -190,13 +190,15 @@ class MembersAPI:
     Every method takes ``timeout=``: the whole call's deadline in seconds (``None``: none;
     default: the client's ``timeout``), across endpoints and every request the call sends.
 
-    Thread-safe: it keeps no state besides the (thread-safe) transport.
+    Thread-safe: it keeps no state besides the (thread-safe) transport and the IDs of the
+    members it removed in the last seconds (to explain a refused add).
 
     :param transport: the client's transport.
     """
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
+        self._removed = RecentRemovals()
 
     def list(self, *, timeout: CallTimeout = DEFAULT) -> list[Member]:
         """List the members, in the server's order.
@@ -251,15 +253,17 @@ class MembersAPI:
         :returns: the new member (``name`` and ``client_urls`` stay empty until it starts).
         :raises ValueError: no URL or an invalid peer URL (checked before any request).
         :raises MemberExists: a peer URL is already used by a member.
-        :raises MemberChangeRefused: etcd's strict reconfiguration check refused the change
-            (not applied; retry in a few seconds).
+        :raises MemberChangeRefused: etcd's strict reconfiguration check refused the change,
+            or the peer URLs were added and removed within this same second (etcd refuses
+            the removed member's ID: "membership: ID removed"); not applied: retry later.
         :raises InsufficientCredentials: auth is on and the client is not root.
         :raises AmbiguousResultError: sent, but no answer: the member may have been added.
         """
         urls = _peer_urls(peer_urls)
         budget = Budget(timeout, self._transport.timeout)
         with refusals("add a member with peer URLs " + ",".join(urls), self._lister(budget),
-                      lambda ms: any(set(urls) <= set(m.peer_urls) for m in ms)):
+                      lambda ms: any(set(urls) <= set(m.peer_urls) for m in ms),
+                      lambda sent, answered: self._removed.reused(urls, sent, answered)):
             result = self._transport.request(
                 "POST", "/v2/members", json={"peerURLs": urls}, idempotent=False,
                 timeout=budget.left(),
@@ -294,6 +298,7 @@ class MembersAPI:
             )
         if result.status not in (200, 204):
             raise member_error(result.status, result.body)
+        self._removed.note(int(mid, 16))
         if bystander is not None:
             self._transport.pin(bystander)  # the removed member is stopping: move away
 

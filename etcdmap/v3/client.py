@@ -32,12 +32,15 @@ from etcdmap.v3.errors import server_error
 from etcdmap.v3.kv import KV
 from etcdmap.v3.lease import Leases
 from etcdmap.v3.lock import Lock, LockService
+from etcdmap.v3.lock_wait import MemberChecks
 from etcdmap.v3.maintenance import Maintenance
 from etcdmap.v3.models import Status
 from etcdmap.v3.watch import Watcher
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from etcdmap.v3.lease_stream import LeaseStream
 
 __all__ = ["Client"]
 
@@ -83,8 +86,9 @@ class Client(TransportClient):
         self._caller = Caller(self.transport, given.username, given.password)
         self.kv = KV(self._caller)
         """Keys and values (:class:`etcdmap.v3.kv.KV`)."""
-        self.lease = Leases(self._caller)
-        """Leases (:class:`etcdmap.v3.lease.Leases`)."""
+        self.lease = Leases(self._caller, keepalives=self._lease_stream)
+        """Leases (:class:`etcdmap.v3.lease.Leases`); kept alive on the client's lease
+        stream."""
         self.auth = Auth(self._caller)
         """Auth switch, users, roles, tokens (:class:`etcdmap.v3.auth.Auth`)."""
         self.members = Members(self._caller)
@@ -138,7 +142,8 @@ class Client(TransportClient):
         :param ttl: the lease TTL of each acquisition in seconds: how long a holder that
             dies keeps the others waiting. The lease is kept alive while waiting and holding.
         :param timeout: how long to wait for it (``None``: for ever). A timeout raises
-            :class:`~etcdmap.errors.LockTimeout` and leaves no waiter in etcd.
+            :class:`~etcdmap.errors.LockTimeout` and leaves no waiter in etcd. A wait whose
+            member fails (frozen, dead, partitioned) moves to another member.
         :returns: the :class:`~etcdmap.v3.lock.Lock` (not acquired yet).
         :raises TypeError, ValueError: an empty name, a TTL outside 1..9e9, a timeout <= 0.
 
@@ -146,7 +151,8 @@ class Client(TransportClient):
         it: ``lk.lost`` turns true, :data:`etcdmap.signals.lock_lost` is sent, and leaving the
         ``with`` raises :class:`~etcdmap.errors.LockLost`.
         """
-        return Lock(self.lock_service, self.kv, self.lease, name, ttl=ttl, timeout=timeout)
+        return Lock(self.lock_service, self.kv, self.lease, name, ttl=ttl, timeout=timeout,
+                    checks=self._member_checks())
 
     def election(self, name: str, ttl: int = 60) -> Election:
         """A leader election on etcd's election service (the Go client's
@@ -165,7 +171,17 @@ class Client(TransportClient):
         :returns: the :class:`~etcdmap.v3.election.Election`.
         :raises TypeError, ValueError: an empty name or a TTL outside 1..9e9.
         """
-        return Election(self.election_service, self.lease, name, ttl=ttl)
+        return Election(self.election_service, self.lease, name, ttl=ttl,
+                        checks=self._member_checks())
+
+    def _lease_stream(self) -> LeaseStream:
+        """The client's lease keep-alive stream (made on first use by its backend)."""
+        return self.backend.streams.leases()
+
+    def _member_checks(self) -> MemberChecks:
+        """Where the waits of locks and campaigns go and how their members are watched: the
+        client's endpoints and the shared member checks of its hub."""
+        return MemberChecks(self.transport, self.backend.streams.hub)
 
     def status(self, *, endpoint: str | None = None, timeout: CallTimeout = DEFAULT) -> Status:
         """The status of a member (the pinned one by default): see
@@ -202,8 +218,8 @@ class Client(TransportClient):
         """End the watches of the client's maps, stop its lease keep-alives (locks and
         elections still held then expire after their TTL) and release the pooled connections
         (the client reconnects if used again)."""
-        self.backend.close_hub()
         self.lease.stop_keep_alives()  # a lock or election still held expires after its TTL
+        self.backend.close_hub()
         super().close()
 
     def __repr__(self) -> str:

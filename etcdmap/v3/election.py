@@ -6,7 +6,9 @@ The semantics are the Go client's ``concurrency.Election`` (etcd-io/etcd
 release-3.5:client/v3/concurrency/election.go, run by the server for the election service,
 server/etcdserver/api/v3election/election.go): each campaign puts ``<name>/<lease in hex>``
 with the candidate's value under its own lease (kept alive while campaigning and leading);
-the candidate whose key was created first leads; :meth:`Election.proclaim` changes the
+the candidate whose key was created first leads (a campaign whose member fails moves to
+another member with a new lease, :mod:`etcdmap.v3.lock_wait`); :meth:`Election.proclaim`
+changes the
 leader's value without a new election; :meth:`Election.resign` deletes the key so the next
 candidate leads. A campaign that times out leaves nothing behind (its lease is revoked), and a
 leader that loses its lease learns it as a lock holder does (:attr:`Election.lost`, the
@@ -34,6 +36,7 @@ from etcdmap.errors import (
 )
 from etcdmap.http.defaults import DEFAULT, CallTimeout
 from etcdmap.v3.election_service import ElectionService, LeaderKey, Observer
+from etcdmap.v3.lock_wait import LockWait, MemberChecks
 from etcdmap.v3.session import LeaseSession
 from etcdmap.v3.wire import to_bytes
 
@@ -50,13 +53,16 @@ class Election:
     :param leases: the client's lease API.
     :param name: the election's name.
     :param ttl: the TTL of a campaign's lease in seconds.
+    :param checks: the client's endpoints and member checks: a campaign leaves a member that
+        fails them (``None``: it waits where the call went).
     :raises TypeError, ValueError: an empty name or a TTL outside 1..9e9.
     """
 
     def __init__(self, service: ElectionService, leases: Leases, name: str, *,
-                 ttl: int = 60) -> None:
+                 ttl: int = 60, checks: MemberChecks | None = None) -> None:
         self._service = service
         self._leases = leases
+        self._checks = checks
         self._name = check_name(name, "election")
         self._ttl = check_ttl(ttl)
         self._session: LeaseSession | None = None
@@ -122,16 +128,20 @@ class Election:
         to_bytes(value, "value")
         if self._session is not None:
             raise RuntimeError(f"election {self._name!r}: this object already leads")
-        session = LeaseSession(self._leases, self._ttl, self._on_lease_lost, timeout=wait)
+        waiting: LockWait[LeaderKey] = LockWait(
+            self._leases, self._checks, self._ttl, self._on_lease_lost, f"election {self._name!r}")
         try:
-            leader = self._service.campaign(self._name, session.lease_id, value, timeout=wait)
+            leader = waiting.run(lambda lease, endpoint, left: self._service.campaign(
+                self._name, lease, value, timeout=left, endpoint=endpoint), wait)
         except DeadlineExceeded as exc:
-            session.close()  # revoking deletes the candidate's key
+            waiting.close()  # revoking deletes the candidate's key
             raise LockTimeout(f"election {self._name!r} was not won within {wait} s; the "
                               "candidacy was withdrawn", name=self._name) from exc
         except BaseException:
-            session.close()
+            waiting.close()
             raise
+        session = waiting.session
+        assert session is not None
         self._session, self._leader = session, leader
         self._state.begin(leader.key.decode("utf-8", "replace"))
         if session.error is not None:
@@ -189,8 +199,7 @@ class Election:
             pass  # revoking the lease below resigns as well
         finally:
             session.close()
-            error = self._state.error
-            self._state.end()
+            error = self._state.end()
         if error is not None:
             raise error
 

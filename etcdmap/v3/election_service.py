@@ -68,19 +68,23 @@ class ElectionService:
         self._caller = caller
 
     def campaign(self, name: str | bytes, lease_id: int, value: str | bytes, *,
-                 timeout: CallTimeout = DEFAULT) -> LeaderKey:
+                 timeout: CallTimeout = DEFAULT, endpoint: str | None = None) -> LeaderKey:
         """Wait until the candidate ``lease_id`` leads (``/v3/election/campaign``); with the
-        same lease again it is the same candidacy (safe to resend).
+        same lease again it is the same candidacy -- but etcd withdraws a candidacy whose
+        wait was cut short, deleting that key: do not send it again with the same lease then
+        (:mod:`etcdmap.v3.lock_wait`).
 
         :param timeout: the wait's deadline (``None``: for ever). A wait cut short leaves
             the candidate's key until its lease goes: revoke it.
+        :param endpoint: wait on exactly this member (default: the pinned one, failover
+            while nothing was sent).
         :returns: the leadership.
         :raises LeaseNotFound: the lease does not exist.
         """
         body = {"name": _name(name), "lease": str(check_int(lease_id, "lease_id", 1)),
                 "value": b64(to_bytes(value, "value"))}
         data = self._caller.call("/v3/election/campaign", body, idempotent=True,
-                                 timeout=timeout, request_timeout=None)
+                                 timeout=timeout, request_timeout=None, endpoint=endpoint)
         leader = data.get("leader")
         if not isinstance(leader, dict):
             raise InvalidResponseError(f"a campaign answer has no leader: {data!r:.100}")

@@ -1,23 +1,26 @@
-"""Keep a v3 lease alive: :class:`LeaseKeepAlive`, made by :meth:`client.lease.keep_alive
-<etcdmap.v3.lease.Leases.keep_alive>`.
+"""Keep a v3 lease alive: :class:`LeaseKeepAlive`, the one handle of every kept lease of a
+client -- :meth:`client.lease.keep_alive <etcdmap.v3.lease.Leases.keep_alive>`, the leases of
+locks and elections, :meth:`LeaseStream.keep <etcdmap.v3.lease_stream.LeaseStream.keep>`.
 
-The handle refreshes the lease about every TTL/3 (as clientv3 does) and never dies silently:
-when the lease is lost it stores a :class:`~etcdmap.errors.LeaseLost` in
-:attr:`LeaseKeepAlive.error`, calls ``on_lost`` once, and :attr:`LeaseKeepAlive.alive` turns
+The renewals travel on the client's lease stream (:mod:`etcdmap.v3.lease_stream`: one
+``/v3/lease/keepalive`` WebSocket per member, or one POST per renewal where the upgrade is
+refused) and are paced by the timers of the client's watch hub: a kept lease costs no thread.
+The first renewal goes at once, then one every TTL/3, as clientv3 sends them.
+
+The handle never dies silently: when the lease is lost it stores a
+:class:`~etcdmap.errors.LeaseLost` in :attr:`LeaseKeepAlive.error`, logs it (logger
+``etcdmap.keepalive``), calls ``on_lost`` once, and :attr:`LeaseKeepAlive.alive` turns
 ``False``. The lease is **lost** when
 
-- etcd answers a refresh without a TTL (the lease expired or was revoked; etcd-io/etcd
+- etcd answers a renewal without a TTL (the lease expired or was revoked; etcd-io/etcd
   release-3.5:server/etcdserver/api/v3rpc/lease.go answers TTL 0 then), or
-- no refresh got through for a whole TTL, counted from the sending of the last one that did
+- no renewal got through for a whole TTL, counted from the sending of the last one that did
   (a paused process, a partition, a cluster without quorum): etcd may already have expired
   the lease, so whatever it holds (a lock, leadership) must be taken as gone -- the Go
   client's ``concurrency.Session`` concludes the same.
 
-A failed refresh is retried at once on the next member, each attempt bounded so that every
-member gets one before the TTL runs out.
-
-How the refreshes travel is behind :class:`_Refresher` (today one daemon thread per handle
-sending ``POST /v3/lease/keepalive``); the handle's interface does not depend on it.
+A renewal that fails, or that its member leaves unanswered for the stream's timeout, is sent
+again on another member after 0.1 s, for as long as the lease cannot have expired.
 
 Thread-safety: every method and property of the handle may be used from any thread.
 """
@@ -28,32 +31,55 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from etcdmap.errors import EtcdMapError, LeaseLost, LeaseNotFound
-from etcdmap.http.defaults import CallTimeout
-from etcdmap.v3.models import KeepAliveResponse, ResponseHeader
+from etcdmap.errors import ClusterError, LeaseLost, LeaseNotFound
 
-__all__ = ["LeaseCalls", "LeaseKeepAlive"]
+if TYPE_CHECKING:
+    from etcdmap.http.hub import StreamHub, Timer
 
-
-class LeaseCalls(Protocol):
-    """What a keep-alive needs of the lease API (:class:`etcdmap.v3.lease.Leases` has it)."""
-
-    def keepalive_once(self, lease_id: int, *, timeout: CallTimeout = ...,
-                       endpoint: str | None = None) -> KeepAliveResponse:
-        """Refresh the lease once."""
-
-    def revoke(self, lease_id: int, *, timeout: CallTimeout = ...) -> ResponseHeader:
-        """Revoke the lease."""
+__all__ = ["LeaseKeepAlive", "Renewals", "check_lease"]
 
 log = logging.getLogger("etcdmap.keepalive")
 
-_FAILED: tuple[type[BaseException], ...] = (EtcdMapError, OSError)
-"""What a refresh may raise and be retried after (every etcdmap error but the TTL-0 answer,
-which is not an exception, and a lost lease, which stops the loop)."""
+_RETRY = 0.1
+"""Seconds between a failed renewal and the next one (sent to another member)."""
+
+OnLost = Callable[[BaseException], object]
+Answer = Callable[[int | None, BaseException | None], None]
+"""``answer(ttl, error)``: the granted TTL (0: the lease is gone), or the failure."""
+
+
+class Renewals(Protocol):
+    """What a keep-alive needs of the client's lease stream
+    (:class:`~etcdmap.v3.lease_stream.LeaseStream` has it)."""
+
+    @property
+    def hub(self) -> StreamHub:
+        """The client's hub: its timers pace the renewals, its workers run ``on_lost``."""
+
+    def renew(self, lease_id: int, answer: Answer, *, avoid: str | None = None) -> None:
+        """Send one renewal without waiting; ``answer`` gets its outcome."""
+
+    def revoke(self, lease_id: int) -> None:
+        """Revoke the lease."""
+
+
+def check_lease(lease_id: object, ttl: object) -> tuple[int, int]:
+    """A kept lease's ID and TTL: positive ints.
+
+    :raises TypeError: not an int.
+    :raises ValueError: below 1.
+    """
+    for name, value in (("lease_id", lease_id), ("ttl", ttl)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    assert isinstance(lease_id, int) and isinstance(ttl, int)
+    return lease_id, ttl
 
 
 class LeaseKeepAlive:
@@ -64,49 +90,35 @@ class LeaseKeepAlive:
         lease = client.lease.grant(10)
         with client.lease.keep_alive(lease.id, lease.ttl) as ka:
             ...                      # ka.alive; ka.error is a LeaseLost once lost
-        # leaving the block stops the refreshes (the lease then expires after its TTL,
+        # leaving the block stops the renewals (the lease then expires after its TTL,
         # unless stop(revoke=True)); it raises ka.error if the lease was lost meanwhile
 
-    :param leases: the client's lease API (:class:`LeaseCalls`).
+    Made started by :meth:`Leases.keep_alive <etcdmap.v3.lease.Leases.keep_alive>` or
+    :meth:`LeaseStream.keep <etcdmap.v3.lease_stream.LeaseStream.keep>`.
+
+    :param stream: the client's lease stream (it sends the renewals; its hub paces them).
     :param lease_id: the lease.
-    :param ttl: its granted TTL in seconds (refreshes go every ``ttl / 3``).
-    :param on_lost: called once, from the keep-alive's thread, with the
+    :param ttl: its granted TTL in seconds (renewals every ``ttl / 3``).
+    :param on_lost: called once, on a worker thread of the client's hub, with the
         :class:`~etcdmap.errors.LeaseLost` when the lease is lost; exceptions it raises are
-        logged (logger ``etcdmap.keepalive``) and ignored.
-    :param endpoints: the members to try, in order (default: the client's).
+        logged (logger ``etcdmap.keepalive``) and ignored. It must not block for long.
     :raises TypeError, ValueError: ``lease_id`` or ``ttl`` is not a positive int.
     """
 
-    def __init__(
-        self,
-        leases: LeaseCalls,
-        lease_id: int,
-        ttl: int,
-        *,
-        on_lost: Callable[[BaseException], object] | None = None,
-        endpoints: Callable[[], Sequence[str]] | None = None,
-    ) -> None:
-        for name, value in (("lease_id", lease_id), ("ttl", ttl)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
-        self._leases = leases
-        self._lease_id = lease_id
-        self._ttl = ttl
+    def __init__(self, stream: Renewals, lease_id: int, ttl: int, *,
+                 on_lost: OnLost | None = None) -> None:
+        self._lease_id, self._ttl = check_lease(lease_id, ttl)
+        self._stream = stream
         self._on_lost = on_lost
         self._lock = threading.Lock()
-        self._error: LeaseLost | None = None
+        self._timer: Timer | None = None
         self._stopped = False
-        members = endpoints or (lambda: ())
-
-        def send(timeout: float, attempt: int) -> int:
-            eps = list(members())
-            endpoint = eps[attempt % len(eps)] if eps else None
-            return leases.keepalive_once(lease_id, timeout=timeout, endpoint=endpoint).ttl
-
-        self._refresher = _Refresher(self, send)
-        self._refresher.start()
+        self._error: LeaseLost | None = None
+        self._last_ok = time.monotonic()  # the caller granted or renewed it just now
+        self._failure: BaseException | None = None
+        self._avoid: str | None = None
+        self.refreshes = 0
+        """Renewals that succeeded so far."""
 
     # ------------------------------------------------------------------ state
 
@@ -117,7 +129,7 @@ class LeaseKeepAlive:
 
     @property
     def ttl(self) -> int:
-        """The lease's TTL in seconds (as granted, or as the last refresh set it)."""
+        """The lease's TTL in seconds (as granted, or as the last renewal set it)."""
         return self._ttl
 
     @property
@@ -131,38 +143,34 @@ class LeaseKeepAlive:
         (the failure that led to it is its ``__cause__``)."""
         return self._error
 
-    # ------------------------------------------------------------------ what the refresher reports
+    # ------------------------------------------------------------------ start, stop
 
-    def _refreshed(self, ttl: int) -> None:
-        self._ttl = ttl
+    def start(self) -> LeaseKeepAlive:
+        """Send the first renewal now and go on every ``ttl / 3`` (idempotent).
 
-    def _lost(self, error: LeaseLost) -> None:
+        :returns: ``self``.
+        """
         with self._lock:
-            if self._error is not None or self._stopped:
-                return
-            self._error = error
-        log.warning("lease %x lost: %s", self._lease_id, error)
-        if self._on_lost is not None:
-            try:
-                self._on_lost(error)
-            except Exception:  # a callback's bug must not hide the loss
-                log.exception("on_lost callback of lease %x raised", self._lease_id)
-
-    # ------------------------------------------------------------------ stop
+            started = self._timer is not None or self.refreshes
+        if not started:
+            self._schedule(0.0)
+        return self
 
     def stop(self, *, revoke: bool = False) -> None:
-        """Stop refreshing (idempotent; waits for a refresh in flight, at most ~1 s).
+        """Stop renewing (idempotent); an answer still on its way is ignored.
 
         :param revoke: also revoke the lease now, deleting its keys (a lease already gone is
             fine); otherwise it expires after its TTL.
-        :raises EtcdMapError: the revoke failed (the refreshes are stopped all the same).
+        :raises EtcdMapError: the revoke failed (the renewals are stopped all the same).
         """
         with self._lock:
             self._stopped = True
-        self._refresher.stop()
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
         if revoke:
             with contextlib.suppress(LeaseNotFound):
-                self._leases.revoke(self._lease_id)
+                self._stream.revoke(self._lease_id)
 
     def __enter__(self) -> LeaseKeepAlive:
         return self
@@ -183,67 +191,61 @@ class LeaseKeepAlive:
         state = "alive" if self.alive else "lost" if self._error else "stopped"
         return f"<LeaseKeepAlive {self._lease_id:x} ttl={self._ttl} {state}>"
 
+    # ------------------------------------------------------------------ the renewals
 
-class _Refresher:
-    """Sends the refreshes of one handle from a daemon thread (the handle's transport).
+    def _schedule(self, delay: float) -> None:
+        with self._lock:
+            if not self._stopped and self._error is None:
+                self._timer = self._stream.hub.call_later(delay, self._renew)
 
-    :param handle: the handle to report to (``_refreshed``, ``_lost``).
-    :param send: ``send(timeout, attempt)`` refreshes once and returns the TTL etcd set (0:
-        the lease is gone); ``attempt`` counts the failures so far (the member to try).
-    """
+    def _renew(self) -> None:
+        """On the hub's timer: send one renewal, unless the lease may be gone already."""
+        sent = time.monotonic()
+        if sent >= self._last_ok + self._ttl:  # e.g. this process was paused past the TTL
+            self._lost(f"lease {self._lease_id:x}: no keep-alive reached etcd for its whole "
+                       f"TTL ({self._ttl} s): it may have expired, and what it held is lost",
+                       self._failure)
+            return
+        self._stream.renew(self._lease_id, lambda ttl, error: self._answered(sent, ttl, error),
+                           avoid=self._avoid)
 
-    _RETRY = 0.1  # seconds between failed attempts (each on the next member)
+    def _answered(self, sent: float, ttl: int | None, error: BaseException | None) -> None:
+        """A renewal's outcome (I/O thread or a worker)."""
+        if self._stopped or self._error is not None:
+            return
+        if error is None and ttl:
+            self._last_ok, self._ttl = sent, ttl
+            self._failure = self._avoid = None
+            self.refreshes += 1
+            self._schedule(max(0.0, sent + ttl / 3 - time.monotonic()))
+        elif error is None:
+            self._lost(f"lease {self._lease_id:x} expired or was revoked (etcd answered its "
+                       "keep-alive without a TTL)",
+                       LeaseNotFound("etcdserver: requested lease not found", grpc_code=5))
+        else:
+            self._failure = error
+            if isinstance(error, ClusterError) and error.errors:
+                self._avoid = error.errors[-1][0]
+            log.info("keep-alive of lease %x failed (%s); sending it again elsewhere",
+                     self._lease_id, error)
+            self._schedule(_RETRY)  # the next renewal says lost if the TTL ran out meanwhile
 
-    def __init__(self, handle: LeaseKeepAlive, send: Callable[[float, int], int]) -> None:
-        self._handle = handle
-        self._send = send
-        self._stop = threading.Event()
-        self._failures = 0
-        self._thread = threading.Thread(
-            target=self._run, name=f"etcdmap-lease-{handle.lease_id:x}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join(1.0)
-
-    def _run(self) -> None:
-        handle = self._handle
-        expires = time.monotonic() + handle.ttl  # the caller granted or refreshed it just now
-        due = time.monotonic()  # the first refresh at once, as clientv3 sends it
-        failure: BaseException | None = None
-        while not self._stop.wait(max(0.0, due - time.monotonic())):
-            sent = time.monotonic()
-            left = expires - sent
-            if left <= 0:
-                lost = LeaseLost(
-                    f"lease {handle.lease_id:x}: no keep-alive reached etcd for its whole TTL "
-                    f"({handle.ttl} s): it may have expired, and what it held is lost",
-                    handle.lease_id)
-                lost.__cause__ = failure
-                handle._lost(lost)
+    def _lost(self, message: str, cause: BaseException | None) -> None:
+        with self._lock:
+            if self._error is not None or self._stopped:
                 return
-            try:
-                ttl = self._send(min(left, max(handle.ttl / 3, 0.5)), self._failures)
-            except _FAILED as exc:
-                if self._stop.is_set():
-                    return
-                failure = exc
-                self._failures += 1
-                log.info("keep-alive of lease %x failed (%s); retrying", handle.lease_id, exc)
-                due = time.monotonic() + self._RETRY
-                continue
-            if ttl <= 0:
-                lost = LeaseLost(f"lease {handle.lease_id:x} expired or was revoked (etcd "
-                                 "answered its keep-alive without a TTL)", handle.lease_id)
-                lost.__cause__ = LeaseNotFound("etcdserver: requested lease not found",
-                                               grpc_code=5)
-                handle._lost(lost)
-                return
-            failure = None
-            handle._refreshed(ttl)
-            expires = sent + ttl
-            due = sent + ttl / 3
+            error = self._error = LeaseLost(message, self._lease_id)
+            error.__cause__ = cause
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        log.warning("%s", error)
+        on_lost = self._on_lost
+        if on_lost is not None:
+            def report() -> None:
+                try:
+                    on_lost(error)
+                except Exception:  # a callback's bug must not hide the loss
+                    log.exception("on_lost callback of lease %x raised", self._lease_id)
+
+            self._stream.hub.workers.submit(report)

@@ -5,9 +5,10 @@ revision, seen by watches as DELETE events). etcd raises a TTL below its minimum
 ceil(1.5 x election timeout)) silently: read the granted TTL from :class:`LeaseGrant`.
 
 Keep-alive over HTTP/1.1 is one POST per refresh: the gateway ends the stream as soon as the
-request body is used up, so :meth:`Leases.keepalive_once` refreshes once;
-:meth:`Leases.keep_alive` does it about every TTL/3 in the background (as clientv3 does) and
-says when the lease is lost.
+request body is used up, so :meth:`Leases.keepalive_once` refreshes once.
+:meth:`Leases.keep_alive` keeps a lease alive in the background on the client's lease stream
+(:mod:`etcdmap.v3.lease_stream`: one ``/v3/lease/keepalive`` WebSocket per member, no thread
+per lease) and says when the lease is lost (:mod:`etcdmap.v3.keepalive`).
 
 Thread-safety: :class:`Leases` is thread-safe.
 """
@@ -21,7 +22,7 @@ from typing import Any
 from etcdmap.errors import InvalidResponseError
 from etcdmap.http.transport import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
-from etcdmap.v3.keepalive import LeaseKeepAlive
+from etcdmap.v3.keepalive import LeaseKeepAlive, OnLost, Renewals, check_lease
 from etcdmap.v3.models import (
     KeepAliveResponse,
     LeaseGrant,
@@ -41,10 +42,14 @@ class Leases:
     """``client.lease``: leases.
 
     :param caller: the client's call layer.
+    :param keepalives: the client's lease stream, made on first use (``None``: this object
+        cannot keep leases alive, :meth:`keep_alive` raises ``RuntimeError``).
     """
 
-    def __init__(self, caller: Caller) -> None:
+    def __init__(self, caller: Caller, *,
+                 keepalives: Callable[[], Renewals] | None = None) -> None:
         self._caller = caller
+        self._keepalives = keepalives
         self._handles: weakref.WeakSet[LeaseKeepAlive] = weakref.WeakSet()
 
     def grant(self, ttl: int, *, lease_id: int = 0, timeout: CallTimeout = DEFAULT) -> LeaseGrant:
@@ -94,26 +99,29 @@ class Leases:
             raise InvalidResponseError(f"a keep-alive answer has no result: {data!r:.100}")
         return parse_keepalive(result)
 
-    def keep_alive(
-        self, lease_id: int, ttl: int, *, on_lost: Callable[[BaseException], object] | None = None
-    ) -> LeaseKeepAlive:
+    def keep_alive(self, lease_id: int, ttl: int, *, on_lost: OnLost | None = None) -> LeaseKeepAlive:
         """Keep a lease alive in the background, refreshing it about every ``ttl / 3``, until
-        the handle is stopped (see :class:`~etcdmap.v3.keepalive.LeaseKeepAlive`).
+        the handle is stopped (see :class:`~etcdmap.v3.keepalive.LeaseKeepAlive`). The
+        refreshes share the client's lease stream and hub: no thread per kept lease.
 
         :param lease_id: the lease (e.g. ``grant(10).id``).
         :param ttl: its granted TTL in seconds (``grant(10).ttl``).
-        :param on_lost: called once, from the keep-alive's thread, with a
+        :param on_lost: called once, on a worker thread of the client's hub, with a
             :class:`~etcdmap.errors.LeaseLost` if the lease is lost (etcd says it expired or
-            was revoked, or no refresh got through for a whole TTL).
+            was revoked, or no refresh got through for a whole TTL); it must not block long.
         :returns: the started handle: ``.lease_id``, ``.ttl``, ``.alive``, ``.error``,
             ``.stop(revoke=False)``; a context manager (leaving it stops the refreshes and
             raises the ``LeaseLost`` if the lease was lost).
         :raises TypeError, ValueError: ``lease_id`` or ``ttl`` is not a positive int.
+        :raises RuntimeError: this object was made without a lease stream (not by a client).
         """
-        handle = LeaseKeepAlive(self, lease_id, ttl, on_lost=on_lost,
-                                endpoints=lambda: self._caller.transport.endpoints)
+        lease_id, ttl = check_lease(lease_id, ttl)
+        if self._keepalives is None:
+            raise RuntimeError("this Leases object has no lease stream to keep leases alive "
+                               "on: use the one of an etcdmap.v3.Client (client.lease)")
+        handle = LeaseKeepAlive(self._keepalives(), lease_id, ttl, on_lost=on_lost)
         self._handles.add(handle)
-        return handle
+        return handle.start()
 
     def stop_keep_alives(self) -> None:
         """Stop every keep-alive this client started (the client is closing): the leases are

@@ -10,34 +10,31 @@ release-3.5:server/etcdserver/api/v3rpc/lease.go ``leaseKeepAlive``).
 
 - :meth:`LeaseStream.renew` sends one renewal and calls back with the TTL (or the failure);
   :meth:`LeaseStream.renew_once` waits for it (the v3 backend's ``refresh``).
-- :meth:`LeaseStream.keep` keeps a lease alive: a renewal every ``ttl / 3`` on the hub's
-  timers (as clientv3 does); a renewal that fails or goes unanswered within the client's
-  ``request_timeout`` is sent again on another member at once and then every 0.2 s for as
-  long as the lease cannot have expired (less than ``ttl`` since the last successful renewal
-  was sent); after that, or when etcd says the lease is gone, the lease is **lost**: its
-  handle stores the error, logs it (``etcdmap.keepalive``) and calls ``on_lost``.
+- :meth:`LeaseStream.keep` keeps a lease alive: a
+  :class:`~etcdmap.v3.keepalive.LeaseKeepAlive` (the handle of every kept lease of the
+  client, :meth:`client.lease.keep_alive <etcdmap.v3.lease.Leases.keep_alive>` included)
+  sends a renewal every ``ttl / 3`` on the hub's timers; a renewal that fails, or goes
+  unanswered within :attr:`LeaseStream.timeout` (the client's ``request_timeout``, at most
+  2 s), is answered with the failure and the handle sends it again elsewhere (``avoid``).
 - Where the upgrade is refused (a proxy, a session that cannot hand its socket over), each
   renewal is one ``POST /v3/lease/keepalive`` on a hub worker instead.
 
 Thread-safety: every public method may be called from any thread; callbacks run on the hub's
-I/O thread (``renew``) or a hub worker (``on_lost``) and must not block.
+I/O thread or a hub worker (``renew``'s answer) and must not block.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
-import time
-from collections.abc import Callable
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from etcdmap.errors import ClusterError, DeadlineExceeded, EtcdMapError
 from etcdmap.http.watch_lifecycle import open_avoiding
 from etcdmap.http.websocket import UpgradeRefused, WebSocket, WebSocketError
-from etcdmap.v3.errors import LeaseNotFound, error_from_body
+from etcdmap.v3.errors import error_from_body
+from etcdmap.v3.keepalive import Answer, LeaseKeepAlive, OnLost
 from etcdmap.v3.member_sockets import MemberSockets
 from etcdmap.v3.wire import decode_json
 from etcdmap.v3.wire_admin import parse_keepalive
@@ -52,12 +49,12 @@ if TYPE_CHECKING:
 
 __all__ = ["LeaseKeeper", "LeaseStream"]
 
+LeaseKeeper = LeaseKeepAlive
+"""What :meth:`LeaseStream.keep` returns (the name issue 23 gave it): the one handle type of a
+kept lease, :class:`~etcdmap.v3.keepalive.LeaseKeepAlive`."""
+
 log = logging.getLogger("etcdmap.keepalive")
 
-Answer = Callable[[int | None, BaseException | None], None]
-"""``answer(ttl, error)``: the granted TTL (0: the lease is gone), or the failure."""
-_RETRY = 0.2
-"""Seconds between renewals sent again after a failure."""
 
 
 class _LeaseSocket:
@@ -148,18 +145,30 @@ class LeaseStream:
         transport = self._client.transport
         return min(transport.request_timeout or 2.0, transport.timeout or 2.0)
 
-    def keep(self, lease_id: int, ttl: float,
-             on_lost: Callable[[BaseException], object] | None = None) -> LeaseKeeper:
-        """Keep ``lease_id`` alive until the handle is stopped (see :class:`LeaseKeeper`).
+    @property
+    def hub(self) -> StreamHub:
+        """The client's watch hub: its timers pace the renewals, its workers run callbacks."""
+        return self._hub
+
+    def keep(self, lease_id: int, ttl: int, on_lost: OnLost | None = None) -> LeaseKeepAlive:
+        """Keep ``lease_id`` alive until the handle is stopped (see
+        :class:`~etcdmap.v3.keepalive.LeaseKeepAlive`).
 
         :param ttl: the lease's granted TTL in seconds (renewals every ``ttl / 3``).
-        :param on_lost: called once, on a hub worker, with the error when the lease is lost.
+        :param on_lost: called once, on a hub worker, with the
+            :class:`~etcdmap.errors.LeaseLost` when the lease is lost.
         :returns: the started handle.
-        :raises ValueError: ``ttl`` is not positive.
+        :raises TypeError, ValueError: ``lease_id`` or ``ttl`` is not a positive int.
         """
-        if not ttl > 0:
-            raise ValueError(f"ttl must be positive, got {ttl!r}")
-        return LeaseKeeper(self, lease_id, float(ttl), on_lost)._start()
+        return LeaseKeepAlive(self, lease_id, ttl, on_lost=on_lost).start()
+
+    def revoke(self, lease_id: int) -> None:
+        """Revoke ``lease_id`` (its keys go at once).
+
+        :raises LeaseNotFound: it is gone already.
+        :raises EtcdMapError: the revoke failed.
+        """
+        self._client.lease.revoke(lease_id)
 
     def renew(self, lease_id: int, answer: Answer, *, avoid: str | None = None) -> None:
         """Renew ``lease_id`` once, without waiting: ``answer(ttl, None)`` with the granted TTL
@@ -256,118 +265,7 @@ class LeaseStream:
         answer(ttl, None)
 
 
-class LeaseKeeper:
-    """A lease kept alive by a :class:`LeaseStream` (from :meth:`LeaseStream.keep`); a
-    context manager that stops it on exit.
+if TYPE_CHECKING:  # mypy checks that the stream is what a keep-alive needs
+    from etcdmap.v3.keepalive import Renewals
 
-    :ivar lease_id: the lease.
-    :ivar ttl: its granted TTL in seconds.
-
-    Thread-safety: :meth:`stop` and the properties from any thread.
-    """
-
-    def __init__(self, stream: LeaseStream, lease_id: int, ttl: float,
-                 on_lost: Callable[[BaseException], object] | None) -> None:
-        self.lease_id = lease_id
-        self.ttl = ttl
-        self._stream = stream
-        self._on_lost = on_lost
-        self._lock = threading.Lock()
-        self._timer: Timer | None = None
-        self._stopped = False
-        self._error: BaseException | None = None
-        self._last_ok = time.monotonic()  # the lease was granted or renewed just before
-        self._avoid: str | None = None
-        self.refreshes = 0
-        """Renewals that succeeded."""
-
-    @property
-    def alive(self) -> bool:
-        """Kept alive now (not stopped, not lost)."""
-        return not self._stopped and self._error is None
-
-    @property
-    def error(self) -> BaseException | None:
-        """Why the lease was lost (``None``: it was not)."""
-        return self._error
-
-    def stop(self, revoke: bool = False) -> None:
-        """Stop renewing (idempotent); ``revoke``: revoke the lease too (its keys go at once).
-
-        :raises EtcdMapError: the revoke failed (a lease already gone is fine).
-        """
-        with self._lock:
-            self._stopped = True
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
-        if revoke:
-            with contextlib.suppress(LeaseNotFound):  # already gone: fine
-                self._stream._client.lease.revoke(self.lease_id)
-
-    def __enter__(self) -> LeaseKeeper:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        state = "lost" if self._error else "alive" if self.alive else "stopped"
-        return f"<LeaseKeeper {self.lease_id} ttl={self.ttl:g} {state}>"
-
-    # ------------------------------------------------------------------ the renewals
-
-    def _start(self) -> LeaseKeeper:
-        self._schedule(0.0)
-        return self
-
-    def _schedule(self, delay: float) -> None:
-        with self._lock:
-            if self._stopped or self._error is not None:
-                return
-            self._timer = self._stream._hub.call_later(delay, self._renew)
-
-    def _renew(self) -> None:
-        """On the hub's timer: send one renewal."""
-        sent = time.monotonic()
-        self._stream.renew(self.lease_id, lambda ttl, error: self._answered(sent, ttl, error),
-                           avoid=self._avoid)
-
-    def _answered(self, sent: float, ttl: int | None, error: BaseException | None) -> None:
-        if self._stopped:
-            return
-        if error is None and ttl:
-            self._last_ok = sent
-            self._avoid = None
-            self.refreshes += 1
-            self._schedule(max(0.0, sent + self.ttl / 3 - time.monotonic()))
-            return
-        if error is None:  # etcd: no such lease (expired, or revoked)
-            self._lost(LeaseNotFound(f"lease {self.lease_id} expired or was revoked",
-                                     grpc_code=5))
-            return
-        if time.monotonic() + _RETRY < self._last_ok + self.ttl:
-            log.warning("keep-alive of lease %d failed, sending it elsewhere: %s",
-                        self.lease_id, error)
-            if isinstance(error, ClusterError) and error.errors:
-                self._avoid = error.errors[-1][0]
-            self._schedule(_RETRY)
-            return
-        self._lost(error)
-
-    def _lost(self, error: BaseException) -> None:
-        with self._lock:
-            if self._error is not None or self._stopped:
-                return
-            self._error = error
-        log.error("keep-alive of lease %d stopped: the lease is lost: %s", self.lease_id, error)
-        on_lost = self._on_lost
-        if on_lost is not None:
-            def report() -> None:
-                try:
-                    on_lost(error)
-                except Exception:
-                    log.exception("keep-alive of lease %d: on_lost failed", self.lease_id)
-
-            self._stream._hub.workers.submit(report)
+    _RENEWALS: type[Renewals] = LeaseStream

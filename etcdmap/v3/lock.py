@@ -7,8 +7,13 @@ release-3.5:client/v3/concurrency/mutex.go, which the server runs for the lock s
 server/etcdserver/api/v3lock/lock.go):
 
 - each acquisition gets its own lease (``ttl``), kept alive while it waits and while it
-  holds (:mod:`etcdmap.v3.keepalive`); the waiter's key is ``<name>/<lease in hex>``, and
-  waiters get the lock in the order they asked for it;
+  holds (:mod:`etcdmap.v3.keepalive`, on the client's lease stream: no thread per held
+  lock); the waiter's key is ``<name>/<lease in hex>``, and waiters get the lock in the
+  order they asked for it;
+- **a wait never hangs on a frozen member**: the member a waiter waits on is watched by the
+  client's shared member check, and a waiter whose member fails (SIGSTOP, crash, partition)
+  moves to another one with a new lease, its old waiter key deleted
+  (:mod:`etcdmap.v3.lock_wait`; it queues again there);
 - :attr:`Lock.revision`, the key's create revision, grows with every acquisition: use it as
   a fencing token (compare it in a txn, ``Compare.create(lk.key, "==", lk.revision)``);
 - **a timeout leaves nothing behind**: a lock call cut short would leave its waiter key queued
@@ -36,6 +41,7 @@ from etcdmap._holds import HoldState, LockBase, check_name, check_timeout, check
 from etcdmap.errors import DeadlineExceeded, EtcdMapError, LockLost, LockTimeout
 from etcdmap.http.defaults import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
+from etcdmap.v3.lock_wait import LockWait, MemberChecks
 from etcdmap.v3.models import KeyValue, ResponseHeader
 from etcdmap.v3.session import LeaseSession
 from etcdmap.v3.txn import Compare, Op
@@ -61,13 +67,17 @@ class LockService:
     def __init__(self, caller: Caller) -> None:
         self._caller = caller
 
-    def lock(self, name: str | bytes, lease_id: int, *,
-             timeout: CallTimeout = DEFAULT) -> tuple[bytes, ResponseHeader]:
+    def lock(self, name: str | bytes, lease_id: int, *, timeout: CallTimeout = DEFAULT,
+             endpoint: str | None = None) -> tuple[bytes, ResponseHeader]:
         """Wait until the lock ``name`` is held for ``lease_id`` (``/v3/lock/lock``). Locking
-        again with the same lease is the same acquisition (so the call is safe to resend).
+        again with the same lease is the same waiter (its key is ``name/<lease hex>``) -- but
+        a wait cut short is cleaned up by etcd, which deletes that key: do not send it again
+        with the same lease once a wait was cut short (:mod:`etcdmap.v3.lock_wait`).
 
         :param timeout: the wait's deadline (default: the client's; ``None``: for ever). A
             wait cut short leaves the key queued until the lease goes: revoke it.
+        :param endpoint: wait on exactly this member (default: the pinned one, failover
+            while nothing was sent).
         :returns: the lock's key (``name/<lease hex>``) and the answer's header.
         :raises LeaseNotFound: the lease does not exist.
         :raises DeadlineExceeded: ``timeout`` ran out.
@@ -77,7 +87,7 @@ class LockService:
             raise ValueError("the lock name must not be empty")
         body = {"name": b64(name_bytes), "lease": str(check_int(lease_id, "lease_id", 1))}
         data = self._caller.call("/v3/lock/lock", body, idempotent=True, timeout=timeout,
-                                 request_timeout=None)
+                                 request_timeout=None, endpoint=endpoint)
         return unb64(data.get("key"), "key"), parse_header(data.get("header"))
 
     def unlock(self, key: str | bytes, *, timeout: CallTimeout = DEFAULT) -> ResponseHeader:
@@ -108,14 +118,18 @@ class Lock(LockBase):
     :param ttl: the TTL of each acquisition's lease, in seconds: how long a holder that
         stops (crash, pause, partition) keeps others waiting.
     :param timeout: how long :meth:`acquire` waits by default (``None``: for ever).
+    :param checks: the client's endpoints and member checks: a waiter leaves a member that
+        fails them (``None``: it waits where the call went, with the transport's failover only).
     :raises TypeError, ValueError: an empty name, a TTL outside 1..9e9, a timeout <= 0.
     """
 
     def __init__(self, service: LockService, kv: KV, leases: Leases, name: str, *,
-                 ttl: int = 60, timeout: float | None = None) -> None:
+                 ttl: int = 60, timeout: float | None = None,
+                 checks: MemberChecks | None = None) -> None:
         self._service = service
         self._kv = kv
         self._leases = leases
+        self._checks = checks
         self._name = check_name(name)
         self._ttl = check_ttl(ttl)
         self._timeout = check_timeout(timeout)
@@ -161,23 +175,28 @@ class Lock(LockBase):
         wait = self._timeout if timeout is _UNSET else check_timeout(timeout)
         if self._session is not None:
             raise RuntimeError(f"lock {self._name!r} is already held by this object")
-        session = LeaseSession(self._leases, self._ttl, self._on_lease_lost, timeout=wait)
+        waiting: LockWait[tuple[bytes, ResponseHeader]] = LockWait(
+            self._leases, self._checks, self._ttl, self._on_lease_lost, f"lock {self._name!r}")
         try:
-            key, _ = self._service.lock(self._name, session.lease_id, timeout=wait)
+            key, _ = waiting.run(lambda lease, endpoint, left: self._service.lock(
+                self._name, lease, timeout=left, endpoint=endpoint), wait)
             text = key.decode("utf-8", "replace")
+            session = waiting.session
+            assert session is not None
             kv = self._confirm(key, session)
         except DeadlineExceeded as exc:
-            session.close()  # the revoke deletes the queued key: nothing left waiting
+            waiting.close()  # the revoke deletes the queued key: nothing left waiting
             raise LockTimeout(f"lock {self._name!r} was not acquired within {wait} s; its "
                               "waiter was removed from etcd", name=self._name) from exc
         except EtcdMapError as exc:
-            session.close()
-            if session.error is not None and not isinstance(exc, LockLost):
+            lost = waiting.session is not None and waiting.session.error is not None
+            waiting.close()
+            if lost and not isinstance(exc, LockLost):
                 raise LockLost(f"{self._name!r}: its lease was lost while waiting for the lock",
                                name=self._name) from exc
             raise
         except BaseException:  # KeyboardInterrupt while waiting: leave nothing queued
-            session.close()
+            waiting.close()
             raise
         self._session, self._revision = session, kv.create_revision
         self._state.begin(text)
@@ -209,7 +228,6 @@ class Lock(LockBase):
                     self._state.lost("its key was deleted while held", session.error)
         finally:
             session.close()
-            error = self._state.error
-            self._state.end()
+            error = self._state.end()
         if error is not None:
             raise error

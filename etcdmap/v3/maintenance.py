@@ -1,5 +1,5 @@
-"""The v3 maintenance API (``/v3/maintenance/*``): status, alarms, defragment, hashes,
-snapshot, leader transfer, downgrade.
+"""The v3 maintenance API (``/v3/maintenance/*``): status, alarms (and raising one by hand, for
+drills), defragment, hashes, snapshot, leader transfer, downgrade.
 
 The NOSPACE runbook (etcd's maintenance guide, "Space quota"): when the database reaches
 ``--quota-backend-bytes`` etcd raises the NOSPACE alarm and refuses every write with
@@ -25,7 +25,7 @@ from etcdmap.http.budget import Budget
 from etcdmap.http.defaults import DEFAULT, CallTimeout
 from etcdmap.v3._call import Caller
 from etcdmap.v3.cluster import Members
-from etcdmap.v3.models import ResponseHeader, Status
+from etcdmap.v3.models import Listing, ResponseHeader, Status
 from etcdmap.v3.snapshot import SnapshotTarget, save_snapshot
 from etcdmap.v3.wire import _list, _obj, _str, as_int, check_int, parse_header
 from etcdmap.v3.wire_admin import parse_status
@@ -88,9 +88,9 @@ def _alarm(data: object) -> Alarm:
     return Alarm(as_int(item.get("memberID"), "memberID"), name)
 
 
-def parse_alarms(data: Mapping[str, Any]) -> list[Alarm]:
-    """The ``alarms`` of an ``AlarmResponse`` (none: ``[]``)."""
-    return list(_list(data.get("alarms"), "alarms", _alarm))
+def parse_alarms(data: Mapping[str, Any]) -> Listing[Alarm]:
+    """The ``alarms`` of an ``AlarmResponse`` (none: ``[]``), with its header."""
+    return Listing(_list(data.get("alarms"), "alarms", _alarm), parse_header(data.get("header")))
 
 
 class Maintenance:
@@ -119,10 +119,11 @@ class Maintenance:
 
     # ------------------------------------------------------------------ alarms
 
-    def alarms(self, *, timeout: CallTimeout = DEFAULT) -> list[Alarm]:
+    def alarms(self, *, timeout: CallTimeout = DEFAULT) -> Listing[Alarm]:
         """Every raised alarm of the cluster (``etcdctl alarm list``).
 
-        :returns: one :class:`Alarm` per member and kind; ``[]`` when none is raised.
+        :returns: one :class:`Alarm` per member and kind; ``[]`` when none is raised (a list
+            whose ``.header`` is the answer's header).
         """
         data = self._caller.call("/v3/maintenance/alarm", {"action": "GET"}, idempotent=True,
                                  timeout=timeout)
@@ -155,6 +156,30 @@ class Maintenance:
             self._caller.call("/v3/maintenance/alarm", body, idempotent=False,
                               timeout=budget.left())
         return raised
+
+    def activate(self, alarm: AlarmType, *, member_id: int = 0,
+                 timeout: CallTimeout = DEFAULT) -> list[Alarm]:
+        """Raise an alarm by hand (the gateway's ACTIVATE action) -- **for tests and drills
+        only**: a raised ``"NOSPACE"`` refuses every write of the cluster with
+        :class:`~etcdmap.errors.NoSpace` exactly as a full database does, and ``"CORRUPT"``
+        refuses reads and writes alike, until :meth:`disarm` clears it (etcd-io/etcd
+        release-3.5:server/etcdserver/apply.go ``Alarm``). Use it to rehearse the NOSPACE
+        runbook or to test how a program copes.
+
+        :param alarm: ``"NOSPACE"`` or ``"CORRUPT"``.
+        :param member_id: the member it is raised for (0: for no particular member, which
+            etcd lists as member 0).
+        :returns: the alarm as etcd holds it now (raising one already raised is no error).
+        :raises ValueError: an unknown alarm kind.
+        :raises AmbiguousResultError: sent and unanswered (raising is safe to repeat).
+        """
+        if alarm not in ("NOSPACE", "CORRUPT"):
+            raise ValueError(f"alarm must be 'NOSPACE' or 'CORRUPT', not {alarm!r}")
+        body = {"action": "ACTIVATE", "memberID": str(check_int(member_id, "member_id")),
+                "alarm": alarm}
+        data = self._caller.call("/v3/maintenance/alarm", body, idempotent=False,
+                                 timeout=timeout)
+        return parse_alarms(data)
 
     # ------------------------------------------------------------------ defragment, hashes
 

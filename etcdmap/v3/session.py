@@ -3,7 +3,7 @@ Go client's ``concurrency.Session``). Argument checks and the lost-state bookkee
 locks of every API share are in :mod:`etcdmap._holds`.
 
 Thread-safety: a :class:`LeaseSession` is driven by the thread that holds; its loss callback
-comes from the keep-alive's thread.
+comes from a worker thread of the client's hub.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class LeaseSession:
 
     :param leases: the client's lease API.
     :param ttl: the lease's TTL in seconds.
-    :param on_lost: called (from the keep-alive's thread) with the
+    :param on_lost: called (on a worker thread of the client's hub) with the
         :class:`~etcdmap.errors.LeaseLost` if the lease is lost.
     :param timeout: the grant's deadline (``None``: the client's default).
     """

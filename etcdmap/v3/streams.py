@@ -1,7 +1,8 @@
 """The streams of one v3 client, made on first use: its watch hub and member checks
 (:class:`~etcdmap.http.client_hub.ClientHub`), the WebSockets that carry its watches
 (:class:`~etcdmap.v3.watch_mux.WatchMux`) and its lease keep-alives
-(:class:`~etcdmap.v3.lease_stream.LeaseStream`).
+(:class:`~etcdmap.v3.lease_stream.LeaseStream`); and raw watches of any key range on them
+(:meth:`V3Streams.subscribe_events`).
 
 Thread-safety: every method may be called from any thread.
 """
@@ -9,9 +10,11 @@ Thread-safety: every method may be called from any thread.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from etcdmap.http.client_hub import ClientHub
+from etcdmap.v3.event_subscription import EventSink, EventSubscription, Filter
 from etcdmap.v3.lease_stream import LeaseStream
 from etcdmap.v3.subscription import HttpChannel
 from etcdmap.v3.watch_mux import WatchMux
@@ -56,6 +59,24 @@ class V3Streams:
             if self._leases is None:
                 self._leases = LeaseStream(self._client, hub)
             return self._leases
+
+    def subscribe_events(
+        self, key: bytes, sink: EventSink, *, range_end: bytes | None = None,
+        start_revision: int = 0, prev_kv: bool = False, filters: Sequence[Filter] = (),
+        progress_notify: bool = False,
+    ) -> EventSubscription:
+        """etcd's watch messages of ``[key, range_end)``, pushed to ``sink`` on the client's
+        hub (see :class:`~etcdmap.v3.event_subscription.EventSubscription` for the
+        parameters): the member's shared WebSocket, no thread per watch, resumed on another
+        member without loss.
+
+        :returns: the started subscription (close it).
+        """
+        hub, liveness = self.hub()
+        return EventSubscription(self._client, hub, liveness, key, sink, range_end=range_end,
+                                 start_revision=start_revision, prev_kv=prev_kv,
+                                 filters=filters, progress_notify=progress_notify,
+                                 channel=self.watches()).start()
 
     @property
     def watch_mode(self) -> str:

@@ -152,7 +152,8 @@ class _MemberSocket:
                 error = error_from_body(0, data) or EtcdMapError(text[:200])
                 self.failed(WebSocketError(f"{self.endpoint}: the watch stream failed: {error}"))
             return  # a progress answer (-1): the socket is alive, nothing more
-        if canceled and self.token and any(r in data for r in _DENIED) and self._token_refused():
+        if canceled and self.token and any(r in data for r in _DENIED):
+            self._token_refused()
             return
         with self.lock:
             entry = self.watches.pop(watch_id, None) if canceled else self.watches.get(watch_id)
@@ -171,21 +172,21 @@ class _MemberSocket:
                 return self.unconfirmed.popleft()
         return watch_id
 
-    def _token_refused(self) -> bool:
-        """etcd refused a watch on a socket opened with a token (I/O thread).
-
-        :returns: whether the socket is reopened with a new token (the watch moves with the
-            others); ``False`` when that token was new already (the refusal is final: the
-            client's watches go back to HTTP streams, where the denial is reported as it is).
-        """
+    def _token_refused(self) -> None:
+        """etcd refused a watch on a socket opened with a token (I/O thread): the socket is
+        reopened with a new token, its watches moving with it; when that token was new
+        already, the refusal is final for WebSockets: the client's watches go back to HTTP
+        streams, where a denial is etcd's answer to the watch itself and is reported as it
+        is (on the socket it may be the token's form that etcd refused)."""
         sockets = self.mux._sockets
         if self.token == sockets.renewed_token:
             self.mux._refuse("etcd refused the token sent with the WebSocket upgrade")
-            return False
-        sockets.renew_token = True  # it may have expired since the upgrade
+            reason = "refused the socket's new auth token: the watches go over HTTP streams"
+        else:
+            sockets.renew_token = True  # it may have expired since the upgrade
+            reason = "refused the socket's auth token: reopening with a new one"
         self.mux._hub.call_later(0.0, lambda: self.failed(WebSocketError(
-            f"{self.endpoint} refused the socket's auth token: reopening with a new one")))
-        return True
+            f"{self.endpoint} {reason}")))
 
     def failed(self, error: WebSocketError) -> None:
         """The socket broke: every watch on it ends (I/O thread, or a timer)."""

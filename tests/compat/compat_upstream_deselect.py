@@ -1,14 +1,10 @@
 """The original tests that do not run on the drop-ins, each with its reason.
 
 Keys are ``Class::test`` (``Class::*``: every test of the class), or ``file.py::Class::test``
-where two files have a class of that name. :data:`DESELECTED` is fixed;
-:data:`PENDING` lists tests that wait for something etcdmap's core does not offer yet: each
-is deselected only while its condition holds, so it runs by itself once the core has it.
+where two files have a class of that name.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 _GRPC_STUB = ("replaces a gRPC stub of the client (kvstub/watch stub/AuthStub) with a mock; "
               "the drop-in has no gRPC stubs")
@@ -27,10 +23,6 @@ DESELECTED: dict[str, dict[str, str]] = {
         "TestEtcd3::test_connection_timeout_exception_on_connection_timeout": _GRPC_STUB,
         "TestEtcd3::test_grpc_exception_on_unknown_code": _GRPC_STUB,
         "TestClient::test_user_pwd_auth": _GRPC_STUB,
-        "TestAlarms::*":
-            "create_alarm needs the alarm ACTIVATE action: etcd's gateway accepts it, but "
-            "etcdmap.v3.Client.maintenance does not offer it (the drop-in raises "
-            "NotImplementedError)",
     },
     "python-etcd": {
         "TestEventGenerator::test_eternal_watch":
@@ -115,35 +107,8 @@ DESELECTED: dict[str, dict[str, str]] = {
 }
 
 
-def _core_lacks(*names: str) -> Callable[[], bool]:
-    def lacks() -> bool:
-        from etcdmap.v3.maintenance import Maintenance  # noqa: PLC0415
-
-        return not all(hasattr(Maintenance, name) for name in names)
-
-    return lacks
-
-
-_V3_API = ("waits for etcdmap.v3.Client.maintenance.{} (being added by the v3-api work, "
-           "issue 22); the drop-in calls it already")
-
-PENDING: dict[str, dict[str, tuple[Callable[[], bool], str]]] = {
-    "etcd3": {
-        "TestEtcd3::test_hash": (_core_lacks("hash"), _V3_API.format("hash")),
-        "TestEtcd3::test_snapshot": (_core_lacks("snapshot"), _V3_API.format("snapshot")),
-    },
-    "python-etcd": {},
-}
-
-
 def reason_for(suite: str, filename: str, key: str) -> str | None:
     """Why ``Class::test`` of ``filename`` in ``suite`` does not run (``None``: it runs)."""
     fixed = DESELECTED[suite]
-    reason = (fixed.get(f"{filename}::{key}") or fixed.get(key)
-              or fixed.get(key.split("::", 1)[0] + "::*"))
-    if reason is not None:
-        return reason
-    pending = PENDING[suite].get(key)
-    if pending is not None and pending[0]():
-        return pending[1]
-    return None
+    return (fixed.get(f"{filename}::{key}") or fixed.get(key)
+            or fixed.get(key.split("::", 1)[0] + "::*"))

@@ -27,7 +27,6 @@ from etcdmap.compat.etcd3.exceptions import (
 from etcdmap.errors import ClusterError, DeadlineExceeded
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import errors as v3errors
-from etcdmap.v3.maintenance import Maintenance
 
 
 def _client(url: str, **options: object) -> etcd3.Etcd3Client:
@@ -232,17 +231,6 @@ def test_lock_waiter_wakes_on_a_release_it_did_not_watch_yet(
     assert waiter.release()
 
 
-def test_create_alarm_says_what_is_missing(etcd: etcd3.Etcd3Client) -> None:
-    with pytest.raises(NotImplementedError, match="ACTIVATE"):
-        etcd.create_alarm()
-
-
-_NO_MAINTENANCE = not all(hasattr(Maintenance, n) for n in
-                          ("alarms", "disarm", "defragment", "hash", "snapshot"))
-
-
-@pytest.mark.skipif(_NO_MAINTENANCE, reason="waits for etcdmap.v3.Client.maintenance's alarms, "
-                    "disarm, defragment, hash and snapshot (v3-api work, issue 22)")
 def test_maintenance_calls(etcd: etcd3.Etcd3Client, tmp_path: os.PathLike[str]) -> None:
     assert isinstance(etcd.hash(), int)
     etcd.defragment()
@@ -252,6 +240,26 @@ def test_maintenance_calls(etcd: etcd3.Etcd3Client, tmp_path: os.PathLike[str]) 
     with open(path, "wb") as f:
         etcd.snapshot(f)
     assert os.path.getsize(path) > 0
+
+
+def test_alarms_raised_cleared_and_listed_as_python_etcd3_did() -> None:
+    # a server of its own: a raised NOSPACE refuses every write
+    with EtcdServer(enable_v2=False) as server, _client(server.client_url, timeout=5) as etcd:
+        member = next(etcd.members).id
+        raised = etcd.create_alarm() + etcd.create_alarm(member_id=member)
+        assert [(a.alarm_type, a.member_id) for a in raised] == [
+            (etcdrpc.NOSPACE, 0), (etcdrpc.NOSPACE, member)]
+        with pytest.raises(etcd3.exceptions.RpcError, match="RESOURCE_EXHAUSTED"):
+            etcd.put("k", "v")  # what python-etcd3 let through: gRPC's error
+        assert {a.member_id for a in etcd.list_alarms()} == {0, member}
+        assert [a.member_id for a in etcd.list_alarms(member_id=member)] == [member]
+        assert list(etcd.list_alarms(alarm_type="no space"))
+        cleared = etcd.disarm_alarm(member_id=member)
+        assert [(a.alarm_type, a.member_id) for a in cleared] == [(etcdrpc.NOSPACE, member)]
+        assert [(a.alarm_type, a.member_id) for a in etcd.disarm_alarm()] == [
+            (etcdrpc.NOSPACE, 0)]
+        assert list(etcd.list_alarms()) == []
+        etcd.put("k", "v")
 
 
 def test_watch_callback_errors_are_logged_and_the_watch_goes_on(

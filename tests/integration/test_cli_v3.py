@@ -52,6 +52,28 @@ def test_auto_uses_v3_on_a_server_without_v2(cli, v3_only: str, etcd_prefix: str
     assert run.code == 2 and "v2 API is not enabled" in run.err
 
 
+def test_auto_says_when_the_v2_store_has_what_v3_lacks(cli, client: Client,
+                                                       etcd_prefix: str) -> None:
+    key = f"{etcd_prefix}/cfg/a"
+    client.keys.set(key, "in-v2")  # only in the v2 store
+    run = cli("--api", "auto", "get", key)
+    assert (run.code, run.out) == (0, "")  # stdout as etcdctl's for a missing key: nothing
+    assert run.err.startswith(f"hint: {key} has no keys on etcd's v3 API, which --api auto ")
+    assert "pass --api v2 to use them" in run.err and run.err.count("\n") == 1
+    dumped = cli("--api", "auto", "dump", f"{etcd_prefix}/cfg")
+    assert dumped.code != 0 and dumped.out == ""
+    assert f"Key not found ({etcd_prefix}/cfg)" in dumped.err.splitlines()[0]
+    assert dumped.err.splitlines()[1].startswith(f"hint: {etcd_prefix}/cfg has no keys on")
+    below = cli("--api", "auto", "get", "--prefix", f"{etcd_prefix}/cfg/")
+    assert (below.code, below.out) == (0, "") and below.err.startswith(f"hint: {etcd_prefix}/cfg")
+    for quiet in (cli("--api", "v3", "get", key),  # v3 chosen, not by auto: no hint
+                  cli("--api", "auto", "get", f"{etcd_prefix}/nowhere"),  # nothing on v2 either
+                  cli("--api", "auto", "get", f"{etcd_prefix}/cfg/", f"{etcd_prefix}/cfg0")):
+        assert (quiet.code, quiet.out, quiet.err) == (0, "", "")
+    client.keys.delete(key)
+    assert cli("--api", "auto", "get", key).err == ""
+
+
 def test_mkdir_on_v3_makes_the_marker_the_map_reads(cli, v3: V3Client, etcd_prefix: str) -> None:
     from etcdmap import EtcdMap
 

@@ -4,6 +4,7 @@ the map's kept-alive keys on v2 and v3 without a thread per key."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -11,6 +12,7 @@ import pytest
 import requests
 
 from etcdmap import EtcdMap
+from etcdmap.errors import LeaseLost
 from etcdmap.testing import EtcdServer
 from etcdmap.v2.client import Client as V2Client
 from etcdmap.v3 import Client
@@ -19,6 +21,34 @@ from etcdmap.v3.errors import LeaseNotFound
 
 def _threads() -> set[str]:
     return {t.name for t in threading.enumerate()}
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_held_locks_and_kept_leases_cost_no_thread_each(etcd_server: EtcdServer,
+                                                        etcd_prefix: str) -> None:
+    threads, fds = threading.active_count(), _fds()
+    with Client(etcd_server.client_url, request_timeout=1.0) as c:
+        locks = [c.lock(f"{etcd_prefix}/lock{i}", ttl=2) for i in range(40)]
+        for lk in locks:
+            lk.acquire()
+        kept = [c.lease.keep_alive(grant.id, grant.ttl)
+                for grant in (c.lease.grant(2) for _ in range(40))]
+        time.sleep(3.5)  # past the TTL: only the renewals keep them
+        more_threads, more_fds = threading.active_count() - threads, _fds() - fds
+        assert all(lk.held and not lk.lost for lk in locks)
+        assert all(ka.alive and ka.refreshes >= 3 for ka in kept)
+        assert all(c.lease.time_to_live(ka.lease_id).ttl > 0 for ka in kept)
+        assert c.backend.streams.leases().mode == "websocket"
+        assert more_threads <= 8, _threads()  # the hub's: I/O, workers, dispatchers
+        assert more_fds <= 8  # a pooled connection, the lease socket, the hub's wake-up pair
+        for lk in locks:
+            lk.release()
+        for ka in kept:
+            ka.stop(revoke=True)
+    print(f"80 kept leases (40 held locks): +{more_threads} threads, +{more_fds} fds")
 
 
 def test_many_leases_stay_alive_on_one_socket(etcd_server: EtcdServer) -> None:
@@ -48,11 +78,12 @@ def test_a_lost_lease_is_reported(etcd_server: EtcdServer) -> None:
 
     with Client(etcd_server.client_url, request_timeout=1.0) as c:
         lease = c.lease.grant(3).id
-        with c.backend.streams.leases().keep(lease, 3, on_lost=on_lost) as keeper:
+        with pytest.raises(LeaseLost) as info, \
+                c.backend.streams.leases().keep(lease, 3, on_lost=on_lost) as keeper:
             c.lease.revoke(lease)  # from elsewhere: the next renewal finds it gone
             assert told.wait(5)
-            assert not keeper.alive and isinstance(keeper.error, LeaseNotFound)
-            assert isinstance(lost[0], LeaseNotFound)
+            assert not keeper.alive and lost == [keeper.error]
+        assert info.value is lost[0] and isinstance(info.value.__cause__, LeaseNotFound)
 
 
 def test_a_session_that_cannot_hand_over_its_socket_posts_each_renewal(

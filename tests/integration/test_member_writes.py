@@ -18,6 +18,7 @@ import pytest
 from etcdmap.errors import AmbiguousResultError, MemberChangeRefused, MemberError
 from etcdmap.testing import EtcdCluster
 from etcdmap.v2.client import Client
+from etcdmap.v2.member_refusal import new_member_id
 
 CLI = Callable[..., Any]  # the run_cli fixture of tests/integration/conftest.py
 
@@ -131,3 +132,29 @@ def test_refused_while_a_member_is_down(
     assert r.err.startswith(f"Error:  {REFUSED} {url}: ")
     assert "not applied" in r.err and "retry in a few seconds" in r.err
     assert "may or may not" not in r.err
+
+
+def test_an_add_that_reuses_a_removed_members_id_says_so(client: Client) -> None:
+    """Peer URLs added, removed and added again within one second get the removed member's ID
+    (etcd derives it from the URLs and the second), which etcd refuses for good."""
+    url = _free_peer_url()
+    for _ in range(5):  # the three writes must fall within one second of the server's clock
+        while time.time() % 1 > 0.3:
+            time.sleep(0.05)  # wait for the start of a second
+        first, _ = _add_when_allowed(client, [url])
+        client.members.remove(first)
+        try:
+            again = client.members.add(url)
+        except MemberChangeRefused as exc:
+            message, refused = str(exc), exc
+            break
+        client.members.remove(again.id)  # the second ticked over in between: once more
+    else:
+        pytest.fail("no add fell in the second of the one before")
+    assert message.startswith(f"{REFUSED} {url}: "), message
+    assert '"membership: ID removed"' in message and f"as member {first}," in message
+    assert "strict reconfiguration" not in message
+    assert refused.maybe_applied is False
+    assert all(url not in m.peer_urls for m in client.members.list())
+    assert any(new_member_id([url], second) == int(first, 16)  # etcd's ID, ours recomputed
+               for second in range(int(time.time()) - 5, int(time.time()) + 1))

@@ -67,6 +67,25 @@ def test_nospace_runbook_compact_defragment_disarm() -> None:
         assert c.kv.get("small") == b"x"
 
 
+def test_an_alarm_raised_by_hand_for_a_drill() -> None:
+    with EtcdServer(enable_v2=False) as server, Client(server.client_url, timeout=10) as c:
+        member = c.status().header.member_id
+        assert c.maintenance.activate("NOSPACE") == [Alarm(0, "NOSPACE")]  # no member given
+        assert c.maintenance.activate("NOSPACE", member_id=member) == [Alarm(member, "NOSPACE")]
+        assert c.maintenance.activate("NOSPACE") == [Alarm(0, "NOSPACE")]  # raised already
+        assert sorted(c.maintenance.alarms(), key=lambda a: a.member_id) == [
+            Alarm(0, "NOSPACE"), Alarm(member, "NOSPACE")]
+        with pytest.raises(e.NoSpace):
+            c.kv.put("k", "v")  # refused as with a full database
+        assert c.maintenance.disarm(member_id=member) == [Alarm(member, "NOSPACE")]
+        with pytest.raises(e.NoSpace):
+            c.kv.put("k", "v")  # member 0's alarm still stands
+        assert c.maintenance.disarm() == [Alarm(0, "NOSPACE")]
+        c.kv.put("k", "v")
+        with pytest.raises(ValueError, match="alarm must be 'NOSPACE' or 'CORRUPT'"):
+            c.maintenance.activate("NONE")  # type: ignore[arg-type]
+
+
 def test_no_alarm_on_a_healthy_server(v3: Client) -> None:
     assert v3.maintenance.alarms() == []
     assert v3.maintenance.disarm() == []

@@ -16,7 +16,13 @@ from etcdmap.errors import (
     RaftInternal,
     ServerError,
 )
-from etcdmap.v2.member_refusal import REFUSAL_WINDOW, is_refusal_answer, refusals
+from etcdmap.v2.member_refusal import (
+    REFUSAL_WINDOW,
+    RecentRemovals,
+    is_refusal_answer,
+    new_member_id,
+    refusals,
+)
 from etcdmap.v2.models import Member
 from etcdmap.v2.stats import parse_self_stats
 from etcdmap.v2.wire import decode_response
@@ -142,3 +148,20 @@ def test_other_ambiguous_failures_pass_through() -> None:
     with pytest.raises(AmbiguousResultError) as info:
         _run(original, MEMBERS, applied=False)
     assert info.value is original
+
+
+def test_an_add_that_got_a_removed_members_id_is_told_apart() -> None:
+    urls = ["http://127.0.0.1:7001"]
+    now = 1_764_900_000.4
+    removals = RecentRemovals()
+    removals.note(new_member_id(urls, int(now)))  # added and removed in this second
+    assert removals.reused(urls, now, now + 0.05) == new_member_id(urls, int(now))
+    assert removals.reused(urls, now + 5, now + 5.05) is None  # a later second: a new ID
+    assert removals.reused(["http://127.0.0.1:7002"], now, now) is None
+    with pytest.raises(MemberChangeRefused) as info, \
+            refusals("add a member with peer URLs x", lambda: MEMBERS, lambda ms: False,
+                     lambda sent, answered: 0xABC):
+        raise _ambiguous()
+    assert '"membership: ID removed"' in str(info.value) and "as member abc," in str(info.value)
+    assert "strict reconfiguration" not in str(info.value)
+    assert info.value.maybe_applied is False

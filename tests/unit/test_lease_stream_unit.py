@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from ws_fake import FakeWebSocketServer, Peer
 
+from etcdmap.errors import ClusterError, LeaseLost
 from etcdmap.http.hub import StreamHub
 from etcdmap.v3 import Client
 from etcdmap.v3.errors import LeaseNotFound
@@ -43,7 +44,7 @@ def hub() -> Iterator[StreamHub]:
 def test_renewals_of_many_leases_share_one_socket(hub: StreamHub) -> None:
     with FakeWebSocketServer(renewing(2)) as server, Client(server.url, timeout=2.0) as c:
         stream = LeaseStream(c, hub)
-        keepers = [stream.keep(lease, 0.6) for lease in range(1, 11)]
+        keepers = [stream.keep(lease, 1) for lease in range(1, 11)]
         assert server.wait(lambda: len(server.messages) >= 30)
         assert len(server.upgrades) == 1 and server.upgrades[0][0] == "/v3/lease/keepalive"
         assert all(k.alive and k.refreshes >= 2 for k in keepers)
@@ -75,8 +76,8 @@ def test_a_lease_etcd_no_longer_has_is_lost(hub: StreamHub) -> None:
     with FakeWebSocketServer(renewing(0)) as server, Client(server.url, timeout=2.0) as c:
         keeper = LeaseStream(c, hub).keep(9, 3, on_lost=on_lost)
         assert told.wait(3)
-        assert isinstance(keeper.error, LeaseNotFound) and not keeper.alive
-        assert isinstance(lost[0], LeaseNotFound)
+        assert isinstance(keeper.error, LeaseLost) and not keeper.alive
+        assert lost == [keeper.error] and isinstance(keeper.error.__cause__, LeaseNotFound)
 
 
 def test_no_member_answering_loses_the_lease_once_its_ttl_ran_out(hub: StreamHub) -> None:
@@ -87,5 +88,7 @@ def test_no_member_answering_loses_the_lease_once_its_ttl_ran_out(hub: StreamHub
         deadline = time.monotonic() + 5
         while keeper.alive and time.monotonic() < deadline:
             time.sleep(0.05)  # poll interval: the renewals retry until the TTL is gone
-        assert keeper.error is not None
+        assert isinstance(keeper.error, LeaseLost)
+        assert "no keep-alive reached etcd for its whole TTL" in str(keeper.error)
+        assert isinstance(keeper.error.__cause__, ClusterError)  # the last renewal's failure
         assert time.monotonic() - started >= 0.9  # retried for as long as the lease could live

@@ -13,5 +13,6 @@ call as etcdctl does; one module per group of verbs holds their bodies and their
 - :mod:`~etcdmap.cli.v3.extensions`: etcdmap's own dump, load, mkdir, serve.
 
 :mod:`~etcdmap.cli.v3.printing` holds etcdctl's output formats, :mod:`~etcdmap.cli.v3.verbs`
-what every verb shares, :mod:`~etcdmap.cli.v3.services` the client services the verbs call.
+what every verb shares. The verbs call :class:`etcdmap.v3.Client` directly
+(:func:`etcdmap.cli.clients.v3_client`).
 """

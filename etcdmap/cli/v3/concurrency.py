@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 from etcdmap.cli.clients import v3_client
 from etcdmap.cli.v3.kv import print_range
 from etcdmap.cli.v3.printing import go_quote
-from etcdmap.cli.v3.services import services
 from etcdmap.cli.v3.verbs import Verb, bad_args, check_format, error
 from etcdmap.v3.models import RangeResponse, ResponseHeader
 
@@ -74,7 +73,7 @@ def cmd_lock(ctx: Context, args: argparse.Namespace) -> int:
     if not args.args:
         raise bad_args("lock takes a lock name argument and an optional command to execute")
     name, command = args.args[0], list(args.args[1:])
-    with services(v3_client(ctx)).lock(name, ttl=args.ttl) as held:  # Ctrl-C while waiting: exit 130
+    with v3_client(ctx).lock(name, ttl=args.ttl) as held:  # Ctrl-C while waiting: exit 130
         key = str(held.key)
         if command:
             env = {"ETCD_LOCK_KEY": key, "ETCD_LOCK_REV": str(held.revision), **os.environ}
@@ -106,7 +105,7 @@ def cmd_elect(ctx: Context, args: argparse.Namespace) -> int:
         raise bad_args("no proposal argument but -l not set")
     if len(args.args) == 2 and args.listen:
         raise bad_args("proposal given but -l is set")
-    client = services(v3_client(ctx))
+    client = v3_client(ctx)
     name = args.args[0]
     election = client.election(name, ttl=60)
     if args.listen:

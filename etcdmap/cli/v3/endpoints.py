@@ -31,7 +31,6 @@ from etcdmap.cli.v3.printing import (
     humanize_bytes,
     print_table,
 )
-from etcdmap.cli.v3.services import services
 from etcdmap.cli.v3.verbs import (
     EXIT_ERROR,
     Verb,
@@ -108,7 +107,7 @@ def _check(ctx: Context, shown: str, url: str) -> Health:
     result.took = go_duration(time.monotonic() - started)
     if result.health:
         try:
-            alarms = list(services(client).maintenance.alarms())
+            alarms = list(client.maintenance.alarms())
         except EtcdMapError:
             result.health, result.error = False, "Unable to fetch the alarm list"
         else:
@@ -232,7 +231,7 @@ def cmd_hashkv(ctx: Context, args: argparse.Namespace) -> int:
     failure: EtcdMapError | None = None
     for shown, url in endpoint_urls(ctx, args.cluster):
         try:
-            found.append((shown, services(client).maintenance.hash_kv(args.rev, endpoint=url)))
+            found.append((shown, client.maintenance.hash_kv(args.rev, endpoint=url)))
         except EtcdMapError as exc:
             failure = exc
             print(f"Failed to get the hash of endpoint {shown} "

@@ -1,6 +1,7 @@
 """``get``, ``put``, ``del`` and ``compaction`` of the v3 set, as ``etcdctl`` 3.5 has them
 (etcd-io/etcd release-3.5:etcdctl/ctlv3/command/get_command.go, put_command.go,
-del_command.go, compaction_command.go).
+del_command.go, compaction_command.go). Under ``--api auto``, ``get`` of a key that v3 does not
+have prints nothing on stdout, as etcdctl, and a hint on stderr when the v2 store has it.
 
 The argument checks (:func:`range_request`, :func:`put_request`, :func:`delete_request`) are
 shared with ``txn``, whose operations are these verbs' command lines. One run serves one
@@ -13,7 +14,7 @@ import argparse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from etcdmap.cli.clients import v3_client
+from etcdmap.cli.clients import v2_keys_note, v3_client
 from etcdmap.cli.common import stdin_bytes
 from etcdmap.cli.v3.printing import (
     delete_json,
@@ -179,6 +180,10 @@ def cmd_get(ctx: Context, args: argparse.Namespace) -> int:
         raise bad_args("print-value-only is only for `--write-out=simple`")
     resp = v3_client(ctx).kv.range(request.key, **request.options)
     print_range(resp, output, ctx.stdout, value_only=args.print_value_only)
+    if not resp.count and "range_end" not in request.options:
+        note = v2_keys_note(ctx, request.key)  # under --api auto: the v2 store has it?
+        if note is not None:
+            print(note, file=ctx.stderr)
     return 0
 
 

@@ -10,12 +10,12 @@ version_command.go), on ``client.maintenance``.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from etcdmap.cli.clients import v3_client
 from etcdmap.cli.v3.endpoints import cluster_option, endpoint_urls
 from etcdmap.cli.v3.printing import go_json, header_fields, header_json
-from etcdmap.cli.v3.services import services
 from etcdmap.cli.v3.verbs import (
     ALL_FORMATS,
     EXIT_ERROR,
@@ -27,19 +27,22 @@ from etcdmap.cli.v3.verbs import (
     go_int,
 )
 from etcdmap.errors import EtcdMapError
+from etcdmap.v3.models import Listing
 
 if TYPE_CHECKING:
     from etcdmap.cli.common import Context
+    from etcdmap.v3.maintenance import Alarm
 
 __all__ = ["VERBS"]
 
 _ALARM_NUMBERS = {"NONE": 0, "NOSPACE": 1, "CORRUPT": 2}
 
 
-def _print_alarms(ctx: Context, answer: Any) -> None:
-    """``display.Alarm``: one ``%+v`` line per alarm; the response in json and fields."""
-    alarms = list(answer)
-    header = getattr(answer, "header", None)
+def _print_alarms(ctx: Context, alarms: Sequence[Alarm]) -> None:
+    """``display.Alarm``: one ``%+v`` line per alarm; the response in json and fields (with
+    its header for ``alarm list``; ``alarm disarm`` gathers the answers of one disarm per
+    alarm, with no header, as clientv3's ``AlarmDisarm`` does)."""
+    header = alarms.header if isinstance(alarms, Listing) else None
     output = ctx.output
     if output == "json":
         doc: dict[str, object] = {}
@@ -68,7 +71,7 @@ def cmd_alarm(ctx: Context, args: argparse.Namespace) -> int:
     check_format(ctx, verb)
     if args.args:
         raise bad_args(f"alarm {verb.path[1]} command accepts no arguments")
-    maintenance = services(v3_client(ctx)).maintenance
+    maintenance = v3_client(ctx).maintenance
     _print_alarms(ctx, maintenance.alarms() if verb is ALARM_LIST else maintenance.disarm())
     return 0
 
@@ -88,7 +91,7 @@ def cmd_defrag(ctx: Context, args: argparse.Namespace) -> int:
     failures = 0
     for shown, url in endpoint_urls(ctx, args.cluster):
         try:
-            services(client).maintenance.defragment(endpoint=url)
+            client.maintenance.defragment(endpoint=url)
         except EtcdMapError as exc:
             print(f"Failed to defragment etcd member[{shown}] ({exc})", file=ctx.stderr)
             failures += 1
@@ -109,7 +112,7 @@ def cmd_snapshot_save(ctx: Context, args: argparse.Namespace) -> int:
                     EXIT_INTERRUPTED)
     path = args.args[0]
     try:
-        services(v3_client(ctx)).maintenance.snapshot(path)
+        v3_client(ctx).maintenance.snapshot(path)
     except OSError as exc:
         raise error(f"could not write {path} ({exc})", EXIT_INTERRUPTED) from exc
     print(f"Snapshot saved at {path}", file=ctx.stdout)
@@ -137,7 +140,7 @@ def cmd_move_leader(ctx: Context, args: argparse.Namespace) -> int:
     for _shown, url in urls:
         status = v3_client(ctx).maintenance.status(endpoint=url)
         if status.is_leader:
-            services(v3_client(ctx, [url])).maintenance.move_leader(target)
+            v3_client(ctx, [url]).maintenance.move_leader(target)
             print(f"Leadership transferred from {status.leader:x} to {target:x}",
                   file=ctx.stdout)
             return 0

@@ -7,11 +7,16 @@ Thread-safety: the methods call the (thread-safe) etcdmap client.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, BinaryIO, cast
 
 from etcdmap.compat.etcd3.etcdrpc import AlarmType
 from etcdmap.compat.etcd3.exceptions import handle_errors
 from etcdmap.compat.etcd3.members import Member
+
+if TYPE_CHECKING:
+    from etcdmap.v3 import Client
+    from etcdmap.v3 import maintenance as core_maintenance
+    from etcdmap.v3.models import Member as CoreMember
 
 __all__ = ["Admin", "Alarm", "Status"]
 
@@ -37,23 +42,23 @@ class Alarm:
         self.member_id = member_id
 
 
-def _alarm_of(core: Any) -> Alarm:
-    kind = core.alarm
-    number = AlarmType[kind] if isinstance(kind, str) else AlarmType(int(getattr(kind, "value", kind)))
-    return Alarm(number, int(core.member_id))
+def _alarm_of(core: core_maintenance.Alarm) -> Alarm:
+    """python-etcd3's alarm of etcdmap's (a kind unknown to 0.12 is ``AlarmType.NONE``)."""
+    kind = AlarmType.__members__.get(core.alarm, AlarmType.NONE)
+    return Alarm(kind, core.member_id)
 
 
 class Admin:
     """Status, members and maintenance; mixed into the client, which sets ``_client``."""
 
-    _client: Any
+    _client: Client
 
     @property
     def _endpoint(self) -> str:
         """The member this client talks to (python-etcd3 had one channel to one member)."""
         return str(self._client.endpoints[0])
 
-    def _member(self, core: Any) -> Member:
+    def _member(self, core: CoreMember) -> Member:
         return Member(core.id, core.name, core.peer_urls, core.client_urls, etcd_client=self)
 
     @handle_errors
@@ -103,20 +108,19 @@ class Admin:
 
     @handle_errors
     def hash(self) -> int:
-        """The hash of the member's key-value store (etcd's ``Hash``; ``HashKV`` has no route
-        on etcd's HTTP gateway)."""
-        answer = self._client.maintenance.hash(endpoint=self._endpoint)
-        return int(getattr(answer, "hash", answer))
+        """The hash of the member's backend (etcd's ``Hash``, as python-etcd3's)."""
+        return self._client.maintenance.hash(endpoint=self._endpoint).hash
 
+    @handle_errors
     def create_alarm(self, member_id: int = 0) -> list[Alarm]:
-        """Raise a NOSPACE alarm (python-etcd3's test helper).
+        """Raise a NOSPACE alarm (for tests and drills: the cluster refuses every write
+        until :meth:`disarm_alarm`).
 
-        :raises NotImplementedError: always for now: etcd's gateway accepts the ACTIVATE
-            action, but etcdmap.v3's maintenance API does not offer it.
+        :param member_id: the member (0: for no particular member).
+        :returns: the alarm raised.
         """
-        raise NotImplementedError(
-            "create_alarm needs the alarm ACTIVATE action, which etcd's HTTP gateway accepts "
-            "but etcdmap.v3.Client.maintenance does not offer")
+        return [_alarm_of(a) for a in self._client.maintenance.activate("NOSPACE",
+                                                                        member_id=member_id)]
 
     @handle_errors
     def list_alarms(self, member_id: int = 0, alarm_type: str = "none") -> Iterator[Alarm]:
@@ -136,20 +140,15 @@ class Admin:
 
     @handle_errors
     def disarm_alarm(self, member_id: int = 0) -> list[Alarm]:
-        """Clear the alarms (of one member when ``member_id`` is given).
+        """Clear the NOSPACE alarms: every member's (``member_id`` 0, as python-etcd3's
+        docstring says; 0.12 itself cleared only those raised for member 0), or one member's.
 
         :returns: the alarms cleared.
         """
-        cleared = []
-        for core in self._client.maintenance.alarms():
-            alarm = _alarm_of(core)
-            if member_id and alarm.member_id != member_id:
-                continue
-            self._client.maintenance.disarm(core)
-            cleared.append(alarm)
-        return cleared
+        return [_alarm_of(a) for a in self._client.maintenance.disarm("NOSPACE",
+                                                                      member_id=member_id)]
 
     @handle_errors
     def snapshot(self, file_obj: IO[bytes]) -> None:
         """Write a snapshot of the member's database to a binary file object."""
-        self._client.maintenance.snapshot(file_obj)
+        self._client.maintenance.snapshot(cast(BinaryIO, file_obj), endpoint=self._endpoint)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from etcdmap.compat.etcd3 import leases, locks, transactions, utils
 from etcdmap.compat.etcd3.admin import Admin, Alarm, Status
@@ -25,6 +25,7 @@ from etcdmap.compat.etcd3.etcdrpc import RangeRequest as _RpcRange
 from etcdmap.compat.etcd3.exceptions import handle_errors
 from etcdmap.compat.etcd3.watch import Watcher, WatchMethods
 from etcdmap.v3 import Client as CoreClient
+from etcdmap.v3.kv import SortOrder, SortTarget
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, ResponseHeader, TxnResponse
 from etcdmap.v3.wire import prefix_end
 
@@ -199,7 +200,8 @@ class Etcd3Client(Admin, WatchMethods):
 
     def _range(self, key: str | bytes, *, prefix: bool = False, **kwargs: Any) -> Any:
         request = self._build_get_range_request(key, **kwargs)
-        order, target = request.sort_order.name, request.sort_target.name
+        order = cast(SortOrder, request.sort_order.name)
+        target = cast(SortTarget, request.sort_target.name)
         if order == "NONE" and target != "KEY":
             # etcd sorts ascending then (etcd-io/etcd release-3.5:server/etcdserver/apply.go, Range)
             order = "ASCEND"

@@ -1,19 +1,25 @@
-"""python-etcd3's watches (``etcd3.watch``) on etcdmap's loss-free v3 :class:`~etcdmap.v3.Watcher`.
+"""python-etcd3's watches (``etcd3.watch``) on the etcdmap client's hub: each watch is an
+:class:`~etcdmap.v3.event_subscription.EventSubscription` (``client.backend.streams
+.subscribe_events``), carried with every other watch of the client on one WebSocket per member
+-- no thread and no stream per watch, as python-etcd3 multiplexed its watches on one gRPC
+stream.
 
-Each watch added with :meth:`Watcher.add_callback` runs one etcdmap watcher (one stream) on a
-daemon thread that calls the callback with a :class:`WatchResponse` per message (events, or
-none for a progress notification) or with an exception. As in python-etcd3, ``add_callback``
-returns once etcd created the watch (:class:`~etcdmap.compat.etcd3.exceptions.WatchTimedOut`
-after the client's ``timeout``), a compacted start revision reaches the callback as
+Each message reaches the callback as a :class:`WatchResponse` (events, or none for a progress
+notification), in order, on a dispatcher thread of the hub. As in python-etcd3,
+``add_callback`` returns once etcd created the watch
+(:class:`~etcdmap.compat.etcd3.exceptions.WatchTimedOut` after the client's ``timeout``; an
+error before that is raised there), a compacted start revision reaches the callback as
 :class:`~etcdmap.compat.etcd3.exceptions.RevisionCompactedError` and ends the watch, and an
 exception raised by the callback is logged (logger ``etcd3.watch``) and the watch goes on.
 
 Unlike python-etcd3, whose watches all ended with an error when their one gRPC stream broke
-(a member restart), a watch here resumes on its own, from the revision after the last one it
-delivered, on the same or another member, without losing or repeating an event; while no
-member answers it retries (logging a warning) until it is canceled.
+(a member restart), a watch here moves to another member by itself, from the revision after
+the last one it delivered, without losing or repeating an event; while no member answers it
+keeps trying (logging a warning). A watch that etcd itself refuses or ends (permission denied,
+a future revision) gets the error, as python-etcd3 delivered its stream errors, and ends; before
+etcd created it, ``add_callback`` raises it (python-etcd3 returned a watch that never fired).
 
-Thread-safety: :class:`Watcher` is thread-safe; callbacks run on their watch's thread.
+Thread-safety: :class:`Watcher` is thread-safe; a callback may cancel its own watch.
 """
 
 from __future__ import annotations
@@ -22,21 +28,30 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from etcdmap.compat.etcd3 import events, utils
 from etcdmap.compat.etcd3.etcdrpc import WatchCreateRequest
 from etcdmap.compat.etcd3.exceptions import RevisionCompactedError, WatchTimedOut, translate
-from etcdmap.errors import ClusterError, DeadlineExceeded
-from etcdmap.v3.errors import RevisionCompacted
+from etcdmap.errors import ClusterError
+from etcdmap.http.websocket import WebSocketError
+from etcdmap.v3.errors import RevisionCompacted, V3Error
+from etcdmap.v3.event_subscription import Filter
 from etcdmap.v3.models import ResponseHeader
 from etcdmap.v3.wire import prefix_end
+
+if TYPE_CHECKING:
+    from etcdmap.v3 import Client
+    from etcdmap.v3.event_subscription import EventSubscription
+    from etcdmap.v3.models import WatchResponse as CoreResponse
 
 __all__ = ["Watch", "WatchMethods", "WatchResponse", "Watcher"]
 
 _log = logging.getLogger("etcd3.watch")
-_RETRY_MIN, _RETRY_MAX = 0.1, 2.0  # seconds between reopens while no member answers
-Filter = Literal["NOPUT", "NODELETE"]
+
+_PASSING = frozenset({1, 2, 4, 8, 10, 13, 14})
+"""gRPC codes of errors a watch outlives (canceled, unknown, deadline, too many requests,
+aborted, internal, unavailable): it reconnects. etcd's other refusals end it."""
 
 
 class WatchResponse:
@@ -71,90 +86,76 @@ def _filters(filters: Sequence[Any] | None) -> list[Filter]:
 
 
 class _OneWatch:
-    """One watch: an etcdmap watcher read on a daemon thread, reopened while it can resume."""
+    """One watch: the sink of its event subscription, calling the callback."""
 
-    def __init__(self, client: Any, key: str | bytes, callback: Callable[[Any], None],
-                 options: dict[str, Any]) -> None:
-        self._client = client
-        self._key = utils.to_bytes(key)
+    def __init__(self, callback: Callable[[Any], None]) -> None:
         self._callback = callback
-        self._options = options
-        self._start = options.pop("start_revision")
         self.created = threading.Event()
         self.error: BaseException | None = None
         self._lock = threading.Lock()
-        self._canceled = False
-        self._wake = threading.Event()
-        self._watcher: Any = None
-        self._thread = threading.Thread(target=self._run, name="etcd3_watch", daemon=True)
+        self._ended = False
+        self._subscription: EventSubscription | None = None
 
-    def start(self) -> None:
-        self._thread.start()
+    def attach(self, subscription: EventSubscription) -> None:
+        """The subscription to close when the watch ends (it may have ended already)."""
+        with self._lock:
+            self._subscription = subscription
+            ended = self._ended
+        if ended:
+            subscription.close()
 
     def cancel(self) -> None:
+        """End the watch: its callback is not called again."""
         with self._lock:
-            self._canceled = True
-            watcher, self._watcher = self._watcher, None
-        self._wake.set()
-        if watcher is not None:
-            watcher.close()
+            self._ended = True
+            subscription = self._subscription
+        if subscription is not None:
+            subscription.close()
 
     def _deliver(self, item: Any) -> None:
-        if self._canceled:
+        if self._ended:
             return
         try:
             self._callback(item)
         except Exception:
             _log.exception("Watch callback failed")
 
-    def _open(self) -> Any:
-        watcher = self._client.watch(self._key, start_revision=self._start, **self._options)
-        with self._lock:
-            if self._canceled:
-                watcher.close()
-                return None
-            self._watcher = watcher
-        return watcher
-
-    def _run(self) -> None:
-        delay = _RETRY_MIN
-        while not self._wake.is_set():  # set by cancel()
-            watcher = self._open()
-            if watcher is None:
-                return
-            try:
-                for msg in watcher.responses():
-                    delay = _RETRY_MIN
-                    if msg.created:
-                        self.created.set()
-                    elif not msg.canceled:
-                        self._deliver(WatchResponse(
-                            msg.header, [events.new_event(ev) for ev in msg.events]))
-                return  # closed
-            except RevisionCompacted as exc:
-                self._fail(RevisionCompactedError(exc.compact_revision))
-                return
-            except (ClusterError, DeadlineExceeded) as exc:
-                if self._wake.is_set():
-                    return
-                if not self.created.is_set():
-                    self._fail(translate(exc))
-                    return
-                _log.warning("watch of %r: no member answers (%s); retrying", self._key, exc)
-            except Exception as exc:
-                self._fail(translate(exc))
-                return
-            if watcher.revision >= 0:
-                self._start = watcher.revision + 1
-            self._wake.wait(delay)
-            delay = min(delay * 2, _RETRY_MAX)
-
     def _fail(self, exc: BaseException) -> None:
+        """Deliver ``exc`` and end the watch (before ``created``: ``add_callback`` raises it)."""
         if self.created.is_set():
             self._deliver(exc)
         else:
             self.error = exc
             self.created.set()
+        self.cancel()
+
+    # ------------------------------------------------------------------ the sink
+
+    def on_created(self, revision: int) -> None:
+        self.created.set()
+
+    def on_response(self, response: CoreResponse) -> None:
+        self._deliver(WatchResponse(response.header,
+                                    [events.new_event(ev) for ev in response.events]))
+
+    def on_history_lost(self, error: BaseException) -> None:
+        compacted = error.compact_revision if isinstance(error, RevisionCompacted) else 0
+        self._fail(RevisionCompactedError(compacted))
+
+    def on_error(self, error: BaseException) -> None:
+        if isinstance(error, V3Error) and error.grpc_code not in _PASSING:
+            self._fail(translate(error))  # etcd refused the watch
+        elif not self.created.is_set() and not _reopening(error):
+            self._fail(translate(error))  # no member to create it on
+        else:
+            _log.warning("watch: %s; it goes on as soon as a member answers", error)
+
+
+def _reopening(error: BaseException) -> bool:
+    """Whether ``error`` is a member's WebSocket that broke or is being reopened (the watch
+    goes on at once), rather than no member reached."""
+    return isinstance(error, ClusterError) and any(
+        isinstance(cause, WebSocketError) for _, cause in error.errors)
 
 
 class Watcher:
@@ -165,7 +166,7 @@ class Watcher:
         (``None``: as long as it takes).
     """
 
-    def __init__(self, client: Any, timeout: float | None = None) -> None:
+    def __init__(self, client: Client, timeout: float | None = None) -> None:
         self.timeout = timeout
         self._client = client
         self._lock = threading.Lock()
@@ -183,16 +184,17 @@ class Watcher:
         :raises WatchTimedOut: etcd did not create the watch within the timeout.
         :raises ConnectionFailedError: no member could be reached.
         """
-        options = {"range_end": None if range_end is None else utils.to_bytes(range_end),
-                   "start_revision": int(start_revision or 0),
-                   "progress_notify": bool(progress_notify), "filters": _filters(filters),
-                   "prev_kv": bool(prev_kv)}
-        watch = _OneWatch(self._client, key, callback, options)
+        names = _filters(filters)
+        watch = _OneWatch(callback)
         with self._lock:
             watch_id = self._next_id
             self._next_id += 1
             self._watches[watch_id] = watch
-        watch.start()
+        watch.attach(self._client.backend.streams.subscribe_events(
+            utils.to_bytes(key), watch,
+            range_end=None if range_end is None else utils.to_bytes(range_end),
+            start_revision=int(start_revision or 0), prev_kv=bool(prev_kv), filters=names,
+            progress_notify=bool(progress_notify)))
         if not watch.created.wait(self.timeout) or watch.error is not None:
             self.cancel(watch_id)
             if watch.error is not None:
