@@ -65,7 +65,11 @@ Thread-safety: an asyncio client belongs to the event loop it is first used on.
 
 from etcdmap.aio import v3
 from etcdmap.aio.answers import AsyncStreamResponse
+from etcdmap.aio.backend import AsyncBackend
 from etcdmap.aio.client import AsyncKeysAPI, Client
+from etcdmap.aio.connect import connect
+from etcdmap.aio.emap import AsyncEtcdMap
 from etcdmap.aio.transport import AsyncTransport
 
-__all__ = ["AsyncKeysAPI", "AsyncStreamResponse", "AsyncTransport", "Client", "v3"]
+__all__ = ["AsyncBackend", "AsyncEtcdMap", "AsyncKeysAPI", "AsyncStreamResponse",
+           "AsyncTransport", "Client", "connect", "v3"]

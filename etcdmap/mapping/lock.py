@@ -91,6 +91,7 @@ class RecipeLock(LockBase):
         self._token = ""
         self._revision = 0
         self._failed = threading.Event()  # the keep-alive failed while waiting
+        self._aborted = threading.Event()  # abort(): withdraw the acquisition in progress
         self._waiting_on: ChangeStream | None = None
 
     # ------------------------------------------------------------------ state
@@ -126,6 +127,7 @@ class RecipeLock(LockBase):
         deadline = None if wait is None else time.monotonic() + wait
         self._token = uuid.uuid4().hex
         self._failed.clear()
+        self._aborted.clear()
         node, index = self._backend.append(self._name, self._token, ttl=self._ttl)
         keepalive = KeepAlive(lambda: self._backend.refresh(node.key, self._ttl), self._ttl,
                               on_error=self._on_keepalive_error, name=node.key)
@@ -145,6 +147,15 @@ class RecipeLock(LockBase):
             self._on_keepalive_error(keepalive.error)
         return self
 
+    def abort(self) -> None:
+        """Withdraw an acquisition waiting in another thread (an asyncio caller was
+        cancelled): its :meth:`acquire` raises :class:`~etcdmap.errors.LockTimeout` after
+        deleting its waiter key. Thread-safe; does nothing to a lock already held."""
+        self._aborted.set()
+        stream = self._waiting_on
+        if stream is not None:
+            stream.close()
+
     def _abandon(self, keepalive: KeepAlive, key: str) -> None:
         """Stop keeping ``key`` and delete it if it is still this contender's."""
         with contextlib.suppress(EtcdMapError):  # its failure is why we are here, or moot
@@ -159,6 +170,8 @@ class RecipeLock(LockBase):
     def _wait_turn(self, key: str, index: int, deadline: float | None) -> None:
         """Return once ``key`` sorts first among the contenders."""
         while True:
+            if self._aborted.is_set():
+                raise DeadlineExceeded(f"the acquisition of the lock {self._name!r} was withdrawn")
             if self._failed.is_set():
                 raise LockLost(f"{self._name!r}: the waiter's key expired while it waited",
                                name=self._name, key=key)

@@ -21,10 +21,10 @@ the transport's :class:`~etcdmap.errors.AmbiguousResultError`.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from etcdmap import _clock
 from etcdmap.errors import AmbiguousResultError, EtcdMapError, MemberChangeRefused
 from etcdmap.v2.models import Member
 
@@ -80,11 +80,11 @@ def refusals(
     :raises AmbiguousResultError: any other ambiguous outcome (unchanged), or the member list
         could not be read, or it shows the change.
     """
-    start = time.monotonic()
+    start = _clock.monotonic()
     try:
         yield
     except AmbiguousResultError as exc:
-        if not is_refusal_answer(exc, time.monotonic() - start):
+        if not is_refusal_answer(exc, _clock.monotonic() - start):
             raise
         try:
             done = applied(list_members())
