@@ -265,7 +265,12 @@ async def replay(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     tape = Tape()
     cancelled: asyncio.CancelledError | None = None
     while True:
-        done, step = tape.run(fn, args, kwargs)
+        try:
+            done, step = tape.run(fn, args, kwargs)
+        except BaseException as exc:
+            if cancelled is not None and exc is not cancelled:
+                raise cancelled from exc  # a cleanup that failed: still a cancellation
+            raise
         if done:
             if cancelled is not None:
                 raise cancelled

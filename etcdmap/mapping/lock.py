@@ -127,7 +127,6 @@ class RecipeLock(LockBase):
         deadline = None if wait is None else time.monotonic() + wait
         self._token = uuid.uuid4().hex
         self._failed.clear()
-        self._aborted.clear()
         node, index = self._backend.append(self._name, self._token, ttl=self._ttl)
         keepalive = KeepAlive(lambda: self._backend.refresh(node.key, self._ttl), self._ttl,
                               on_error=self._on_keepalive_error, name=node.key)
@@ -141,6 +140,8 @@ class RecipeLock(LockBase):
         except BaseException:
             self._abandon(keepalive, node.key)
             raise
+        finally:
+            self._aborted.clear()  # an abort() reaches this acquisition only
         self._keepalive, self._revision = keepalive, node.created_index
         self._state.begin(node.key)
         if keepalive.error is not None:
@@ -148,9 +149,10 @@ class RecipeLock(LockBase):
         return self
 
     def abort(self) -> None:
-        """Withdraw an acquisition waiting in another thread (an asyncio caller was
-        cancelled): its :meth:`acquire` raises :class:`~etcdmap.errors.LockTimeout` after
-        deleting its waiter key. Thread-safe; does nothing to a lock already held."""
+        """Withdraw the acquisition waiting in another thread, or the next one if it has not
+        begun yet (an asyncio caller was cancelled): its :meth:`acquire` raises
+        :class:`~etcdmap.errors.LockTimeout` after deleting its waiter key. Thread-safe;
+        does nothing to a lock already held."""
         self._aborted.set()
         stream = self._waiting_on
         if stream is not None:
@@ -195,6 +197,8 @@ class RecipeLock(LockBase):
             raise DeadlineExceeded(f"the lock {self._name!r} was not acquired in time")
         stream = self._backend.changes(predecessor, after=index, recursive=False)
         self._waiting_on = stream
+        if self._aborted.is_set():  # abort() came before the stream was there to close
+            stream.close()
         timer = threading.Timer(span, stream.close)
         timer.daemon = True
         timer.start()

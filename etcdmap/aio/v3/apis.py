@@ -60,6 +60,7 @@ class AsyncAuth(AsyncAPI[Auth]):
     authenticate = replayed(Auth.authenticate)
     user_add = replayed(Auth.user_add)
     user_delete = replayed(Auth.user_delete)
+    user_remove = user_delete
     user_get = replayed(Auth.user_get)
     user_list = replayed(Auth.user_list)
     user_change_password = replayed(Auth.user_change_password)
@@ -67,6 +68,7 @@ class AsyncAuth(AsyncAPI[Auth]):
     user_revoke_role = replayed(Auth.user_revoke_role)
     role_add = replayed(Auth.role_add)
     role_delete = replayed(Auth.role_delete)
+    role_remove = role_delete
     role_get = replayed(Auth.role_get)
     role_list = replayed(Auth.role_list)
     role_grant_permission = replayed(Auth.role_grant_permission)
