@@ -152,21 +152,20 @@ async def test_bind_follows_on_the_loop(make_map: Any) -> None:
     async def on_changed(sender: object, **payload: Any) -> None:
         changed.append(payload["changed"])
 
-    async with m:
-        async with m.bind(AppConfig, seed=True) as cfg:
-            assert cfg.current.db.port == 5432
-            assert await m.child("db").get("port") == "5432"  # seeded
-            signals.config_changed.connect(on_changed, sender=cfg)
-            try:
-                db = m.child("db")
-                await db.set("port", "6432")
-                assert await cfg.wait_for(db.index)
-                assert cfg.current.db.port == 6432
-                await db.set("port", "not a port")
-                assert await cfg.wait_for(db.index)
-                assert cfg.error is not None and cfg.current.db.port == 6432
-            finally:
-                signals.config_changed.disconnect(on_changed, sender=cfg)
+    async with m, m.bind(AppConfig, seed=True) as cfg:
+        assert cfg.current.db.port == 5432
+        assert await m.child("db").get("port") == "5432"  # seeded
+        signals.config_changed.connect(on_changed, sender=cfg)
+        try:
+            db = m.child("db")
+            await db.set("port", "6432")
+            assert await cfg.wait_for(db.index)
+            assert cfg.current.db.port == 6432
+            await db.set("port", "not a port")
+            assert await cfg.wait_for(db.index)
+            assert cfg.error is not None and cfg.current.db.port == 6432
+        finally:
+            signals.config_changed.disconnect(on_changed, sender=cfg)
     assert changed == [("db.port",)]
 
 
@@ -174,18 +173,17 @@ async def test_a_lost_history_is_resynced_as_events(monkeypatch: pytest.MonkeyPa
     # A consumer that does not read holds the watch back (2 items queued) while 30 writes
     # outrun the store's 5-change history: the watch re-reads and sends the differences.
     monkeypatch.setattr(etcdmap.aio.watch, "QUEUED", 2)
-    async with AsyncEtcdMap(MemoryBackend(history_size=5), "/r") as m:
-        async with m.changes() as changes:
-            for i in range(30):
-                await m.set(f"k{i:02}", str(i))
-            await asyncio.sleep(0.2)
-            seen: dict[str, str] = {}
-            actions = set()
-            while len(seen) < 30:
-                event = await asyncio.wait_for(changes.__anext__(), 10)
-                seen[event.key] = event.value
-                actions.add(event.action)
-            assert changes.resyncs >= 1
+    async with AsyncEtcdMap(MemoryBackend(history_size=5), "/r") as m, m.changes() as changes:
+        for i in range(30):
+            await m.set(f"k{i:02}", str(i))
+        await asyncio.sleep(0.2)
+        seen: dict[str, str] = {}
+        actions = set()
+        while len(seen) < 30:
+            event = await asyncio.wait_for(changes.__anext__(), 10)
+            seen[event.key] = event.value
+            actions.add(event.action)
+        assert changes.resyncs >= 1
     assert seen == {f"k{i:02}": str(i) for i in range(30)}
     assert "resync" in actions
 
@@ -193,12 +191,11 @@ async def test_a_lost_history_is_resynced_as_events(monkeypatch: pytest.MonkeyPa
 async def test_a_slow_consumer_holds_the_watch_back_and_loses_nothing(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(etcdmap.aio.watch, "QUEUED", 4)
-    async with AsyncEtcdMap(MemoryBackend(), "/slow") as m:
-        async with m.changes() as changes:
-            for i in range(40):
-                await m.set(f"k{i:02}", str(i))
-            got = []
-            for _ in range(40):
-                await asyncio.sleep(0.002)
-                got.append((await asyncio.wait_for(changes.__anext__(), 10)).key)
+    async with AsyncEtcdMap(MemoryBackend(), "/slow") as m, m.changes() as changes:
+        for i in range(40):
+            await m.set(f"k{i:02}", str(i))
+        got = []
+        for _ in range(40):
+            await asyncio.sleep(0.002)
+            got.append((await asyncio.wait_for(changes.__anext__(), 10)).key)
     assert got == [f"k{i:02}" for i in range(40)]
