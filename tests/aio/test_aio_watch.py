@@ -183,7 +183,6 @@ async def test_a_lost_history_is_resynced_as_events(monkeypatch: pytest.MonkeyPa
             event = await asyncio.wait_for(changes.__anext__(), 10)
             seen[event.key] = event.value
             actions.add(event.action)
-        assert changes.resyncs >= 1
     assert seen == {f"k{i:02}": str(i) for i in range(30)}
     assert "resync" in actions
 
