@@ -214,9 +214,12 @@ class Tape:
                 raise
         finally:
             _TAPE.reset(token)
-        pending = self.pending()
-        if pending is not None:  # also when the code swallowed the stop
-            return False, pending
+        stop = self._stop
+        if stop is not None:  # also when the code swallowed the stop
+            # The stop's traceback holds the abandoned run's frames, which hold this tape:
+            # drop it, so that no cycle is left for the garbage collector per call.
+            stop.__traceback__ = stop.__context__ = stop.__cause__ = None
+            return False, stop.call
         return True, result
 
     def pending(self) -> _Call | None:
@@ -359,6 +362,7 @@ class replayed(Generic[API, P, R]):
         self.method = method
         self.__doc__ = method.__doc__
         self.__name__ = getattr(method, "__name__", "method")
+        self._signature: inspect.Signature | None = None
 
     @overload
     def __get__(self, obj: None, owner: type) -> replayed[API, P, R]: ...
@@ -384,5 +388,7 @@ class replayed(Generic[API, P, R]):
     @property
     def __signature__(self) -> inspect.Signature:
         """The blocking method's signature without its ``self`` (for ``help()``)."""
-        sig = inspect.signature(self.method)
-        return sig.replace(parameters=list(sig.parameters.values())[1:])
+        if self._signature is None:
+            sig = inspect.signature(self.method)
+            self._signature = sig.replace(parameters=list(sig.parameters.values())[1:])
+        return self._signature

@@ -78,6 +78,9 @@ class _Feed:
         self._room = threading.Semaphore(QUEUED)
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
+        self._lock = threading.Lock()
+        self._incoming: list[_Item] = []  # put, not yet moved onto the loop
+        self._scheduled = False  # a move onto the loop is scheduled
 
     # ------------------------------------------------------------------ the watch's side
 
@@ -102,15 +105,26 @@ class _Feed:
                 return
         if self._closed:
             return
+        with self._lock:  # one wake-up of the loop for a burst of items
+            self._incoming.append(item)
+            if self._scheduled:
+                return
+            self._scheduled = True
         try:
-            self._loop.call_soon_threadsafe(self._push, item)
+            self._loop.call_soon_threadsafe(self._move)
         except RuntimeError:  # the loop is closed: nobody reads any more
             self._closed = True
 
     # ------------------------------------------------------------------ the loop's side
 
-    def _push(self, item: _Item) -> None:
-        self._items.append(item)
+    def _move(self) -> None:
+        with self._lock:
+            items, self._incoming = self._incoming, []
+            self._scheduled = False
+        self._items.extend(items)
+        self._wake()
+
+    def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -130,7 +144,7 @@ class _Feed:
         """No more items: a waiting :meth:`get` returns ``None``; the watch's delivery
         stops waiting for room."""
         self._closed = True
-        self._push(("closed", None))
+        self._wake()
 
 
 class _LoopIndex:
