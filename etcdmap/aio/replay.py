@@ -214,13 +214,16 @@ class Tape:
                 raise
         finally:
             _TAPE.reset(token)
-        stop = self._stop
+        stop = self._stopped()
         if stop is not None:  # also when the code swallowed the stop
             # The stop's traceback holds the abandoned run's frames, which hold this tape:
             # drop it, so that no cycle is left for the garbage collector per call.
             stop.__traceback__ = stop.__context__ = stop.__cause__ = None
             return False, stop.call
         return True, result
+
+    def _stopped(self) -> _Stop | None:
+        return self._stop
 
     def pending(self) -> _Call | None:
         """The I/O call the last run stopped at (``None``: it did not stop)."""
