@@ -41,7 +41,7 @@ from etcdmap.aio.backend import V3ClientFace
 from etcdmap.aio.mapface import AsyncMapFace
 from etcdmap.aio.replay import CLEANUP_SECONDS, ReplayPort, replay
 from etcdmap.aio.v3.apis import CALL
-from etcdmap.errors import EtcdMapError, LockLost
+from etcdmap.errors import LockLost
 from etcdmap.http.defaults import DEFAULT, CallTimeout
 from etcdmap.mapping import paths as _mappath
 from etcdmap.mapping.lock import LOCKS_DIR, RecipeLock
@@ -190,16 +190,10 @@ class AsyncHold:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        """Release: as :meth:`etcdmap._holds.LockBase.__exit__` (a lost lock raises
+        """Release: the blocking lock's ``__exit__`` (a lost lock raises
         :class:`~etcdmap.errors.LockLost`; a failed release only when the block did not
         raise)."""
-        try:
-            await self.release()
-        except LockLost:
-            raise
-        except EtcdMapError:
-            if exc is None:
-                raise
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<Async{self._lock!r}>"
@@ -223,6 +217,10 @@ class _ReplayedLock(AsyncHold):
     async def release(self) -> None:
         await _replay_on_copy(self._lock, Lock.release)
 
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await _replay_on_copy(self._lock, Lock.__exit__, exc_type, exc, tb)
+
 
 class _ThreadedLock(AsyncHold):
     """The v2 recipe: :class:`etcdmap.mapping.lock.RecipeLock` in a worker thread."""
@@ -245,6 +243,10 @@ class _ThreadedLock(AsyncHold):
 
     async def release(self) -> None:
         await asyncio.to_thread(self._lock.release)
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await asyncio.to_thread(self._lock.__exit__, exc_type, exc, tb)
 
 
 def client_lock(client: V3ClientFace, name: str, ttl: int = 60,
