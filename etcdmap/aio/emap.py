@@ -21,7 +21,7 @@ m.len()``, ``m == other`` is ``await m.equals(other)``, and a directory is a vie
 I/O by :meth:`AsyncEtcdMap.child` (a directory read by ``get`` comes back as such a view).
 
 Watches, the mirror, ``bind``, ``keep_alive`` and ``lock`` are in :mod:`etcdmap.aio.watch`,
-:mod:`etcdmap.aio.typed` and :mod:`etcdmap.aio.holds`.
+:mod:`etcdmap.aio.typed`, :mod:`etcdmap.aio.keepalive` and :mod:`etcdmap.aio.holds`.
 
 Thread-safety: an ``AsyncEtcdMap`` belongs to the event loop of its client.
 """
@@ -42,7 +42,8 @@ from etcdmap.mapping.codecs import Codec
 from etcdmap.mapping.emap import EtcdMap
 
 if TYPE_CHECKING:
-    from etcdmap.aio.holds import AsyncHold, AsyncKeepAlive
+    from etcdmap.aio.holds import AsyncHold
+    from etcdmap.aio.keepalive import AsyncKeepAlive
     from etcdmap.aio.typed import AsyncBinding
     from etcdmap.aio.watch import AsyncChanges, AsyncMirror, AsyncWatch
 
@@ -331,8 +332,8 @@ class AsyncEtcdMap:
     def keep_alive(self, key: str, ttl: int, interval: float | None = None, *,
                    on_error: Callable[[BaseException], object] | None = None) -> AsyncKeepAlive:
         """``async with m.keep_alive(key, ttl)``: refresh the key's TTL in the background (see
-        :meth:`etcdmap.EtcdMap.keep_alive` and :mod:`etcdmap.aio.holds`)."""
-        from etcdmap.aio.holds import AsyncKeepAlive  # noqa: PLC0415
+        :meth:`etcdmap.EtcdMap.keep_alive` and :mod:`etcdmap.aio.keepalive`)."""
+        from etcdmap.aio.keepalive import AsyncKeepAlive  # noqa: PLC0415
 
         return AsyncKeepAlive(self, key, ttl, interval=interval, on_error=on_error)
 

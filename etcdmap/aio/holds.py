@@ -1,5 +1,5 @@
-"""Locks, elections and keep-alives for asyncio: ``async with m.lock(name)``,
-``async with client.lock(name)``, ``client.election(name)``, ``async with m.keep_alive(k, ttl)``.
+"""Locks and elections for asyncio: ``async with m.lock(name)``, ``async with
+client.lock(name)``, ``client.election(name)``.
 
 **The blocking objects, not copies.** On v3 a lock is :class:`etcdmap.v3.lock.Lock` and an
 election :class:`etcdmap.v3.election.Election` -- their acquire/campaign sequences, fencing
@@ -19,8 +19,7 @@ On v2 (and the memory backend) a map's lock is the recipe of
 :class:`etcdmap.mapping.lock.RecipeLock`, which waits on a watch: its ``acquire`` runs in a
 worker thread, and a cancelled ``acquire`` withdraws it (:meth:`RecipeLock.abort
 <etcdmap.mapping.lock.RecipeLock.abort>`: the waiter key is deleted) before the cancellation
-propagates. A keep-alive is the blocking map's :class:`~etcdmap.mapping.keepalive.KeepAlive`
-on the twin's hub timers; its first refresh runs in a worker thread.
+propagates. Keep-alives: :mod:`etcdmap.aio.keepalive`.
 
 :data:`etcdmap.signals.lock_lost` is sent by the blocking lock (``sender`` =
 :attr:`AsyncHold.blocking`) from the keep-alive's thread.
@@ -52,11 +51,9 @@ from etcdmap.v3.kv import KV
 from etcdmap.v3.lock import Lock, LockService
 
 if TYPE_CHECKING:
-    from etcdmap.mapping.keepalive import KeepAlive
     from etcdmap.v3.keepalive import LeaseKeepAlive
 
-__all__ = ["AsyncElection", "AsyncHold", "AsyncKeepAlive", "client_election", "client_lock",
-           "map_lock"]
+__all__ = ["AsyncElection", "AsyncHold", "client_election", "client_lock", "map_lock"]
 
 _O = TypeVar("_O")
 _UNSET: Any = object()
@@ -352,71 +349,3 @@ def client_election(client: V3ClientFace, name: str, ttl: int = 60) -> AsyncElec
     election = AsyncElection(Election(ElectionService(caller), leases, name, ttl=ttl))
     election._twin = client.blocking.election(name, ttl=ttl)
     return election
-
-
-# ---------------------------------------------------------------------- keep-alive
-
-
-class AsyncKeepAlive:
-    """``async with m.keep_alive(key, ttl) as ka``: the blocking map's
-    :class:`~etcdmap.mapping.keepalive.KeepAlive` on the twin (see the module docstring):
-    ``ka.alive``, ``ka.error``; leaving the block stops it and raises its error, if any.
-
-    :param emap: the map; ``key``, ``ttl``, ``interval``, ``on_error``: see
-        :meth:`etcdmap.EtcdMap.keep_alive` (``on_error`` is called in a hub worker thread).
-    :raises ValueError: an invalid ``ttl`` or ``interval``.
-    """
-
-    def __init__(self, emap: AsyncMapFace, key: str, ttl: int, *, interval: float | None = None,
-                 on_error: Callable[[BaseException], object] | None = None) -> None:
-        twin = _blocking_map(emap)
-        self._keepalive: KeepAlive = twin.keep_alive(key, ttl, interval, on_error=on_error)
-
-    @property
-    def blocking(self) -> KeepAlive:
-        """The blocking keep-alive (``alive``, ``error``, ``refreshes``)."""
-        return self._keepalive
-
-    @property
-    def alive(self) -> bool:
-        """Running, and no refresh failed for good."""
-        return self._keepalive.alive
-
-    @property
-    def error(self) -> BaseException | None:
-        """The exception that ended it, or ``None``."""
-        return self._keepalive.error
-
-    async def start(self) -> AsyncKeepAlive:
-        """Refresh once (in a worker thread), then go on in the background.
-
-        :raises EtcdMapError: the first refresh failed (nothing is started then).
-        """
-        keepalive = self._keepalive
-        starting = asyncio.ensure_future(asyncio.to_thread(keepalive.start))
-        try:
-            await asyncio.shield(starting)
-        except asyncio.CancelledError:  # once started, it is stopped at once
-            await asyncio.wait({starting}, timeout=CLEANUP_SECONDS)
-            if starting.done() and not starting.cancelled() and starting.exception() is None:
-                await asyncio.to_thread(keepalive.__exit__, asyncio.CancelledError, None, None)
-            raise
-        return self
-
-    async def stop(self) -> None:
-        """Stop refreshing. :raises BaseException: what ended the keep-alive, if anything."""
-        await asyncio.to_thread(self._keepalive.stop)
-
-    async def __aenter__(self) -> AsyncKeepAlive:
-        return await self.start()
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await asyncio.to_thread(self._keepalive.__exit__, exc_type, exc, tb)
-
-
-def _blocking_map(emap: AsyncMapFace) -> Any:
-    """The blocking map of ``emap``'s directory on the watch engine's backend."""
-    from etcdmap.mapping.emap import EtcdMap  # noqa: PLC0415 - keeps the import graph acyclic
-
-    return EtcdMap(emap.backend.watching(), emap.path, codec=emap.codec, quorum=emap.quorum)

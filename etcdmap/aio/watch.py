@@ -7,7 +7,7 @@ its tree, its resync after a lost history, its index -- on the client's **blocki
 (:attr:`etcdmap.aio.base.AsyncClient.blocking`), whose watch hub reads every stream on one
 I/O thread (v3: every watch of the client on one WebSocket per member) with its failover,
 backfill and member checks. Only where the watch sends what it saw differs: instead of the
-signals, a :class:`_Feed` carries each event, resync, error and index onto the map's event
+signals, a :class:`~etcdmap.aio.feed.Feed` carries each event, resync, error and index onto the map's event
 loop (``loop.call_soon_threadsafe`` into a queue). The first read of the subtree is the
 blocking map's own, replayed on the asyncio client.
 
@@ -20,7 +20,7 @@ blocking map's own, replayed on the asyncio client.
 - :class:`AsyncMirror` (``async with m.mirror() as live``) is the watch's tree: ``live[k]``
   is a dict read, ``await live.wait_for(index)`` waits on the loop.
 
-**Backpressure**: at most :data:`QUEUED` items wait for a slow consumer; then the watch's
+**Backpressure**: at most :data:`etcdmap.aio.feed.QUEUED` items wait for a slow consumer; then the watch's
 dispatcher lane waits (that watch only), as it does for a slow receiver of a blocking watch.
 
 Thread-safety: these objects belong to their map's event loop.
@@ -30,161 +30,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from etcdmap._waiter import NUDGE_AFTER
+from etcdmap.aio.feed import Feed, Item, LoopIndex
 from etcdmap.aio.mapface import AsyncMapFace
 from etcdmap.mapping.mirror import load_tree
 from etcdmap.mapping.tree import MirrorDir, Tree
 from etcdmap.mapping.watch import Watch
-from etcdmap.signals import (
-    Event,
-    emissions,
-    error_payload,
-    resynced,
-    resynced_payload,
-    send_async,
-    watch_error,
-)
+from etcdmap.signals import Event, emissions, error_payload, resynced, send_async, watch_error
 
 if TYPE_CHECKING:
     from etcdmap.mapping.emap import EtcdMap
 
-__all__ = ["QUEUED", "AsyncChanges", "AsyncMirror", "AsyncWatch"]
+__all__ = ["AsyncChanges", "AsyncMirror", "AsyncWatch"]
 
 log = logging.getLogger("etcdmap.watch")
 
-QUEUED = 10_000
-"""Items waiting for the loop above which a watch's delivery waits (backpressure)."""
-
-_Item = tuple[str, Any]
-
-
-class _Feed:
-    """A :class:`~etcdmap.mapping.watch.WatchOutput` that carries what a watch sees onto an
-    event loop, in order, with backpressure (see the module docstring).
-
-    Thread-safety: the output methods from the delivering thread, :meth:`get` and
-    :meth:`close` on the loop.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._items: deque[_Item] = deque()
-        self._room = threading.Semaphore(QUEUED)
-        self._waiter: asyncio.Future[None] | None = None
-        self._closed = False
-        self._lock = threading.Lock()
-        self._incoming: list[_Item] = []  # put, not yet moved onto the loop
-        self._scheduled = False  # a move onto the loop is scheduled
-
-    # ------------------------------------------------------------------ the watch's side
-
-    def event(self, sender: object, event: Event) -> None:
-        self._put(("event", event))
-
-    def resynced(self, sender: object, *, index: int, created: int, updated: int,
-                 deleted: int, reason: str) -> None:
-        self._put(("resynced", resynced_payload(index=index, created=created, updated=updated,
-                                                deleted=deleted, reason=reason)))
-
-    def error(self, sender: object, error: BaseException) -> None:
-        self._put(("error", error))
-
-    def advanced(self, index: int) -> None:
-        """Every change up to ``index`` was delivered (the watch's ``on_index``)."""
-        self._put(("index", index))
-
-    def _put(self, item: _Item) -> None:
-        while not self._room.acquire(timeout=0.1):
-            if self._closed:
-                return
-        if self._closed:
-            return
-        with self._lock:  # one wake-up of the loop for a burst of items
-            self._incoming.append(item)
-            if self._scheduled:
-                return
-            self._scheduled = True
-        try:
-            self._loop.call_soon_threadsafe(self._move)
-        except RuntimeError:  # the loop is closed: nobody reads any more
-            self._closed = True
-
-    # ------------------------------------------------------------------ the loop's side
-
-    def _move(self) -> None:
-        with self._lock:
-            items, self._incoming = self._incoming, []
-            self._scheduled = False
-        self._items.extend(items)
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    async def get(self) -> _Item | None:
-        """The next item, in the order the watch delivered them; ``None`` once closed."""
-        while not self._items:
-            if self._closed:
-                return None
-            self._waiter = self._loop.create_future()
-            await self._waiter
-        item = self._items.popleft()
-        self._room.release()
-        return item
-
-    def close(self) -> None:
-        """No more items: a waiting :meth:`get` returns ``None``; the watch's delivery
-        stops waiting for room."""
-        self._closed = True
-        self._wake()
-
-
-class _LoopIndex:
-    """An index that only grows, and awaiting it (the loop's form of
-    :class:`etcdmap._waiter.IndexWaiter`, with the same nudge)."""
-
-    def __init__(self) -> None:
-        self.index = 0
-        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
-
-    def advance(self, index: int) -> None:
-        if index <= self.index:
-            return
-        self.index = index
-        still = []
-        for target, fut in self._waiting:
-            if target <= index:
-                if not fut.done():
-                    fut.set_result(None)
-            else:
-                still.append((target, fut))
-        self._waiting = still
-
-    async def wait_for(self, index: int, timeout: float | None,
-                       nudge: Callable[[], None] | None) -> bool:
-        if self.index >= index:
-            return True
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-        self._waiting.append((index, fut))
-        handle = loop.call_later(NUDGE_AFTER, nudge) if nudge is not None else None
-        try:
-            await asyncio.wait_for(fut, timeout)
-        except TimeoutError:
-            return False
-        finally:
-            if handle is not None:
-                handle.cancel()
-            self._waiting = [(t, f) for t, f in self._waiting if f is not fut]
-        return True
 
 
 def _start_index(after_index: int | None, seen: int, read: int) -> int:
@@ -217,10 +80,10 @@ class _LoopWatch:
         self._idle = idle_timeout
         self._sender = emap if sender is None else sender
         self._from_read = from_read
-        self._feed: _Feed | None = None
+        self._feed: Feed | None = None
         self._watch: Watch | None = None
         self._tree: Tree | None = None
-        self._index = _LoopIndex()
+        self._index = LoopIndex()
 
     @property
     def sender(self) -> object:
@@ -242,7 +105,7 @@ class _LoopWatch:
         if self._feed is not None:
             return
         emap = self._map
-        feed = self._feed = _Feed(asyncio.get_running_loop())
+        feed = self._feed = Feed(asyncio.get_running_loop())
         sender = self.sender
 
         def decode_failed(exc: Exception) -> None:
@@ -262,7 +125,7 @@ class _LoopWatch:
             feed.close()
             raise
 
-    async def _next(self) -> _Item | None:
+    async def _next(self) -> Item | None:
         """The next item of the feed (an index item advances :attr:`index` first)."""
         feed = self._feed
         item = None if feed is None else await feed.get()

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 import etcdmap.aio
-import etcdmap.aio.watch
+import etcdmap.aio.feed
 from etcdmap import MemoryBackend, signals
 from etcdmap.aio import AsyncEtcdMap
 from etcdmap.signals import Event
@@ -172,7 +172,7 @@ async def test_bind_follows_on_the_loop(make_map: Any) -> None:
 async def test_a_lost_history_is_resynced_as_events(monkeypatch: pytest.MonkeyPatch) -> None:
     # A consumer that does not read holds the watch back (2 items queued) while 30 writes
     # outrun the store's 5-change history: the watch re-reads and sends the differences.
-    monkeypatch.setattr(etcdmap.aio.watch, "QUEUED", 2)
+    monkeypatch.setattr(etcdmap.aio.feed, "QUEUED", 2)
     async with AsyncEtcdMap(MemoryBackend(history_size=5), "/r") as m, m.changes() as changes:
         for i in range(30):
             await m.set(f"k{i:02}", str(i))
@@ -189,7 +189,7 @@ async def test_a_lost_history_is_resynced_as_events(monkeypatch: pytest.MonkeyPa
 
 async def test_a_slow_consumer_holds_the_watch_back_and_loses_nothing(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(etcdmap.aio.watch, "QUEUED", 4)
+    monkeypatch.setattr(etcdmap.aio.feed, "QUEUED", 4)
     async with AsyncEtcdMap(MemoryBackend(), "/slow") as m, m.changes() as changes:
         for i in range(40):
             await m.set(f"k{i:02}", str(i))
