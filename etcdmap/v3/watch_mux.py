@@ -31,6 +31,8 @@ Thread-safety: every public method may be called from any thread.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import itertools
 import json
 import logging
@@ -61,7 +63,10 @@ log = logging.getLogger("etcdmap.watch")
 _ID = re.compile(rb'"watch_id"\s*:\s*"(-?\d+)"')
 """The id of an answer (base64 keys and values hold no quote, so this cannot match inside one)."""
 _CANCELED = re.compile(rb'"canceled"\s*:\s*true')
-_DENIED = b"permission denied"
+_CREATED = re.compile(rb'"created"\s*:\s*true')
+_DENIED = (b"permission denied", b"invalid auth token", b"user name is empty")
+"""The reasons etcd gives for refusing a watch to a token (3.5: permission denied; 3.4: the
+token the proxy passed on is invalid)."""
 _LINGER = 5.0
 """Seconds a socket without watches stays open (a watch that moves comes back at once)."""
 
@@ -89,6 +94,9 @@ class _MemberSocket:
         self.token = token
         self.lock = threading.Lock()
         self.watches: dict[int, tuple[Lines, Ended]] = {}
+        self.unconfirmed: collections.deque[int] = collections.deque()
+        """Watches sent and not yet ``created``, in the order sent (etcd answers creates in
+        order: a refusal without an id -- etcd 3.4 answers ``watch_id: -1`` -- is the first)."""
         self.probe_sent = 0.0
         self.timer: Timer | None = None
         self.ws: WebSocket | None = WebSocket(mux._hub, sock, ws, endpoint,
@@ -104,6 +112,7 @@ class _MemberSocket:
             if ws.closed:
                 raise ClusterError([(self.endpoint, WebSocketError("the WebSocket closed"))])
             self.watches[watch_id] = (on_lines, on_end)
+            self.unconfirmed.append(watch_id)
         ws.send(json.dumps({"create_request": {**create, "watch_id": str(watch_id),
                                                "fragment": True}}))
         return _Handle(self, watch_id)
@@ -134,18 +143,33 @@ class _MemberSocket:
         data = text.encode()
         found = _ID.search(data, 0, 4096)
         watch_id = int(found.group(1)) if found else 0
+        created = _CREATED.search(data, 0, 4096) is not None
+        canceled = _CANCELED.search(data) is not None
+        if created:
+            watch_id = self._confirm(watch_id, refused=canceled)
         if watch_id <= 0:
             if data.startswith(b'{"error"'):
                 error = error_from_body(0, data) or EtcdMapError(text[:200])
                 self.failed(WebSocketError(f"{self.endpoint}: the watch stream failed: {error}"))
             return  # a progress answer (-1): the socket is alive, nothing more
-        canceled = _CANCELED.search(data) is not None
-        if canceled and self.token and _DENIED in data and self._token_refused():
+        if canceled and self.token and any(r in data for r in _DENIED) and self._token_refused():
             return
         with self.lock:
             entry = self.watches.pop(watch_id, None) if canceled else self.watches.get(watch_id)
         if entry is not None:  # else: a watch closed meanwhile
             entry[0]([data])
+
+    def _confirm(self, watch_id: int, *, refused: bool) -> int:
+        """A ``created`` answer: the watch it confirms (the first unconfirmed one when etcd
+        refused a create without naming it)."""
+        with self.lock:
+            if watch_id > 0:
+                with contextlib.suppress(ValueError):  # a created answer seen twice
+                    self.unconfirmed.remove(watch_id)
+                return watch_id
+            if refused and self.unconfirmed:
+                return self.unconfirmed.popleft()
+        return watch_id
 
     def _token_refused(self) -> bool:
         """etcd refused a watch on a socket opened with a token (I/O thread).

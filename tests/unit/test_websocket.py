@@ -224,3 +224,27 @@ def test_a_session_that_cannot_hand_over_its_socket_is_refused() -> None:
     with Transport("http://127.0.0.1:9", session=requests.Session()) as t, \
             pytest.raises(UpgradeRefused, match="cannot hand a socket over"):
         upgrade(t, "http://127.0.0.1:9", "/v3/watch", token=None, timeout=1)
+
+
+def refuse_second_without_id(peer: Peer, text: str) -> None:
+    """etcd 3.4 refuses a create with ``watch_id: -1`` (not the id asked for)."""
+    wid = int(json.loads(text)["create_request"]["watch_id"])
+    if wid == 2:
+        peer.text(answer(-1, created=True, canceled=True,
+                         cancel_reason="rpc error: code = PermissionDenied desc = "
+                                       "etcdserver: permission denied"))
+    else:
+        peer.text(answer(wid, created=True))
+
+
+def test_a_refusal_without_an_id_reaches_the_watch_it_refused(hub: StreamHub) -> None:
+    with FakeWebSocketServer(refuse_second_without_id) as server:
+        client, mux, _ = mux_for(server.url, hub)
+        got = Watches()
+        for i in range(3):
+            mux.open(CREATE, avoid=None, **got.callbacks(i))
+        assert got.wait(lambda: all(got.lines.get(i) for i in range(3)))
+        refusal = json.loads(got.lines[1][0])["result"]
+        assert refusal["canceled"] and "permission denied" in refusal["cancel_reason"]
+        assert all(json.loads(got.lines[i][0])["result"].get("canceled") is None for i in (0, 2))
+        client.close()
