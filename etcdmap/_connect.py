@@ -17,7 +17,7 @@ from etcdmap.mapping.paths import normalize_path
 from etcdmap.v2.client import Client
 from etcdmap.v3.client import Client as V3Client
 
-__all__ = ["connect"]
+__all__ = ["AUTO_CHOSE_V3", "check_arguments", "connect", "probe_with", "refuse_v2_only"]
 
 Api = Literal["auto", "v2", "v3"]
 
@@ -69,9 +69,7 @@ def connect(
         :class:`~etcdmap.errors.V2DisabledError` for ``"v2"`` where v2 is not served.
     :raises ClusterError, DeadlineExceeded: no endpoint answered.
     """
-    if api not in API_CHOICES:
-        raise ValueError(f"api must be one of {', '.join(map(repr, API_CHOICES))}, got {api!r}")
-    v2_only = _check_options(client_options)
+    v2_only = check_arguments(api, client_options)
     path, codec = normalize_path(path), resolve(codec)  # bad input fails before any request
     client: Client | V3Client
     if api == "v2":
@@ -79,7 +77,7 @@ def connect(
         with _closed_on_error(client):
             client.backend.current_index("/")  # reachable, etcd, and v2 served
     elif api == "v3":
-        _refuse_v2_only(v2_only, "api='v3'")
+        refuse_v2_only(v2_only, "api='v3'")
         client = V3Client(endpoints, **client_options)
         with _closed_on_error(client):
             check_v3(client.transport)
@@ -94,17 +92,27 @@ def connect(
 def _auto(endpoints: str | Sequence[str], options: dict[str, Any],
           v2_only: list[str]) -> Client | V3Client:
     """The client ``auto`` chooses (see :mod:`etcdmap._api`), after one probe."""
-    first: Client | V3Client = Client(endpoints, **options) if v2_only else V3Client(
-        endpoints, **options)
+    first: Client | V3Client = Client(endpoints, **options) if probe_with(v2_only) == "v2" \
+        else V3Client(endpoints, **options)
     with _closed_on_error(first):
         chosen = choose_api(first.transport)
     if (chosen == "v3") == isinstance(first, V3Client):
         return first
     first.close()
     if chosen == "v3":
-        _refuse_v2_only(v2_only, "api='auto' chose v3: the server serves it")
+        refuse_v2_only(v2_only, AUTO_CHOSE_V3)
         return V3Client(endpoints, **options)
     return Client(endpoints, **options)
+
+
+def probe_with(v2_only: list[str]) -> Literal["v2", "v3"]:
+    """Which client ``auto`` makes for its probe: the v2 one when a v2-only option was given
+    (it is then likely kept), else the v3 one."""
+    return "v2" if v2_only else "v3"
+
+
+AUTO_CHOSE_V3 = "api='auto' chose v3: the server serves it"
+"""Why a v2-only option is refused after ``auto``'s probe chose v3."""
 
 
 @contextlib.contextmanager
@@ -121,12 +129,17 @@ _V2_OPTIONS = frozenset(inspect.signature(Client).parameters) - {"endpoints"}
 _V3_OPTIONS = frozenset(inspect.signature(V3Client).parameters) - {"endpoints"}
 
 
-def _check_options(options: dict[str, Any]) -> list[str]:
-    """Refuse the options no client takes, like Python refuses an unexpected keyword.
+def check_arguments(api: str, options: dict[str, Any]) -> list[str]:
+    """``connect``'s checks before any request (shared with :func:`etcdmap.aio.connect`):
+    a known ``api``, and no option that no client takes, as Python refuses an unexpected
+    keyword.
 
     :returns: the options only the v2 client takes (e.g. ``selection``).
+    :raises ValueError: an unknown ``api``.
     :raises TypeError: an unknown option, named with the closest known one.
     """
+    if api not in API_CHOICES:
+        raise ValueError(f"api must be one of {', '.join(map(repr, API_CHOICES))}, got {api!r}")
     known = _V2_OPTIONS | _V3_OPTIONS
     for name in options:
         if name not in known:
@@ -136,7 +149,11 @@ def _check_options(options: dict[str, Any]) -> list[str]:
     return sorted(set(options) - _V3_OPTIONS)
 
 
-def _refuse_v2_only(v2_only: list[str], why: str) -> None:
+def refuse_v2_only(v2_only: list[str], why: str) -> None:
+    """Refuse options of the v2 client only where the map runs on v3.
+
+    :raises TypeError: there is one (named, with ``why`` and what to do).
+    """
     if v2_only:
         raise TypeError(
             f"connect() got {', '.join(v2_only)}=, an option of the v2 client only, and the map "

@@ -6,7 +6,10 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["IndexWaiter"]
+__all__ = ["NUDGE_AFTER", "IndexWaiter"]
+
+NUDGE_AFTER = 0.05
+"""Seconds a waiter waits before it nudges the watch to look for missed changes (once)."""
 
 
 class IndexWaiter:
@@ -41,11 +44,11 @@ class IndexWaiter:
 
         :param index: the index to reach.
         :param timeout: seconds at most (``None``: no limit).
-        :param nudge: called once if the index is not reached within 50 ms.
+        :param nudge: called once if the index is not reached within :data:`NUDGE_AFTER`.
         :returns: whether it was reached.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        nudge_at: float | None = time.monotonic() + 0.05
+        nudge_at: float | None = time.monotonic() + NUDGE_AFTER
         with self._cond:
             while self._index < index:
                 now = time.monotonic()

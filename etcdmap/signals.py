@@ -119,6 +119,7 @@ logged on the ``etcdmap.watch`` logger and sent as :data:`watch_error`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -136,6 +137,7 @@ __all__ = [
     "expired",
     "lock_lost",
     "resynced",
+    "send_async",
     "signal_for",
     "updated",
     "watch_error",
@@ -248,10 +250,47 @@ def send(signal: NamedSignal, sender: object, payload: Mapping[str, Any]) -> int
             receiver(sender, **payload)
         except Exception as exc:  # a receiver's bug must not kill the watch
             failures += 1
-            log.exception("receiver %r of signal %r raised", receiver, signal.name)
-            if signal is not watch_error:
-                report_error(sender, exc, signal=signal.name, receiver=receiver)
+            report = _failed(signal, receiver, exc)
+            if report is not None:
+                send(watch_error, sender, report)
     return failures
+
+
+async def send_async(signal: NamedSignal, sender: object, payload: Mapping[str, Any]) -> int:
+    """:func:`send` on an event loop (the watches of :mod:`etcdmap.aio`): a coroutine
+    receiver is awaited, a plain one called, one after the other, each failure logged and
+    sent as :data:`watch_error` as :func:`send` does. (blinker's own ``Signal.send_async``
+    stops at the first receiver that raises: one receiver's bug must stop no other.)
+
+    :param signal: the signal to send.
+    :param sender: the asyncio map or mirror whose watch saw the event.
+    :param payload: the keyword arguments for the receivers.
+    :returns: the number of receivers that raised.
+    """
+    if not signal.receivers:
+        return 0
+    failures = 0
+    for receiver in list(signal.receivers_for(sender)):
+        try:
+            result = receiver(sender, **payload)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:  # a receiver's bug must not kill the watch
+            failures += 1
+            report = _failed(signal, receiver, exc)
+            if report is not None:
+                await send_async(watch_error, sender, report)
+    return failures
+
+
+def _failed(signal: NamedSignal, receiver: Callable[..., Any],
+            exc: Exception) -> dict[str, Any] | None:
+    """Log a receiver's failure. :returns: the :data:`watch_error` payload to send, or
+    ``None`` (a failing :data:`watch_error` receiver is only logged)."""
+    log.error("receiver %r of signal %r raised", receiver, signal.name, exc_info=exc)
+    if signal is watch_error:
+        return None
+    return error_payload(exc, signal=signal.name, receiver=receiver)
 
 
 def report_error(
@@ -268,7 +307,27 @@ def report_error(
     :param signal: the name of the signal whose receiver raised, ``None`` for watch errors.
     :param receiver: the receiver that raised, ``None`` for watch errors.
     """
-    send(watch_error, sender, {"error": error, "signal": signal, "receiver": receiver})
+    send(watch_error, sender, error_payload(error, signal=signal, receiver=receiver))
+
+
+def error_payload(error: BaseException, *, signal: str | None = None,
+                  receiver: Callable[..., Any] | None = None) -> dict[str, Any]:
+    """The payload of :data:`watch_error` (see :func:`report_error` for the parameters)."""
+    return {"error": error, "signal": signal, "receiver": receiver}
+
+
+def emissions(event: Event) -> list[tuple[NamedSignal, dict[str, Any]]]:
+    """What sending ``event`` means: :data:`changed`, then its specific signal, with the
+    event's payload (nothing when neither has a receiver).
+
+    :param event: the event.
+    :returns: the ``(signal, payload)`` pairs to send, in order.
+    """
+    specific = event.signal
+    if not changed.receivers and not specific.receivers:
+        return []
+    payload = event.payload()
+    return [(changed, payload), (specific, payload)]
 
 
 def emit(sender: object, event: Event) -> None:
@@ -277,24 +336,29 @@ def emit(sender: object, event: Event) -> None:
     :param sender: the map or mirror whose watch saw the event.
     :param event: the event.
     """
-    specific = event.signal
-    if not changed.receivers and not specific.receivers:
-        return
-    payload = event.payload()
-    send(changed, sender, payload)
-    send(specific, sender, payload)
+    for signal, payload in emissions(event):
+        send(signal, sender, payload)
 
 
-def emit_resynced(sender: object, *, index: int, created: int, updated: int, deleted: int,
-                  reason: str) -> None:
-    """Send :data:`resynced` (see the module docstring for the payload).
+def resynced_payload(*, index: int, created: int, updated: int, deleted: int,
+                     reason: str) -> dict[str, Any]:
+    """The payload of :data:`resynced` (see the module docstring).
 
-    :param sender: the map or mirror whose watch resynced.
     :param index: the ``X-Etcd-Index`` of the re-read.
     :param created: how many differences were sent as ``created``.
     :param updated: how many as ``updated``.
     :param deleted: how many as ``deleted``.
     :param reason: why the watch resynced.
     """
-    send(resynced, sender, {"index": index, "created": created, "updated": updated,
-                            "deleted": deleted, "reason": reason})
+    return {"index": index, "created": created, "updated": updated, "deleted": deleted,
+            "reason": reason}
+
+
+def emit_resynced(sender: object, *, index: int, created: int, updated: int, deleted: int,
+                  reason: str) -> None:
+    """Send :data:`resynced` (see :func:`resynced_payload` for the parameters).
+
+    :param sender: the map or mirror whose watch resynced.
+    """
+    send(resynced, sender, resynced_payload(index=index, created=created, updated=updated,
+                                            deleted=deleted, reason=reason))

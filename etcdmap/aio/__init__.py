@@ -10,13 +10,15 @@ Example::
         await client.kv.put("config/db", "postgres://...")
         (await client.kv.range("config/", prefix=True)).kvs
 
-What is there: :class:`Client` (the v2 keys API), :class:`etcdmap.aio.v3.Client` (kv and
-lease), both over :class:`~etcdmap.aio.transport.AsyncTransport` with the blocking clients'
-guarantees: pinning and failover, the whole-call deadline and per-attempt budgets, no
-duplicate non-idempotent writes (:class:`~etcdmap.errors.AmbiguousResultError`), redirects,
-TLS, Basic auth (v2) and token authentication (v3), cURL debugging; cancelling any await
-leaves the connection pool clean. What comes next: the rest of the API, ``AsyncEtcdMap``
-(``etcdmap.aio.connect``), watches, the mirror, keep-alives and locks.
+What is there: :class:`Client` (the v2 API) and :class:`etcdmap.aio.v3.Client` (the v3 API),
+over :class:`~etcdmap.aio.transport.AsyncTransport`, with the blocking clients' guarantees:
+pinning and failover, the whole-call deadline and per-attempt budgets, no duplicate
+non-idempotent writes (:class:`~etcdmap.errors.AmbiguousResultError`), redirects, TLS, Basic
+auth (v2) and token authentication (v3), cURL debugging, at most ``max_connections`` per
+member (a line beyond); cancelling any await leaves the connection pool clean.
+:func:`connect` and :class:`AsyncEtcdMap` (:mod:`etcdmap.aio.emap`) are the map; its watches,
+mirror and typed binding are in :mod:`etcdmap.aio.watch` and :mod:`etcdmap.aio.typed`, its
+locks, elections and keep-alives in :mod:`etcdmap.aio.holds`.
 
 **One policy, not two.** Nothing of what the blocking clients decide is written again here:
 
@@ -30,31 +32,19 @@ leaves the connection pool clean. What comes next: the rest of the API, ``AsyncE
   (:class:`~etcdmap.v3._call.TokenAuth`...); :class:`~etcdmap.aio.v3.call.AsyncCaller` awaits.
 - *Framing*: :mod:`etcdmap.aio.framing` (bytes in, events out; h11 inside) -- the seam where
   :mod:`etcdmap.http`'s framing engines (h11, httptools) plug in.
-- *API calls*: each asyncio API method **is** the blocking method, run by
-  :mod:`etcdmap.aio.replay` -- ``get = replayed(KeysAPI.get)`` -- which records the method's
-  I/O call, awaits it on the asyncio transport or caller, and runs the method again with the
-  answer: request building, argument checks, idempotency, answer parsing and error mapping are
-  the blocking client's own code, in one copy.
-
-**How the rest of the surface is shared** (the plan, not yet code):
-
-- every request/answer call of both APIs (v2 members, auth, users, roles, stats, version,
-  health, machines; v3 auth, cluster, maintenance, status): one ``replayed(...)`` line each;
-- ``AsyncEtcdMap``: the map's methods replayed over the store: the blocking
-  :class:`~etcdmap.EtcdMap` (its codecs, paths, trees, CAS loops) over a stand-in for its
-  :class:`~etcdmap.backend.Backend`, whose asyncio counterpart is the v2/v3 backend replayed
-  over the asyncio clients (the backend protocol is the map's one I/O object); state that is
-  not replayable (the read-through cache) is kept out of the replayed part;
-- ``changes()``, the mirror, ``bind``: the watch hub and its pure cursors stay the only watch
-  code; an asyncio sink takes their deliveries onto the map's loop
-  (``loop.call_soon_threadsafe`` into an :class:`asyncio.Queue`), the mirror's tree and the
-  typed binding are the blocking ones fed from it, ``wait_for`` waits on an
-  :class:`asyncio.Event`;
-- ``keep_alive``, ``lock``, elections: their decisions (when to refresh, lease lost, the
-  acquire/release sequence) as pure steps in the modules that own them, driven by a thread
-  today and by an asyncio task here;
-- signals: for an asyncio map, :meth:`blinker.Signal.send_async` on the map's loop:
-  coroutine receivers are awaited there, plain functions called as today.
+- *Everything above the transport* -- every API method, the map's methods, the v2 and v3
+  backends' operations, locks and elections -- **is the blocking code**, run by
+  :mod:`etcdmap.aio.replay` over stand-ins of its I/O objects: ``get =
+  replayed(KeysAPI.get)``, ``set = replayed(EtcdMap.set)``; the run records every step (the
+  I/O call it stops at, attributes, the clock of a deadline, the read-through cache) and a
+  cancellation is replayed into the blocking code's own cleanup.
+- *Watches, mirrors, keep-alives, held locks' leases* wait and keep state: they are the
+  blocking ones, on the client's blocking twin (:attr:`Client.blocking`), whose watch hub
+  (one I/O thread; v3: one WebSocket per member) hands what it sees to the event loop
+  (:mod:`etcdmap.aio.watch`); signals are sent on the loop, coroutine receivers awaited
+  (:func:`etcdmap.signals.send_async`).
+- *Choosing the API*: :func:`connect` checks its arguments and chooses ``"auto"``'s API with
+  :mod:`etcdmap._connect`'s and :mod:`etcdmap._api`'s functions.
 
 A generated copy (unasync, as httpcore does) was the other way: it needs a source written
 async-first and a CI check that the generated side is current, and would rewrite modules that
@@ -65,7 +55,11 @@ Thread-safety: an asyncio client belongs to the event loop it is first used on.
 
 from etcdmap.aio import v3
 from etcdmap.aio.answers import AsyncStreamResponse
+from etcdmap.aio.backend import AsyncBackend
 from etcdmap.aio.client import AsyncKeysAPI, Client
+from etcdmap.aio.connect import connect
+from etcdmap.aio.emap import AsyncEtcdMap
 from etcdmap.aio.transport import AsyncTransport
 
-__all__ = ["AsyncKeysAPI", "AsyncStreamResponse", "AsyncTransport", "Client", "v3"]
+__all__ = ["AsyncBackend", "AsyncEtcdMap", "AsyncKeysAPI", "AsyncStreamResponse",
+           "AsyncTransport", "Client", "connect", "v3"]

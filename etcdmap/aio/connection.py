@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import ssl
 from collections import deque
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from etcdmap.aio.framing import Event, Framing, new_framing
@@ -136,13 +137,15 @@ class AsyncConnection:
     :param generation: the pool generation it was opened in.
     """
 
-    __slots__ = ("_wire", "framing", "fresh", "generation")
+    __slots__ = ("_on_close", "_wire", "framing", "fresh", "generation")
 
-    def __init__(self, wire: _Wire, *, fresh: bool, generation: int) -> None:
+    def __init__(self, wire: _Wire, *, fresh: bool, generation: int,
+                 on_close: Callable[[], None] | None = None) -> None:
         self._wire = wire
         self.framing: Framing = new_framing()
         self.fresh = fresh
         self.generation = generation
+        self._on_close = on_close
 
     async def send(self, data: bytes) -> None:
         """Write ``data`` and wait while the kernel's buffer is full.
@@ -194,17 +197,22 @@ class AsyncConnection:
             # RuntimeError: its loop is closed; asyncio reclaims the socket (with a warning)
             with contextlib.suppress(RuntimeError):
                 transport.abort()
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
 
 
 class AsyncPool:
-    """Idle keep-alive connections to one origin (``scheme://host[:port]``).
+    """The connections to one origin (``scheme://host[:port]``): idle keep-alive ones, and at
+    most ``limit`` open at once -- a request that finds none idle and the limit reached waits
+    in line (first come, first served) for one to come back or close.
 
     :param origin: the origin URL.
-    :param maxsize: idle connections kept (more may be open at once; extra ones are closed
-        when released).
+    :param maxsize: idle connections kept (extra ones are closed when released).
+    :param limit: connections open at once (idle and in use).
     """
 
-    def __init__(self, origin: str, maxsize: int = 32) -> None:
+    def __init__(self, origin: str, maxsize: int = 32, limit: int = 64) -> None:
         parts = urlsplit(origin)
         self.origin = origin
         self.https = parts.scheme == "https"
@@ -212,8 +220,12 @@ class AsyncPool:
         self.port = parts.port or (443 if self.https else 80)
         self.host_header = parts.netloc
         self.maxsize = maxsize
+        self.limit = limit
         self.generation = 0
+        self.opened = 0
+        """Connections open now (idle and in use)."""
         self._idle: list[AsyncConnection] = []
+        self._line: deque[asyncio.Future[AsyncConnection | None]] = deque()
 
     def take(self) -> AsyncConnection | None:
         """An idle connection still fit for a request, or ``None``."""
@@ -226,24 +238,79 @@ class AsyncPool:
             conn.close()
         return None
 
+    async def acquire(self, context: ssl.SSLContext | None) -> AsyncConnection:
+        """An idle connection, else a new one while fewer than :attr:`limit` are open, else
+        the first to come back (or a free slot) after waiting in line; bound by the
+        caller's deadline. A cancelled wait leaves the line and hands on its turn.
+
+        :raises OSError: refused, DNS, TLS handshake (nothing was sent).
+        """
+        if not self._line:
+            conn = self.take()
+            if conn is not None:
+                return conn
+            if self.opened < self.limit:
+                self.opened += 1
+                return await self.connect(context)
+        turn: asyncio.Future[AsyncConnection | None] = asyncio.get_running_loop().create_future()
+        self._line.append(turn)
+        try:
+            given = await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled():
+                self._hand(turn.result())  # its turn came as it was cancelled: pass it on
+            else:
+                self._line.remove(turn)
+            raise
+        if given is not None:
+            return given
+        return await self.connect(context)  # a slot was kept for it
+
+    def _hand(self, conn: AsyncConnection | None) -> None:
+        """Give a connection coming back (or, ``None``, an open slot) to the first request
+        waiting in line; without one, the connection goes idle and the slot is freed."""
+        while self._line:
+            turn = self._line.popleft()
+            if not turn.done():
+                if conn is not None:
+                    conn.take()
+                turn.set_result(conn)
+                return
+        if conn is None:
+            self.opened -= 1
+        elif len(self._idle) < self.maxsize:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    def _closed(self) -> None:
+        """A connection closed: its slot goes to the first request in line, or is freed."""
+        self._hand(None)
+
     async def connect(self, context: ssl.SSLContext | None) -> AsyncConnection:
-        """Open a new connection (bound by the caller's deadline).
+        """Open a new connection in a slot already counted in :attr:`opened` (bound by the
+        caller's deadline).
 
         :raises OSError: refused, DNS, TLS handshake (nothing was sent).
         """
         loop = asyncio.get_running_loop()
-        _, wire = await loop.create_connection(
-            _Wire, self.hostname, self.port, ssl=context,
-            server_hostname=self.hostname if context is not None else None,
-        )
-        return AsyncConnection(wire, fresh=not self.https, generation=self.generation)
+        try:
+            _, wire = await loop.create_connection(
+                _Wire, self.hostname, self.port, ssl=context,
+                server_hostname=self.hostname if context is not None else None,
+            )
+        except BaseException:
+            self._closed()
+            raise
+        return AsyncConnection(wire, fresh=not self.https, generation=self.generation,
+                               on_close=self._closed)
 
     def put(self, conn: AsyncConnection) -> None:
         """Return a connection whose answer ended (see :meth:`AsyncConnection.release`)."""
         if not conn.release():
             return
-        if conn.generation == self.generation and len(self._idle) < self.maxsize:
-            self._idle.append(conn)
+        if conn.generation == self.generation:
+            self._hand(conn)
         else:
             conn.close()
 
@@ -251,6 +318,11 @@ class AsyncPool:
     def idle(self) -> int:
         """How many connections are idle in the pool."""
         return len(self._idle)
+
+    @property
+    def waiting(self) -> int:
+        """How many requests wait in line for a connection."""
+        return len(self._line)
 
     def close(self) -> None:
         """Close every idle connection; connections in flight close when released."""

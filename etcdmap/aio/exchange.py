@@ -162,12 +162,9 @@ async def _body(conn: AsyncConnection, pending: list[Event], limit: int,
 
 async def _connection(pool: AsyncPool, when: float | None,
                       context: ssl.SSLContext | None) -> AsyncConnection:
-    conn = pool.take()
-    if conn is not None:
-        return conn
     try:
-        async with deadline(when):
-            return await pool.connect(context)
+        async with deadline(when):  # an idle one, or wait in the pool's line, or connect
+            return await pool.acquire(context)
     except (OSError, ValueError) as exc:  # refused, DNS, TLS handshake, timeout
         raise AttemptError(exc, sent=False, timed_out=isinstance(exc, TimeoutError)) from exc
 

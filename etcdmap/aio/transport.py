@@ -67,6 +67,8 @@ class AsyncTransport(TransportShell):
         keyword arguments override it. ``session`` must be ``None`` (requests is blocking).
     :param server_error: the API's reading of a 5xx body (see :class:`~etcdmap.http.policy.Policy`).
     :param pool_maxsize: idle connections kept per origin.
+    :param max_connections: connections open at once per origin; more requests wait in line
+        (first come, first served) within their deadline. Settable before first use.
     :param settings: the settings as keyword arguments.
     :raises NoEndpointsError: no endpoint given.
     :raises ValueError: an invalid endpoint URL or setting.
@@ -82,6 +84,7 @@ class AsyncTransport(TransportShell):
         options: TransportOptions | None = None,
         server_error: ServerErrorDecoder | None = None,
         pool_maxsize: int = 32,
+        max_connections: int = 64,
         **settings: Unpack[TransportSettings],
     ) -> None:
         opts = TransportOptions.build("AsyncTransport", options, settings)
@@ -89,7 +92,12 @@ class AsyncTransport(TransportShell):
             raise TypeError("session= is for the blocking clients: the asyncio transport does "
                             "not go through a requests.Session")
         super().__init__(endpoints, opts, server_error)
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int) \
+                or max_connections < 1:
+            raise ValueError(f"max_connections must be an int >= 1, got {max_connections!r}")
         self.pool_maxsize = pool_maxsize
+        self.max_connections = max_connections
+        """Connections open at once per origin (see the class docstring)."""
         self._pools: dict[str, AsyncPool] = {}
         self._contexts = ContextCache()
         self._environment = requests.Session()  # only for requests' environment rules
@@ -131,7 +139,7 @@ class AsyncTransport(TransportShell):
                 "or make one client per loop")
         pool = self._pools.get(origin)
         if pool is None:
-            pool = self._pools[origin] = AsyncPool(origin, self.pool_maxsize)
+            pool = self._pools[origin] = AsyncPool(origin, self.pool_maxsize, self.max_connections)
         return pool
 
     def _headers(self, pool: AsyncPool, method: str, *, body: bytes | None,
@@ -258,6 +266,10 @@ class AsyncTransport(TransportShell):
     def idle_connections(self) -> int:
         """How many connections wait idle in the pools (all origins)."""
         return sum(pool.idle for pool in self._pools.values())
+
+    def open_connections(self) -> int:
+        """How many connections are open (idle and in use, all origins)."""
+        return sum(pool.opened for pool in self._pools.values())
 
     def close(self) -> None:
         """Close the idle connections (those in use close when their answer ends). The

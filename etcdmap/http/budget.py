@@ -6,8 +6,7 @@ Thread-safety: a :class:`Budget` belongs to one call in one thread.
 
 from __future__ import annotations
 
-import time
-
+from etcdmap import _clock
 from etcdmap.errors import DeadlineExceeded
 from etcdmap.http.defaults import DEFAULT, CallTimeout
 
@@ -25,7 +24,7 @@ class Budget:
 
     def __init__(self, timeout: CallTimeout, default: float | None) -> None:
         seconds = default if timeout is DEFAULT else timeout
-        self._deadline = None if seconds is None else time.monotonic() + seconds
+        self._deadline = None if seconds is None else _clock.monotonic() + seconds
 
     def left(self) -> float | None:
         """The seconds left, for the next request's ``timeout=`` (``None``: no limit).
@@ -34,7 +33,7 @@ class Budget:
         """
         if self._deadline is None:
             return None
-        left = self._deadline - time.monotonic()
+        left = self._deadline - _clock.monotonic()
         if left <= 0:
             raise DeadlineExceeded("the call's timeout ran out before its last request")
         return left

@@ -91,6 +91,7 @@ class RecipeLock(LockBase):
         self._token = ""
         self._revision = 0
         self._failed = threading.Event()  # the keep-alive failed while waiting
+        self._aborted = threading.Event()  # abort(): withdraw the acquisition in progress
         self._waiting_on: ChangeStream | None = None
 
     # ------------------------------------------------------------------ state
@@ -139,11 +140,23 @@ class RecipeLock(LockBase):
         except BaseException:
             self._abandon(keepalive, node.key)
             raise
+        finally:
+            self._aborted.clear()  # an abort() reaches this acquisition only
         self._keepalive, self._revision = keepalive, node.created_index
         self._state.begin(node.key)
         if keepalive.error is not None:
             self._on_keepalive_error(keepalive.error)
         return self
+
+    def abort(self) -> None:
+        """Withdraw the acquisition waiting in another thread, or the next one if it has not
+        begun yet (an asyncio caller was cancelled): its :meth:`acquire` raises
+        :class:`~etcdmap.errors.LockTimeout` after deleting its waiter key. Thread-safe;
+        does nothing to a lock already held."""
+        self._aborted.set()
+        stream = self._waiting_on
+        if stream is not None:
+            stream.close()
 
     def _abandon(self, keepalive: KeepAlive, key: str) -> None:
         """Stop keeping ``key`` and delete it if it is still this contender's."""
@@ -159,6 +172,8 @@ class RecipeLock(LockBase):
     def _wait_turn(self, key: str, index: int, deadline: float | None) -> None:
         """Return once ``key`` sorts first among the contenders."""
         while True:
+            if self._aborted.is_set():
+                raise DeadlineExceeded(f"the acquisition of the lock {self._name!r} was withdrawn")
             if self._failed.is_set():
                 raise LockLost(f"{self._name!r}: the waiter's key expired while it waited",
                                name=self._name, key=key)
@@ -182,6 +197,8 @@ class RecipeLock(LockBase):
             raise DeadlineExceeded(f"the lock {self._name!r} was not acquired in time")
         stream = self._backend.changes(predecessor, after=index, recursive=False)
         self._waiting_on = stream
+        if self._aborted.is_set():  # abort() came before the stream was there to close
+            stream.close()
         timer = threading.Timer(span, stream.close)
         timer.daemon = True
         timer.start()

@@ -195,15 +195,20 @@ class LiveConfig(Closing, Generic[T]):
 
     def _on_change(self, sender: object, **event: Any) -> None:
         # Runs in the mirror's watch thread after the change was applied to the mirror.
+        outcome = self._changed(event)
+        if outcome is not None:
+            signals.send(outcome[0], self, outcome[1])
+
+    def _changed(self, event: Mapping[str, Any]) -> tuple[Any, dict[str, Any]] | None:
+        """Revalidate after the mirror's event ``event``: the signal to send and its payload,
+        if any (the asyncio binding, :mod:`etcdmap.aio.typed`, sends it on its loop)."""
         with self._lock:
             if self._closed:
-                return
+                return None
             outcome = self._revalidate(max(self._index, int(event.get("index") or 0)))
-        if outcome is not None:
-            signal, payload = outcome
-            if signal is signals.config_invalid:
-                log.warning("%s", payload["error"])
-            signals.send(signal, self, payload)
+        if outcome is not None and outcome[0] is signals.config_invalid:
+            log.warning("%s", outcome[1]["error"])
+        return outcome
 
     def _revalidate(self, index: int) -> tuple[Any, dict[str, Any]] | None:
         """Validate the mirror's content (under the lock): the signal to send, if any."""

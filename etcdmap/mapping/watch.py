@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 from etcdmap._closing import Closing
 from etcdmap._waiter import IndexWaiter
@@ -31,11 +32,46 @@ from etcdmap.backend import Backend, ChangeStream, Progress, Subscribable, Subsc
 from etcdmap.errors import HistoryLost, KeyNotFound
 from etcdmap.mapping.tree import Tree
 from etcdmap.models import Change
-from etcdmap.signals import emit, emit_resynced, report_error
+from etcdmap.signals import Event, emit, emit_resynced, report_error
 
-__all__ = ["Watch"]
+__all__ = ["SIGNALS", "Watch", "WatchOutput"]
 
 log = logging.getLogger("etcdmap.watch")
+
+
+class WatchOutput(Protocol):
+    """Where a :class:`Watch` sends what it sees: the :mod:`etcdmap.signals` (:data:`SIGNALS`,
+    in the delivering thread), or an event loop (:mod:`etcdmap.aio.watch`). Called one at a
+    time, in index order, from the thread delivering the watch's changes."""
+
+    def event(self, sender: object, event: Event) -> None:
+        """One event (also each difference of a resync, ``action="resync"``)."""
+
+    def resynced(self, sender: object, *, index: int, created: int, updated: int,
+                 deleted: int, reason: str) -> None:
+        """A resync ended (see :data:`etcdmap.signals.resynced`)."""
+
+    def error(self, sender: object, error: BaseException) -> None:
+        """A failure the watch recovers from (see :data:`etcdmap.signals.watch_error`)."""
+
+
+class _Signals:
+    """The :mod:`etcdmap.signals`, sent in the delivering thread."""
+
+    def event(self, sender: object, event: Event) -> None:
+        emit(sender, event)
+
+    def resynced(self, sender: object, *, index: int, created: int, updated: int,
+                 deleted: int, reason: str) -> None:
+        emit_resynced(sender, index=index, created=created, updated=updated, deleted=deleted,
+                      reason=reason)
+
+    def error(self, sender: object, error: BaseException) -> None:
+        report_error(sender, error)
+
+
+SIGNALS: WatchOutput = _Signals()
+"""The default :class:`WatchOutput`: blinker signals, in the delivering thread."""
 
 
 class Watch(Closing):
@@ -54,6 +90,7 @@ class Watch(Closing):
     :param idle_timeout: seconds of silence after which the stream checks its member.
     :param on_index: called (from the thread delivering the signals) with the index the
         state is current to.
+    :param output: where events, resyncs and errors go (default: the signals).
 
     Thread-safety: :meth:`stop`, :meth:`wait_for`, :meth:`join` and the properties may be
     called from any thread.
@@ -69,6 +106,7 @@ class Watch(Closing):
         recursive: bool = True,
         idle_timeout: float = 1.0,
         on_index: Callable[[int], None] | None = None,
+        output: WatchOutput = SIGNALS,
     ) -> None:
         self._backend = backend
         self._tree = tree
@@ -77,6 +115,7 @@ class Watch(Closing):
         self._recursive = recursive
         self._idle = idle_timeout
         self._on_index = on_index
+        self._output = output
         self._index = after_index
         self._waiter = IndexWaiter(after_index)
         self._stopping = threading.Event()
@@ -248,12 +287,12 @@ class Watch(Closing):
         stream.close()
 
     def _report(self, exc: BaseException) -> None:
-        report_error(self._sender, exc)
+        self._output.error(self._sender, exc)
 
     def _deliver(self, change: Change) -> None:
         event = self._tree.apply(change)
         if event is not None:
-            emit(self._sender, event)
+            self._output.event(self._sender, event)
         self._advance(change.index)
 
     def _advance(self, index: int) -> None:
@@ -280,13 +319,14 @@ class Watch(Closing):
         if not self._recursive:  # a non-recursive watch reports its directory only
             changes = [c for c in changes if c.key == ""]
         for change in changes:
-            emit(self._sender, change)
+            self._output.event(self._sender, change)
         self.resyncs += 1
         removed = sum(1 for c in changes if c.removed)
         updated = sum(1 for c in changes if not c.removed and c.had_prev)
         log.info("watch on %s resynced at %d (%s)", self._root, index, reason)
-        emit_resynced(self._sender, index=index, created=len(changes) - removed - updated,
-                      updated=updated, deleted=removed, reason=reason)
+        self._output.resynced(self._sender, index=index,
+                              created=len(changes) - removed - updated, updated=updated,
+                              deleted=removed, reason=reason)
         self._index = index
         self._advance(index)
 

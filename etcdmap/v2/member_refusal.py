@@ -38,6 +38,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from etcdmap import _clock
 from etcdmap.errors import AmbiguousResultError, EtcdMapError, MemberChangeRefused
 from etcdmap.v2.models import Member
 
@@ -158,11 +159,11 @@ def refusals(
     :raises AmbiguousResultError: any other ambiguous outcome (unchanged), or the member list
         could not be read, or it shows the change.
     """
-    start, sent = time.monotonic(), time.time()
+    start, sent = _clock.monotonic(), time.time()  # sent: the wall clock etcd derives IDs from
     try:
         yield
     except AmbiguousResultError as exc:
-        if not is_refusal_answer(exc, time.monotonic() - start):
+        if not is_refusal_answer(exc, _clock.monotonic() - start):
             raise
         removed = reused(sent, time.time()) if reused is not None else None
         try:

@@ -59,13 +59,16 @@ class V3Backend:
     :param client: the v3 client (closed by :meth:`close`, i.e. by the map that owns it).
     :param max_txn_ops: the server's ``--max-txn-ops`` (128 by default): atomic tree writes
         larger than this are split into several txns.
+    :param streams: the client's streams (default: made here); :mod:`etcdmap.aio` passes
+        its own, whose lease renewal is an asyncio request.
     """
 
     name = "v3"
     capabilities = frozenset({"dirs", "ttl", "in_order", "hidden_keys", "refresh", "txn",
                               "bytes"})
 
-    def __init__(self, client: V3Parts, *, max_txn_ops: int = 128) -> None:
+    def __init__(self, client: V3Parts, *, max_txn_ops: int = 128,
+                 streams: V3Streams | None = None) -> None:
         self._client = client
         self._kv = client.kv
         self._lease = client.lease
@@ -73,7 +76,7 @@ class V3Backend:
         """Operations per txn branch before a tree write is split (etcd's ``--max-txn-ops``)."""
         self._granted: dict[int, int] = {}  # lease ID -> the TTL asked for (etcd rounds up)
         self._lock = threading.Lock()
-        self._streams = V3Streams(client)
+        self._streams = V3Streams(client) if streams is None else streams
 
     @property
     def client(self) -> V3Parts:

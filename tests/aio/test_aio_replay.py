@@ -12,6 +12,7 @@ import itertools
 import pytest
 
 from etcdmap.aio.replay import AsyncAPI, replayed
+from etcdmap.http.budget import Budget
 
 
 class Store:
@@ -123,3 +124,101 @@ def test_replayed_methods_keep_name_and_docstring() -> None:
     method = AsyncStore(AsyncIO({})).get
     assert (method.__name__, method.__doc__) == ("get", "Read a key.")
     assert asyncio.iscoroutinefunction(method)
+
+
+# ---------------------------------------------------------------------- what a run records
+
+
+class Budgeted:
+    """Two calls under one deadline (as ``Budget`` spreads a call's ``timeout=``)."""
+
+    def __init__(self, io: object) -> None:
+        self.io = io
+
+    def two(self) -> list[float]:
+        budget = Budget(1.0, None)
+        first = budget.left()
+        self.io.fetch("GET", "slow")  # type: ignore[attr-defined]
+        second = budget.left()
+        self.io.fetch("GET", "fast")  # type: ignore[attr-defined]
+        assert first is not None and second is not None
+        return [first, second]
+
+    def counted(self) -> str:
+        """Reads a changing attribute and calls a method that is not I/O around a call."""
+        seen = self.io.counter  # type: ignore[attr-defined]
+        self.io.bump()  # type: ignore[attr-defined]
+        try:
+            return f"{seen} {self.io.fetch('GET', 'k')}"  # type: ignore[attr-defined]
+        finally:
+            self.io.cleanup()  # type: ignore[attr-defined]
+
+    def undoing(self) -> str:
+        """Undoes its first call when interrupted there (as a lock withdraws its waiter)."""
+        try:
+            result: str = self.io.fetch("GET", "wait")  # type: ignore[attr-defined]
+        except BaseException:
+            self.io.fetch("DELETE", "waiter")  # type: ignore[attr-defined]
+            raise
+        return result
+
+
+class Recording(AsyncIO):
+    """Slow answers for some keys, and state that changes while a call awaits."""
+
+    def __init__(self, table: dict[tuple[str, str], object], slow: float = 0.0) -> None:
+        super().__init__(table)
+        self.slow = slow
+        self.counter = 0
+        self.bumps = 0
+        self.cleanups = 0
+        self.reached = asyncio.Event()
+
+    async def fetch(self, method: str, key: str) -> object:
+        self.counter += 100  # changes between the runs of a replayed call
+        if key in ("slow", "wait"):
+            self.calls.append((method, key))
+            self.reached.set()
+            await asyncio.sleep(self.slow)
+            return self.table[method, key]
+        return await super().fetch(method, key)
+
+    def bump(self) -> None:
+        self.bumps += 1
+
+    def cleanup(self) -> None:
+        self.cleanups += 1
+
+
+class AsyncBudgeted(AsyncAPI[Budgeted]):
+    def __init__(self, io: AsyncIO) -> None:
+        super().__init__(io, Budgeted, frozenset({"fetch"}))
+
+    two = replayed(Budgeted.two)
+    counted = replayed(Budgeted.counted)
+    undoing = replayed(Budgeted.undoing)
+
+
+async def test_the_clock_of_a_deadline_keeps_its_first_readings() -> None:
+    io = Recording({("GET", "slow"): "s", ("GET", "fast"): "f"}, slow=0.2)
+    first, second = await AsyncBudgeted(io).two()
+    assert 0.95 < first <= 1.0
+    assert 0.6 < second < 0.81  # the slow call's 0.2 s counted, though the runs repeat
+
+
+async def test_attributes_are_read_once_and_other_methods_run_once() -> None:
+    io = Recording({("GET", "k"): "v"})
+    assert await AsyncBudgeted(io).counted() == "0 v"  # the counter as the first run saw it
+    assert (io.bumps, io.cleanups) == (1, 1)  # not on the abandoned run's way out either
+
+
+async def test_a_cancelled_call_runs_the_codes_own_cleanup_shielded() -> None:
+    io = Recording({("GET", "wait"): "got", ("DELETE", "waiter"): "gone"}, slow=10)
+    task = asyncio.ensure_future(AsyncBudgeted(io).undoing())
+    await io.reached.wait()
+    task.cancel()
+    await asyncio.sleep(0.01)
+    task.cancel()  # a second cancellation does not cut the cleanup short
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert io.calls == [("GET", "wait"), ("DELETE", "waiter")]

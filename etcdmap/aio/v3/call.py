@@ -54,6 +54,11 @@ class AsyncCaller:
         """The etcd user (``None``: no authentication)."""
         return self.auth.username
 
+    @property
+    def token(self) -> str | None:
+        """The current token (``None``: none yet, or auth is off)."""
+        return self.auth.token
+
     async def _current_token(self, deadline: float | None) -> str | None:
         if self.auth.needs_token():
             async with self._lock:
@@ -71,19 +76,33 @@ class AsyncCaller:
             return None
         return self.auth.authenticated(data)
 
+    async def refresh_token(self) -> str | None:
+        """Authenticate again now and use the new token (see
+        :meth:`etcdmap.v3._call.Caller.refresh_token`)."""
+        if self.username is None:
+            return None
+        async with self._lock:
+            self.auth.token = None
+            self.auth.token = await self.authenticate(
+                call_deadline(DEFAULT, self.transport.timeout))
+            return self.auth.token
+
     async def _post(self, path: str, body: Json, token: str | None, *, idempotent: bool,
-                    timeout: CallTimeout, endpoint: str | None = None) -> Json:
+                    timeout: CallTimeout, endpoint: str | None = None,
+                    request_timeout: CallTimeout = DEFAULT) -> Json:
         try:
             result = await self.transport.request(
                 "POST", path, json=body, idempotent=idempotent, timeout=timeout,
                 endpoint=endpoint, headers=TokenAuth.headers(token),
+                request_timeout=request_timeout,
             )
         except AmbiguousResultError as exc:
             raise unambiguous(exc)  # noqa: B904 - chained to exc when it is another error
         return answer_of(result.status, result.body, result.endpoint, path)
 
     async def call(self, path: str, body: Json, *, idempotent: bool,
-                   timeout: CallTimeout = DEFAULT, endpoint: str | None = None) -> Json:
+                   timeout: CallTimeout = DEFAULT, endpoint: str | None = None,
+                   request_timeout: CallTimeout = DEFAULT) -> Json:
         """POST ``body`` to ``path`` and return the decoded answer (see
         :meth:`etcdmap.v3._call.Caller.call` for the parameters and errors)."""
         deadline = call_deadline(timeout, self.transport.timeout)
@@ -91,7 +110,8 @@ class AsyncCaller:
             token = await self._current_token(deadline)
             try:
                 return await self._post(path, body, token, idempotent=idempotent,
-                                        timeout=time_left(deadline), endpoint=endpoint)
+                                        timeout=time_left(deadline), endpoint=endpoint,
+                                        request_timeout=request_timeout)
             except V3Error as error:
                 if not self.auth.retry(error, token, attempt):
                     raise

@@ -12,23 +12,39 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
+from etcdmap.aio.backend import AsyncBackend
 from etcdmap.aio.base import AsyncClient
-from etcdmap.aio.replay import AsyncAPI, replayed
+from etcdmap.aio.holds import AsyncElection, AsyncHold, client_election, client_lock
+from etcdmap.aio.replay import AsyncAPI, ReplayPort, replay, replayed
 from etcdmap.aio.transport import AsyncTransport
+from etcdmap.aio.v3.apis import (
+    CALL,
+    AsyncAuth,
+    AsyncElectionService,
+    AsyncLockService,
+    AsyncMaintenance,
+    AsyncMembers,
+)
 from etcdmap.aio.v3.call import AsyncCaller
+from etcdmap.http import probes
+from etcdmap.http.defaults import DEFAULT, CallTimeout
 from etcdmap.http.options import TransportOptions, TransportSettings, with_settings_signature
+from etcdmap.models import Health, Versions
+from etcdmap.v3.client import Client as BlockingClient
+from etcdmap.v3.errors import server_error
 from etcdmap.v3.kv import KV
 from etcdmap.v3.lease import Leases
+from etcdmap.v3.models import Status
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["AsyncKV", "AsyncLeases", "Client"]
+    from etcdmap.v3.keepalive import LeaseKeepAlive
 
-_CALL = frozenset({"call"})
+__all__ = ["AsyncKV", "AsyncLeases", "Client"]
 
 
 class AsyncKV(AsyncAPI[KV]):
@@ -41,7 +57,7 @@ class AsyncKV(AsyncAPI[KV]):
     """
 
     def __init__(self, caller: AsyncCaller) -> None:
-        super().__init__(caller, KV, _CALL)
+        super().__init__(caller, KV, CALL)
 
     range = replayed(KV.range)
     get = replayed(KV.get)
@@ -53,13 +69,31 @@ class AsyncKV(AsyncAPI[KV]):
 
 class AsyncLeases(AsyncAPI[Leases]):
     """``client.lease`` of :class:`Client`: leases as coroutines (each method is
-    :class:`etcdmap.v3.lease.Leases`'s own; keeping a lease alive comes with the mapping).
+    :class:`etcdmap.v3.lease.Leases`'s own); :meth:`keep_alive` is the blocking twin's.
 
     :param caller: the client's call layer.
+    :param blocking: gives the blocking twin's lease API.
     """
 
-    def __init__(self, caller: AsyncCaller) -> None:
-        super().__init__(caller, Leases, _CALL)
+    def __init__(self, caller: AsyncCaller, blocking: Callable[[], Leases]) -> None:
+        super().__init__(caller, Leases, CALL)
+        self._blocking = blocking
+
+    def keep_alive(self, lease_id: int, ttl: int, *,
+                   on_lost: Callable[[BaseException], object] | None = None) -> LeaseKeepAlive:
+        """Keep a lease alive in the background: :meth:`etcdmap.v3.lease.Leases.keep_alive`
+        of the blocking twin (``on_lost`` is called from its thread). Its ``stop()`` may wait
+        up to ~1 s for a refresh in flight: from the loop, ``await
+        asyncio.to_thread(handle.stop)``.
+
+        :returns: the started handle.
+        """
+        return self._blocking().keep_alive(lease_id, ttl, on_lost=on_lost)
+
+    def stop_keep_alives(self) -> None:
+        """Stop every keep-alive started through :meth:`keep_alive` (see
+        :meth:`etcdmap.v3.lease.Leases.stop_keep_alives`)."""
+        self._blocking().stop_keep_alives()
 
     grant = replayed(Leases.grant)
     revoke = replayed(Leases.revoke)
@@ -92,15 +126,75 @@ class Client(AsyncClient):
         **settings: Unpack[TransportSettings],
     ) -> None:
         given = TransportOptions.build("etcdmap.aio.v3.Client", options, settings)
+        self._options = given
         # v3 authenticates with a token (etcdmap.v3._call), never with Basic auth.
         self.transport = AsyncTransport(endpoints,
-                                        options=given.replace(username=None, password=None))
+                                        options=given.replace(username=None, password=None),
+                                        server_error=server_error)
         """The asyncio transport every request goes through."""
+        self._port: Any = ReplayPort(self.transport, frozenset({"request"}))
         self._caller = AsyncCaller(self.transport, given.username, given.password)
         self.kv = AsyncKV(self._caller)
         """Keys and values (:class:`AsyncKV`)."""
-        self.lease = AsyncLeases(self._caller)
+        self.lease = AsyncLeases(self._caller, lambda: self.blocking.lease)
         """Leases (:class:`AsyncLeases`)."""
+        self.auth = AsyncAuth(self._caller)
+        """Auth switch, users, roles, tokens (:class:`~etcdmap.aio.v3.apis.AsyncAuth`)."""
+        self.members = AsyncMembers(self._caller)
+        """Cluster membership (:class:`~etcdmap.aio.v3.apis.AsyncMembers`)."""
+        self.maintenance = AsyncMaintenance(self._caller, lambda: self.blocking.maintenance)
+        """Status, alarms, defragment, hashes, snapshot, leader transfer
+        (:class:`~etcdmap.aio.v3.apis.AsyncMaintenance`)."""
+        self.lock_service = AsyncLockService(self._caller)
+        """etcd's lock service, one method per route
+        (:class:`~etcdmap.aio.v3.apis.AsyncLockService`)."""
+        self.election_service = AsyncElectionService(self._caller)
+        """etcd's election service, one method per route
+        (:class:`~etcdmap.aio.v3.apis.AsyncElectionService`)."""
+
+    @property
+    def blocking(self) -> BlockingClient:
+        """The blocking :class:`etcdmap.v3.Client` on the same endpoints and settings (see
+        :attr:`etcdmap.aio.base.AsyncClient.blocking`)."""
+        return super().blocking  # type: ignore[return-value]
+
+    def lock(self, name: str, ttl: int = 60, timeout: float | None = None) -> AsyncHold:
+        """A distributed lock on etcd's lock service, for ``async with`` (see
+        :meth:`etcdmap.v3.Client.lock` and :mod:`etcdmap.aio.holds`): a cancelled acquire
+        leaves no waiter in etcd.
+
+        :raises TypeError, ValueError: an empty name, a bad TTL or timeout.
+        """
+        return client_lock(self, name, ttl=ttl, timeout=timeout)
+
+    def election(self, name: str, ttl: int = 60) -> AsyncElection:
+        """A leader election (see :meth:`etcdmap.v3.Client.election` and
+        :mod:`etcdmap.aio.holds`).
+
+        :raises TypeError, ValueError: an empty name or a bad TTL.
+        """
+        return client_election(self, name, ttl=ttl)
+
+    async def status(self, *, endpoint: str | None = None,
+                     timeout: CallTimeout = DEFAULT) -> Status:
+        """A member's status: see :meth:`etcdmap.v3.Client.status`."""
+        return await self.maintenance.status(endpoint=endpoint, timeout=timeout)
+
+    async def version(self, *, timeout: CallTimeout = DEFAULT) -> Versions:
+        """See :meth:`etcdmap.v3.Client.version`."""
+        return await replay(probes.version, self._port, timeout=timeout)
+
+    async def health(self, *, endpoint: str | None = None, serializable: bool = False,
+                     timeout: CallTimeout = DEFAULT) -> Health:
+        """See :meth:`etcdmap.v3.Client.health` (never raises for an unhealthy cluster)."""
+        return await replay(probes.health, self._port, endpoint=endpoint,
+                            serializable=serializable, timeout=timeout)
+
+    def _make_blocking(self) -> BlockingClient:
+        return BlockingClient(self.endpoints, options=self._options)
+
+    def _make_backend(self) -> AsyncBackend:
+        return AsyncBackend.of_v3(self)
 
     def __repr__(self) -> str:
         user = f", username={self._caller.username!r}" if self._caller.username else ""
