@@ -78,3 +78,17 @@ async def test_bad_arguments_fail_before_any_request() -> None:
             await c.maintenance.disarm("FULL")  # type: ignore[arg-type]
     with pytest.raises(NoEndpointsError):
         etcdmap.aio.Client([])
+
+
+async def test_a_raised_nospace_alarm_refuses_writes_until_disarmed(etcd_server: EtcdServer,
+                                                                    etcd_prefix: str) -> None:
+    async with etcdmap.aio.v3.Client(etcd_server.client_url) as c:
+        try:
+            raised = await c.maintenance.activate("NOSPACE")
+            assert [a.alarm for a in raised] == ["NOSPACE"]
+            with pytest.raises(e.NoSpace, match="defragment"):
+                await c.kv.put(f"{etcd_prefix}/k", "v")
+        finally:
+            await c.maintenance.disarm()
+        assert await c.maintenance.alarms() == []
+        await c.kv.put(f"{etcd_prefix}/k", "v")

@@ -105,6 +105,7 @@ class AsyncMaintenance(AsyncAPI[Maintenance]):
 
     status = replayed(Maintenance.status)
     alarms = replayed(Maintenance.alarms)
+    activate = replayed(Maintenance.activate)
     disarm = replayed(Maintenance.disarm)
     defragment = replayed(Maintenance.defragment)
     hash = replayed(Maintenance.hash)
