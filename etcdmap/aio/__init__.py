@@ -30,8 +30,9 @@ locks, elections and keep-alives in :mod:`etcdmap.aio.holds`.
 - *Settings*: one :class:`~etcdmap.http.options.TransportOptions`, validated once.
 - *v3 calls*: the token decisions and answer reading are :mod:`etcdmap.v3._call`'s
   (:class:`~etcdmap.v3._call.TokenAuth`...); :class:`~etcdmap.aio.v3.call.AsyncCaller` awaits.
-- *Framing*: :mod:`etcdmap.aio.framing` (bytes in, events out; h11 inside) -- the seam where
-  :mod:`etcdmap.http`'s framing engines (h11, httptools) plug in.
+- *Framing*: :mod:`etcdmap.http.framing`, the blocking adapter's (request heads written and
+  checked once, answers parsed by httptools or h11), mapped onto the asyncio connection's
+  events by :mod:`etcdmap.aio.framing`.
 - *Everything above the transport* -- every API method, the map's methods, the v2 and v3
   backends' operations, locks and elections -- **is the blocking code**, run by
   :mod:`etcdmap.aio.replay` over stand-ins of its I/O objects: ``get =

@@ -4,7 +4,7 @@
 follows redirects (the transport's :class:`~etcdmap.http.policy.Plan` decides that) and every
 failure is one :class:`~etcdmap.http.attempt.AttemptError` whose ``sent`` bit says whether the
 request may have reached the member (``False``: refused, DNS, connect timeout, TLS handshake,
-a request h11 refuses, a failed cmux priming). The whole exchange -- connect, send, the head
+a request HTTP/1.1 refuses, a failed cmux priming). The whole exchange -- connect, send, the head
 and, unless streamed, the whole body -- is bounded by one budget, so a server dripping one byte
 at a time cannot stretch it. A streamed answer (:class:`BodyStream`) owns its connection until
 its body ends (then the connection goes back to the pool) or it is closed (then the connection

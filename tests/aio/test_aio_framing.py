@@ -1,12 +1,21 @@
-"""The asyncio connections' framing seam (``etcdmap.aio.framing``), without sockets."""
+"""The asyncio connections' framing seam (``etcdmap.aio.framing``), without sockets, on each
+engine of the shared framing (:mod:`etcdmap.http.framing`)."""
 
 from __future__ import annotations
 
 import pytest
 
 from etcdmap.aio.framing import END, FramingError, Head, new_framing
+from etcdmap.http.framing import ENV_FRAMING, available_framings
 
 HOST = [("Host", "a:1")]
+
+
+@pytest.fixture(autouse=True, params=available_framings())
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test on each framing engine that imports here (httptools and h11 in the suite)."""
+    monkeypatch.setenv(ENV_FRAMING, request.param)
+    return str(request.param)
 
 
 def _answer(*pieces: bytes) -> list[object]:
@@ -93,5 +102,14 @@ def test_a_close_before_the_end_is_a_connection_error(raw: bytes) -> None:
     framing.request("GET", "/k", HOST, None)
     if raw:
         framing.feed(raw)
-    with pytest.raises((ConnectionError, FramingError)):
+    with pytest.raises(ConnectionError, match="closed before the answer ended"):
         framing.feed(b"")
+
+
+def test_an_answer_to_head_has_no_body_and_the_connection_goes_on() -> None:
+    framing = new_framing()
+    framing.request("HEAD", "/k", HOST, None)
+    assert framing.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n") == [
+        Head(200, [("content-length", "5")]), END]
+    assert framing.reusable()
+
