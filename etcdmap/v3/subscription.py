@@ -243,7 +243,11 @@ class V3Subscription(WatchLifecycle):
             now = None
         with self._lock:
             self._proving = False
-            if gen != self._gen:
+            if gen != self._gen:  # the stream moved meanwhile: the nudge is still owed
+                if self._state == "live":
+                    self._start_proof()
+                elif self._state == "connecting":
+                    self._nudged = True  # proved once live
                 return
             if now is not None and self._cursor.last == last:
                 self._cursor.resynced(now)  # nothing this watch wants lies in (last, now]

@@ -68,7 +68,9 @@ def run_fault(cluster: EtcdCluster, victim: EtcdServer, prefix: str,
                 for wm in writers:
                     wm["k"] = str(n)
                 time.sleep(0.1)  # writes spread over the failover
-            assert all(x.wait_for(writers[-1].index, 20) for x in watches), "events missing"
+            behind = [(m.path, x.endpoint, x.index) for m, x in zip(maps, watches, strict=True)
+                      if not x.wait_for(writers[-1].index, 20)]
+            assert behind == [], f"not at {writers[-1].index}: {behind}"
             moved = time.monotonic() - started
             assert all(x.endpoint != victim.client_url for x in watches)
             time.sleep(TTL)  # a full TTL after the fault: the renewals went elsewhere
