@@ -1,18 +1,31 @@
-"""etcdmap: a complete, fast, failure-proof etcd v2 client and a dict-like ``EtcdMap``.
+"""etcdmap: a complete, failure-proof etcd client (v2 and v3 APIs) and a dict-like ``EtcdMap``.
 
-The client layer::
+The mapping façade, on whichever API the server serves::
 
-    client = etcdmap.Client(["http://127.0.0.1:2379"])
-    client.keys.set("/foo", "bar")
-
-The mapping façade::
-
-    config = etcdmap.EtcdMap(client, "/config")      # or etcdmap.connect(url, "/config")
+    config = etcdmap.connect("http://127.0.0.1:2379", "/config")   # api="auto": v3 where served
     config["db"] = {"host": "h", "port": "5432"}
 
+``api="auto"`` (the default) asks ``/version`` once and picks etcd's v3 API (over its HTTP/JSON
+gateway, no gRPC) on etcd 3.4 and later, the v2 API on older servers; ``api="v2"`` or
+``api="v3"`` choose. :class:`EtcdMap` also wraps a client (or a :class:`MemoryBackend`) you
+make yourself: ``EtcdMap(client, "/config")``.
+
+The clients::
+
+    client = etcdmap.Client(["http://127.0.0.1:2379"])        # the v2 API
+    client.keys.set("/foo", "bar")
+    client3 = etcdmap.v3.Client(["http://127.0.0.1:2379"])    # the v3 API
+    client3.kv.put("foo", "bar")
+
+asyncio: :mod:`etcdmap.aio` has the same clients and map as coroutines
+(``etcdmap.aio.Client``, ``etcdmap.aio.v3.Client``, ``etcdmap.aio.connect``). Drop-ins for the
+abandoned python-etcd and python-etcd3 packages: :mod:`etcdmap.compat.etcd` and
+:mod:`etcdmap.compat.etcd3`.
+
 Importing etcdmap has no side effects. Exceptions live in :mod:`etcdmap.errors` and are all
-re-exported here; signals live in :mod:`etcdmap.signals`. :mod:`etcdmap.testing` (real etcd
-servers for tests) is imported explicitly.
+re-exported here; signals live in :mod:`etcdmap.signals`. :mod:`etcdmap.aio`,
+:mod:`etcdmap.compat` and :mod:`etcdmap.testing` (real etcd servers for tests) are imported
+explicitly.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``EtcdMap``: a :class:`~collections.abc.MutableMapping` over an etcd v2 directory.
+"""``EtcdMap``: a :class:`~collections.abc.MutableMapping` over an etcd directory (v2 or v3).
 
 ::
 
@@ -7,7 +7,15 @@
     m["db"]["host"]                         # a directory reads back as a live nested EtcdMap
     m.to_dict()                             # the whole subtree, one recursive GET
 
-Semantics (the etcd v2 facts behind them: etcd-io/etcd release-3.4:Documentation/v2/api.md):
+The map talks to a store through the :class:`~etcdmap.backend.Backend` protocol: etcd's v2
+API (:class:`etcdmap.Client`), its v3 API (:class:`etcdmap.v3.Client`, through
+:class:`~etcdmap.v3.backend.V3Backend`, which keeps a v2-like tree of keys and marker keys), or
+:class:`~etcdmap.MemoryBackend`; :func:`etcdmap.connect` picks v3 wherever the server serves it.
+:class:`etcdmap.aio.AsyncEtcdMap` is the same map for asyncio.
+
+Semantics, the same on every store (they are etcd v2's: etcd-io/etcd
+release-3.4:Documentation/v2/api.md; on v3 etcdmap keeps them, see
+:mod:`etcdmap.v3.backend`):
 
 * **Keys** are single path segments (``str``): ``/``, ``""``, ``"."``, ``".."`` and control
   characters raise :class:`ValueError`, non-``str`` keys :class:`TypeError` (``in`` answers
@@ -28,7 +36,7 @@ Semantics (the etcd v2 facts behind them: etcd-io/etcd release-3.4:Documentation
   ``compare_and_*`` helpers, :meth:`~EtcdMap.create` and :meth:`~EtcdMap.replace` are
   atomic conditional writes.
 * **Hidden keys** (a leading ``_``) can be read, written and deleted by name, and
-  ``"_k" in m`` finds them, but etcd leaves them out of listings: they never appear in
+  ``"_k" in m`` finds them, but etcd v2 (and etcdmap on v3) leaves them out of listings: they never appear in
   iteration, ``len()``, the views, :meth:`~EtcdMap.to_dict`, ``==`` or
   :meth:`~EtcdMap.clear`. Use them for bookkeeping next to user data (e.g. ``_lock``).
 * A map over a **directory that does not exist** yet is empty; the first write creates it. A
@@ -40,8 +48,8 @@ Semantics (the etcd v2 facts behind them: etcd-io/etcd release-3.4:Documentation
 
 Thread-safety: an ``EtcdMap`` keeps no state but its settings, its optional cache (locked)
 and :attr:`EtcdMap.index` (the index of its last request), so it is safe to share between
-threads, like its :class:`~etcdmap.v2.client.Client`. With several threads,
-:attr:`~EtcdMap.index` is that of whichever request finished last.
+threads, like its clients. With several threads, :attr:`~EtcdMap.index` is that of whichever
+request finished last (v2: the etcd index; v3: the store revision).
 """
 
 from __future__ import annotations
@@ -77,7 +85,8 @@ _T = TypeVar("_T")
 
 
 class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
-    """A dict-like, live view of the etcd v2 directory ``path`` (see the module docstring).
+    """A dict-like, live view of the etcd directory ``path``, on v2 or v3 (see the module
+    docstring).
 
     Besides the :class:`~collections.abc.MutableMapping` API: :meth:`to_dict`, :meth:`node`,
     :meth:`set`, :meth:`create`, :meth:`replace`, :meth:`compare_and_swap`,
@@ -90,7 +99,8 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
     :param path: the directory, e.g. ``"/config"`` (``"/"``: the whole key space).
     :param codec: a :class:`~etcdmap.mapping.codecs.Codec` or a name (``"str"``, ``"json"``,
         ``"bytes"``); default: ``str`` values only.
-    :param quorum: make every read linearizable (``quorum=true``, through raft; slower).
+    :param quorum: make every v2 read linearizable (``quorum=true``, through raft; slower; v3
+        reads always are).
     :param cache: a read-through cache for leaf reads, any ``MutableMapping`` such as
         ``cachetools.TTLCache(maxsize=1024, ttl=5)``: reads may be up to its TTL stale when
         others write; writes through this map (and its nested views, which share the cache)
