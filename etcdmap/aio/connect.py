@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from etcdmap._api import check_v3, choose_api, v2_has_keys_instead, v2_keys_hint
 from etcdmap._connect import AUTO_CHOSE_V3, check_arguments, probe_with, refuse_v2_only
-from etcdmap.aio.base import AsyncClient
 from etcdmap.aio.client import Client
+from etcdmap.aio.client_base import AsyncClient
 from etcdmap.aio.emap import AsyncEtcdMap
 from etcdmap.aio.replay import ReplayPort, replay
 from etcdmap.aio.v3.client import Client as V3Client

@@ -68,9 +68,9 @@ from etcdmap._closing import Closing
 from etcdmap.backend import Cond, TreeWrite
 from etcdmap.errors import CompareFailed, KeyNotFound, NodeExists, NotAFile
 from etcdmap.mapping import paths as _mappath
-from etcdmap.mapping.base import EncodedTree
 from etcdmap.mapping.codecs import codec_name
-from etcdmap.mapping.ops import MapOps
+from etcdmap.mapping.emap_core import EncodedTree
+from etcdmap.mapping.emap_ops import MapOps
 from etcdmap.models import Node
 
 if TYPE_CHECKING:

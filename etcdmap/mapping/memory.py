@@ -44,8 +44,7 @@ from etcdmap.errors import (
     PrevValueRequired,
     RootReadOnly,
 )
-from etcdmap.mapping.memory_stream import MemoryChangeStream
-from etcdmap.mapping.memory_tree import (
+from etcdmap.mapping.memory_nodes import (
     Entry,
     key_of,
     make_parents,
@@ -54,6 +53,7 @@ from etcdmap.mapping.memory_tree import (
     to_dict,
     walk,
 )
+from etcdmap.mapping.memory_stream import MemoryChangeStream
 from etcdmap.models import Change, Node
 
 __all__ = ["MemoryBackend", "MemoryChangeStream"]

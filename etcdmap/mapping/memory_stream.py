@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from etcdmap.backend import Progress
-from etcdmap.mapping.memory_tree import key_of, parts_of
+from etcdmap.mapping.memory_nodes import key_of, parts_of
 from etcdmap.models import Change
 
 __all__ = ["MemoryChangeStream"]

@@ -22,7 +22,7 @@ from etcdmap.v3.watch_mux import WatchMux
 if TYPE_CHECKING:
     from etcdmap.http.hub import StreamHub
     from etcdmap.http.liveness import Liveness
-    from etcdmap.v3.parts import V3Parts
+    from etcdmap.v3.client_protocol import V3Parts
 
 __all__ = ["V3Streams"]
 

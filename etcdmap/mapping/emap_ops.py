@@ -14,7 +14,7 @@ from etcdmap._checks import check_ttl
 from etcdmap.backend import Cond, HeldLock, SupportsLeaseRefresh
 from etcdmap.errors import CompareFailed, DirectoryTTLUnsupported, NotAFile
 from etcdmap.mapping import paths as _mappath
-from etcdmap.mapping.base import MapBase
+from etcdmap.mapping.emap_core import MapBase
 from etcdmap.mapping.keepalive import HubOwner, KeepAlive
 from etcdmap.mapping.lock import LOCKS_DIR, map_lock
 from etcdmap.models import Node
