@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any
 from etcdmap._checks import check_ttl
 from etcdmap.backend import ALWAYS, Cond, TreeWrite
 from etcdmap.errors import KeyNotFound, NotADirectory, RootReadOnly
-from etcdmap.http.endpoints import strip_credentials
-from etcdmap.http.pulled_changes import PulledChanges
+from etcdmap.http.hub_backend import HubBackend
 from etcdmap.models import Node
 from etcdmap.v3 import conds
 from etcdmap.v3.batch import value_bytes, write_trees
@@ -43,8 +42,6 @@ from etcdmap.v3.txn import Compare, Op
 
 if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
-    from etcdmap.http.hub import StreamHub
-    from etcdmap.http.liveness import Liveness
     from etcdmap.v3.client_protocol import V3Parts
     from etcdmap.v3.lock import Lock
 
@@ -53,8 +50,11 @@ __all__ = ["V3Backend"]
 _ORDER_END = ":"  # sorts right after "9": in-order names are 20 digits
 
 
-class V3Backend:
+class V3Backend(HubBackend["V3Parts", V3Streams]):
     """The mapping layer's store on etcd's v3 API (one per :class:`etcdmap.v3.Client`).
+
+    The client, ``describe()``, ``changes()``, the hub and ``close()`` are
+    :class:`~etcdmap.http.hub_backend.HubBackend`'s.
 
     :param client: the v3 client (closed by :meth:`close`, i.e. by the map that owns it).
     :param max_txn_ops: the server's ``--max-txn-ops`` (128 by default): atomic tree writes
@@ -69,28 +69,18 @@ class V3Backend:
 
     def __init__(self, client: V3Parts, *, max_txn_ops: int = 128,
                  streams: V3Streams | None = None) -> None:
-        self._client = client
+        super().__init__(client, V3Streams(client) if streams is None else streams)
         self._kv = client.kv
         self._lease = client.lease
         self.max_txn_ops = max_txn_ops
         """Operations per txn branch before a tree write is split (etcd's ``--max-txn-ops``)."""
         self._granted: dict[int, int] = {}  # lease ID -> the TTL asked for (etcd rounds up)
         self._lock = threading.Lock()
-        self._streams = V3Streams(client) if streams is None else streams
-
-    @property
-    def client(self) -> V3Parts:
-        """The v3 client."""
-        return self._client
 
     def lock(self, key: str, *, ttl: int, timeout: float | None) -> Lock:
         """The lock ``key`` on etcd's lock service (:meth:`etcdmap.v3.Client.lock`): the
         mapping layer's locks on v3 (:class:`~etcdmap.backend.SupportsLocks`)."""
         return self._client.lock(key, ttl=ttl, timeout=timeout)
-
-    def describe(self) -> str:
-        """``endpoints=[...]`` without credentials."""
-        return f"endpoints={[strip_credentials(e) for e in self._client.endpoints]!r}"
 
     # ------------------------------------------------------------------ reads
 
@@ -365,19 +355,6 @@ class V3Backend:
         """The store revision from one linearizable range (count only)."""
         return self._kv.range(marker(key), prefix=True, count_only=True).header.revision
 
-    def changes(
-        self,
-        key: str,
-        *,
-        after: int,
-        recursive: bool = True,
-        idle_timeout: float = 1.0,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> PulledChanges:
-        """The changes of :meth:`subscribe`, pulled (:class:`~etcdmap.http.pulled_changes.PulledChanges`)."""
-        return PulledChanges(lambda sink: self.subscribe(
-            key, sink, after=after, recursive=recursive, idle_timeout=idle_timeout), on_error)
-
     def subscribe(
         self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,
         idle_timeout: float = 1.0,
@@ -393,10 +370,6 @@ class V3Backend:
                               recursive=recursive, idle_timeout=idle_timeout,
                               channel=self._streams.watches()).start()
 
-    def hub(self) -> tuple[StreamHub, Liveness]:
-        """The client's watch hub and its member checks (made on first use)."""
-        return self._streams.hub()
-
     @property
     def streams(self) -> V3Streams:
         """The client's watch hub, watch WebSockets and lease keep-alive stream
@@ -409,17 +382,6 @@ class V3Backend:
         ``"http"`` (one stream per watch: the upgrade was refused, see
         :class:`~etcdmap.v3.watch_mux.WatchMux`)."""
         return self._streams.watch_mode
-
-    def close_hub(self) -> None:
-        """Stop the watch hub: every subscription and keep-alive of the client ends."""
-        self._streams.close()
-
-    def close(self) -> None:
-        """Close the client."""
-        self._client.close()
-
-    def __repr__(self) -> str:
-        return f"<V3Backend {self.describe()}>"
 
 
 def _range(resp: TxnResponse, i: int) -> RangeResponse:
