@@ -20,9 +20,7 @@ Thread-safety: as the client (safe to share).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -33,6 +31,7 @@ from etcdmap.errors import KeyNotFound, NotADirectory, RootReadOnly
 from etcdmap.http.hub_backend import HubBackend
 from etcdmap.models import Node
 from etcdmap.v3 import conds
+from etcdmap.v3.backend_leases import BackendLeases
 from etcdmap.v3.batch import value_bytes, write_trees
 from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
@@ -71,11 +70,9 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
                  streams: V3Streams | None = None) -> None:
         super().__init__(client, V3Streams(client) if streams is None else streams)
         self._kv = client.kv
-        self._lease = client.lease
         self.max_txn_ops = max_txn_ops
         """Operations per txn branch before a tree write is split (etcd's ``--max-txn-ops``)."""
-        self._granted: dict[int, int] = {}  # lease ID -> the TTL asked for (etcd rounds up)
-        self._lock = threading.Lock()
+        self._leases = BackendLeases(client.lease, self._streams)
 
     def lock(self, key: str, *, ttl: int, timeout: float | None) -> Lock:
         """The lock ``key`` on etcd's lock service (:meth:`etcdmap.v3.Client.lock`): the
@@ -109,9 +106,9 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         node = build_node(key, leaf, below, recursive=recursive)
         if node is None:
             raise KeyNotFound("Key not found", key.rstrip("/") or "/", rev)
-        own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+        own = _own(key, leaf, below)
         if own is not None and own.lease:
-            ttl = self._ttl_of(own.lease)
+            ttl = self._leases.ttl_of(own.lease)
             node = dataclasses.replace(
                 node, ttl=ttl, expiration=datetime.now(timezone.utc) + timedelta(seconds=ttl))
         return node, rev
@@ -130,26 +127,7 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
             return None, rev
         return build_dict(key, below, decode), rev
 
-    def _ttl_of(self, lease: int) -> int:
-        return max(0, self._lease.time_to_live(lease).ttl)
-
     # ------------------------------------------------------------------ writes
-
-    def _grant(self, ttl: int | None) -> int:
-        if ttl is None:
-            return 0
-        seconds = int(check_ttl(ttl))
-        grant = self._lease.grant(seconds)
-        with self._lock:
-            self._granted[grant.id] = seconds
-            if len(self._granted) > 10_000:
-                self._granted.pop(next(iter(self._granted)))
-        return grant.id
-
-    def _revoke(self, lease: int) -> None:
-        if lease:
-            with contextlib.suppress(Exception):  # best effort: an unused lease just expires
-                self._lease.revoke(lease)
 
     def put(
         self, key: str, value: str, *, ttl: int | None = None, cond: Cond = ALWAYS
@@ -164,7 +142,7 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         """
         _writable(key)
         data = value_bytes(value)
-        lease = self._grant(ttl)
+        lease = self._leases.grant(ttl)
         checks = [*conds.parents_ok(key), conds.no_dir(key), *conds.compares(key, cond)]
         success = [Op.put(key, data, lease=lease, prev_kv=True), *conds.marker_ops(key)]
         resp = self._txn(checks, success, conds.failure_reads(key), lease)
@@ -181,10 +159,10 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         try:
             resp = self._kv.txn(checks, success, failure)
         except BaseException:
-            self._revoke(lease)
+            self._leases.revoke(lease)
             raise
         if not resp.succeeded:
-            self._revoke(lease)
+            self._leases.revoke(lease)
         return resp
 
     def make_dir(
@@ -198,7 +176,7 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         :raises NodeExists, NotAFile, KeyNotFound, NotADirectory, RootReadOnly: as on v2.
         """
         _writable(key)
-        lease = self._grant(ttl)
+        lease = self._leases.grant(ttl)
         mark = marker(key)
         checks = conds.parents_ok(key)
         success = [Op.put(mark, "", lease=lease, prev_kv=True), *conds.marker_ops(key)]
@@ -255,7 +233,7 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         """
         root = dir_key.rstrip("/")
         data = value_bytes(value)
-        lease = self._grant(ttl)
+        lease = self._leases.grant(ttl)
         rev = self._kv.range(marker(root), prefix=True, count_only=True).header.revision
         while True:
             key = f"{root}/{rev + 1:020d}"
@@ -266,14 +244,14 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
             try:
                 resp = self._kv.txn(checks, success, fail)
             except BaseException:
-                self._revoke(lease)
+                self._leases.revoke(lease)
                 raise
             if resp.succeeded:
                 rev = resp.header.revision
                 return Node(key, value, False, (), rev, rev, ttl and int(check_ttl(ttl))), rev
             for parent, got in zip(ancestors(key), resp.responses, strict=True):
                 if isinstance(got, RangeResponse) and got.kvs:
-                    self._revoke(lease)
+                    self._leases.revoke(lease)
                     raise NotADirectory("Not a directory", parent, resp.header.revision)
             rev = max(resp.header.revision, self._last_in_order(root))  # name after the last
 
@@ -295,14 +273,14 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         seconds = int(check_ttl(ttl))
         while True:
             leaf, below, rev = self._pair(key)
-            own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+            own = _own(key, leaf, below)
             if own is None and not below:
                 raise KeyNotFound("Key not found", key, rev)
-            if own is not None and own.lease and self._keep(own.lease, seconds):
+            if own is not None and own.lease and self._leases.keep(own.lease, seconds):
                 node, rev = self.read(key)
                 return node, rev
             target = marker(key) if below else key
-            lease = self._grant(seconds)
+            lease = self._leases.grant(seconds)
             mod = own.mod_revision if own is not None else 0
             value = own.value if own is not None else b""  # as stored, UTF-8 or not
             resp = self._txn([Compare.mod(target, "==", mod)],
@@ -322,33 +300,25 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         known = [0]
 
         def refresh() -> None:
-            if known[0] and self._streams.leases().renew_once(known[0]) > 0:
+            if known[0] and self._leases.renew(known[0]):
                 return
             self.refresh(key, seconds)
             leaf, below, _ = self._pair(key, keys_only=True)
-            own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+            own = _own(key, leaf, below)
             known[0] = own.lease if own is not None else 0
 
         return refresh
-
-    def _keep(self, lease: int, seconds: int) -> bool:
-        """Keep ``lease`` alive if it was granted for ``seconds``; whether that worked."""
-        with self._lock:
-            asked = self._granted.get(lease)
-        if asked is None:
-            asked = self._lease.time_to_live(lease).granted_ttl
-        return asked == seconds and self._streams.leases().renew_once(lease) > 0
 
     def write_trees(self, writes: Sequence[TreeWrite], *, ttl: int | None = None,
                     create: bool = False) -> int:
         """Replace each key's subtree, atomically when it fits in one txn (see
         :func:`etcdmap.v3.batch.write_trees`). :returns: the revision after the writes."""
-        lease = self._grant(ttl)
+        lease = self._leases.grant(ttl)
         try:
             return write_trees(self._kv, writes, lease=lease, create=create,
                                max_ops=self.max_txn_ops)
         except BaseException:
-            self._revoke(lease)
+            self._leases.revoke(lease)
             raise
 
     def current_index(self, key: str) -> int:
@@ -382,6 +352,13 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         ``"http"`` (one stream per watch: the upgrade was refused, see
         :class:`~etcdmap.v3.watch_mux.WatchMux`)."""
         return self._streams.watch_mode
+
+
+def _own(key: str, leaf: KeyValue | None, below: tuple[KeyValue, ...]) -> KeyValue | None:
+    """The kv that carries ``key``'s own lease: a directory's marker, or the leaf."""
+    if below:
+        return below[0] if below[0].key_text == marker(key) else None
+    return leaf
 
 
 def _range(resp: TxnResponse, i: int) -> RangeResponse:
