@@ -62,7 +62,7 @@ from collections.abc import (
     MutableMapping,
     ValuesView,
 )
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from etcdmap._closing import Closing
 from etcdmap.backend import Cond, TreeWrite
@@ -73,15 +73,9 @@ from etcdmap.mapping.emap_core import EncodedTree
 from etcdmap.mapping.emap_ops import MapOps
 from etcdmap.models import Node
 
-if TYPE_CHECKING:
-    from etcdmap.mapping.mirror import Mirror
-    from etcdmap.mapping.typed import LiveConfig
-    from etcdmap.mapping.watch import Watch
-
 __all__ = ["EtcdItemsView", "EtcdMap", "EtcdValuesView"]
 
 _MISSING: Any = object()
-_T = TypeVar("_T")
 
 
 class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
@@ -329,56 +323,6 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
             return
         for child in node.nodes if node else ():
             self._remove(_mappath.join(self._path, child.name))
-
-    # ------------------------------------------------------------------ watch and mirror
-
-    def watch(self, recursive: bool = True, after_index: int | None = None) -> Watch:
-        """Watch this directory in a daemon thread that sends the :mod:`etcdmap.signals`
-        with ``sender`` = this map (see :mod:`etcdmap.mapping.watch`)::
-
-            signals.changed.connect(on_change, sender=m)
-            with m.watch():
-                ...
-
-        :param recursive: every key below (``False``: events on the directory itself only).
-        :param after_index: deliver events after this index (default: after this map's last
-            read or write, :attr:`index`, or else from now).
-        :returns: the started :class:`~etcdmap.mapping.watch.Watch` (a context manager; ``stop()``).
-        :raises EtcdMapError: the initial read of the subtree failed.
-        :raises MapClosed: the map is closed.
-        """
-        from etcdmap.mapping.mirror import watch_map  # noqa: PLC0415 - keeps the import graph acyclic
-
-        self._check_open()
-        return watch_map(self, recursive=recursive, after_index=after_index)
-
-    def mirror(self, writable: bool = False) -> Mirror:
-        """A live in-memory copy of this directory, kept current by a watch; reads at dict
-        speed (see :mod:`etcdmap.mapping.mirror`).
-
-        :param writable: let ``mirror[k] = v`` / ``del mirror[k]`` write through this map.
-        :returns: the :class:`~etcdmap.mapping.mirror.Mirror` (a context manager; ``close()``).
-        :raises EtcdMapError: the initial read of the subtree failed.
-        """
-        from etcdmap.mapping.mirror import mirror_map  # noqa: PLC0415
-
-        self._check_open()
-        return mirror_map(self, writable=writable)
-
-    def bind(self, model: type[_T], *, seed: bool = False) -> LiveConfig[_T]:
-        """A live, typed view: ``model`` (a pydantic model or a dataclass) validated against
-        this directory and kept current by a mirror (see :mod:`etcdmap.mapping.typed`).
-
-        :param seed: first write the model's defaults that etcd lacks (create-if-absent).
-        :returns: the :class:`~etcdmap.mapping.typed.LiveConfig` (``.current``, ``.error``,
-            ``wait_for()``; a context manager).
-        :raises ImportError: pydantic is missing (``pip install 'etcdmap[typed]'``).
-        :raises ConfigValidationError: the content does not validate (names the fields).
-        """
-        from etcdmap.mapping.typed import bind  # noqa: PLC0415 - pydantic is an optional extra
-
-        self._check_open()
-        return bind(self, model, seed=seed)
 
     # ------------------------------------------------------------------ lifetime
 
