@@ -17,9 +17,10 @@ from etcdmap.mapping.paths import normalize_path
 from etcdmap.v2.client import Client
 from etcdmap.v3.client import Client as V3Client
 
-__all__ = ["AUTO_CHOSE_V3", "check_arguments", "connect", "probe_with", "refuse_v2_only"]
+__all__ = ["AUTO_CHOSE_V3", "Api", "check_arguments", "connect", "probe_with", "refuse_v2_only"]
 
 Api = Literal["auto", "v2", "v3"]
+"""Which etcd API ``connect`` uses (``"auto"``: v3 where the server serves it)."""
 
 log = logging.getLogger("etcdmap")
 

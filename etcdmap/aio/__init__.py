@@ -26,7 +26,7 @@ locks, elections and keep-alives in :mod:`etcdmap.aio.holds`.
   5xx decoding, the cluster id, redirects -- is pure (:mod:`etcdmap.http.policy`,
   :mod:`etcdmap.http.pinning`); :class:`etcdmap.http.transport.Transport` and
   :class:`~etcdmap.aio.transport.AsyncTransport` are two thin shells looping over one
-  :class:`~etcdmap.http.policy.Plan` (their common face: :mod:`etcdmap.http.shell`).
+  :class:`~etcdmap.http.policy.Plan` (their common face: :mod:`etcdmap.http.transport_shell`).
 - *Settings*: one :class:`~etcdmap.http.options.TransportOptions`, validated once.
 - *v3 calls*: the token decisions and answer reading are :mod:`etcdmap.v3._call`'s
   (:class:`~etcdmap.v3._call.TokenAuth`...); :class:`~etcdmap.aio.v3.call.AsyncCaller` awaits.

@@ -23,7 +23,7 @@ from etcdmap.aio.admin import (
     AsyncUsersAPI,
 )
 from etcdmap.aio.backend import AsyncBackend
-from etcdmap.aio.base import AsyncClient
+from etcdmap.aio.client_base import AsyncClient
 from etcdmap.aio.replay import AsyncAPI, ReplayPort, replay, replayed
 from etcdmap.aio.transport import AsyncTransport
 from etcdmap.http.defaults import DEFAULT, CallTimeout
@@ -122,7 +122,7 @@ class Client(AsyncClient):
     @property
     def blocking(self) -> BlockingClient:
         """The blocking :class:`etcdmap.Client` on the same endpoints and settings (see
-        :attr:`etcdmap.aio.base.AsyncClient.blocking`)."""
+        :attr:`etcdmap.aio.client_base.AsyncClient.blocking`)."""
         return super().blocking  # type: ignore[return-value]
 
     @classmethod

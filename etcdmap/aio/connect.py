@@ -15,12 +15,12 @@ import asyncio
 import logging
 from collections.abc import Generator, Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 from etcdmap._api import check_v3, choose_api, v2_has_keys_instead, v2_keys_hint
-from etcdmap._connect import AUTO_CHOSE_V3, check_arguments, probe_with, refuse_v2_only
-from etcdmap.aio.base import AsyncClient
+from etcdmap._connect import AUTO_CHOSE_V3, Api, check_arguments, probe_with, refuse_v2_only
 from etcdmap.aio.client import Client
+from etcdmap.aio.client_base import AsyncClient
 from etcdmap.aio.emap import AsyncEtcdMap
 from etcdmap.aio.replay import ReplayPort, replay
 from etcdmap.aio.v3.client import Client as V3Client
@@ -31,7 +31,6 @@ __all__ = ["Connecting", "connect"]
 
 log = logging.getLogger("etcdmap")
 
-Api = Literal["auto", "v2", "v3"]
 _REQUEST = frozenset({"request"})
 
 

@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from etcdmap.aio.backend import AsyncBackend
-from etcdmap.aio.base import AsyncClient
+from etcdmap.aio.client_base import AsyncClient
 from etcdmap.aio.replay import ReplayPort, current_tape, replay, replayed
 from etcdmap.backend import Backend
 from etcdmap.mapping import paths as _mappath

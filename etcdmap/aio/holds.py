@@ -7,7 +7,7 @@ tokens, lost-state bookkeeping and cleanups -- whose ``acquire``, ``release``, `
 ``proclaim``, ``leader`` and ``resign`` are replayed (:mod:`etcdmap.aio.replay`) on the
 asyncio client, each run on a copy of the object whose state is kept from the last run. The
 one thing they keep going between calls, the lease's keep-alive, is the blocking twin's
-(:attr:`etcdmap.aio.base.AsyncClient.blocking`, its ``lease.keep_alive``); stopping it is
+(:attr:`etcdmap.aio.client_base.AsyncClient.blocking`, its ``lease.keep_alive``); stopping it is
 awaited in a worker thread.
 
 **No waiter left behind.** Cancelling an ``acquire`` (or a ``campaign``) at any await
@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdmap.aio.backend import V3ClientFace
-from etcdmap.aio.mapface import AsyncMapFace
+from etcdmap.aio.map_protocol import AsyncMapFace
 from etcdmap.aio.replay import CLEANUP_SECONDS, ReplayPort, replay
 from etcdmap.aio.v3.apis import CALL
 from etcdmap.errors import LockLost

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from etcdmap.aio.mapface import AsyncMapFace
+from etcdmap.aio.map_protocol import AsyncMapFace
 from etcdmap.aio.replay import CLEANUP_SECONDS
 
 if TYPE_CHECKING:

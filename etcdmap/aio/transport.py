@@ -41,8 +41,8 @@ from etcdmap.http.endpoints import origin_of
 from etcdmap.http.options import TransportOptions, TransportSettings, with_settings_signature
 from etcdmap.http.policy import Attempt, Plan, Redirects, ServerErrorDecoder, encode_call
 from etcdmap.http.session import EndpointSettings, basic_auth, endpoint_settings
-from etcdmap.http.shell import TransportShell
 from etcdmap.http.tls import ContextCache, warn_unverified
+from etcdmap.http.transport_shell import TransportShell
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

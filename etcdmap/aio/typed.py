@@ -26,7 +26,7 @@ from collections.abc import Generator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from etcdmap.aio.mapface import AsyncMapFace
+from etcdmap.aio.map_protocol import AsyncMapFace
 from etcdmap.aio.watch import AsyncMirror
 from etcdmap.mapping.typed import LiveConfig, seed_defaults
 from etcdmap.mapping.typed_fields import is_model

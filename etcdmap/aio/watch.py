@@ -4,7 +4,7 @@ one watch engine.
 Nothing here reads a watch stream or decides anything about one. A watch of an
 :class:`~etcdmap.aio.AsyncEtcdMap` is the blocking :class:`~etcdmap.mapping.watch.Watch` --
 its tree, its resync after a lost history, its index -- on the client's **blocking twin**
-(:attr:`etcdmap.aio.base.AsyncClient.blocking`), whose watch hub reads every stream on one
+(:attr:`etcdmap.aio.client_base.AsyncClient.blocking`), whose watch hub reads every stream on one
 I/O thread (v3: every watch of the client on one WebSocket per member) with its failover,
 backfill and member checks. Only where the watch sends what it saw differs: instead of the
 signals, a :class:`~etcdmap.aio.feed.Feed` carries each event, resync, error and index onto the map's event
@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from etcdmap.aio.feed import Feed, Item, LoopIndex
-from etcdmap.aio.mapface import AsyncMapFace
+from etcdmap.aio.map_protocol import AsyncMapFace
 from etcdmap.mapping.mirror import load_tree
 from etcdmap.mapping.tree import MirrorDir, Tree
 from etcdmap.mapping.watch import Watch

@@ -12,7 +12,7 @@
 The policy above one attempt (pinning, failover, deadlines, idempotency, redirect decisions) is
 pure, in :mod:`etcdmap.http.policy` and :mod:`etcdmap.http.pinning`, shared with the asyncio
 transport (:mod:`etcdmap.aio`); :class:`etcdmap.http.transport.Transport` is its blocking shell
-(:mod:`etcdmap.http.shell`: what both shells show). The settings of every client are one
+(:mod:`etcdmap.http.transport_shell`: what both shells show). The settings of every client are one
 :class:`~etcdmap.http.options.TransportOptions`; :mod:`etcdmap.http.lines` cuts streams into
 lines.
 """

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import requests
 
 from etcdmap._closing import Closing
-from etcdmap.http.shell import TransportShell
 from etcdmap.http.transport import Transport
+from etcdmap.http.transport_shell import TransportShell
 
 __all__ = ["ClientEndpoints", "TransportClient"]
 

@@ -61,7 +61,7 @@ class ClientHub:
         self._lock = threading.Lock()
         self._pair: tuple[StreamHub, Liveness] | None = None
 
-    def get(self) -> tuple[StreamHub, Liveness]:
+    def hub(self) -> tuple[StreamHub, Liveness]:
         """The hub and its member checks (started on first use)."""
         with self._lock:
             if self._pair is None:

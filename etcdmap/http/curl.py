@@ -1,7 +1,8 @@
 """cURL debugging: print one equivalent ``curl`` command per HTTP attempt on stderr.
 
-The one global switch of etcdmap (DESIGN.md). The password is never printed: Basic auth shows
-as ``-u 'user:***'`` and a ``"password"`` field of a JSON body (the auth API) as ``"***"``.
+etcdmap's one process-wide switch (every other setting belongs to one client). The password
+is never printed: Basic auth shows as ``-u 'user:***'`` and a ``"password"`` field of a JSON
+body (the auth API) as ``"***"``.
 """
 
 from __future__ import annotations

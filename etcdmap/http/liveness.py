@@ -1,9 +1,9 @@
-"""One shared, leader-aware liveness check per member in use (DESIGN.md, "Where etcdmap does
-better"): streams say which member they read from; every ``interval`` seconds ONE check asks
-that member (for etcd: ``GET /health``, which answers 503 / ``{"health":"false"}`` on a member
-without a leader, so a partitioned member fails it like a frozen or dead one); when it fails,
-every stream on the member is told (it moves to another member and backfills) and the
-client's pin moves. Nothing else is sent while idle.
+"""One shared, leader-aware liveness check per member in use, not one probe per stream (so an idle
+watch stays cheap yet a dead or partitioned member is noticed): streams say which member they
+read from; every ``interval`` seconds ONE check asks that member (for etcd: ``GET /health``,
+which answers 503 / ``{"health":"false"}`` on a member without a leader, so a partitioned member
+fails it like a frozen or dead one); when it fails, every stream on the member is told (it moves
+to another member and backfills) and the client's pin moves. Nothing else is sent while idle.
 
 A stream that needs proof that its member still ran after some moment (a long poll that
 stayed silent proves "no event" only if its member was alive) calls

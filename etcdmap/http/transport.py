@@ -39,7 +39,7 @@ from etcdmap.http.policy import Plan, ServerErrorDecoder, encode_call
 from etcdmap.http.redirects import follow_redirects, read_body
 from etcdmap.http.session import Requester
 from etcdmap.http.session import _stock_send as stock_send
-from etcdmap.http.shell import TransportShell
+from etcdmap.http.transport_shell import TransportShell
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

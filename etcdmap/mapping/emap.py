@@ -1,4 +1,4 @@
-"""``EtcdMap``: a :class:`~collections.abc.MutableMapping` over an etcd v2 directory.
+"""``EtcdMap``: a :class:`~collections.abc.MutableMapping` over an etcd directory (v2 or v3).
 
 ::
 
@@ -7,7 +7,15 @@
     m["db"]["host"]                         # a directory reads back as a live nested EtcdMap
     m.to_dict()                             # the whole subtree, one recursive GET
 
-Semantics (the etcd v2 facts behind them: etcd-io/etcd release-3.4:Documentation/v2/api.md):
+The map talks to a store through the :class:`~etcdmap.backend.Backend` protocol: etcd's v2
+API (:class:`etcdmap.Client`), its v3 API (:class:`etcdmap.v3.Client`, through
+:class:`~etcdmap.v3.backend.V3Backend`, which keeps a v2-like tree of keys and marker keys), or
+:class:`~etcdmap.MemoryBackend`; :func:`etcdmap.connect` picks v3 wherever the server serves it.
+:class:`etcdmap.aio.AsyncEtcdMap` is the same map for asyncio.
+
+Semantics, the same on every store (they are etcd v2's: etcd-io/etcd
+release-3.4:Documentation/v2/api.md; on v3 etcdmap keeps them, see
+:mod:`etcdmap.v3.backend`):
 
 * **Keys** are single path segments (``str``): ``/``, ``""``, ``"."``, ``".."`` and control
   characters raise :class:`ValueError`, non-``str`` keys :class:`TypeError` (``in`` answers
@@ -28,7 +36,7 @@ Semantics (the etcd v2 facts behind them: etcd-io/etcd release-3.4:Documentation
   ``compare_and_*`` helpers, :meth:`~EtcdMap.create` and :meth:`~EtcdMap.replace` are
   atomic conditional writes.
 * **Hidden keys** (a leading ``_``) can be read, written and deleted by name, and
-  ``"_k" in m`` finds them, but etcd leaves them out of listings: they never appear in
+  ``"_k" in m`` finds them, but etcd v2 (and etcdmap on v3) leaves them out of listings: they never appear in
   iteration, ``len()``, the views, :meth:`~EtcdMap.to_dict`, ``==`` or
   :meth:`~EtcdMap.clear`. Use them for bookkeeping next to user data (e.g. ``_lock``).
 * A map over a **directory that does not exist** yet is empty; the first write creates it. A
@@ -40,8 +48,8 @@ Semantics (the etcd v2 facts behind them: etcd-io/etcd release-3.4:Documentation
 
 Thread-safety: an ``EtcdMap`` keeps no state but its settings, its optional cache (locked)
 and :attr:`EtcdMap.index` (the index of its last request), so it is safe to share between
-threads, like its :class:`~etcdmap.v2.client.Client`. With several threads,
-:attr:`~EtcdMap.index` is that of whichever request finished last.
+threads, like its clients. With several threads, :attr:`~EtcdMap.index` is that of whichever
+request finished last (v2: the etcd index; v3: the store revision).
 """
 
 from __future__ import annotations
@@ -54,30 +62,25 @@ from collections.abc import (
     MutableMapping,
     ValuesView,
 )
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from etcdmap._closing import Closing
 from etcdmap.backend import Cond, TreeWrite
 from etcdmap.errors import CompareFailed, KeyNotFound, NodeExists, NotAFile
 from etcdmap.mapping import paths as _mappath
-from etcdmap.mapping.base import EncodedTree
 from etcdmap.mapping.codecs import codec_name
-from etcdmap.mapping.ops import MapOps
+from etcdmap.mapping.emap_core import EncodedTree
+from etcdmap.mapping.emap_ops import MapOps
 from etcdmap.models import Node
-
-if TYPE_CHECKING:
-    from etcdmap.mapping.mirror import Mirror
-    from etcdmap.mapping.typed import LiveConfig
-    from etcdmap.mapping.watch import Watch
 
 __all__ = ["EtcdItemsView", "EtcdMap", "EtcdValuesView"]
 
 _MISSING: Any = object()
-_T = TypeVar("_T")
 
 
 class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
-    """A dict-like, live view of the etcd v2 directory ``path`` (see the module docstring).
+    """A dict-like, live view of the etcd directory ``path``, on v2 or v3 (see the module
+    docstring).
 
     Besides the :class:`~collections.abc.MutableMapping` API: :meth:`to_dict`, :meth:`node`,
     :meth:`set`, :meth:`create`, :meth:`replace`, :meth:`compare_and_swap`,
@@ -90,7 +93,8 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
     :param path: the directory, e.g. ``"/config"`` (``"/"``: the whole key space).
     :param codec: a :class:`~etcdmap.mapping.codecs.Codec` or a name (``"str"``, ``"json"``,
         ``"bytes"``); default: ``str`` values only.
-    :param quorum: make every read linearizable (``quorum=true``, through raft; slower).
+    :param quorum: make every v2 read linearizable (``quorum=true``, through raft; slower; v3
+        reads always are).
     :param cache: a read-through cache for leaf reads, any ``MutableMapping`` such as
         ``cachetools.TTLCache(maxsize=1024, ttl=5)``: reads may be up to its TTL stale when
         others write; writes through this map (and its nested views, which share the cache)
@@ -319,56 +323,6 @@ class EtcdMap(MapOps, MutableMapping[str, Any], Closing):
             return
         for child in node.nodes if node else ():
             self._remove(_mappath.join(self._path, child.name))
-
-    # ------------------------------------------------------------------ watch and mirror
-
-    def watch(self, recursive: bool = True, after_index: int | None = None) -> Watch:
-        """Watch this directory in a daemon thread that sends the :mod:`etcdmap.signals`
-        with ``sender`` = this map (see :mod:`etcdmap.mapping.watch`)::
-
-            signals.changed.connect(on_change, sender=m)
-            with m.watch():
-                ...
-
-        :param recursive: every key below (``False``: events on the directory itself only).
-        :param after_index: deliver events after this index (default: after this map's last
-            read or write, :attr:`index`, or else from now).
-        :returns: the started :class:`~etcdmap.mapping.watch.Watch` (a context manager; ``stop()``).
-        :raises EtcdMapError: the initial read of the subtree failed.
-        :raises MapClosed: the map is closed.
-        """
-        from etcdmap.mapping.mirror import watch_map  # noqa: PLC0415 - keeps the import graph acyclic
-
-        self._check_open()
-        return watch_map(self, recursive=recursive, after_index=after_index)
-
-    def mirror(self, writable: bool = False) -> Mirror:
-        """A live in-memory copy of this directory, kept current by a watch; reads at dict
-        speed (see :mod:`etcdmap.mapping.mirror`).
-
-        :param writable: let ``mirror[k] = v`` / ``del mirror[k]`` write through this map.
-        :returns: the :class:`~etcdmap.mapping.mirror.Mirror` (a context manager; ``close()``).
-        :raises EtcdMapError: the initial read of the subtree failed.
-        """
-        from etcdmap.mapping.mirror import mirror_map  # noqa: PLC0415
-
-        self._check_open()
-        return mirror_map(self, writable=writable)
-
-    def bind(self, model: type[_T], *, seed: bool = False) -> LiveConfig[_T]:
-        """A live, typed view: ``model`` (a pydantic model or a dataclass) validated against
-        this directory and kept current by a mirror (see :mod:`etcdmap.mapping.typed`).
-
-        :param seed: first write the model's defaults that etcd lacks (create-if-absent).
-        :returns: the :class:`~etcdmap.mapping.typed.LiveConfig` (``.current``, ``.error``,
-            ``wait_for()``; a context manager).
-        :raises ImportError: pydantic is missing (``pip install 'etcdmap[typed]'``).
-        :raises ConfigValidationError: the content does not validate (names the fields).
-        """
-        from etcdmap.mapping.typed import bind  # noqa: PLC0415 - pydantic is an optional extra
-
-        self._check_open()
-        return bind(self, model, seed=seed)
 
     # ------------------------------------------------------------------ lifetime
 

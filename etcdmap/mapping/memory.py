@@ -24,11 +24,8 @@ and change streams wait on its condition (no polling).
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +33,6 @@ from etcdmap._checks import check_ttl
 from etcdmap.backend import ALWAYS, Cond
 from etcdmap.errors import (
     CompareFailed,
-    HistoryLost,
     KeyNotFound,
     NodeExists,
     NotADirectory,
@@ -44,9 +40,9 @@ from etcdmap.errors import (
     PrevValueRequired,
     RootReadOnly,
 )
-from etcdmap.mapping.memory_stream import MemoryChangeStream
-from etcdmap.mapping.memory_tree import (
+from etcdmap.mapping.memory_nodes import (
     Entry,
+    Expiries,
     key_of,
     make_parents,
     node_of,
@@ -54,6 +50,7 @@ from etcdmap.mapping.memory_tree import (
     to_dict,
     walk,
 )
+from etcdmap.mapping.memory_stream import ChangeHistory, MemoryChangeStream
 from etcdmap.models import Change, Node
 
 __all__ = ["MemoryBackend", "MemoryChangeStream"]
@@ -79,14 +76,10 @@ class MemoryBackend:
         if history_size < 1:
             raise ValueError(f"history_size must be >= 1, got {history_size!r}")
         self._cond = threading.Condition(threading.Lock())
-        self._timer = timer
         self._root = Entry("", None, True, 0)
         self._index = 0
-        self._history: deque[Change] = deque()
-        self._history_size = history_size
-        self._horizon = 0  # every change with an index above it is in the history
-        self._ttls: list[tuple[float, int, Entry]] = []  # a heap of (expire_at, seq, entry)
-        self._seq = itertools.count()
+        self._history = ChangeHistory(history_size)
+        self._ttls = Expiries(timer)
 
     # ------------------------------------------------------------------ the Backend protocol
 
@@ -187,11 +180,7 @@ class MemoryBackend:
                 raise NotAFile("Not a file", entry.key, self._index)
             if compare:
                 self._compare(entry, cond)
-            prev = self._node(entry)
-            self._detach(parts)
-            node = Node(entry.key, dir=entry.children is not None,
-                        created_index=entry.created, modified_index=self._index + 1)
-            self._commit("compareAndDelete" if compare else "delete", node, prev)
+            self._remove(entry, parts, "compareAndDelete" if compare else "delete")
             return self._index
 
     def append(self, dir_key: str, value: str, *, ttl: int | None = None) -> tuple[Node, int]:
@@ -223,7 +212,7 @@ class MemoryBackend:
             self._writable(parts)
             entry = self._get(parts)
             entry.modified = self._index + 1
-            self._set_ttl(entry, ttl)
+            self._ttls.set(entry, ttl)
             self._index += 1
             self._cond.notify_all()  # streams report the new index as progress
             return self._node(entry), self._index
@@ -252,7 +241,7 @@ class MemoryBackend:
         """Nothing to release: the data stays (other maps may share the backend)."""
 
     def expire(self) -> int:
-        """Expire every key whose TTL ran out by :attr:`timer` now (each operation does it
+        """Expire every key whose TTL ran out by ``timer`` now (each operation does it
         first anyway; call it after advancing a fake clock to wake change streams).
 
         :returns: how many nodes expired.
@@ -303,7 +292,7 @@ class MemoryBackend:
                 raise NotAFile("Not a file", key, self._index)
             prev = self._node(existing)
         entry = Entry(key, None if is_dir else value, is_dir, index)
-        self._set_ttl(entry, ttl)
+        self._ttls.set(entry, ttl)
         parent.children[parts[-1]] = entry
         return self._commit("set" if replace else "create", self._node(entry), prev)
 
@@ -328,7 +317,7 @@ class MemoryBackend:
         if entry.children is None:
             entry.value = value
         entry.modified = self._index + 1
-        self._set_ttl(entry, ttl)  # no ttl: permanent, as every etcd write
+        self._ttls.set(entry, ttl)  # no ttl: permanent, as every etcd write
 
     def _compare(self, entry: Entry, cond: Cond) -> None:
         value_ok = cond.value is None or entry.value == cond.value
@@ -344,39 +333,25 @@ class MemoryBackend:
     def _commit(self, action: str, node: Node, prev: Node | None) -> tuple[Node, int]:
         """Record one change at the next index and wake the change streams."""
         self._index += 1
-        self._history.append(Change(action, node, prev, self._index))
-        while len(self._history) > self._history_size:
-            self._horizon = self._history.popleft().index
+        self._history.record(Change(action, node, prev, self._index))
         self._cond.notify_all()
         return node, self._index
 
     # ------------------------------------------------------------------ TTLs (lock held)
 
-    def _set_ttl(self, entry: Entry, ttl: int | None) -> None:
-        if ttl is None:
-            entry.expire_at = None
-            return
-        entry.expire_at = self._timer() + int(ttl)
-        heapq.heappush(self._ttls, (entry.expire_at, next(self._seq), entry))
-
     def _expire(self) -> None:
-        if not self._ttls:
-            return
-        now = self._timer()
-        while self._ttls and self._ttls[0][0] <= now:
-            at, _, entry = heapq.heappop(self._ttls)
+        for entry in self._ttls.due():
             parts = parts_of(entry.key)
-            if entry.expire_at != at or self._lookup(parts) is not entry:
-                continue  # its TTL changed, or it was removed meanwhile
-            prev = self._node(entry)
-            self._detach(parts)
-            node = Node(entry.key, dir=entry.children is not None,
-                        created_index=entry.created, modified_index=self._index + 1)
-            self._commit("expire", node, prev)
+            if self._lookup(parts) is entry:  # not removed meanwhile
+                self._remove(entry, parts, "expire")
 
-    def _next_expiry(self) -> float | None:
-        """Seconds until the earliest TTL runs out (``None``: no TTL)."""
-        return None if not self._ttls else max(0.0, self._ttls[0][0] - self._timer())
+    def _remove(self, entry: Entry, parts: list[str], action: str) -> None:
+        """Take ``entry`` out of the tree and record its removal (``action``)."""
+        prev = self._node(entry)
+        self._detach(parts)
+        node = Node(entry.key, dir=entry.children is not None,
+                    created_index=entry.created, modified_index=self._index + 1)
+        self._commit(action, node, prev)
 
     # ------------------------------------------------------------------ the tree (lock held)
 
@@ -402,7 +377,7 @@ class MemoryBackend:
             raise RootReadOnly("Root is read only", "/", self._index)
 
     def _node(self, entry: Entry, *, children: bool = False, recursive: bool = False) -> Node:
-        return node_of(entry, self._timer(), children=children, recursive=recursive)
+        return node_of(entry, self._ttls.timer(), children=children, recursive=recursive)
 
     # ------------------------------------------------------------------ change streams
 
@@ -419,24 +394,12 @@ class MemoryBackend:
                 if stream.closed:
                     return None
                 self._expire()
-                if after < self._horizon:
-                    raise HistoryLost(
-                        f"the memory store keeps the last {self._history_size} changes: "
-                        f"index {after + 1} is gone (the oldest kept is {self._horizon + 1}); "
-                        "re-read and watch from the read's index"
-                    )
+                self._history.check(after)
                 if self._index > after:
                     break
-                due = self._next_expiry()
+                due = self._ttls.next_in()
                 self._cond.wait(None if due is None else min(due, stream.idle_timeout))
-            batch: list[Change] = []
-            for change in reversed(self._history):
-                if change.index <= after:
-                    break
-                if stream.wants(change):
-                    batch.append(change)
-            batch.reverse()
-            return batch, self._index
+            return self._history.after(after, stream.wants), self._index
 
     def wake(self) -> None:
         """Wake every waiting change stream (after a write, a close or a nudge)."""

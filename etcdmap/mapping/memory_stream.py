@@ -1,17 +1,59 @@
-"""The change stream of :class:`~etcdmap.mapping.memory.MemoryBackend`."""
+"""The change streams of :class:`~etcdmap.mapping.memory.MemoryBackend`, and the history
+of changes they read (:class:`ChangeHistory`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from etcdmap.backend import Progress
-from etcdmap.mapping.memory_tree import key_of, parts_of
+from etcdmap.errors import HistoryLost
+from etcdmap.mapping.memory_nodes import key_of, parts_of
 from etcdmap.models import Change
 
-__all__ = ["MemoryChangeStream"]
+__all__ = ["ChangeHistory", "MemoryChangeStream"]
 
 _REMOVALS = frozenset({"delete", "compareAndDelete", "expire"})
+
+
+class ChangeHistory:
+    """The last ``size`` changes of a store, as etcd v2 keeps its last 1,000 events (the
+    backend's lock guards it).
+
+    :param size: how many changes are kept.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._changes: deque[Change] = deque()
+        self._horizon = 0  # every change with an index above it is kept
+
+    def record(self, change: Change) -> None:
+        """Keep ``change`` (the newest), forgetting the oldest beyond ``size``."""
+        self._changes.append(change)
+        while len(self._changes) > self.size:
+            self._horizon = self._changes.popleft().index
+
+    def check(self, after: int) -> None:
+        """:raises HistoryLost: changes above ``after`` are no longer kept."""
+        if after < self._horizon:
+            raise HistoryLost(
+                f"the memory store keeps the last {self.size} changes: index {after + 1} is "
+                f"gone (the oldest kept is {self._horizon + 1}); re-read and watch from the "
+                "read's index"
+            )
+
+    def after(self, index: int, wants: Callable[[Change], bool]) -> list[Change]:
+        """The kept changes above ``index`` that ``wants`` takes, oldest first."""
+        batch: list[Change] = []
+        for change in reversed(self._changes):
+            if change.index <= index:
+                break
+            if wants(change):
+                batch.append(change)
+        batch.reverse()
+        return batch
 
 
 class ChangeLog(Protocol):

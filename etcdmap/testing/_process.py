@@ -1,4 +1,6 @@
-"""The process registry (no orphans), PR_SET_PDEATHSIG, free loopback ports, probe sessions.
+"""The process registry (no orphans), PR_SET_PDEATHSIG, free loopback ports, probe sessions,
+and the OS-level helpers of a member's process (its threads' stop states, handing its work
+directory to another user).
 
 Every :class:`~etcdmap.testing.EtcdServer` registers itself here when created; the registry is
 closed at interpreter exit (``atexit``, registered with the first server, never at import) and
@@ -10,13 +12,17 @@ Thread-safety: the registry and the set of handed-out ports are guarded by one l
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import functools
+import os
 import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import requests
@@ -112,3 +118,30 @@ def _session() -> requests.Session:
     session = requests.Session()
     session.trust_env = False  # never send loopback probes through a proxy from the environment
     return session
+
+
+def _wait_task_states(pid: int | None, *, stopped: bool, timeout: float = 5.0) -> None:
+    """Wait until every thread of process ``pid`` is stopped (``stopped``) or none is, read
+    from ``/proc/<pid>/task/*/stat`` (Linux; elsewhere, or without a pid, return at once): a
+    signal is asynchronous, and a thread still running could answer one more request."""
+    task_dir = Path(f"/proc/{pid}/task")
+    if pid is None or not task_dir.is_dir():
+        return  # not Linux: nothing to observe
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for task in task_dir.iterdir():
+            with contextlib.suppress(OSError, IndexError):
+                stat = (task / "stat").read_text(encoding="ascii", errors="replace")
+                states.append(stat.rsplit(")", 1)[1].split()[0])
+        if states and all((st in "tT") == stopped for st in states):
+            return
+        time.sleep(0.002)  # poll interval
+
+
+def _hand_over(path: str, user: str | int) -> None:
+    """Give ``path`` to ``user`` (its primary group too), so that etcd run as it can write."""
+    import pwd  # noqa: PLC0415 - POSIX only, needed only with ``user=``
+
+    entry = pwd.getpwuid(user) if isinstance(user, int) else pwd.getpwnam(user)
+    os.chown(path, entry.pw_uid, entry.pw_gid)

@@ -24,10 +24,12 @@ from etcdmap.testing._binary import etcd_version, find_etcd_binary
 from etcdmap.testing._errors import EtcdStartError
 from etcdmap.testing._process import (
     _free_ports,
+    _hand_over,
     _pdeathsig_preexec,
     _register,
     _session,
     _unregister,
+    _wait_task_states,
 )
 
 __all__ = ["EtcdServer"]
@@ -319,28 +321,13 @@ class EtcdServer(Closing):
         """
         self._signal(signal.SIGSTOP)
         self._stopped = True
-        self._wait_task_states(stopped=True)
+        _wait_task_states(self.pid, stopped=True)
 
     def cont(self) -> None:
         """SIGCONT: resume a stopped member (returns once no thread is stopped any more)."""
         self._signal(signal.SIGCONT)
         self._stopped = False
-        self._wait_task_states(stopped=False)
-
-    def _wait_task_states(self, *, stopped: bool, timeout: float = 5.0) -> None:
-        task_dir = Path(f"/proc/{self.pid}/task")
-        if self.pid is None or not task_dir.is_dir():
-            return  # not Linux: nothing to observe
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            states = []
-            for task in task_dir.iterdir():
-                with contextlib.suppress(OSError, IndexError):
-                    stat = (task / "stat").read_text(encoding="ascii", errors="replace")
-                    states.append(stat.rsplit(")", 1)[1].split()[0])
-            if states and all((st in "tT") == stopped for st in states):
-                return
-            time.sleep(0.002)  # poll interval
+        _wait_task_states(self.pid, stopped=False)
 
     def kill(self) -> None:
         """SIGKILL and reap the process (a crash); data and ports are kept for :meth:`start`."""
@@ -411,11 +398,3 @@ class EtcdServer(Closing):
     def __repr__(self) -> str:
         state = "stopped" if self.is_stopped else "running" if self.is_running else "down"
         return f"<EtcdServer {self.name} {self.client_url} {state}>"
-
-
-def _hand_over(path: str, user: str | int) -> None:
-    """Give ``path`` to ``user`` (its primary group too), so that etcd run as it can write."""
-    import pwd  # noqa: PLC0415 - POSIX only, needed only with ``user=``
-
-    entry = pwd.getpwuid(user) if isinstance(user, int) else pwd.getpwnam(user)
-    os.chown(path, entry.pw_uid, entry.pw_gid)

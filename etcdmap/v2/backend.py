@@ -16,13 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from etcdmap.backend import ALWAYS, ChangeSink, Cond
 from etcdmap.errors import EtcdError, InvalidResponseError, KeyNotFound, NotADirectory
 from etcdmap.http.client_hub import ClientHub
-from etcdmap.http.endpoints import strip_credentials
-from etcdmap.http.hub import StreamHub
-from etcdmap.http.liveness import Liveness
-from etcdmap.http.pulled_changes import PulledChanges
+from etcdmap.http.hub_backend import HubBackend
 from etcdmap.models import Node
 from etcdmap.v2.listing import json_to_dict
-from etcdmap.v2.stats import health
 from etcdmap.v2.subscription import V2Subscription
 
 if TYPE_CHECKING:
@@ -49,8 +45,11 @@ class V2Client(Protocol):
         """Close the client."""
 
 
-class V2Backend:
+class V2Backend(HubBackend[V2Client, ClientHub]):
     """The mapping layer's store on etcd's v2 keys API (one per :class:`~etcdmap.Client`).
+
+    The client, ``describe()``, ``changes()``, the hub and ``close()`` are
+    :class:`~etcdmap.http.hub_backend.HubBackend`'s.
 
     :param client: the v2 client (not owned: :meth:`close` closes it only through the map
         that owns it).
@@ -60,18 +59,8 @@ class V2Backend:
     capabilities = frozenset({"dirs", "ttl", "in_order", "hidden_keys", "refresh"})
 
     def __init__(self, client: V2Client) -> None:
-        self._client = client
+        super().__init__(client, ClientHub(client.transport))
         self._keys = client.keys
-        self._hub = ClientHub(client.transport, self._check_member)
-
-    @property
-    def client(self) -> V2Client:
-        """The v2 client."""
-        return self._client
-
-    def describe(self) -> str:
-        """``endpoints=[...]`` without credentials."""
-        return f"endpoints={[strip_credentials(e) for e in self._client.endpoints]!r}"
 
     def read(self, key: str, *, recursive: bool = False, quorum: bool = False) -> tuple[Node, int]:
         """One GET, children sorted. :raises KeyNotFound: no such key."""
@@ -143,19 +132,6 @@ class V2Backend:
         except EtcdError as exc:  # 100 key not found (or 104 if ``key`` is a file)
             return exc.index
 
-    def changes(
-        self,
-        key: str,
-        *,
-        after: int,
-        recursive: bool = True,
-        idle_timeout: float = 1.0,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> PulledChanges:
-        """The changes of :meth:`subscribe`, pulled (:class:`~etcdmap.http.pulled_changes.PulledChanges`)."""
-        return PulledChanges(lambda sink: self.subscribe(
-            key, sink, after=after, recursive=recursive, idle_timeout=idle_timeout), on_error)
-
     def subscribe(
         self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,
         idle_timeout: float = 1.0,
@@ -170,26 +146,6 @@ class V2Backend:
             self._client.transport, hub, liveness, key.rstrip("/"), sink, after=after,
             recursive=recursive, idle_timeout=idle_timeout,
         ).start()
-
-    def hub(self) -> tuple[StreamHub, Liveness]:
-        """The client's watch hub and its member checks (made on first use)."""
-        return self._hub.get()
-
-    def _check_member(self, endpoint: str, timeout: float) -> str | None:
-        """``GET /health`` of one member: ``None`` when it is healthy (it has a leader)."""
-        result = health(self._client.transport, endpoint=endpoint, timeout=timeout)
-        return None if result.healthy else result.reason or "unhealthy"
-
-    def close_hub(self) -> None:
-        """Stop the watch hub: every subscription of the client ends (``Client.close``)."""
-        self._hub.close()
-
-    def close(self) -> None:
-        """Close the client."""
-        self._client.close()
-
-    def __repr__(self) -> str:
-        return f"<V2Backend {self.describe()}>"
 
 
 def _params(cond: Cond) -> dict[str, Any]:

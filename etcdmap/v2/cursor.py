@@ -1,6 +1,7 @@
-"""The pure index bookkeeping of a watch (no I/O), used by :class:`etcdmap.mapping.watch.Watch`.
+"""The pure index bookkeeping of a v2 watch (no I/O), used by the v2 subscriptions
+(:mod:`etcdmap.v2.subscription_polls`) under :class:`etcdmap.mapping.watch.Watch`.
 
-Public through :mod:`etcdmap.mapping.watch` (``from etcdmap.mapping.watch import WatchCursor``). The rules
+Internal: import it as ``from etcdmap.v2.cursor import WatchCursor`` (no other path). The rules
 (etcd-io/etcd release-3.5:server/etcdserver/api/v2store/watcher_hub.go and
 etcd-io/etcd release-3.4:Documentation/v2/api.md, "Waiting for a change"):
 

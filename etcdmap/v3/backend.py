@@ -20,9 +20,7 @@ Thread-safety: as the client (safe to share).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -30,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 from etcdmap._checks import check_ttl
 from etcdmap.backend import ALWAYS, Cond, TreeWrite
 from etcdmap.errors import KeyNotFound, NotADirectory, RootReadOnly
-from etcdmap.http.endpoints import strip_credentials
-from etcdmap.http.pulled_changes import PulledChanges
+from etcdmap.http.hub_backend import HubBackend
 from etcdmap.models import Node
 from etcdmap.v3 import conds
+from etcdmap.v3.backend_leases import BackendLeases
 from etcdmap.v3.batch import value_bytes, write_trees
 from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
@@ -43,18 +41,19 @@ from etcdmap.v3.txn import Compare, Op
 
 if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
-    from etcdmap.http.hub import StreamHub
-    from etcdmap.http.liveness import Liveness
+    from etcdmap.v3.client_protocol import V3Parts
     from etcdmap.v3.lock import Lock
-    from etcdmap.v3.parts import V3Parts
 
 __all__ = ["V3Backend"]
 
 _ORDER_END = ":"  # sorts right after "9": in-order names are 20 digits
 
 
-class V3Backend:
+class V3Backend(HubBackend["V3Parts", V3Streams]):
     """The mapping layer's store on etcd's v3 API (one per :class:`etcdmap.v3.Client`).
+
+    The client, ``describe()``, ``changes()``, the hub and ``close()`` are
+    :class:`~etcdmap.http.hub_backend.HubBackend`'s.
 
     :param client: the v3 client (closed by :meth:`close`, i.e. by the map that owns it).
     :param max_txn_ops: the server's ``--max-txn-ops`` (128 by default): atomic tree writes
@@ -69,28 +68,16 @@ class V3Backend:
 
     def __init__(self, client: V3Parts, *, max_txn_ops: int = 128,
                  streams: V3Streams | None = None) -> None:
-        self._client = client
+        super().__init__(client, V3Streams(client) if streams is None else streams)
         self._kv = client.kv
-        self._lease = client.lease
         self.max_txn_ops = max_txn_ops
         """Operations per txn branch before a tree write is split (etcd's ``--max-txn-ops``)."""
-        self._granted: dict[int, int] = {}  # lease ID -> the TTL asked for (etcd rounds up)
-        self._lock = threading.Lock()
-        self._streams = V3Streams(client) if streams is None else streams
-
-    @property
-    def client(self) -> V3Parts:
-        """The v3 client."""
-        return self._client
+        self._leases = BackendLeases(client.lease, self._streams)
 
     def lock(self, key: str, *, ttl: int, timeout: float | None) -> Lock:
         """The lock ``key`` on etcd's lock service (:meth:`etcdmap.v3.Client.lock`): the
         mapping layer's locks on v3 (:class:`~etcdmap.backend.SupportsLocks`)."""
         return self._client.lock(key, ttl=ttl, timeout=timeout)
-
-    def describe(self) -> str:
-        """``endpoints=[...]`` without credentials."""
-        return f"endpoints={[strip_credentials(e) for e in self._client.endpoints]!r}"
 
     # ------------------------------------------------------------------ reads
 
@@ -119,9 +106,9 @@ class V3Backend:
         node = build_node(key, leaf, below, recursive=recursive)
         if node is None:
             raise KeyNotFound("Key not found", key.rstrip("/") or "/", rev)
-        own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+        own = _own(key, leaf, below)
         if own is not None and own.lease:
-            ttl = self._ttl_of(own.lease)
+            ttl = self._leases.ttl_of(own.lease)
             node = dataclasses.replace(
                 node, ttl=ttl, expiration=datetime.now(timezone.utc) + timedelta(seconds=ttl))
         return node, rev
@@ -140,26 +127,7 @@ class V3Backend:
             return None, rev
         return build_dict(key, below, decode), rev
 
-    def _ttl_of(self, lease: int) -> int:
-        return max(0, self._lease.time_to_live(lease).ttl)
-
     # ------------------------------------------------------------------ writes
-
-    def _grant(self, ttl: int | None) -> int:
-        if ttl is None:
-            return 0
-        seconds = int(check_ttl(ttl))
-        grant = self._lease.grant(seconds)
-        with self._lock:
-            self._granted[grant.id] = seconds
-            if len(self._granted) > 10_000:
-                self._granted.pop(next(iter(self._granted)))
-        return grant.id
-
-    def _revoke(self, lease: int) -> None:
-        if lease:
-            with contextlib.suppress(Exception):  # best effort: an unused lease just expires
-                self._lease.revoke(lease)
 
     def put(
         self, key: str, value: str, *, ttl: int | None = None, cond: Cond = ALWAYS
@@ -174,7 +142,7 @@ class V3Backend:
         """
         _writable(key)
         data = value_bytes(value)
-        lease = self._grant(ttl)
+        lease = self._leases.grant(ttl)
         checks = [*conds.parents_ok(key), conds.no_dir(key), *conds.compares(key, cond)]
         success = [Op.put(key, data, lease=lease, prev_kv=True), *conds.marker_ops(key)]
         resp = self._txn(checks, success, conds.failure_reads(key), lease)
@@ -191,10 +159,10 @@ class V3Backend:
         try:
             resp = self._kv.txn(checks, success, failure)
         except BaseException:
-            self._revoke(lease)
+            self._leases.revoke(lease)
             raise
         if not resp.succeeded:
-            self._revoke(lease)
+            self._leases.revoke(lease)
         return resp
 
     def make_dir(
@@ -208,7 +176,7 @@ class V3Backend:
         :raises NodeExists, NotAFile, KeyNotFound, NotADirectory, RootReadOnly: as on v2.
         """
         _writable(key)
-        lease = self._grant(ttl)
+        lease = self._leases.grant(ttl)
         mark = marker(key)
         checks = conds.parents_ok(key)
         success = [Op.put(mark, "", lease=lease, prev_kv=True), *conds.marker_ops(key)]
@@ -265,7 +233,7 @@ class V3Backend:
         """
         root = dir_key.rstrip("/")
         data = value_bytes(value)
-        lease = self._grant(ttl)
+        lease = self._leases.grant(ttl)
         rev = self._kv.range(marker(root), prefix=True, count_only=True).header.revision
         while True:
             key = f"{root}/{rev + 1:020d}"
@@ -276,14 +244,14 @@ class V3Backend:
             try:
                 resp = self._kv.txn(checks, success, fail)
             except BaseException:
-                self._revoke(lease)
+                self._leases.revoke(lease)
                 raise
             if resp.succeeded:
                 rev = resp.header.revision
                 return Node(key, value, False, (), rev, rev, ttl and int(check_ttl(ttl))), rev
             for parent, got in zip(ancestors(key), resp.responses, strict=True):
                 if isinstance(got, RangeResponse) and got.kvs:
-                    self._revoke(lease)
+                    self._leases.revoke(lease)
                     raise NotADirectory("Not a directory", parent, resp.header.revision)
             rev = max(resp.header.revision, self._last_in_order(root))  # name after the last
 
@@ -305,14 +273,14 @@ class V3Backend:
         seconds = int(check_ttl(ttl))
         while True:
             leaf, below, rev = self._pair(key)
-            own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+            own = _own(key, leaf, below)
             if own is None and not below:
                 raise KeyNotFound("Key not found", key, rev)
-            if own is not None and own.lease and self._keep(own.lease, seconds):
+            if own is not None and own.lease and self._leases.keep(own.lease, seconds):
                 node, rev = self.read(key)
                 return node, rev
             target = marker(key) if below else key
-            lease = self._grant(seconds)
+            lease = self._leases.grant(seconds)
             mod = own.mod_revision if own is not None else 0
             value = own.value if own is not None else b""  # as stored, UTF-8 or not
             resp = self._txn([Compare.mod(target, "==", mod)],
@@ -332,51 +300,30 @@ class V3Backend:
         known = [0]
 
         def refresh() -> None:
-            if known[0] and self._streams.leases().renew_once(known[0]) > 0:
+            if known[0] and self._leases.renew(known[0]):
                 return
             self.refresh(key, seconds)
             leaf, below, _ = self._pair(key, keys_only=True)
-            own = below[0] if below and below[0].key_text == marker(key) else None if below else leaf
+            own = _own(key, leaf, below)
             known[0] = own.lease if own is not None else 0
 
         return refresh
-
-    def _keep(self, lease: int, seconds: int) -> bool:
-        """Keep ``lease`` alive if it was granted for ``seconds``; whether that worked."""
-        with self._lock:
-            asked = self._granted.get(lease)
-        if asked is None:
-            asked = self._lease.time_to_live(lease).granted_ttl
-        return asked == seconds and self._streams.leases().renew_once(lease) > 0
 
     def write_trees(self, writes: Sequence[TreeWrite], *, ttl: int | None = None,
                     create: bool = False) -> int:
         """Replace each key's subtree, atomically when it fits in one txn (see
         :func:`etcdmap.v3.batch.write_trees`). :returns: the revision after the writes."""
-        lease = self._grant(ttl)
+        lease = self._leases.grant(ttl)
         try:
             return write_trees(self._kv, writes, lease=lease, create=create,
                                max_ops=self.max_txn_ops)
         except BaseException:
-            self._revoke(lease)
+            self._leases.revoke(lease)
             raise
 
     def current_index(self, key: str) -> int:
         """The store revision from one linearizable range (count only)."""
         return self._kv.range(marker(key), prefix=True, count_only=True).header.revision
-
-    def changes(
-        self,
-        key: str,
-        *,
-        after: int,
-        recursive: bool = True,
-        idle_timeout: float = 1.0,
-        on_error: Callable[[BaseException], None] | None = None,
-    ) -> PulledChanges:
-        """The changes of :meth:`subscribe`, pulled (:class:`~etcdmap.http.pulled_changes.PulledChanges`)."""
-        return PulledChanges(lambda sink: self.subscribe(
-            key, sink, after=after, recursive=recursive, idle_timeout=idle_timeout), on_error)
 
     def subscribe(
         self, key: str, sink: ChangeSink, *, after: int, recursive: bool = True,
@@ -393,10 +340,6 @@ class V3Backend:
                               recursive=recursive, idle_timeout=idle_timeout,
                               channel=self._streams.watches()).start()
 
-    def hub(self) -> tuple[StreamHub, Liveness]:
-        """The client's watch hub and its member checks (made on first use)."""
-        return self._streams.hub()
-
     @property
     def streams(self) -> V3Streams:
         """The client's watch hub, watch WebSockets and lease keep-alive stream
@@ -410,16 +353,12 @@ class V3Backend:
         :class:`~etcdmap.v3.watch_mux.WatchMux`)."""
         return self._streams.watch_mode
 
-    def close_hub(self) -> None:
-        """Stop the watch hub: every subscription and keep-alive of the client ends."""
-        self._streams.close()
 
-    def close(self) -> None:
-        """Close the client."""
-        self._client.close()
-
-    def __repr__(self) -> str:
-        return f"<V3Backend {self.describe()}>"
+def _own(key: str, leaf: KeyValue | None, below: tuple[KeyValue, ...]) -> KeyValue | None:
+    """The kv that carries ``key``'s own lease: a directory's marker, or the leaf."""
+    if below:
+        return below[0] if below[0].key_text == marker(key) else None
+    return leaf
 
 
 def _range(resp: TxnResponse, i: int) -> RangeResponse:

@@ -36,7 +36,7 @@ from etcdmap.v3.models import Event, KeyValue
 from etcdmap.v3.wire import prefix_end
 
 if TYPE_CHECKING:
-    from etcdmap.v3.parts import V3Parts
+    from etcdmap.v3.client_protocol import V3Parts
 
 __all__ = ["changes_of", "proven_quiet", "watch_range"]
 

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
     from etcdmap.http.hub import StreamHub
     from etcdmap.http.liveness import Liveness
+    from etcdmap.v3.client_protocol import V3Parts
     from etcdmap.v3.models import WatchResponse
-    from etcdmap.v3.parts import V3Parts
 
 __all__ = ["EventSink", "EventSubscription", "Filter"]
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from wsproto import WSConnection
 
-    from etcdmap.v3.parts import V3Parts
+    from etcdmap.v3.client_protocol import V3Parts
 
 __all__ = ["Carrier", "MemberSockets"]
 

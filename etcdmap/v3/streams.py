@@ -22,7 +22,7 @@ from etcdmap.v3.watch_mux import WatchMux
 if TYPE_CHECKING:
     from etcdmap.http.hub import StreamHub
     from etcdmap.http.liveness import Liveness
-    from etcdmap.v3.parts import V3Parts
+    from etcdmap.v3.client_protocol import V3Parts
 
 __all__ = ["V3Streams"]
 
@@ -42,11 +42,11 @@ class V3Streams:
 
     def hub(self) -> tuple[StreamHub, Liveness]:
         """The client's watch hub and its member checks."""
-        return self._hub.get()
+        return self._hub.hub()
 
     def watches(self) -> WatchMux:
         """What carries the client's watches (one WebSocket per member in use)."""
-        hub, _ = self._hub.get()
+        hub, _ = self._hub.hub()
         with self._lock:
             if self._mux is None:
                 self._mux = WatchMux(self._client, hub, HttpChannel(self._client, hub, 1.0))
@@ -54,7 +54,7 @@ class V3Streams:
 
     def leases(self) -> LeaseStream:
         """The client's lease keep-alives (one WebSocket per member in use)."""
-        hub, _ = self._hub.get()
+        hub, _ = self._hub.hub()
         with self._lock:
             if self._leases is None:
                 self._leases = LeaseStream(self._client, hub)

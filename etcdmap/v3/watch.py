@@ -1,7 +1,9 @@
 """The v3 watch over the gateway's ``POST /v3/watch`` stream: :class:`Watcher`.
 
-The stream is chunked HTTP/1.1, one ``{"result": WatchResponse}`` JSON object per line
-(reference §4.2). A watcher never loses nor repeats an event:
+The stream is chunked HTTP/1.1, one ``{"result": WatchResponse}`` JSON object per line, each
+flushed as one chunk (etcd-io/etcd release-3.5:server/embed/serve.go mounts the gateway;
+grpc-ecosystem/grpc-gateway v1.16.0:runtime/handler.go writes the stream). A watcher never
+loses nor repeats an event:
 
 - it remembers the last revision it delivered completely (events of one revision -- a txn, a
   deleterange, a lease expiry -- always come in one message) and every reopen asks for
@@ -18,8 +20,9 @@ The stream is chunked HTTP/1.1, one ``{"result": WatchResponse}`` JSON object pe
 etcd sends nothing while a watch is idle (progress notifications only every 10 minutes by
 default), so an idle watch is reopened every ``read_timeout`` seconds; the reopen is cheap and
 loses nothing. Several watches can share one stream (their create requests in one body), but
-none can be added to an open HTTP/1.1 stream (reference §4.5): this class runs one watch per
-stream.
+none can be added to an open HTTP/1.1 stream (Go's HTTP/1.1 server reads the whole request
+body before it writes the response headers, so a body kept open gets no answer at all): this
+class runs one watch per stream.
 
 Thread-safety: iterate a watcher from one thread; :meth:`Watcher.close` may be called from
 any thread and ends the iteration promptly.

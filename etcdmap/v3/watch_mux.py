@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from wsproto import WSConnection
 
     from etcdmap.http.hub import StreamHub, Timer
-    from etcdmap.v3.parts import V3Parts
+    from etcdmap.v3.client_protocol import V3Parts
     from etcdmap.v3.subscription import Closable, Ended, HttpChannel, Lines
 
 __all__ = ["WatchMux"]

@@ -108,7 +108,8 @@ def test_set_with_ttl_and_expiration(client: Client, etcd_prefix: str) -> None:
     assert resp.node.expiration is not None
     assert resp.node.expiration.tzinfo is not None
     assert 95 < (resp.node.expiration - before).total_seconds() < 105
-    # any write without ttl makes the key permanent again (spec §1.6)
+    # any write without ttl makes the key permanent again (node.UpdateTTL in
+    # etcd-io/etcd release-3.5:server/etcdserver/api/v2store/node.go)
     plain = client.keys.set(key, "v")
     assert plain.node is not None and plain.node.ttl is None and plain.node.expiration is None
 

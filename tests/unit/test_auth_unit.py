@@ -75,7 +75,8 @@ def _body(message: str) -> bytes:
 @pytest.mark.parametrize(
     ("status", "message", "subject", "cls"),
     [
-        # Every spelling etcd uses for "not found" (spec §3, §6 #19).
+        # Every spelling etcd uses for "not found" (etcd-io/etcd
+        # release-3.5:server/etcdserver/api/v2auth/auth.go; the Go client misses some of them).
         (404, "auth: User u does not exist.", "user", UserNotFound),
         (404, "auth: User u does not exist", "user", UserNotFound),
         (404, "auth: User u doesn't exist.", "user", UserNotFound),

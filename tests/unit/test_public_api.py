@@ -24,7 +24,7 @@ def test_every_public_error_is_reexported() -> None:
 
 
 def test_design_contract_names() -> None:
-    # The names DESIGN.md promises to users.
+    # The names etcdmap's README promises to users.
     for name in (
         "Client", "EtcdMap", "connect", "Selection", "Permission", "Node", "Response",
         "enable_curl_debug", "signals", "EtcdMapError", "EtcdError", "KeyNotFound",

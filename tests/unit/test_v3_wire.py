@@ -1,6 +1,7 @@
 """The v3 gateway's JSON mapping (etcdmap.v3.wire, .txn, .errors): pure, no server.
 
-The answers below are the shapes observed on etcd 3.5.1 (reference etcd-v3-gateway.md).
+The answers below are the shapes observed on etcd 3.5.1 (grpc-gateway v1.16 JSON of
+etcd-io/etcd release-3.5:api/etcdserverpb/rpc.proto).
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ def test_negative_after_index_is_refused() -> None:
 
 
 def test_stream_params_have_no_wait_index() -> None:
-    # A stream with a historical waitIndex delivers one event and stalls (spec §1.8), so the
+    # A stream with a historical waitIndex delivers one event and stalls (etcd issues #1186,
+    # #2854: watcherHub.watch answers from history without registering the watcher), so the
     # live stream is always registered "from now" and history is backfilled by long polls.
     assert WatchCursor.stream_params(True) == [
         ("recursive", "true"), ("stream", "true"), ("wait", "true")]

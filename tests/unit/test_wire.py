@@ -31,7 +31,7 @@ UTC = timezone.utc
 @pytest.mark.parametrize(
     ("key", "path"),
     [
-        # spec §1.9 examples
+        # Go's pathutil.CanonicalURLPath (etcd-io/etcd release-3.5:client/pkg/pathutil/path.go)
         ("", "/v2/keys"),
         ("/", "/v2/keys/"),
         ("foo", "/v2/keys/foo"),

@@ -1,4 +1,5 @@
-"""The exact requests of the keys API (spec §4.7 and the Go client's keys_test.go), no server."""
+"""The exact requests of the keys API (etcd-io/etcd release-3.5:client/v2/keys.go
+and its keys_test.go), no server."""
 
 from __future__ import annotations
 

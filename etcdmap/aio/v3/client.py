@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from etcdmap.aio.backend import AsyncBackend
-from etcdmap.aio.base import AsyncClient
+from etcdmap.aio.client_base import AsyncClient
 from etcdmap.aio.holds import AsyncElection, AsyncHold, client_election, client_lock
 from etcdmap.aio.replay import AsyncAPI, ReplayPort, replay, replayed
 from etcdmap.aio.transport import AsyncTransport
@@ -155,7 +155,7 @@ class Client(AsyncClient):
     @property
     def blocking(self) -> BlockingClient:
         """The blocking :class:`etcdmap.v3.Client` on the same endpoints and settings (see
-        :attr:`etcdmap.aio.base.AsyncClient.blocking`)."""
+        :attr:`etcdmap.aio.client_base.AsyncClient.blocking`)."""
         return super().blocking  # type: ignore[return-value]
 
     def lock(self, name: str, ttl: int = 60, timeout: float | None = None) -> AsyncHold:

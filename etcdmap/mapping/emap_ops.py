@@ -1,31 +1,39 @@
-"""The etcd helpers of :class:`etcdmap.EtcdMap`: conditional writes, TTLs, in-order keys.
+"""What :class:`etcdmap.EtcdMap` adds to a dict: conditional writes, TTLs, in-order keys,
+keep-alives and locks (single-key operations, atomic on the server), and its live views --
+the watch that sends the signals, the mirror, the typed binding.
 
-Split from :mod:`etcdmap.mapping` by responsibility; :class:`MapOps` is a base class of
-:class:`etcdmap.EtcdMap` and documented there. All of these are single-key operations, atomic
-on the server.
+:class:`MapOps` is a base class of :class:`etcdmap.EtcdMap` (whose module holds the
+``MutableMapping`` part) and documented there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from etcdmap._checks import check_ttl
 from etcdmap.backend import Cond, HeldLock, SupportsLeaseRefresh
 from etcdmap.errors import CompareFailed, DirectoryTTLUnsupported, NotAFile
 from etcdmap.mapping import paths as _mappath
-from etcdmap.mapping.base import MapBase
+from etcdmap.mapping.emap_core import MapBase
 from etcdmap.mapping.keepalive import HubOwner, KeepAlive
 from etcdmap.mapping.lock import LOCKS_DIR, map_lock
 from etcdmap.models import Node
 
+if TYPE_CHECKING:
+    from etcdmap.mapping.mirror import Mirror
+    from etcdmap.mapping.typed import LiveConfig
+    from etcdmap.mapping.watch import Watch
+
 __all__ = ["MapOps"]
 
 _M = TypeVar("_M", bound="MapOps")
+_T = TypeVar("_T")
 
 
 class MapOps(MapBase):
-    """CAS, TTL and other etcd-specific helpers (mixed into :class:`etcdmap.EtcdMap`).
+    """CAS, TTL, live views and other etcd-specific helpers (mixed into
+    :class:`etcdmap.EtcdMap`).
 
     Thread-safety: as :class:`etcdmap.EtcdMap` (safe to share).
     """
@@ -278,6 +286,57 @@ class MapOps(MapBase):
         self._key(name)  # a lock's name follows the rules of a key's
         key = _mappath.join(_mappath.join(self.path, LOCKS_DIR), name)
         return map_lock(self.backend, key, ttl=ttl, timeout=timeout)
+
+    # ------------------------------------------------------------------ watch and mirror
+
+    def watch(self, recursive: bool = True, after_index: int | None = None) -> Watch:
+        """Watch this directory in a daemon thread that sends the :mod:`etcdmap.signals`
+        with ``sender`` = this map (see :mod:`etcdmap.mapping.watch`)::
+
+            signals.changed.connect(on_change, sender=m)
+            with m.watch():
+                ...
+
+        :param recursive: every key below (``False``: events on the directory itself only).
+        :param after_index: deliver events after this index (default: after this map's last
+            read or write, :attr:`index`, or else from now).
+        :returns: the started :class:`~etcdmap.mapping.watch.Watch` (a context manager; ``stop()``).
+        :raises EtcdMapError: the initial read of the subtree failed.
+        :raises MapClosed: the map is closed.
+        """
+        from etcdmap.mapping.mirror import watch_map  # noqa: PLC0415 - keeps the import graph acyclic
+
+        self._check_open()
+        return watch_map(self, recursive=recursive, after_index=after_index)
+
+    def mirror(self, writable: bool = False) -> Mirror:
+        """A live in-memory copy of this directory, kept current by a watch; reads at dict
+        speed (see :mod:`etcdmap.mapping.mirror`).
+
+        :param writable: let ``mirror[k] = v`` / ``del mirror[k]`` write through this map.
+        :returns: the :class:`~etcdmap.mapping.mirror.Mirror` (a context manager; ``close()``).
+        :raises EtcdMapError: the initial read of the subtree failed.
+        """
+        from etcdmap.mapping.mirror import mirror_map  # noqa: PLC0415
+
+        self._check_open()
+        return mirror_map(self, writable=writable)
+
+    def bind(self, model: type[_T], *, seed: bool = False) -> LiveConfig[_T]:
+        """A live, typed view: ``model`` (a pydantic model or a dataclass) validated against
+        this directory and kept current by a mirror (see :mod:`etcdmap.mapping.typed`).
+
+        :param seed: first write the model's defaults that etcd lacks (create-if-absent).
+        :returns: the :class:`~etcdmap.mapping.typed.LiveConfig` (``.current``, ``.error``,
+            ``wait_for()``; a context manager).
+        :raises ImportError: pydantic is missing (``pip install 'etcdmap[typed]'``).
+        :raises ConfigValidationError: the content does not validate (names the fields).
+        """
+        from etcdmap.mapping.typed import bind  # noqa: PLC0415 - pydantic is an optional extra
+
+        self._check_open()
+        return bind(self, model, seed=seed)
+
 
 
 def _leaf(value: Any, what: str) -> Any:

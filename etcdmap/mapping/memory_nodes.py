@@ -1,17 +1,20 @@
-"""The nodes of :class:`~etcdmap.mapping.memory.MemoryBackend`'s key space, and how they read
-back as :class:`~etcdmap.models.Node` s (pure data; the backend's lock guards them)."""
+"""The nodes of :class:`~etcdmap.mapping.memory.MemoryBackend`'s key space, their TTLs
+(:class:`Expiries`), and how they read back as :class:`~etcdmap.models.Node` s (pure data; the
+backend's lock guards them)."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from etcdmap.errors import KeyNotFound, NotADirectory
 from etcdmap.models import Node
 
-__all__ = ["Entry", "key_of", "make_parents", "node_of", "parts_of", "to_dict", "walk"]
+__all__ = ["Entry", "Expiries", "key_of", "make_parents", "node_of", "parts_of", "to_dict", "walk"]
 
 
 class Entry:
@@ -26,6 +29,42 @@ class Entry:
         self.created = index
         self.modified = index
         self.expire_at: float | None = None
+
+
+
+class Expiries:
+    """When the entries with a TTL expire, on the clock ``timer`` (seconds): a heap of
+    ``(expire_at, seq, entry)``, earliest first; an entry whose TTL changed since is skipped.
+
+    :param timer: the TTL clock.
+    """
+
+    def __init__(self, timer: Callable[[], float]) -> None:
+        self.timer = timer
+        self._heap: list[tuple[float, int, Entry]] = []
+        self._seq = itertools.count()
+
+    def set(self, entry: Entry, ttl: int | None) -> None:
+        """Give ``entry`` a TTL of ``ttl`` seconds from now (``None``: permanent)."""
+        if ttl is None:
+            entry.expire_at = None
+            return
+        entry.expire_at = self.timer() + int(ttl)
+        heapq.heappush(self._heap, (entry.expire_at, next(self._seq), entry))
+
+    def due(self) -> Iterator[Entry]:
+        """The entries whose TTL ran out by now, earliest first (each taken off the heap)."""
+        if not self._heap:
+            return
+        now = self.timer()
+        while self._heap and self._heap[0][0] <= now:
+            at, _, entry = heapq.heappop(self._heap)
+            if entry.expire_at == at:
+                yield entry
+
+    def next_in(self) -> float | None:
+        """Seconds until the earliest TTL runs out (``None``: no TTL)."""
+        return None if not self._heap else max(0.0, self._heap[0][0] - self.timer())
 
 
 def node_of(entry: Entry, now: float, *, children: bool = False, recursive: bool = False) -> Node:

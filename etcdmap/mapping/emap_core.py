@@ -1,7 +1,7 @@
 """The core of :class:`etcdmap.EtcdMap`: settings, the I/O funnel, value encoding, tree writes.
 
 Split from :mod:`etcdmap.mapping.emap` by responsibility: this module talks to the map's
-:class:`~etcdmap.backend.Backend` (never to a client or HTTP); :mod:`etcdmap.mapping.ops` adds
+:class:`~etcdmap.backend.Backend` (never to a client or HTTP); :mod:`etcdmap.mapping.emap_ops` adds
 the etcd helpers (CAS, TTL, ...) and :mod:`etcdmap.mapping.emap` the
 :class:`~collections.abc.MutableMapping` protocol. Every read goes through
 :meth:`MapBase._get_node` and every write through :meth:`MapBase._put`, :meth:`MapBase._mkdir`,
