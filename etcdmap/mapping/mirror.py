@@ -141,8 +141,14 @@ def load_tree(emap: Any, on_decode_error: Callable[[Exception], None]) -> tuple[
     codec = emap.codec
     decode = None if decodes_verbatim(codec, emap.backend.capabilities) else codec.decode
     tree = Tree("" if emap.path == "/" else emap.path, decode, on_decode_error)
+    backend = emap.backend
+    listing = getattr(backend, "read_listing", None)  # v2: etcd's JSON, no model per key
+    if listing is not None:
+        raw, index = listing(emap.path)
+        tree.load_listing(raw)
+        return tree, index
     try:
-        node, index = emap.backend.read(emap.path, recursive=True)
+        node, index = backend.read(emap.path, recursive=True)
     except KeyNotFound as exc:
         node, index = None, exc.index
     tree.load(node)

@@ -93,6 +93,22 @@ class V2Backend(HubBackend[V2Client, ClientHub]):
                 f"the answer for {key!r} is not an etcd v2 listing: {exc}"
             ) from exc
 
+    def read_listing(self, key: str) -> tuple[dict[str, Any] | None, int]:
+        """One recursive GET, its ``node`` left as etcd's JSON (the live mirror's load:
+        :meth:`etcdmap.mapping.tree.Tree.load_listing`).
+
+        :returns: the node object (``None``: no such key) and the answer's index.
+        :raises InvalidResponseError: the answer has no node object.
+        """
+        try:
+            event, index = self._keys.get_json(key, recursive=True, sort=True)
+        except KeyNotFound as exc:
+            return None, exc.index
+        node = event.get("node")
+        if not isinstance(node, dict):
+            raise InvalidResponseError(f"the answer for {key!r} has no node")
+        return node, index
+
     def put(
         self, key: str, value: str, *, ttl: int | None = None, cond: Cond = ALWAYS
     ) -> tuple[Node, int]:

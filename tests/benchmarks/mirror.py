@@ -57,3 +57,39 @@ def run_mirror(kv: EtcdmapKV, url: str, root: str, *, rounds: int, reads: int) -
     for r, name in zip(res, ("mirror[k]", "dict[k]", "EtcdMap m[k]"), strict=True):
         r.workload, r.contender = "mirror reads", name
     return res
+
+
+LOAD_KEYS = 100_000
+
+
+def run_mirror_load(
+    kv: EtcdmapKV, url: str, root: str, *, keys: int, rounds: int
+) -> list[Result]:
+    """Fill ``keys`` keys (directories of 100), time loading ``EtcdMap.mirror()`` (opened and
+    closed at once) against ``to_dict()`` of the same tree, interleaved round by round.
+
+    Both do one recursive GET of the same tree and build nested dicts from it; the mirror
+    also keeps each node's ``modifiedIndex`` and starts (then stops) its watch.
+    """
+    from etcdmap.mapping.emap import EtcdMap  # noqa: PLC0415
+
+    from ._harness import round_robin  # noqa: PLC0415
+    from .tree import tree_items  # noqa: PLC0415
+
+    prefix = f"{root}/load{keys}"
+    fill(url, tree_items(prefix, keys), threads=8)
+    m = EtcdMap(kv.client, prefix)
+
+    def load(_i: int) -> object:
+        with m.mirror() as live:
+            return live
+
+    with m.mirror() as live:
+        if live.to_dict() != m.to_dict():
+            raise AssertionError("the mirror's copy differs from to_dict()")
+    label = f"mirror load {keys:,} keys"
+    res = round_robin(label, [("mirror()", load), ("to_dict()", lambda _i: m.to_dict())],
+                      rounds=rounds, ops=1, unit="loads/s")
+    for r in res:
+        r.ratios = False
+    return res

@@ -12,7 +12,8 @@ JSON. A full run takes about a minute on 2 cores, ``--quick`` about 25 s.
 
 Workload families: ``kv`` (GET, PUT, CAS, delete+create, 1 thread), ``threads`` (GET and PUT,
 8 threads sharing one client), ``tree`` (``to_dict`` of 1,000 and 10,000 keys), ``mirror``
-(``mirror[k]`` reads), ``watch`` (a 2,000-write burst: events/s and missed events),
+(``mirror[k]`` reads), ``mirrorload`` (loading ``mirror()`` of 100,000 keys vs ``to_dict()``
+of the same tree), ``watch`` (a 2,000-write burst: events/s and missed events),
 ``failover`` (GETs right after SIGSTOP of the pinned member of a 3-member cluster), ``hub``
 (watches at scale through a counting relay: 100 and 1,000 idle watches, 100 maps x 20 writes,
 a blocked receiver, SIGSTOP under 100 watches, a mirror on a partitioned member), ``v3``
@@ -47,14 +48,14 @@ from .failover import run_failover
 from .hub import run_hub
 from .hub_faults import IDLE, run_hub_faults
 from .kv import run_kv, run_threaded
-from .mirror import run_mirror
+from .mirror import LOAD_KEYS, run_mirror, run_mirror_load
 from .streams_v3 import run_v3_streams, streams_targets
 from .tree import run_tree
 from .v3 import run_v3_kv, run_v3_watch
 from .watch import run_watch
 
-FAMILIES = ("kv", "threads", "tree", "mirror", "watch", "failover", "hub", "v3", "v3watch",
-            "v3streams")
+FAMILIES = ("kv", "threads", "tree", "mirror", "mirrorload", "watch", "failover", "hub", "v3",
+            "v3watch", "v3streams")
 
 
 @contextlib.contextmanager
@@ -116,10 +117,28 @@ def evaluate(results: Sequence[Result], request_timeout: float) -> list[Target]:
         raw = f" (raw http.client: {floor.rate / pe.rate:.2f}x)" if floor is not None else ""
         targets.append(Target(f"{workload}: >= {goal}x python-etcd", f"{x:.2f}x{raw}", x >= goal))
 
-    for wl in ("GET 1 thread", "PUT 1 thread", "CAS 1 thread"):
-        ratio(wl, 1.3)
-    for wl in ("GET 8 threads", "PUT 8 threads"):
-        ratio(wl, 2.0)
+    # issue 24's targets: v2 vs python-etcd, v3 vs cslab-etcd3 (gRPC), mirror load vs to_dict
+    for wl, goal in (("GET 1 thread", 1.5), ("PUT 1 thread", 1.3), ("CAS 1 thread", 1.3),
+                     ("GET 8 threads", 2.3), ("PUT 8 threads", 1.8)):
+        ratio(wl, goal)
+    for wl in ("v3 GET 1 thread", "v3 PUT 1 thread", "v3 CAS 1 thread"):
+        em3, grpc = _find(results, wl, "etcdmap.v3"), _find(results, wl, "cslab-etcd3")
+        if em3 is not None and grpc is not None:
+            x = em3.rate / grpc.rate
+            targets.append(Target(f"{wl}: >= 0.85x cslab-etcd3", f"{x:.2f}x", x >= 0.85))
+    for r in results:
+        if r.workload.startswith("mirror load") and r.contender == "mirror()":
+            td = _find(results, r.workload, "to_dict()")
+            if td is not None:
+                x = td.rate / r.rate  # time ratio: the mirror's load over to_dict()'s
+                targets.append(Target(f"{r.workload}: time <= 1.5x to_dict()", f"{x:.2f}x",
+                                      x <= 1.5))
+    get1, raw1 = _find(results, "GET 1 thread", "etcdmap"), _find(results, "GET 1 thread",
+                                                                   HTTP_CLIENT)
+    if get1 is not None and raw1 is not None and "cpu_us" in get1.extra:
+        mine, raw = get1.extra["cpu_us"], raw1.extra.get("cpu_us", 0.0)
+        targets.append(Target("GET 1 thread: client CPU <= raw http.client's",
+                              f"{mine:.0f} vs {raw:.0f} us/op", mine <= raw))
     em = _find(results, "to_dict 10,000 keys", "etcdmap")
     pe = _find(results, "to_dict 10,000 keys", PYTHON_ETCD)
     if em is not None and pe is not None:
@@ -278,6 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             family(
                 "mirror",
                 lambda: run_mirror(em, url, root, rounds=rounds, reads=100_000 if q else 300_000),
+            )
+            family(
+                "mirrorload",
+                lambda: run_mirror_load(em, url, root, keys=LOAD_KEYS, rounds=3 * rounds),
             )
             family("watch", lambda: run_watch(contenders, url, root, rounds=1 if q else 3))
             family("hub", lambda: run_hub(url, root, quick=q))

@@ -259,3 +259,62 @@ def flatten_plain(tree: dict[str, object], prefix: str = "") -> dict[str, object
         else:
             out[f"{prefix}{k}"] = v
     return out
+
+
+# ------------------------------------------------------------------ load from etcd's JSON
+
+
+def listing() -> dict[str, object]:
+    """The JSON ``node`` of a recursive GET of ``/cfg`` as etcd v2 sends it."""
+    return {"key": "/cfg", "dir": True, "nodes": [
+        {"key": "/cfg/a", "value": "1", "modifiedIndex": 2, "createdIndex": 2},
+        {"key": "/cfg/d", "dir": True, "modifiedIndex": 3, "createdIndex": 3, "nodes": [
+            {"key": "/cfg/d/x", "value": "x", "modifiedIndex": 4, "createdIndex": 4},
+            {"key": "/cfg/d/e", "dir": True, "modifiedIndex": 5, "createdIndex": 5},
+        ]},
+        {"key": "/cfg/_hidden", "value": "h", "modifiedIndex": 6, "createdIndex": 6},
+    ]}
+
+
+def test_load_listing_builds_the_same_state_as_load() -> None:
+    tree = Tree("/cfg", decode=json.loads)
+    tree.load_listing(listing())
+    assert tree.view.to_dict() == {"a": 1, "d": {"x": "x", "e": {}}}
+    assert tree.meta == {"a": (2, False), "d": (3, True), "d/x": (4, False), "d/e": (5, True)}
+    assert isinstance(tree.view["d"], MirrorDir)
+
+
+def test_load_listing_of_nothing_or_of_a_leaf_is_empty() -> None:
+    tree = loaded()
+    tree.load_listing(None)
+    assert tree.view.to_dict() == {} and tree.meta == {}
+    tree.load_listing({"key": "/cfg", "value": "v", "modifiedIndex": 3})
+    assert tree.view.to_dict() == {} and tree.meta == {}
+
+
+def test_load_listing_of_the_whole_key_space() -> None:
+    tree = Tree("")
+    tree.load_listing({"dir": True, "nodes": [
+        {"key": "/a", "value": "1", "modifiedIndex": 7},
+        {"key": "/b", "dir": True, "modifiedIndex": 8,
+         "nodes": [{"key": "/b/c", "value": "2", "modifiedIndex": 9}]}]})
+    assert tree.view.to_dict() == {"a": "1", "b": {"c": "2"}}
+    assert tree.meta == {"a": (7, False), "b": (8, True), "b/c": (9, False)}
+
+
+@pytest.mark.parametrize("child", [
+    {"key": "/cfg/a", "value": 1, "modifiedIndex": 2},
+    {"key": "/cfg/a", "value": "1", "modifiedIndex": "2"},
+    {"key": 5, "value": "1", "modifiedIndex": 2},
+    {"value": "1", "modifiedIndex": 2},
+    {"key": "/cfg/d", "dir": True, "modifiedIndex": 2, "nodes": {"k": 1}},
+    "not an object",
+])
+def test_load_listing_refuses_a_broken_answer(child: object) -> None:
+    from etcdmap.errors import InvalidResponseError
+
+    tree = loaded()
+    with pytest.raises(InvalidResponseError, match="not an etcd v2 listing"):
+        tree.load_listing({"key": "/cfg", "dir": True, "nodes": [
+            {"key": "/cfg/ok", "value": "1", "modifiedIndex": 1}, child]})
+    assert tree.view.to_dict() == {} and tree.meta == {}
