@@ -8,13 +8,15 @@ rates**; its p50/p99 latencies come from every timed operation of every round.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Result", "Target", "percentile", "render_table", "round_robin", "write_json"]
+__all__ = ["Result", "Target", "percentile", "render_table", "round_robin", "server_url",
+           "write_json"]
 
 PYTHON_ETCD = "python-etcd"
 HTTP_CLIENT = "http.client"
@@ -230,3 +232,15 @@ def write_json(
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=2)
         fh.write("\n")
+
+
+@contextlib.contextmanager
+def server_url(endpoint: str | None) -> Iterator[str]:
+    """``endpoint`` when given, else the URL of a fresh etcd started for the block."""
+    if endpoint:
+        yield endpoint
+        return
+    from etcdmap.testing import EtcdServer  # noqa: PLC0415
+
+    with EtcdServer() as server:
+        yield server.client_url

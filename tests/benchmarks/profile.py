@@ -23,28 +23,18 @@ server's work is in another process and is not counted.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import pstats
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+
+from ._harness import server_url
 
 __all__ = ["main"]
 
 CALLS = ("get", "put", "cas", "mget", "mput", "v3get", "v3put", "v3cas", "v3mput", "mirror",
          "todict", "rawget", "rawput", "rawcas")
-
-
-@contextlib.contextmanager
-def _server(endpoint: str | None) -> Iterator[str]:
-    if endpoint:
-        yield endpoint
-        return
-    from etcdmap.testing import EtcdServer  # noqa: PLC0415
-
-    with EtcdServer() as server:
-        yield server.client_url
 
 
 def _fill(url: str, prefix: str, keys: int) -> None:
@@ -122,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--endpoint")
     ap.add_argument("--top", type=int, default=40)
     args = ap.parse_args(argv)
-    with _server(args.endpoint) as url:
+    with server_url(args.endpoint) as url:
         op, close = _call(args.call, url, args.keys)
         try:
             for i in range(min(args.ops, 200)):  # warm up code paths and connections

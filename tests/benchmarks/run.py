@@ -33,7 +33,7 @@ import secrets
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -41,7 +41,15 @@ if __package__ in (None, ""):  # run as a script: python tests/benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     __package__ = "tests.benchmarks"  # noqa: A001
 
-from ._harness import HTTP_CLIENT, PYTHON_ETCD, Result, Target, render_table, write_json
+from ._harness import (
+    HTTP_CLIENT,
+    PYTHON_ETCD,
+    Result,
+    Target,
+    render_table,
+    server_url,
+    write_json,
+)
 from .contenders import EtcdMapKV, EtcdmapKV, make_contenders
 from .contenders_v3 import make_v3_contenders
 from .failover import run_failover
@@ -56,17 +64,6 @@ from .watch import run_watch
 
 FAMILIES = ("kv", "threads", "tree", "mirror", "mirrorload", "watch", "failover", "hub", "v3",
             "v3watch", "v3streams")
-
-
-@contextlib.contextmanager
-def _server(endpoint: str | None) -> Iterator[str]:
-    if endpoint:
-        yield endpoint
-        return
-    from etcdmap.testing import EtcdServer  # noqa: PLC0415
-
-    with EtcdServer() as server:
-        yield server.client_url
 
 
 def _version(dist: str) -> str:
@@ -268,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         timings[name] = round(timings.get(name, 0.0) + time.monotonic() - t0, 1)
         print(f"  {name}: {timings[name]} s", file=sys.stderr, flush=True)
 
-    with _server(args.endpoint) as url:
+    with server_url(args.endpoint) as url:
         etcd_version = _etcd_version(url)
         contenders = make_contenders(url)
         em = next(kv for kv in contenders if isinstance(kv, EtcdmapKV))
