@@ -70,8 +70,15 @@ from etcdmap.errors import (
 __all__ = ["API_ENV", "ENDPOINTS_ENV", "USERNAME_ENV", "build_parser", "exit_code_for", "main"]
 
 
-def _front_parser() -> argparse.ArgumentParser:
-    """The first pass: every global option of both sets, then the command and the rest."""
+def front_parser() -> argparse.ArgumentParser:
+    """The first pass: every global option of both sets, then the command and the rest.
+
+    Public so that a test can build a :class:`~etcdmap.cli.common.Context` the way
+    :func:`main` does and run a command in-process on a backend of its choice.
+
+    :returns: a new parser; ``parse_args`` gives ``api``, the global options, ``command``
+        and ``rest`` (the words after the command).
+    """
     from etcdmap._version import __version__  # noqa: PLC0415
 
     parser = Parser(prog="etcdmap", add_help=False, allow_abbrev=False)
@@ -206,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     :raises SystemExit: only from ``--help``, ``--version`` and v2 argument errors (code 1).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    front = _front_parser().parse_args(argv)
+    front = front_parser().parse_args(argv)
     ctx = Context(front, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
     try:
         return _run(ctx, argv, front)

@@ -157,7 +157,7 @@ def test_curl_debug_shows_v3_calls_and_hides_the_password(
         # auth is off on the shared server: authenticate says so and the client goes on
         with Client(etcd_url, username="someone", password="s3cret-pw") as c:
             c.kv.put(etcd_prefix, "v")
-            assert c._caller.token is None  # noqa: SLF001
+            assert c.auth.token is None
     finally:
         disable_curl_debug()
     lines = capsys.readouterr().err.splitlines()

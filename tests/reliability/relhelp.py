@@ -13,16 +13,15 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 
-from etcdmap._closing import Closing
 from etcdmap.testing import EtcdCluster, EtcdServer
 
 Handler = Callable[[socket.socket, bytes], None]
 """Serves one request: gets the connected socket and the request head that was read."""
 
 
-class FakeServer(Closing):
+class FakeServer(AbstractContextManager["FakeServer"]):
     """A tiny loopback TCP server that answers every HTTP request with ``handler``.
 
     Not a mock of etcd: it stands for "an endpoint that is not etcd" (HTML, garbage, silence).
@@ -99,6 +98,9 @@ class FakeServer(Closing):
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
         self._thread.join(2)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def _content_length(head: bytes) -> int:

@@ -13,8 +13,6 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from etcdmap._closing import Closing
-
 CLOSE = b"<close>"
 """Scripted answer: close the connection instead of answering."""
 Answer = bytes | Callable[[socket.socket], None]
@@ -25,7 +23,7 @@ def ok(body: bytes = b"ok", extra: bytes = b"") -> bytes:
     return b"HTTP/1.1 200 OK\r\n%sContent-Length: %d\r\n\r\n%s" % (extra, len(body), body)
 
 
-class ScriptedServer(Closing):
+class ScriptedServer(contextlib.AbstractContextManager["ScriptedServer"]):
     """Answers the n-th request (over all connections) with the n-th scripted answer.
 
     :ivar requests: ``(connection number, raw head, body)`` of each request, in order.
@@ -103,3 +101,6 @@ class ScriptedServer(Closing):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

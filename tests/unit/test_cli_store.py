@@ -35,7 +35,7 @@ class Store:
 
     def __call__(self, *argv: str, stdin: str = "", api: str = "v3") -> Ran:
         line = ["--api", api, *argv]
-        front = app._front_parser().parse_args(line)
+        front = app.front_parser().parse_args(line)
         out, err = io.StringIO(), io.StringIO()
         ctx = Context(front, stdin=io.StringIO(stdin), stdout=out, stderr=err)
         ctx.backend = self.backend
@@ -112,7 +112,7 @@ def test_a_global_option_after_a_v2_command(run: Store) -> None:
 
 def test_a_bad_api_from_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ETCDMAP_API", "v4")
-    front = app._front_parser().parse_args(["get", "/k"])
+    front = app.front_parser().parse_args(["get", "/k"])
     ctx = Context(front, stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO())
     with pytest.raises(CommandError, match="unknown API 'v4'"):
         resolve_api(ctx)

@@ -75,6 +75,19 @@ def test_a_closed_map_refuses_every_use(name: str, use: Callable[[EtcdMap], Any]
         db["host"]  # its views too
 
 
+def test_with_returns_the_map_and_an_error_in_the_block_closes_it_and_propagates() -> None:
+    store = CountingBackend()
+    m = EtcdMap(store, "/a", owns_client=True)
+    with pytest.raises(RuntimeError, match="boom"), m as entered:
+        assert entered is m
+        m["k"] = "v"
+        assert store.closes == 0
+        raise RuntimeError("boom")
+    assert store.closes == 1
+    with pytest.raises(MapClosed):
+        m["k"]
+
+
 def test_closed_is_a_runtime_error_of_the_tree() -> None:
     assert issubclass(MapClosed, RuntimeError)
     m = EtcdMap(MemoryBackend(), "/a")

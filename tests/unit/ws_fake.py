@@ -7,6 +7,7 @@ what it likes (wsproto frames, or raw bytes). It records what arrived.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable
@@ -20,8 +21,6 @@ from wsproto.events import (
     Request,
     TextMessage,
 )
-
-from etcdmap._closing import Closing
 
 Script = Callable[["Peer", str], None]
 """Called with each whole text message received (on the connection's thread)."""
@@ -51,7 +50,7 @@ class Peer:
         self.sock.close()
 
 
-class FakeWebSocketServer(Closing):
+class FakeWebSocketServer(contextlib.AbstractContextManager["FakeWebSocketServer"]):
     """Accepts WebSocket upgrades (or refuses them with ``refuse``, an HTTP status) and runs
     ``script`` for each message received.
 
@@ -123,3 +122,6 @@ class FakeWebSocketServer(Closing):
         self._sock.close()
         for peer in self.peers:
             peer.sock.close()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
