@@ -129,12 +129,34 @@ class Tree:
         self.root = root.rstrip("/")
         self.view = MirrorDir()
         """The root directory view (its dict is never replaced, only changed in place)."""
-        self.meta: dict[str, tuple[int, bool]] = {}
-        """Relative path -> (modifiedIndex, is a directory), for every node below the root."""
+        # directory's relative path ("" for the root) -> {child's name: its modifiedIndex};
+        # a node is a directory when its path is a key here. Per directory, so that a load
+        # hashes no path per key (the child's name is the one the view's dict already holds).
+        self._indexes: dict[str, dict[str, int]] = {"": {}}
         self._decode = decode
         self._on_decode_error = on_decode_error
 
     # ------------------------------------------------------------------ helpers
+
+    @property
+    def meta(self) -> dict[str, tuple[int, bool]]:
+        """Relative path -> (modifiedIndex, is a directory), for every node below the root
+        (a new dict built on each access)."""
+        indexes = self._indexes
+        out: dict[str, tuple[int, bool]] = {}
+        for here, children in indexes.items():
+            for name, index in children.items():
+                rel = f"{here}/{name}" if here else name
+                out[rel] = (index, rel in indexes)
+        return out
+
+    def _known(self, rel: str) -> tuple[int, bool] | None:
+        """``meta.get(rel)`` without building :attr:`meta`."""
+        parent, _, name = rel.rpartition("/")
+        children = self._indexes.get(parent)
+        if children is None or name not in children:
+            return None
+        return children[name], rel in self._indexes
 
     def relative(self, key: str) -> str | None:
         """``key`` relative to the root (``""`` for the root), ``None`` when outside it."""
@@ -188,23 +210,29 @@ class Tree:
             return
         parts = rel.split("/")
         data = self.view._data
-        for i in range(len(parts) - 1):
-            child = data.get(parts[i])
+        indexes = self._indexes
+        here = ""
+        for part in parts[:-1]:
+            path = f"{here}/{part}" if here else part
+            child = data.get(part)
             if not isinstance(child, MirrorDir):
                 child = MirrorDir()
-                data[parts[i]] = child
-                self.meta["/".join(parts[: i + 1])] = (index, True)
+                data[part] = child
+                indexes[here][part] = index
+                indexes[path] = {}
             data = child._data
+            here = path
         name = parts[-1]
         existing = data.get(name)
         if is_dir:
             if not isinstance(existing, MirrorDir):
                 data[name] = MirrorDir()
+                indexes[rel] = {}
         else:
             if isinstance(existing, MirrorDir):
                 self._forget(rel, existing)
             data[name] = value
-        self.meta[rel] = (index, is_dir)
+        indexes[here][name] = index
 
     def _remove(self, rel: str) -> None:
         if rel == "":
@@ -217,19 +245,21 @@ class Tree:
         existing = holder._data.pop(name, None)
         if isinstance(existing, MirrorDir):
             self._forget(rel, existing)
-        self.meta.pop(rel, None)
+        children = self._indexes.get(parent)
+        if children is not None:
+            children.pop(name, None)
 
     def _forget(self, rel: str, directory: MirrorDir) -> None:
+        """Empty ``directory`` (and the views below it) and drop their indexes."""
+        self._indexes.pop(rel, None)
         for name, value in list(directory._data.items()):
-            path = f"{rel}/{name}"
-            self.meta.pop(path, None)
             if isinstance(value, MirrorDir):
-                self._forget(path, value)
+                self._forget(f"{rel}/{name}" if rel else name, value)
         directory._data.clear()
 
     def _clear(self) -> None:
         self._forget("", self.view)  # clear nested views too, then the root dict
-        self.meta.clear()
+        self._indexes = {"": {}}
 
     # ------------------------------------------------------------------ public API
 
@@ -261,16 +291,16 @@ class Tree:
         if not children:
             return
         try:
-            self._load_children(children, self.view._data, "", len(self.root) + 1)
+            self._load_children(children, self.view._data, self._indexes[""], "",
+                                len(self.root) + 1)
         except (TypeError, KeyError, AttributeError) as exc:  # a broken answer, not etcd's
             self._clear()
             raise InvalidResponseError(f"the listing of {self.root or '/'!r} is not an etcd v2 "
                                        f"listing: {exc}") from exc
 
-    def _load_children(self, children: list[Any], data: dict[str, Any], prefix: str,
-                       cut: int) -> None:
+    def _load_children(self, children: list[Any], data: dict[str, Any],
+                       indexes: dict[str, int], prefix: str, cut: int) -> None:
         # Hot path (one pass per node): exact type() checks as etcdmap.v2.wire.parse_node.
-        meta = self.meta
         decode = self.decode if self._decode is not None else None
         for child in children:
             key, index = child["key"], child["modifiedIndex"]
@@ -279,22 +309,23 @@ class Tree:
             name = key[cut:]
             if name[:1] == "_":
                 continue  # hidden (see hidden())
-            rel = prefix + name
+            indexes[name] = index
             if "dir" in child:  # etcd sends "dir" only as true
                 sub = MirrorDir()
                 data[name] = sub
-                meta[rel] = (index, True)
+                rel = prefix + name
+                below: dict[str, int] = {}
+                self._indexes[rel] = below
                 grand = child.get("nodes")
                 if grand:
                     if type(grand) is not list:
                         raise TypeError(f"the nodes of {key!r} are not a list")
-                    self._load_children(grand, sub._data, rel + "/", len(key) + 1)
+                    self._load_children(grand, sub._data, below, rel + "/", len(key) + 1)
                 continue
             value = child.get("value")
             if value is not None and type(value) is not str:
                 raise TypeError(f"the value of {key!r} is not a string: {value!r:.80}")
             data[name] = value if decode is None else decode(value)
-            meta[rel] = (index, False)
 
     def apply(self, response: Change) -> Event | None:
         """Apply one watch event; return the :class:`~etcdmap.signals.Event` to send.
@@ -348,7 +379,7 @@ class Tree:
         parents = {rel.rpartition("/")[0] for rel in new if "/" in rel}
         changes: list[tuple[int, Event]] = []
         for rel, (mod, is_dir, raw) in new.items():
-            known = self.meta.get(rel)
+            known = self._known(rel)
             if known is not None and (is_dir or known[0] == mod):
                 continue
             if known is None and is_dir and rel in parents:
