@@ -103,7 +103,9 @@ class AsyncBackend:
     def of_v3(cls, client: V3ClientFace) -> AsyncBackend:
         """The v3 backend of an :class:`etcdmap.aio.v3.Client`."""
         streams = ReplayPort(_Renewals(client.lease), frozenset())
-        return cls(V3Backend(_V3Parts(client), streams=cast(Any, streams)), client,
+        # replayed code keeps no state across calls: no known-marker shortcut
+        return cls(V3Backend(_V3Parts(client), streams=cast(Any, streams), remember_markers=False),
+                   client,
                    replays=True, watching=lambda: client.blocking.backend)
 
     @property

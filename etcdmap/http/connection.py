@@ -30,6 +30,7 @@ Thread-safety: a :class:`ConnectionPool` may be used by any number of threads; a
 
 from __future__ import annotations
 
+import math
 import socket
 import ssl
 import threading
@@ -114,6 +115,12 @@ class Connection:
         self._settimeout(timeout)
 
     def _settimeout(self, timeout: float | None) -> None:
+        # Each change is a system call (two with kernel timeouts): round up to the _SLACK grid
+        # so that the near-equal budgets of successive requests (a call's deadline minus the
+        # microseconds already spent) keep the socket's timeout as it is; a blocked read may
+        # then overrun the deadline by at most _SLACK, as _remaining allows anyway.
+        if timeout is not None:
+            timeout = math.ceil(timeout / _SLACK) * _SLACK
         if timeout != self._timeout:
             if self._kernel:
                 set_kernel_timeout(self.sock, timeout)

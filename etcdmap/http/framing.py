@@ -170,6 +170,11 @@ class BoundedCache:
                 self._data.clear()
             self._data[key] = value
 
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._data.clear()
+
     def __len__(self) -> int:
         return len(self._data)
 

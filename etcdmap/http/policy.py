@@ -55,7 +55,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from json import dumps as _json_dumps
 from urllib.parse import urljoin
 
 from etcdmap.errors import (
@@ -67,7 +66,7 @@ from etcdmap.errors import (
     ServerError,
     TooManyRedirectsError,
 )
-from etcdmap.http import curl
+from etcdmap.http import curl, json_codec
 from etcdmap.http.attempt import AttemptError
 from etcdmap.http.defaults import DEFAULT, UseDefault
 from etcdmap.http.endpoints import check_target, origin_of
@@ -114,7 +113,7 @@ def encode_call(
     if form is not None:
         body, content_type = encode_form(form), curl.FORM
     elif json is not None:
-        body, content_type = _json_dumps(json).encode(), "application/json"
+        body, content_type = json_codec.dumps(json), "application/json"
     return (path + "?" + encode_query(params) if params else path), body, content_type
 
 

@@ -20,10 +20,9 @@ All functions are thread-safe (they keep no state).
 from __future__ import annotations
 
 import functools
-import json
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
@@ -36,15 +35,10 @@ from etcdmap.errors import (
     V2DisabledError,
     error_for_code,
 )
+from etcdmap.http import json_codec
 from etcdmap.http.forms import encode_form, encode_query
 from etcdmap.models import Node
 from etcdmap.v2.models import Response
-
-_loads: Callable[[bytes], Any]
-try:  # the optional ``fast`` extra: orjson parses etcd's answers ~3x faster than json
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - depends on the environment
-    _loads = json.loads
 
 __all__ = [
     "KEYS_PREFIX",
@@ -264,7 +258,7 @@ def _describe(body: bytes) -> str:
 
 def _load(body: bytes, status: int, endpoint: str) -> Any:
     try:
-        return _loads(body)
+        return json_codec.loads(body)
     except ValueError as exc:  # orjson.JSONDecodeError is a json.JSONDecodeError too
         if status == 404 and body.startswith(b"404 page not found"):
             raise V2DisabledError(
@@ -285,7 +279,7 @@ def decode_error(status: int, body: bytes, endpoint: str = "") -> EtcdError | No
     Mapped on ``errorCode`` only; an unknown code gives a plain :class:`EtcdError`.
     """
     try:
-        data = _loads(body)
+        data = json_codec.loads(body)
     except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("errorCode"), int):

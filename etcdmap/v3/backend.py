@@ -33,6 +33,7 @@ from etcdmap.models import Node
 from etcdmap.v3 import conds
 from etcdmap.v3.backend_leases import BackendLeases
 from etcdmap.v3.batch import value_bytes, write_trees
+from etcdmap.v3.known_markers import KnownMarkers
 from etcdmap.v3.layout import ancestors, build_dict, build_node, marker
 from etcdmap.v3.models import KeyValue, PutResponse, RangeResponse, TxnResponse
 from etcdmap.v3.streams import V3Streams
@@ -60,6 +61,8 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         larger than this are split into several txns.
     :param streams: the client's streams (default: made here); :mod:`etcdmap.aio` passes
         its own, whose lease renewal is an asyncio request.
+    :param remember_markers: skip the nested txn of a parent's marker seen to exist (a
+        compare instead; :mod:`etcdmap.v3.known_markers`); ``False`` for replayed code.
     """
 
     name = "v3"
@@ -67,12 +70,13 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
                               "bytes"})
 
     def __init__(self, client: V3Parts, *, max_txn_ops: int = 128,
-                 streams: V3Streams | None = None) -> None:
+                 streams: V3Streams | None = None, remember_markers: bool = True) -> None:
         super().__init__(client, V3Streams(client) if streams is None else streams)
         self._kv = client.kv
         self.max_txn_ops = max_txn_ops
         """Operations per txn branch before a tree write is split (etcd's ``--max-txn-ops``)."""
         self._leases = BackendLeases(client.lease, self._streams)
+        self._markers = KnownMarkers(enabled=remember_markers)
 
     def lock(self, key: str, *, ttl: int, timeout: float | None) -> Lock:
         """The lock ``key`` on etcd's lock service (:meth:`etcdmap.v3.Client.lock`): the
@@ -142,12 +146,21 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         """
         _writable(key)
         data = value_bytes(value)
-        lease = self._leases.grant(ttl)
-        checks = [*conds.parents_ok(key), conds.no_dir(key), *conds.compares(key, cond)]
-        success = [Op.put(key, data, lease=lease, prev_kv=True), *conds.marker_ops(key)]
-        resp = self._txn(checks, success, conds.failure_reads(key), lease)
-        if not resp.succeeded:
-            raise conds.failure(key, cond, resp)
+        markers = self._markers
+        while True:
+            known = markers.of(key)  # parents whose markers need a compare, not a nested txn
+            lease = self._leases.grant(ttl)
+            checks = [*conds.parents_ok(key), conds.no_dir(key), *conds.compares(key, cond),
+                      *markers.checks(known)]
+            success = [Op.put(key, data, lease=lease, prev_kv=True),
+                       *conds.marker_ops(key, frozenset(known))]
+            resp = self._txn(checks, success, [*conds.failure_reads(key), *markers.reads(known)],
+                             lease)
+            if resp.succeeded:
+                markers.saw(key)
+                break
+            if markers.still_there(known, resp):
+                raise conds.failure(key, cond, resp)
         put = resp.responses[0]
         assert isinstance(put, PutResponse)
         rev = resp.header.revision
@@ -214,6 +227,7 @@ class V3Backend(HubBackend["V3Parts", V3Streams]):
         checks: list[Compare] = []
         if recursive and not compared:
             ops.append(Op.delete(marker(key), prefix=True))
+            self._markers.forget()
         else:
             checks = [conds.no_dir(key), *conds.compares(key, cond._replace(exists=None))]
         resp = self._kv.txn(checks, ops, conds.failure_reads(key))

@@ -22,6 +22,7 @@ from etcdmap.v3.txn import Compare, Op, range_fields, txn_body
 from etcdmap.v3.wire import (
     b64,
     check_int,
+    first_value,
     key_bytes,
     parse_delete,
     parse_header,
@@ -109,12 +110,15 @@ class KV:
 
     def get(self, key: str | bytes, *, serializable: bool = False,
             timeout: CallTimeout = DEFAULT) -> bytes | None:
-        """The value of one key, or ``None`` when it does not exist.
+        """The value of one key, or ``None`` when it does not exist (the answer is parsed only
+        as far as the value: :meth:`range` gives the revisions).
 
         :raises TypeError, ValueError: bad arguments.
         """
-        kvs = self.range(key, serializable=serializable, timeout=timeout).kvs
-        return kvs[0].value if kvs else None
+        body: dict[str, Any] = range_fields(key)
+        _flags(body, serializable=serializable)
+        return first_value(self._caller.call("/v3/kv/range", body, idempotent=True,
+                                             timeout=timeout))
 
     def put(
         self,

@@ -17,10 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping
-from json import JSONDecodeError, loads
+from json import JSONDecodeError
 from typing import Any, TypeVar
 
 from etcdmap.errors import InvalidResponseError
+from etcdmap.http import json_codec
 from etcdmap.v3.errors import KeyNotProvided, RevisionCompacted, error_from_body
 from etcdmap.v3.models import (
     DeleteResponse,
@@ -40,6 +41,7 @@ __all__ = [
     "check_int",
     "compacted_error",
     "decode_json",
+    "first_value",
     "key_bytes",
     "parse_delete",
     "parse_header",
@@ -132,7 +134,7 @@ def decode_json(body: bytes) -> Json:
     :raises InvalidResponseError: not JSON or not an object.
     """
     try:
-        data = loads(body)
+        data = json_codec.loads(body)
     except (JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise _bad(f"the body is not JSON ({body[:80]!r})") from exc
     if not isinstance(data, dict):
@@ -240,6 +242,20 @@ def parse_range(data: Mapping[str, Any]) -> RangeResponse:
         more=_bool(data.get("more"), "more"),
         count=as_int(data.get("count"), "count"),
     )
+
+
+def first_value(data: Mapping[str, Any]) -> bytes | None:
+    """The value of a ``RangeResponse``'s first key (``None``: no key), parsed no further:
+    what a one-key read needs.
+
+    :raises InvalidResponseError: ``kvs`` is not a list of objects, or the value not base64.
+    """
+    kvs = data.get("kvs")
+    if not kvs:  # absent, or the empty list
+        return None
+    if not isinstance(kvs, list):
+        raise _bad(f"kvs is not a list: {kvs!r:.60}")
+    return unb64(_obj(kvs[0], "kv").get("value"), "value")
 
 
 def parse_put(data: Mapping[str, Any]) -> PutResponse:

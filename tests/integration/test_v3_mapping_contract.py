@@ -152,3 +152,53 @@ def test_a_leaf_replaces_a_directory_in_one_revision(v3: Client, etcd_prefix: st
     before = m.index
     m["k"] = "leaf"
     assert m.index == before + 1 and m == {"k": "leaf"}
+
+
+def _marker_revisions(v3: Client, prefix: str) -> dict[str, int]:
+    kvs = v3.kv.range(prefix + "/", prefix=True).kvs
+    return {kv.key_text: kv.create_revision for kv in kvs if kv.key_text.endswith("/")}
+
+
+def test_writes_below_known_markers_keep_them_and_send_no_nested_txn(
+    v3: Client, etcd_prefix: str
+) -> None:
+    sub = EtcdMap(v3, etcd_prefix + "/a/b")
+    sub["x"] = "1"
+    markers = _marker_revisions(v3, etcd_prefix)
+    assert set(markers) == {f"{etcd_prefix}/", f"{etcd_prefix}/a/", f"{etcd_prefix}/a/b/"}
+    sub["y"] = "2"
+    sub["x"] = "3"
+    assert _marker_revisions(v3, etcd_prefix) == markers  # never rewritten
+    assert EtcdMap(v3, etcd_prefix).to_dict() == {"a": {"b": {"x": "3", "y": "2"}}}
+
+
+def test_a_known_marker_deleted_by_another_client_is_made_again(
+    v3: Client, etcd_url: str, etcd_prefix: str
+) -> None:
+    sub = EtcdMap(v3, etcd_prefix + "/a/b")
+    sub["x"] = "1"  # this backend now knows the markers exist
+    with Client(etcd_url, timeout=5.0) as other:  # another client drops the directory a/
+        other.kv.delete(f"{etcd_prefix}/a/", prefix=True)
+    sub["y"] = "2"  # the compare on the known marker fails; sent again with nested txns
+    markers = _marker_revisions(v3, etcd_prefix)
+    assert f"{etcd_prefix}/a/" in markers and f"{etcd_prefix}/a/b/" in markers
+    del sub["y"]
+    assert EtcdMap(v3, etcd_prefix).to_dict() == {"a": {"b": {}}}  # the directory stays
+
+
+def test_failed_conditions_below_known_markers_still_name_the_cause(
+    v3: Client, etcd_url: str, etcd_prefix: str
+) -> None:
+    sub = EtcdMap(v3, etcd_prefix + "/d")
+    sub["k"] = "1"
+    with pytest.raises(NodeExists):
+        sub.create("k", "2")
+    assert not sub.compare_and_swap("k", "3", prev_value="nope")
+    with Client(etcd_url, timeout=5.0) as other:  # a known marker gone and a failing condition
+        other.kv.delete(f"{etcd_prefix}/d/")
+    with pytest.raises(NodeExists):
+        sub.create("k", "2")
+    assert not sub.compare_and_swap("k", "3", prev_value="nope")
+    assert sub.compare_and_swap("k", "3", prev_value="1")
+    assert sub["k"] == "3"
+    assert f"{etcd_prefix}/d/" in _marker_revisions(v3, etcd_prefix)

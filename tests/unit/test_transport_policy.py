@@ -341,6 +341,6 @@ def test_encode_call_builds_target_and_body() -> None:
     target, body, ctype = encode_call("/k", form={"value": "a b", "ttl": "5"})
     assert (target, body, ctype) == ("/k", b"ttl=5&value=a+b",
                                      "application/x-www-form-urlencoded")
-    assert encode_call("/k", json={"x": 1}) == ("/k", b'{"x": 1}', "application/json")
+    assert encode_call("/k", json={"x": 1}) == ("/k", b'{"x":1}', "application/json")  # compact
     assert encode_call("/k", params=[], body=b"raw", content_type="text/plain") == \
         ("/k", b"raw", "text/plain")
