@@ -5,6 +5,7 @@ revisions without an event, lease expiry as ``deleted``, and compaction -> ``res
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +16,6 @@ import pytest
 from etcdmap import EtcdMap, signals
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import Client
-from etcdmap.v3.subscription import V3Subscription
 
 
 @pytest.fixture
@@ -171,37 +171,78 @@ def test_compaction_resyncs(v3_only: EtcdServer, etcd_prefix: str) -> None:
         assert rec.events == [("created", "d", "4", None)]
 
 
+class GatedRelay:
+    """A loopback relay to etcd that holds back every watch stream's request (the WebSocket
+    upgrade, or an HTTP ``/v3/watch`` stream) until :attr:`gate` is set; other requests pass.
+
+    :ivar held: set when a watch request arrived and was held.
+    """
+
+    WATCH = (b"GET /v3/watch", b"POST /v3/watch")
+
+    def __init__(self, upstream: str) -> None:
+        host, port = upstream.removeprefix("http://").rsplit(":", 1)
+        self.upstream = (host, int(port))
+        self.gate = threading.Event()
+        self.held = threading.Event()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, requests: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if requests and data.startswith(self.WATCH) and not self.gate.is_set():
+                    self.held.set()
+                    self.gate.wait(10)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            src.close()
+            dst.close()
+
+    def close(self) -> None:
+        self.gate.set()
+        self._sock.close()
+
+
 def test_compaction_while_the_stream_is_down_resyncs_the_differences(
-    v3_only: EtcdServer, etcd_prefix: str, monkeypatch: pytest.MonkeyPatch
+    v3_only: EtcdServer, etcd_prefix: str
 ) -> None:
     """The mirror loads the subtree, then its stream opens only after writes and a compaction
-    (held back by a gate on the subscription's connect, which runs on a hub worker): the
-    re-read's differences are sent as signals, then ``resynced``, and the mirror equals etcd."""
-    with Client(v3_only.client_url, timeout=5.0) as c:
+    (a relay holds the watch request back): the re-read's differences are sent as signals,
+    then ``resynced``, and the mirror equals etcd."""
+    relay = GatedRelay(v3_only.client_url)
+    with Client(relay.url, timeout=5.0) as c:
         m = EtcdMap(c, etcd_prefix)
         m.update(a="1", b="1", d={"x": "1"})
-        gate = threading.Event()
-        real = V3Subscription._connect
-
-        def gated(self: V3Subscription, gen: int) -> None:
-            gate.wait(10)
-            real(self, gen)
-
-        monkeypatch.setattr(V3Subscription, "_connect", gated)
         live = m.mirror()
         rec = Recorder(live)
         try:
+            assert relay.held.wait(5), "the mirror's watch request never came"
             m["a"] = "2"
             del m["b"]
             m["c"] = "3"
             del m["d"]
             c.kv.compact(m.index, physical=True)
-            gate.set()
+            relay.gate.set()
             assert rec.done.wait(10)
             assert live.wait_for(m.index, 10)
         finally:
             rec.disconnect()
             live.close()
+            relay.close()
         assert sorted(rec.events) == [("created", "c", "3", None), ("deleted", "b", None, "1"),
                                       ("deleted", "d", None, None), ("updated", "a", "2", "1")]
         assert (rec.resynced[0]["created"], rec.resynced[0]["updated"],
