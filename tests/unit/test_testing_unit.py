@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import socket
 import stat
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from etcdmap.testing import (
     EtcdStartError,
     etcd_version,
     find_etcd_binary,
+    free_ports,
     parse_etcd_version,
     unique_prefix,
 )
@@ -135,6 +137,14 @@ def test_unique_prefix(name: str, body: str) -> None:
 
 def test_unique_prefix_is_bounded() -> None:
     assert len(unique_prefix("t" * 500)) == len("/t-") + 80 + 9
+
+
+def test_free_ports_are_distinct_bindable_and_never_handed_out_twice() -> None:
+    first, second = free_ports(3), free_ports(3)
+    assert len(set(first + second)) == 6
+    for port in first:
+        with socket.create_server(("127.0.0.1", port)):
+            pass
 
 
 def _run_python(code: str) -> subprocess.CompletedProcess[str]:
