@@ -5,13 +5,13 @@ revisions without an event, lease expiry as ``deleted``, and compaction -> ``res
 from __future__ import annotations
 
 import random
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from relay import Relay
 
 from etcdmap import EtcdMap, signals
 from etcdmap.testing import EtcdServer
@@ -171,59 +171,13 @@ def test_compaction_resyncs(v3_only: EtcdServer, etcd_prefix: str) -> None:
         assert rec.events == [("created", "d", "4", None)]
 
 
-class GatedRelay:
-    """A loopback relay to etcd that holds back every watch stream's request (the WebSocket
-    upgrade, or an HTTP ``/v3/watch`` stream) until :attr:`gate` is set; other requests pass.
-
-    :ivar held: set when a watch request arrived and was held.
-    """
-
-    WATCH = (b"GET /v3/watch", b"POST /v3/watch")
-
-    def __init__(self, upstream: str) -> None:
-        host, port = upstream.removeprefix("http://").rsplit(":", 1)
-        self.upstream = (host, int(port))
-        self.gate = threading.Event()
-        self.held = threading.Event()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._sock.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.upstream)
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket, requests: bool) -> None:
-        try:
-            while data := src.recv(65536):
-                if requests and data.startswith(self.WATCH) and not self.gate.is_set():
-                    self.held.set()
-                    self.gate.wait(10)
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            src.close()
-            dst.close()
-
-    def close(self) -> None:
-        self.gate.set()
-        self._sock.close()
-
-
 def test_compaction_while_the_stream_is_down_resyncs_the_differences(
     v3_only: EtcdServer, etcd_prefix: str
 ) -> None:
     """The mirror loads the subtree, then its stream opens only after writes and a compaction
     (a relay holds the watch request back): the re-read's differences are sent as signals,
     then ``resynced``, and the mirror equals etcd."""
-    relay = GatedRelay(v3_only.client_url)
+    relay = Relay(v3_only.client_url, hold=(b"GET /v3/watch", b"POST /v3/watch"))
     with Client(relay.url, timeout=5.0) as c:
         m = EtcdMap(c, etcd_prefix)
         m.update(a="1", b="1", d={"x": "1"})
