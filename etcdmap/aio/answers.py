@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 
-from etcdmap.aio._deadline import deadline
+from etcdmap.aio.deadline import deadline
 from etcdmap.aio.exchange import BodyStream
 from etcdmap.http.lines import MAX_LINE, LineBuffer, stream_failure, too_large
 

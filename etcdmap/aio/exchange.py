@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from requests.structures import CaseInsensitiveDict
 
-from etcdmap.aio._deadline import deadline
 from etcdmap.aio.connection import AsyncConnection, AsyncPool
+from etcdmap.aio.deadline import deadline
 from etcdmap.aio.framing import END, Event, FramingError, Head
 from etcdmap.http.adapter import DEFAULT_MAX_BODY
 from etcdmap.http.attempt import AttemptError

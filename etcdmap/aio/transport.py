@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from etcdmap.aio._deadline import deadline
 from etcdmap.aio.answers import AsyncStreamResponse
 from etcdmap.aio.connection import AsyncPool
+from etcdmap.aio.deadline import deadline
 from etcdmap.aio.exchange import AsyncAnswer, exchange
 from etcdmap.http import curl
 from etcdmap.http.answers import HTTPResult

@@ -37,7 +37,8 @@ an etcd process started here is still alive at the end.
 - ``etcd_prefix`` -- a unique key prefix per test, ``/t-<test name>-<8 hex>``.
 
 **Scripts and examples**: ``with local_endpoints() as urls:`` yields ``$ETCDMAP_ENDPOINTS`` or
-the URLs of a throwaway server started for the block.
+the URLs of a throwaway server started for the block; ``free_ports(n)`` gives free loopback
+ports for servers configured by hand.
 
 Thread-safety: the process registry is locked; an :class:`EtcdServer` or :class:`EtcdCluster`
 object must be driven from one thread at a time.
@@ -51,7 +52,7 @@ from etcdmap.testing._errors import EtcdBinaryError, EtcdStartError
 from etcdmap.testing._local import ENV_ENDPOINTS, configured_endpoints, local_endpoints
 from etcdmap.testing._partition import Partition, nft_unavailable
 from etcdmap.testing._plugin import _HAVE_PYTEST, unique_prefix
-from etcdmap.testing._process import live_servers
+from etcdmap.testing._process import free_ports, live_servers
 from etcdmap.testing._server import EtcdServer
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "configured_endpoints",
     "etcd_version",
     "find_etcd_binary",
+    "free_ports",
     "live_servers",
     "local_endpoints",
     "nft_unavailable",

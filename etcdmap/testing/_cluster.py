@@ -15,7 +15,7 @@ import requests
 from etcdmap._closing import Closing
 from etcdmap.testing._binary import find_etcd_binary
 from etcdmap.testing._errors import EtcdStartError
-from etcdmap.testing._process import _free_ports, _session
+from etcdmap.testing._process import _session, free_ports
 from etcdmap.testing._server import _PORT_RETRIES, _START_TIMEOUT, EtcdServer
 
 __all__ = ["EtcdCluster"]
@@ -107,7 +107,7 @@ class EtcdCluster(Closing):
         """
         for attempt in range(_PORT_RETRIES):
             self._next = 0
-            ports = _free_ports(2 * self.n)
+            ports = free_ports(2 * self.n)
             self.members = [self._member(ports[2 * i], ports[2 * i + 1]) for i in range(self.n)]
             initial = ",".join(f"{m.name}={m.peer_url}" for m in self.members)
             try:

@@ -27,7 +27,7 @@ from typing import Protocol
 
 import requests
 
-__all__ = ["live_servers"]
+__all__ = ["free_ports", "live_servers"]
 
 
 class EtcdProcess(Protocol):
@@ -93,8 +93,16 @@ def _pdeathsig_preexec() -> Callable[[], None] | None:
     return preexec
 
 
-def _free_ports(count: int) -> list[int]:
-    """``count`` distinct free loopback ports, never handed out before by this process."""
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports, never handed out before by this process: for
+    servers configured by hand (``EtcdServer(client_port=..., peer_port=...)``).
+
+    A port is free when chosen; another process may still take it before etcd binds it
+    (:class:`EtcdServer` retries its own choices; a hand-made port list is not retried).
+
+    :param count: how many ports.
+    :returns: the port numbers.
+    """
     socks: list[socket.socket] = []
     ports: list[int] = []
     try:

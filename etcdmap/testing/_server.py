@@ -23,13 +23,13 @@ from etcdmap._closing import Closing
 from etcdmap.testing._binary import etcd_version, find_etcd_binary
 from etcdmap.testing._errors import EtcdStartError
 from etcdmap.testing._process import (
-    _free_ports,
     _hand_over,
     _pdeathsig_preexec,
     _register,
     _session,
     _unregister,
     _wait_task_states,
+    free_ports,
 )
 
 __all__ = ["EtcdServer"]
@@ -119,7 +119,7 @@ class EtcdServer(Closing):
         self.cluster_token = cluster_token or f"etcdmap-{uuid.uuid4().hex[:12]}"
         self.heartbeat_ms, self.election_ms, self.log_level = heartbeat_ms, election_ms, log_level
         self._fixed_ports = client_port is not None or peer_port is not None
-        ports = _free_ports(2) if client_port is None or peer_port is None else []
+        ports = free_ports(2) if client_port is None or peer_port is None else []
         self.client_port = client_port or ports[0]
         self.peer_port = peer_port or ports[1]
         self.workdir = tempfile.mkdtemp(prefix=f"etcdmap-{self.name}-")
@@ -263,7 +263,7 @@ class EtcdServer(Closing):
         shutil.rmtree(self.data_dir, ignore_errors=True)
         with open(self.log_path, "a", encoding="utf-8") as log:
             log.write(f"\n--- etcdmap.testing: port clash ({cause.__class__.__name__}), retrying\n")
-        self.client_port, self.peer_port = _free_ports(2)
+        self.client_port, self.peer_port = free_ports(2)
 
     def wait_ready(self, timeout: float = _START_TIMEOUT) -> None:
         """Poll ``/health`` until it answers 200 (``/version`` for etcd before 3.0).

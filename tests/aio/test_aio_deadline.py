@@ -1,4 +1,4 @@
-"""``etcdmap.aio._deadline``: the attempt budget's scope, and its Python 3.10 form run here too."""
+"""``etcdmap.aio.deadline``: the attempt budget's scope, and its Python 3.10 form run here too."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from etcdmap.aio._deadline import deadline, deadline_310
+from etcdmap.aio.deadline import deadline, deadline_310
 
 Scope = Callable[[float | None], AbstractAsyncContextManager[object]]
 SCOPES = [deadline, deadline_310]

@@ -74,6 +74,12 @@ async def test_the_loop_is_never_blocked(etcd_server: EtcdServer, etcd_prefix: s
                                          monkeypatch: pytest.MonkeyPatch,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     probe = Probe()
+    # asyncio has no public hook around each callback, so the probe wraps the private
+    # ``Handle._run``, where every callback of the loop runs (CPython 3.10-3.13). The public
+    # ways measure something else: debug mode's ``loop.slow_callback_duration`` times wall
+    # clock (preemption and GC pauses included) and slows the loop it measures; a loop whose
+    # ``call_soon``/``call_at`` wrap callbacks misses the transports' I/O callbacks, which the
+    # selector loop schedules through its private ``_add_reader`` (asyncio/selector_events.py).
     monkeypatch.setattr(asyncio.events.Handle, "_run", probe.timed(asyncio.events.Handle._run))
     gc.callbacks.append(probe.on_gc)
     loop = asyncio.get_running_loop()

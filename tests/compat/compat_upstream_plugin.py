@@ -34,8 +34,7 @@ from typing import Any
 import compat_upstream_deselect
 import pytest
 
-from etcdmap.testing import EtcdServer, find_etcd_binary
-from etcdmap.testing._process import _free_ports
+from etcdmap.testing import EtcdServer, find_etcd_binary, free_ports
 
 SUITE = os.environ.get("ETCDMAP_UPSTREAM_SUITE", "")
 ROOT = Path(os.environ.get("ETCDMAP_UPSTREAM_ROOT", "."))
@@ -85,7 +84,7 @@ def _etcd3() -> None:
 
         drop_in.install()
     binary = find_etcd_binary()
-    ports = _free_ports(5)
+    ports = free_ports(5)
     clients, peers = [2379, ports[0], ports[1]], ports[2:]
     names = [f"pifpaf{i}" for i in range(3)]
     initial = ",".join(f"{n}=http://127.0.0.1:{p}" for n, p in zip(names, peers, strict=False))

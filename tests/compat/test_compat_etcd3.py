@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -207,27 +208,37 @@ def test_lock_context_raises_when_not_acquired(etcd: etcd3.Etcd3Client, etcd_pre
     assert holder.release()
 
 
+class ReleaseBeforeWatch:
+    """A waiter's client (``Lock(etcd_client=...)``) whose first ``watch_once`` releases the
+    holder's lock before it starts: the release lands between the waiter's try and its watch."""
+
+    def __init__(self, client: etcd3.Etcd3Client, holder: etcd3.Lock) -> None:
+        self._client = client
+        self._holder = holder
+        self.watched = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def watch_once(self, *args: Any, **kwargs: Any) -> Any:
+        self.watched += 1
+        if self.watched == 1:
+            assert self._holder.release()
+        return self._client.watch_once(*args, **kwargs)
+
+
 def test_lock_waiter_wakes_on_a_release_it_did_not_watch_yet(
         etcd: etcd3.Etcd3Client, etcd_prefix: str) -> None:
     """The waiter watches from the revision it saw, so a release that lands between its try
     and its watch still wakes it (python-etcd3 slept until its timeout)."""
     holder = etcd.lock(etcd_prefix, ttl=10)
     assert holder.acquire()
-    waiter = etcd.lock(etcd_prefix, ttl=10)
-    original = waiter._attempt
-    calls = []
-
-    def attempt() -> tuple[bool, int]:
-        result = original()
-        if not calls:
-            holder.release()  # released before the waiter's watch starts
-        calls.append(result)
-        return result
-
-    waiter._attempt = attempt  # type: ignore[method-assign]
+    client = ReleaseBeforeWatch(etcd, holder)
+    waiter = etcd3.Lock(etcd_prefix, ttl=10, etcd_client=client)
     started = time.monotonic()
     assert waiter.acquire(timeout=8)
     assert time.monotonic() - started < 4
+    assert client.watched == 1, "the waiter's first try did not find the lock held"
     assert waiter.release()
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import dns.resolver
 import pytest
 
 from etcdmap.testing import EtcdServer
-from etcdmap.v2 import discovery
 from etcdmap.v2.client import Client
 
 pytestmark = pytest.mark.usefixtures("v2_command_set")  # the etcdctl v2 work-alike
@@ -294,7 +294,8 @@ class FakeSRV:
 def test_discovery_srv(
     cli: CLI, etcd_url: str, etcd_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(discovery, "_default_resolver", lambda: FakeSRV(etcd_url))
+    # the command line makes dnspython's default resolver: the test replaces that class
+    monkeypatch.setattr(dns.resolver, "Resolver", lambda: FakeSRV(etcd_url))
     unused = "http://127.0.0.1:9"  # --endpoints is ignored when SRV discovery finds endpoints
     r = cli("-D", "example.test", "--insecure-discovery", "set", f"{etcd_prefix}/srv", "found",
             endpoints=unused)

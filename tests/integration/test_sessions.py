@@ -5,11 +5,11 @@ request; environment proxies through a loopback relay; sent / never sent on requ
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 import requests
+from relay import Relay
 from requests.auth import AuthBase
 
 from etcdmap.errors import AmbiguousResultError, KeyNotFound
@@ -69,47 +69,9 @@ def test_explicit_username_replaces_the_session_auth(etcd_url: str, etcd_prefix:
 # ------------------------------------------------------------------ proxies from the environment
 
 
-class Relay:
-    """A loopback forward proxy that relays bytes to one upstream and records request lines."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self.first_lines: list[bytes] = []
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._sock.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.upstream)
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket, record: bool) -> None:
-        try:
-            while data := src.recv(65536):
-                if record:
-                    self.first_lines.extend(line for line in data.split(b"\r\n")
-                                            if line.startswith((b"GET ", b"PUT ")))
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            src.close()
-            dst.close()
-
-    def close(self) -> None:
-        self._sock.close()
-
-
 @pytest.fixture
 def relay(etcd_url: str) -> Iterator[Relay]:
-    host, port = etcd_url.split("//")[1].split(":")
-    proxy = Relay((host, int(port)))
+    proxy = Relay(etcd_url)
     yield proxy
     proxy.close()
 

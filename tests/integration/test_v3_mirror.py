@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from relay import Relay
 
 from etcdmap import EtcdMap, signals
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import Client
-from etcdmap.v3.subscription import V3Subscription
 
 
 @pytest.fixture
@@ -172,36 +172,31 @@ def test_compaction_resyncs(v3_only: EtcdServer, etcd_prefix: str) -> None:
 
 
 def test_compaction_while_the_stream_is_down_resyncs_the_differences(
-    v3_only: EtcdServer, etcd_prefix: str, monkeypatch: pytest.MonkeyPatch
+    v3_only: EtcdServer, etcd_prefix: str
 ) -> None:
     """The mirror loads the subtree, then its stream opens only after writes and a compaction
-    (held back by a gate on the subscription's connect, which runs on a hub worker): the
-    re-read's differences are sent as signals, then ``resynced``, and the mirror equals etcd."""
-    with Client(v3_only.client_url, timeout=5.0) as c:
+    (a relay holds the watch request back): the re-read's differences are sent as signals,
+    then ``resynced``, and the mirror equals etcd."""
+    relay = Relay(v3_only.client_url, hold=(b"GET /v3/watch", b"POST /v3/watch"))
+    with Client(relay.url, timeout=5.0) as c:
         m = EtcdMap(c, etcd_prefix)
         m.update(a="1", b="1", d={"x": "1"})
-        gate = threading.Event()
-        real = V3Subscription._connect
-
-        def gated(self: V3Subscription, gen: int) -> None:
-            gate.wait(10)
-            real(self, gen)
-
-        monkeypatch.setattr(V3Subscription, "_connect", gated)
         live = m.mirror()
         rec = Recorder(live)
         try:
+            assert relay.held.wait(5), "the mirror's watch request never came"
             m["a"] = "2"
             del m["b"]
             m["c"] = "3"
             del m["d"]
             c.kv.compact(m.index, physical=True)
-            gate.set()
+            relay.gate.set()
             assert rec.done.wait(10)
             assert live.wait_for(m.index, 10)
         finally:
             rec.disconnect()
             live.close()
+            relay.close()
         assert sorted(rec.events) == [("created", "c", "3", None), ("deleted", "b", None, "1"),
                                       ("deleted", "d", None, None), ("updated", "a", "2", "1")]
         assert (rec.resynced[0]["created"], rec.resynced[0]["updated"],

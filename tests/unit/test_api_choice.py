@@ -1,5 +1,6 @@
 """The API choice without etcd: the rule by server version, the probe against endpoints that
-are not etcd (scripted loopback peers), and ``connect``'s option checks (before any request)."""
+are not etcd (scripted loopback peers), and ``connect``'s option checks (before any request),
+all through ``etcdmap.connect`` (what the probe asked and which backend the map got)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,25 @@ import socket
 import time
 
 import pytest
-from scripted import ok
+from scripted import ScriptedServer, ok
 
 import etcdmap
-from etcdmap._api import api_for_server, check_v3, choose_api
 from etcdmap.errors import ClusterError, DeadlineExceeded, InvalidResponseError
-from etcdmap.http.transport import Transport
 from tests.unit.conftest import Serve
+
+
+def version_answer(server: str) -> bytes:
+    return ok(b'{"etcdserver":"%s","etcdcluster":"3.0.0"}' % server.encode())
+
+
+V3_HAS_KEYS = ok(b'{"header":{"revision":"2"},"succeeded":true,'
+                 b'"responses":[{"response_range":{"header":{"revision":"2"},"count":"1"}}]}')
+"""The answer to ``auto``'s advisory look for keys on v3 after it chose v3 (keys there: no
+look at v2)."""
+
+
+def request_lines(srv: ScriptedServer) -> list[bytes]:
+    return [head.split(b"\r\n")[0] for _, head, _ in srv.requests]
 
 
 @pytest.mark.parametrize(
@@ -21,27 +34,28 @@ from tests.unit.conftest import Serve
     [("2.3.8", "v2"), ("3.0.17", "v2"), ("3.3.27", "v2"), ("3.4.0", "v3"), ("3.4.23", "v3"),
      ("3.5.1", "v3"), ("3.6.0", "v3"), ("4.0.0-alpha", "v3"), ("2.0.12", "v2")],
 )
-def test_v3_wherever_the_server_serves_it(server: str, api: str) -> None:
-    assert api_for_server(server) == api
+def test_v3_wherever_the_server_serves_it(serve: Serve, server: str, api: str) -> None:
+    srv = serve(version_answer(server), V3_HAS_KEYS)
+    with etcdmap.connect(srv.url, "/x") as m:
+        assert m.backend.name == api
+    looked = [b"POST /v3/kv/txn HTTP/1.1"] if api == "v3" else []
+    assert request_lines(srv) == [b"GET /version HTTP/1.1", *looked]
 
 
 @pytest.mark.parametrize("server", ["", "latest", "not_decided"])
-def test_a_version_that_is_no_version_is_refused(server: str) -> None:
+@pytest.mark.parametrize("api", ["auto", "v3"])
+def test_a_version_that_is_no_version_is_refused(serve: Serve, server: str, api: str) -> None:
+    srv = serve(version_answer(server))
     with pytest.raises(InvalidResponseError, match="not etcd's"):
-        api_for_server(server)
+        etcdmap.connect(srv.url, "/x", api=api)  # type: ignore[arg-type]
 
 
-def version_answer(server: str) -> bytes:
-    return ok(b'{"etcdserver":"%s","etcdcluster":"3.0.0"}' % server.encode())
-
-
-def test_one_probe_decides(serve: Serve) -> None:
-    srv = serve(version_answer("3.5.1"), version_answer("3.3.0"))
-    with Transport(srv.url) as t:
-        assert choose_api(t) == "v3"
-        assert choose_api(t) == "v2"
-    assert [head.split(b"\r\n")[0] for _, head, _ in srv.requests] == [
-        b"GET /version HTTP/1.1", b"GET /version HTTP/1.1"]
+def test_one_probe_per_connect_decides(serve: Serve) -> None:
+    srv = serve(version_answer("3.5.1"), V3_HAS_KEYS, version_answer("3.3.0"))
+    with etcdmap.connect(srv.url, "/x") as m3, etcdmap.connect(srv.url, "/x") as m2:
+        assert (m3.backend.name, m2.backend.name) == ("v3", "v2")
+    assert request_lines(srv) == [
+        b"GET /version HTTP/1.1", b"POST /v3/kv/txn HTTP/1.1", b"GET /version HTTP/1.1"]
 
 
 def test_auto_on_an_old_etcd_is_v2_and_v3_refuses_it(serve: Serve) -> None:
@@ -64,10 +78,10 @@ def test_an_endpoint_that_is_not_etcd_is_named(serve: Serve, api: str) -> None:
         etcdmap.connect(srv.url, "/x", api=api)  # type: ignore[arg-type]
 
 
-def test_check_v3_proves_etcd(serve: Serve) -> None:
+def test_v3_proves_etcd(serve: Serve) -> None:
     srv = serve(ok(b"hello"))
-    with Transport(srv.url) as t, pytest.raises(InvalidResponseError, match="probably not"):
-        check_v3(t)
+    with pytest.raises(InvalidResponseError, match="probably not"):
+        etcdmap.connect(srv.url, "/x", api="v3")
 
 
 def closed_port() -> str:

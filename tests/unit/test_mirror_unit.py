@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from etcdmap import EtcdMap, MemoryBackend
 from etcdmap.mapping.mirror import Mirror
 from etcdmap.mapping.tree import MirrorDir, Tree
 from etcdmap.models import Change, Node
@@ -187,21 +188,23 @@ def test_iteration_is_a_snapshot_while_the_tree_changes() -> None:
 
 
 def test_mirror_wait_for_and_read_only_writes() -> None:
-    tree = loaded()
-    mirror = Mirror(tree, source={}, writable=False)
-    assert mirror.index == 0 and mirror["a"] == "1"
-    with pytest.raises(TypeError):
-        mirror["a"] = "2"
-    with pytest.raises(TypeError):
-        del mirror["a"]
-    assert mirror.wait_for(0, timeout=0)
-    assert not mirror.wait_for(5, timeout=0.01)
-    t = threading.Timer(0.01, mirror._advance, args=(5,))
-    t.start()
-    assert mirror.wait_for(5, timeout=5)
-    t.join()
-    mirror._advance(3)  # never backwards
-    assert mirror.index == 5
+    m = EtcdMap(MemoryBackend(), "/cfg")
+    m["a"] = "1"
+    with m.mirror() as mirror:
+        start = m.index
+        assert mirror.index == start and mirror["a"] == "1"
+        with pytest.raises(TypeError):
+            mirror["a"] = "2"
+        with pytest.raises(TypeError):
+            del mirror["a"]
+        assert mirror.wait_for(start, timeout=0)
+        assert not mirror.wait_for(start + 1, timeout=0.01)
+        t = threading.Timer(0.01, m.__setitem__, args=("b", "2"))
+        t.start()
+        assert mirror.wait_for(start + 1, timeout=5)
+        t.join()
+        assert mirror.index == m.index == start + 1 and mirror["b"] == "2"
+    assert m == {"a": "1", "b": "2"}  # the read-only mirror wrote nothing
 
 
 def test_writable_mirror_passes_writes_to_its_source() -> None:

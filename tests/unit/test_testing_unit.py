@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import socket
 import stat
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from etcdmap.testing import (
     EtcdStartError,
     etcd_version,
     find_etcd_binary,
+    free_ports,
     parse_etcd_version,
     unique_prefix,
 )
@@ -137,6 +139,14 @@ def test_unique_prefix_is_bounded() -> None:
     assert len(unique_prefix("t" * 500)) == len("/t-") + 80 + 9
 
 
+def test_free_ports_are_distinct_bindable_and_never_handed_out_twice() -> None:
+    first, second = free_ports(3), free_ports(3)
+    assert len(set(first + second)) == 6
+    for port in first:
+        with socket.create_server(("127.0.0.1", port)):
+            pass
+
+
 def _run_python(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
@@ -147,9 +157,15 @@ def test_import_has_no_side_effects() -> None:
     proc = _run_python(
         "import atexit, threading\n"
         "import pytest, requests\n"
-        "n, t = atexit._ncallbacks(), threading.active_count()\n"
+        "registered = []\n"
+        "real_register = atexit.register\n"
+        "def register(func, *args, **kwargs):\n"
+        "    registered.append(func)\n"
+        "    return real_register(func, *args, **kwargs)\n"
+        "atexit.register = register\n"
+        "t = threading.active_count()\n"
         "import etcdmap.testing as m\n"
-        "assert atexit._ncallbacks() == n, 'atexit registered at import'\n"
+        "assert registered == [], f'atexit registered at import: {registered}'\n"
         "assert threading.active_count() == t\n"
         "assert m.live_servers() == []\n"
     )

@@ -1,4 +1,4 @@
-"""Pure protocol tests for etcdmap._wire: URL quoting, parameters, decoding, error mapping."""
+"""Pure protocol tests for etcdmap.v2.wire: URL quoting, parameters, decoding, error mapping."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The bounded pools and ordered lanes of the watch hub (etcdmap._dispatch): no server."""
+"""The bounded pools and ordered lanes of the watch hub (etcdmap.workers): no server."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from etcdmap._dispatch import Lane, WorkerPool
+from etcdmap.workers import Lane, WorkerPool
 
 
 def test_pool_runs_every_task_on_at_most_size_threads() -> None:

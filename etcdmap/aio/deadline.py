@@ -4,6 +4,9 @@ Python 3.11's :func:`asyncio.timeout_at`; on 3.10 an equivalent that cancels the
 ``when`` and turns that cancellation into :class:`TimeoutError` (without
 ``Task.uncancel``, a cancellation from outside that lands in the same instant may be reported
 as the timeout).
+
+Both forms are public so that the 3.10 one is tested on every Python. Thread-safety: each
+call belongs to the running event loop's current task.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-__all__ = ["deadline"]
+__all__ = ["deadline", "deadline_310"]
 
 
 @asynccontextmanager
