@@ -12,7 +12,7 @@ Answers of any other adapter (requests' ``HTTPAdapter``, requests-mock) cannot b
 multiplexed: each is read by a thread of its own, with the same callbacks.
 
 What blocks (opening streams, liveness checks) runs on :attr:`StreamHub.workers`; signals are
-delivered on :attr:`StreamHub.dispatchers` (one :class:`~etcdmap._dispatch.Lane` per watch).
+delivered on :attr:`StreamHub.dispatchers` (one :class:`~etcdmap.workers.Lane` per watch).
 Member liveness (one shared check per member in use) is :class:`~etcdmap.http.liveness.Liveness`.
 
 Callbacks given to the hub run on its I/O thread (or a fallback reader thread): they must be
@@ -33,11 +33,11 @@ from collections import deque
 from collections.abc import Callable
 
 from etcdmap._closing import Closing
-from etcdmap._dispatch import WorkerPool
 from etcdmap.errors import ClusterError
 from etcdmap.http.answers import StreamResponse
 from etcdmap.http.hub_streams import End, HubStream, Lines, Reader, Timer, call, read_in_thread
 from etcdmap.http.response import StreamBody
+from etcdmap.workers import WorkerPool
 
 __all__ = ["HubStream", "Reader", "StreamHub", "Timer"]
 

@@ -36,8 +36,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from etcdmap._dispatch import Lane
 from etcdmap.errors import ClusterError, HistoryLost
+from etcdmap.workers import Lane
 
 if TYPE_CHECKING:
     from etcdmap.backend import ChangeSink
