@@ -28,8 +28,8 @@ locks, elections and keep-alives in :mod:`etcdmap.aio.holds`.
   :class:`~etcdmap.aio.transport.AsyncTransport` are two thin shells looping over one
   :class:`~etcdmap.http.policy.Plan` (their common face: :mod:`etcdmap.http.transport_shell`).
 - *Settings*: one :class:`~etcdmap.http.options.TransportOptions`, validated once.
-- *v3 calls*: the token decisions and answer reading are :mod:`etcdmap.v3._call`'s
-  (:class:`~etcdmap.v3._call.TokenAuth`...); :class:`~etcdmap.aio.v3.call.AsyncCaller` awaits.
+- *v3 calls*: the token decisions and answer reading are :mod:`etcdmap.v3.caller`'s
+  (:class:`~etcdmap.v3.caller.TokenAuth`...); :class:`~etcdmap.aio.v3.call.AsyncCaller` awaits.
 - *Framing*: :mod:`etcdmap.http.framing`, the blocking adapter's (request heads written and
   checked once, answers parsed by httptools or h11), mapped onto the asyncio connection's
   events by :mod:`etcdmap.aio.framing`.

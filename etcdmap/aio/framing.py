@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from etcdmap.http import framing as shared
+from etcdmap.http import framing_choice
 from etcdmap.http.framing import END, MAX_HEAD, End, FramingError
 
 __all__ = ["END", "MAX_HEAD", "End", "Event", "Framing", "FramingError", "Head", "SharedFraming",
@@ -78,13 +79,13 @@ class SharedFraming:
     """:class:`Framing` on :mod:`etcdmap.http.framing` (the blocking adapter's framing).
 
     :param name: the engine (``"httptools"`` or ``"h11"``; ``None``:
-        :func:`~etcdmap.http.framing.default_framing`).
+        :func:`~etcdmap.http.framing_choice.default_framing`).
     """
 
     __slots__ = ("_ended", "_factory", "_parser")
 
     def __init__(self, name: str | None = None) -> None:
-        self._factory = shared.parser_for(name or shared.default_framing())
+        self._factory = framing_choice.parser_for(name or framing_choice.default_framing())
         self._parser: shared.ResponseParser | None = None
         self._ended = False
 

@@ -51,9 +51,8 @@ from etcdmap.http.framing import (
     Head,
     HeadWriter,
     body_length,
-    default_framing,
-    parser_for,
 )
+from etcdmap.http.framing_choice import default_framing, parser_for
 from etcdmap.http.requests_internals import header_store
 from etcdmap.http.response import FastResponse, StreamBody, build_response
 from etcdmap.http.tls import ContextCache, warn_unverified
@@ -78,8 +77,8 @@ class FastAdapter(BaseAdapter):
 
     :param pool_maxsize: idle connections kept per origin.
     :param max_body_size: the largest body read whole, in bytes.
-    :param framing: ``"httptools"`` or ``"h11"`` (:data:`etcdmap.http.framing.FRAMINGS`);
-        ``None``: :func:`~etcdmap.http.framing.default_framing` (httptools when installed).
+    :param framing: ``"httptools"`` or ``"h11"`` (:data:`etcdmap.http.framing_choice.FRAMINGS`);
+        ``None``: :func:`~etcdmap.http.framing_choice.default_framing` (httptools when installed).
     :raises ValueError: an unknown framing.
     :raises ImportError: httptools asked for and not installed.
     """

@@ -46,8 +46,8 @@ from etcdmap.http.framing import (
     FramingError,
     ParserFactory,
     ResponseParser,
-    parser_for,
 )
+from etcdmap.http.framing_choice import parser_for
 from etcdmap.http.sockets import (
     Readiness,
     kernel_timeout_error,

@@ -12,10 +12,10 @@ client's fixed headers) is the same on every request to an endpoint, so it is ch
 formatted once and cached; per request only the request line and ``Content-Length`` are
 formatted.
 
-**Answers** are parsed by a :class:`ResponseParser`, one per answer (:func:`parser_for`):
-feed it the bytes as they arrive (``b""`` once the peer closed) and take its events with
-``next_event()`` (``next_answer(method)`` gives the parser of the next answer on the same
-connection):
+**Answers** are parsed by a :class:`ResponseParser`, one per answer
+(:func:`etcdmap.http.framing_choice.parser_for`): feed it the bytes as they arrive (``b""``
+once the peer closed) and take its events with ``next_event()`` (``next_answer(method)``
+gives the parser of the next answer on the same connection):
 
 - :class:`Head` once (status, reason, headers); informational ``1xx`` answers are skipped;
 - ``bytes``: the next piece of the body (never empty);
@@ -32,14 +32,15 @@ be read as the next request's answer). Both parsers refuse two different or repe
 than :data:`MAX_HEAD` bytes, and a ``101 Switching Protocols`` (nothing here asks for one).
 Header values are decoded as latin-1, without their surrounding blanks.
 
-**Two parsers**, chosen by name (:data:`FRAMINGS`): ``"httptools"`` (llhttp, Node's parser in C:
-:mod:`etcdmap.http.framing_httptools`, with the ``fast`` extra) and ``"h11"`` (python-hyper's
-pure-Python state machine: :mod:`etcdmap.http.framing_h11`, always installed).
-:func:`default_framing` picks httptools when it imports, or what the environment variable
-``ETCDMAP_FRAMING`` names. They differ only where llhttp is stricter than h11 and cannot be
-relaxed safely: obsolete line folding, bare-LF line ends and a ``Content-Length`` repeated with
-the same value are refused by httptools and accepted by h11; a blank line after an answer is
-skipped by httptools, and makes h11 close the connection.
+**Two parsers**, chosen by name (:mod:`etcdmap.http.framing_choice`): ``"httptools"``
+(llhttp, Node's parser in C: :mod:`etcdmap.http.framing_httptools`, with the ``fast``
+extra) and ``"h11"`` (python-hyper's pure-Python state machine:
+:mod:`etcdmap.http.framing_h11`, always installed). The default is httptools when it
+imports, or what the environment variable ``ETCDMAP_FRAMING`` names. They differ only where
+llhttp is stricter than h11 and cannot be relaxed safely: obsolete line folding, bare-LF line
+ends and a ``Content-Length`` repeated with the same value are refused by httptools and
+accepted by h11; a blank line after an answer is skipped by httptools, and makes h11 close the
+connection.
 
 Thread-safety: a parser is used by one thread at a time; :class:`HeadWriter` and the module's
 caches are thread-safe.
@@ -47,7 +48,6 @@ caches are thread-safe.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -55,7 +55,6 @@ from typing import Final, NamedTuple, Protocol
 
 __all__ = [
     "END",
-    "FRAMINGS",
     "MAX_HEAD",
     "NEED_DATA",
     "BoundedCache",
@@ -68,9 +67,6 @@ __all__ = [
     "ParserFactory",
     "ResponseParser",
     "add_header",
-    "available_framings",
-    "default_framing",
-    "parser_for",
 ]
 
 MAX_HEAD = 65536
@@ -309,54 +305,3 @@ def body_length(method: str, body: bytes | None) -> int | None:
 
 ParserFactory = Callable[[str], ResponseParser]
 """Makes the parser of one answer, given the request's method."""
-
-FRAMINGS = ("httptools", "h11")
-"""The framings by name, fastest first."""
-ENV_FRAMING = "ETCDMAP_FRAMING"
-"""Environment variable naming the framing of new adapters (``h11`` or ``httptools``)."""
-
-
-def _factory(name: str) -> ParserFactory:
-    if name == "httptools":
-        from etcdmap.http.framing_httptools import LlhttpParser  # noqa: PLC0415
-
-        return LlhttpParser
-    if name == "h11":
-        from etcdmap.http.framing_h11 import H11Parser  # noqa: PLC0415
-
-        return H11Parser
-    raise ValueError(f"unknown framing {name!r}: one of {', '.join(FRAMINGS)}")
-
-
-def available_framings() -> list[str]:
-    """The framings that import here, fastest first."""
-    found = []
-    for name in FRAMINGS:
-        try:
-            _factory(name)
-        except ImportError:
-            continue
-        found.append(name)
-    return found
-
-
-def default_framing() -> str:
-    """``$ETCDMAP_FRAMING`` when set, else the fastest framing that imports.
-
-    :raises ValueError: the variable names no framing.
-    """
-    chosen = os.environ.get(ENV_FRAMING, "").strip()
-    if chosen:
-        if chosen not in FRAMINGS:
-            raise ValueError(f"{ENV_FRAMING}={chosen!r}: one of {', '.join(FRAMINGS)}")
-        return chosen
-    return available_framings()[0]
-
-
-def parser_for(name: str) -> ParserFactory:
-    """The parser factory of framing ``name`` (call it with the method of each request).
-
-    :raises ValueError: an unknown name.
-    :raises ImportError: its library is not installed (httptools: the ``fast`` extra).
-    """
-    return _factory(name)

@@ -3,7 +3,7 @@
 Enabling auth needs a ``root`` user holding the built-in ``root`` role (etcd refuses otherwise
 with :class:`~etcdmap.v3.errors.RootUserMissing` / :class:`RootRoleMissing`). Once it is on,
 every call needs a token: give the client ``username=`` and ``password=`` and it authenticates
-by itself (see :mod:`etcdmap.v3._call`). Permissions are on keys or key ranges (a prefix is
+by itself (see :mod:`etcdmap.v3.caller`). Permissions are on keys or key ranges (a prefix is
 the range ``[prefix, prefix_end(prefix))``).
 
 Every write here is non-idempotent: an ambiguous failure raises
@@ -19,7 +19,7 @@ from typing import Any
 
 from etcdmap.errors import InvalidResponseError
 from etcdmap.http.transport import DEFAULT, CallTimeout
-from etcdmap.v3._call import Caller
+from etcdmap.v3.caller import Caller
 from etcdmap.v3.models import AuthStatus, Listing, Permission, PermType, ResponseHeader
 from etcdmap.v3.txn import range_fields
 from etcdmap.v3.wire import parse_header

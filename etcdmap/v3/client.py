@@ -23,9 +23,9 @@ from etcdmap.http.client import TransportClient
 from etcdmap.http.options import TransportOptions, TransportSettings, with_settings_signature
 from etcdmap.http.transport import DEFAULT, CallTimeout, Transport
 from etcdmap.models import Health, Versions
-from etcdmap.v3._call import Caller
 from etcdmap.v3.auth import Auth
 from etcdmap.v3.backend import V3Backend
+from etcdmap.v3.caller import Caller
 from etcdmap.v3.cluster import Members
 from etcdmap.v3.election import Election, ElectionService
 from etcdmap.v3.errors import server_error
@@ -80,7 +80,7 @@ class Client(TransportClient):
         **settings: Unpack[TransportSettings],
     ) -> None:
         given = TransportOptions.build("etcdmap.v3.Client", options, settings)
-        # v3 authenticates with a token (etcdmap.v3._call), never with Basic auth.
+        # v3 authenticates with a token (etcdmap.v3.caller), never with Basic auth.
         self.transport = Transport(endpoints, options=given.replace(username=None, password=None),
                                    server_error=server_error)
         self._caller = Caller(self.transport, given.username, given.password)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from etcdmap.http.transport import Transport
-    from etcdmap.v3._call import Caller
+    from etcdmap.v3.caller import Caller
     from etcdmap.v3.kv import KV
     from etcdmap.v3.lease import Leases
     from etcdmap.v3.lock import Lock

@@ -15,7 +15,7 @@ from typing import Any
 from etcdmap.errors import NoLeaderV3
 from etcdmap.http.budget import Budget
 from etcdmap.http.transport import DEFAULT, CallTimeout, normalize_endpoint
-from etcdmap.v3._call import Caller
+from etcdmap.v3.caller import Caller
 from etcdmap.v3.models import Member, MemberAddResponse, MembersResponse
 from etcdmap.v3.wire import check_int
 from etcdmap.v3.wire_admin import parse_member_add, parse_members, parse_status

@@ -18,7 +18,7 @@ from typing import Any
 from etcdmap.errors import ClusterError, DeadlineExceeded, InvalidResponseError, V3Error
 from etcdmap.http.answers import StreamResponse
 from etcdmap.http.defaults import DEFAULT, CallTimeout
-from etcdmap.v3._call import Caller
+from etcdmap.v3.caller import Caller
 from etcdmap.v3.errors import error_from_body
 from etcdmap.v3.models import KeyValue, ResponseHeader
 from etcdmap.v3.wire import as_int, b64, check_int, parse_header, parse_kv, to_bytes, unb64

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from etcdmap.http.transport import DEFAULT, CallTimeout
-from etcdmap.v3._call import Caller
+from etcdmap.v3.caller import Caller
 from etcdmap.v3.models import DeleteResponse, PutResponse, RangeResponse, TxnResponse
 from etcdmap.v3.txn import Compare, Op, range_fields, txn_body
 from etcdmap.v3.wire import (

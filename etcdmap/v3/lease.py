@@ -21,7 +21,7 @@ from typing import Any
 
 from etcdmap.errors import InvalidResponseError
 from etcdmap.http.transport import DEFAULT, CallTimeout
-from etcdmap.v3._call import Caller
+from etcdmap.v3.caller import Caller
 from etcdmap.v3.keepalive import LeaseKeepAlive, OnLost, Renewals, check_lease
 from etcdmap.v3.models import (
     KeepAliveResponse,

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 from etcdmap._holds import HoldState, LockBase, check_name, check_timeout, check_ttl
 from etcdmap.errors import DeadlineExceeded, EtcdMapError, LockLost, LockTimeout
 from etcdmap.http.defaults import DEFAULT, CallTimeout
-from etcdmap.v3._call import Caller
+from etcdmap.v3.caller import Caller
 from etcdmap.v3.lock_wait import LockWait, MemberChecks
 from etcdmap.v3.models import KeyValue, ResponseHeader
 from etcdmap.v3.session import LeaseSession

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from etcdmap.errors import InvalidResponseError
 from etcdmap.http.budget import Budget
 from etcdmap.http.defaults import DEFAULT, CallTimeout
-from etcdmap.v3._call import Caller
+from etcdmap.v3.caller import Caller
 from etcdmap.v3.cluster import Members
 from etcdmap.v3.models import Listing, ResponseHeader, Status
 from etcdmap.v3.snapshot import SnapshotTarget, save_snapshot

@@ -29,7 +29,7 @@ from typing import IO, BinaryIO
 
 from etcdmap.errors import DeadlineExceeded, InvalidResponseError
 from etcdmap.http.defaults import DEFAULT, CallTimeout
-from etcdmap.v3._call import Caller
+from etcdmap.v3.caller import Caller
 from etcdmap.v3.errors import error_from_body
 from etcdmap.v3.wire import as_int, unb64
 

@@ -40,7 +40,7 @@ from etcdmap._closing import Closing
 from etcdmap.errors import ClusterError, DeadlineExceeded
 from etcdmap.http.transport import DEFAULT, CallTimeout, StreamResponse
 from etcdmap.http.watch_lifecycle import open_avoiding
-from etcdmap.v3._call import Caller
+from etcdmap.v3.caller import Caller
 from etcdmap.v3.cursor import RevisionCursor
 from etcdmap.v3.errors import InvalidAuthToken, ServerTimeout, Unavailable
 from etcdmap.v3.models import Event, WatchResponse

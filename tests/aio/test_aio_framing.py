@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from etcdmap.aio.framing import END, FramingError, Head, new_framing
-from etcdmap.http.framing import ENV_FRAMING, available_framings
+from etcdmap.http.framing_choice import ENV_FRAMING, available_framings
 
 HOST = [("Host", "a:1")]
 

@@ -9,7 +9,7 @@ import pytest
 from scripted import ScriptedServer
 
 from etcdmap.http.adapter import FastAdapter
-from etcdmap.http.framing import ENV_FRAMING, FRAMINGS
+from etcdmap.http.framing_choice import ENV_FRAMING, FRAMINGS
 
 Serve = Callable[..., ScriptedServer]
 

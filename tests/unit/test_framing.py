@@ -16,11 +16,9 @@ from etcdmap.http.framing import (
     Head,
     HeadWriter,
     ResponseParser,
-    available_framings,
     body_length,
-    default_framing,
-    parser_for,
 )
+from etcdmap.http.framing_choice import available_framings, default_framing, parser_for
 
 
 def parse(framing: str, *pieces: bytes, method: str = "GET") -> tuple[list[object], ResponseParser]:

@@ -1,4 +1,4 @@
-"""The v3 call's pure decisions (``etcdmap.v3._call``): when to authenticate, when a refused
+"""The v3 call's pure decisions (``etcdmap.v3.caller``): when to authenticate, when a refused
 call is sent once more, what a gateway answer means, which 5xx is not ambiguous."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from etcdmap.errors import (
     ServerError,
 )
 from etcdmap.http.defaults import DEFAULT
-from etcdmap.v3._call import (
+from etcdmap.v3.caller import (
     TokenAuth,
     answer_of,
     call_deadline,

@@ -1,9 +1,9 @@
-"""One v3 call on asyncio: the asyncio shell of :mod:`etcdmap.v3._call`.
+"""One v3 call on asyncio: the asyncio shell of :mod:`etcdmap.v3.caller`.
 
-The decisions are the blocking caller's, shared: :class:`~etcdmap.v3._call.TokenAuth` (when
-to authenticate, when a refused call is sent once more), :func:`~etcdmap.v3._call.answer_of`
-and :func:`~etcdmap.v3._call.refusal` (an answer to JSON or to the v3 error),
-:func:`~etcdmap.v3._call.unambiguous` (a 5xx that is not ambiguous), the call's deadline
+The decisions are the blocking caller's, shared: :class:`~etcdmap.v3.caller.TokenAuth` (when
+to authenticate, when a refused call is sent once more), :func:`~etcdmap.v3.caller.answer_of`
+and :func:`~etcdmap.v3.caller.refusal` (an answer to JSON or to the v3 error),
+:func:`~etcdmap.v3.caller.unambiguous` (a 5xx that is not ambiguous), the call's deadline
 covering authentication. This module awaits the I/O: one task authenticates at a time
 (:class:`asyncio.Lock`), the others wait for its token.
 
@@ -18,7 +18,7 @@ from etcdmap.aio.answers import AsyncStreamResponse
 from etcdmap.aio.transport import AsyncTransport
 from etcdmap.errors import AmbiguousResultError
 from etcdmap.http.defaults import DEFAULT, CallTimeout
-from etcdmap.v3._call import (
+from etcdmap.v3.caller import (
     AUTHENTICATE,
     Json,
     TokenAuth,
@@ -35,7 +35,7 @@ __all__ = ["AsyncCaller"]
 
 class AsyncCaller:
     """Sends v3 calls from asyncio code and keeps the auth token (the asyncio form of
-    :class:`etcdmap.v3._call.Caller`: same parameters, answers and errors, as coroutines).
+    :class:`etcdmap.v3.caller.Caller`: same parameters, answers and errors, as coroutines).
 
     :param transport: the client's transport (without Basic auth).
     :param username: the etcd user (``None``: no authentication).
@@ -67,7 +67,7 @@ class AsyncCaller:
         return self.auth.token
 
     async def authenticate(self, deadline: float | None = None) -> str | None:
-        """Get a fresh token (see :meth:`etcdmap.v3._call.Caller.authenticate`)."""
+        """Get a fresh token (see :meth:`etcdmap.v3.caller.Caller.authenticate`)."""
         try:
             data = await self._post(AUTHENTICATE, self.auth.credentials(), None,
                                     idempotent=True, timeout=time_left(deadline))
@@ -78,7 +78,7 @@ class AsyncCaller:
 
     async def refresh_token(self) -> str | None:
         """Authenticate again now and use the new token (see
-        :meth:`etcdmap.v3._call.Caller.refresh_token`)."""
+        :meth:`etcdmap.v3.caller.Caller.refresh_token`)."""
         if self.username is None:
             return None
         async with self._lock:
@@ -104,7 +104,7 @@ class AsyncCaller:
                    timeout: CallTimeout = DEFAULT, endpoint: str | None = None,
                    request_timeout: CallTimeout = DEFAULT) -> Json:
         """POST ``body`` to ``path`` and return the decoded answer (see
-        :meth:`etcdmap.v3._call.Caller.call` for the parameters and errors)."""
+        :meth:`etcdmap.v3.caller.Caller.call` for the parameters and errors)."""
         deadline = call_deadline(timeout, self.transport.timeout)
         for attempt in (0, 1):
             token = await self._current_token(deadline)
@@ -121,7 +121,7 @@ class AsyncCaller:
                      timeout: CallTimeout = DEFAULT, endpoint: str | None = None,
                      headers: dict[str, str] | None = None) -> AsyncStreamResponse:
         """Open a streaming POST (the watch) and check its status (see
-        :meth:`etcdmap.v3._call.Caller.stream`)."""
+        :meth:`etcdmap.v3.caller.Caller.stream`)."""
         deadline = call_deadline(timeout, self.transport.timeout)
         for attempt in (0, 1):
             token = await self._current_token(deadline)

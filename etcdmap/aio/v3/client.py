@@ -127,7 +127,7 @@ class Client(AsyncClient):
     ) -> None:
         given = TransportOptions.build("etcdmap.aio.v3.Client", options, settings)
         self._options = given
-        # v3 authenticates with a token (etcdmap.v3._call), never with Basic auth.
+        # v3 authenticates with a token (etcdmap.v3.caller), never with Basic auth.
         self.transport = AsyncTransport(endpoints,
                                         options=given.replace(username=None, password=None),
                                         server_error=server_error)
