@@ -44,6 +44,7 @@ __all__ = [
     "AUTHENTICATE",
     "Caller",
     "TokenAuth",
+    "TokenHolder",
     "answer_of",
     "call_deadline",
     "refusal",
@@ -194,7 +195,23 @@ class TokenAuth:
 # ---------------------------------------------------------------------- the blocking shell
 
 
-class Caller:
+class TokenHolder:
+    """What a caller, blocking (:class:`Caller`) or asyncio, shows of its token auth."""
+
+    auth: TokenAuth
+
+    @property
+    def username(self) -> str | None:
+        """The etcd user (``None``: no authentication)."""
+        return self.auth.username
+
+    @property
+    def token(self) -> str | None:
+        """The current token (``None``: none yet, or auth is off)."""
+        return self.auth.token
+
+
+class Caller(TokenHolder):
     """Sends v3 calls and keeps the auth token.
 
     :param transport: the client's transport (created without Basic auth).
@@ -207,16 +224,6 @@ class Caller:
         self.auth = TokenAuth(username, password)
         """The token and the decisions around it."""
         self._lock = threading.Lock()  # one thread authenticates at a time
-
-    @property
-    def username(self) -> str | None:
-        """The etcd user (``None``: no authentication)."""
-        return self.auth.username
-
-    @property
-    def token(self) -> str | None:
-        """The current token (``None``: none yet, or auth is off)."""
-        return self.auth.token
 
     def _current_token(self, deadline: float | None) -> str | None:
         if self.auth.needs_token():

@@ -22,6 +22,7 @@ from etcdmap.v3.caller import (
     AUTHENTICATE,
     Json,
     TokenAuth,
+    TokenHolder,
     answer_of,
     call_deadline,
     refusal,
@@ -33,7 +34,7 @@ from etcdmap.v3.errors import AuthNotEnabled, V3Error
 __all__ = ["AsyncCaller"]
 
 
-class AsyncCaller:
+class AsyncCaller(TokenHolder):
     """Sends v3 calls from asyncio code and keeps the auth token (the asyncio form of
     :class:`etcdmap.v3.caller.Caller`: same parameters, answers and errors, as coroutines).
 
@@ -48,16 +49,6 @@ class AsyncCaller:
         self.auth = TokenAuth(username, password)
         """The token and the decisions around it."""
         self._lock = asyncio.Lock()
-
-    @property
-    def username(self) -> str | None:
-        """The etcd user (``None``: no authentication)."""
-        return self.auth.username
-
-    @property
-    def token(self) -> str | None:
-        """The current token (``None``: none yet, or auth is off)."""
-        return self.auth.token
 
     async def _current_token(self, deadline: float | None) -> str | None:
         if self.auth.needs_token():
