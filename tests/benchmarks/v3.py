@@ -29,7 +29,7 @@ from typing import Any
 
 from ._harness import Result, round_robin
 from .contenders import KV
-from .contenders_v3 import CslabEtcd3KV, Etcd3gwKV, EtcdmapV3KV, HttpClientV3KV
+from .contenders_v3 import CslabEtcd3KV, Etcd3gwKV, EtcdmapV3KV, GatewayFloorKV, HttpClientV3KV
 from .kv import KEYS, VALUE
 from .watch import Recorder
 
@@ -187,7 +187,7 @@ def run_v3_watch(
     contenders: Sequence[KV], url: str, root: str, *, rounds: int, burst: int = 2000
 ) -> list[Result]:
     """The burst ``rounds`` times per watching contender, round-robin; medians, worst loss."""
-    watchers = [kv for kv in contenders if not isinstance(kv, HttpClientV3KV)]
+    watchers = [kv for kv in contenders if not isinstance(kv, (HttpClientV3KV, GatewayFloorKV))]
     raw = HttpClientV3KV(url)
     runs: dict[str, list[dict[str, float]]] = {kv.name: [] for kv in watchers}
     try:
