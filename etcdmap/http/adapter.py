@@ -53,8 +53,8 @@ from etcdmap.http.framing import (
     body_length,
 )
 from etcdmap.http.framing_choice import default_framing, parser_for
-from etcdmap.http.requests_internals import header_store
-from etcdmap.http.response import FastResponse, StreamBody, build_response
+from etcdmap.http.requests_internals import ResponseHeaders, header_store, headers_from_store
+from etcdmap.http.response import DirectAnswer, FastResponse, StreamBody, build_response
 from etcdmap.http.tls import ContextCache, warn_unverified
 
 __all__ = ["DEFAULT_MAX_BODY", "AttemptError", "FastAdapter", "FastResponse", "StreamBody"]
@@ -127,17 +127,60 @@ class FastAdapter(BaseAdapter):
         :returns: the response; ``response.raw`` is a :class:`StreamBody` when streamed.
         :raises AttemptError: the attempt failed (``sent``/``timed_out`` say how).
         """
-        url = request.url or ""
         method = request.method or "GET"
-        slash = url.find("/", url.find("//") + 2)
-        origin, target = (url, "/") if slash < 0 else (url[:slash], url[slash:])
+        origin, target = _split(request.url or "")
         if proxies and proxies.get(origin.partition(":")[0]):
             raise AttemptError("FastAdapter does not support proxies: mount requests' "
                                "HTTPAdapter for proxied endpoints", sent=False, request=request)
         pool = self._pool(origin)
         budget, idle = _budget(timeout)
         conn = self._connection(pool, budget, verify, cert, request)
-        data = self._write(conn, method, target, pool, request)
+        try:
+            body = request.body
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            elif body is not None and not isinstance(body, bytes):
+                raise FramingError("FastAdapter sends bytes or str bodies only")
+            headers, length = _headers(request, method, body)
+        except ValueError as exc:
+            conn.close()
+            raise AttemptError(exc, sent=False, request=request) from exc
+        data = self._write(conn, method, target, pool, headers, body, length, request)
+        head, raw, content = self._answer(pool, conn, method, data, request, stream=stream)
+        if stream:
+            conn.set_idle(idle)
+        return build_response(request, head, raw, content, self)
+
+    def exchange(  # noqa: PLR0917 - one attempt's whole description
+        self, method: str, url: str, headers: tuple[tuple[str, str], ...], body: bytes | None,
+        timeout: float | None, verify: bool | str, cert: str | tuple[str, str] | None,
+    ) -> DirectAnswer:
+        """One exchange read whole, without requests' objects: what :meth:`send` does for a
+        request whose session adds nothing to it (the transport's direct path, see
+        :meth:`etcdmap.http.session.Requester.direct`).
+
+        :param headers: every header but ``Host`` and ``Content-Length``.
+        :param timeout: the attempt's budget.
+        :returns: the answer, its body read and its connection back in the pool.
+        :raises AttemptError: as :meth:`send`.
+        """
+        origin, target = _split(url)
+        pool = self._pool(origin)
+        conn = self._connection(pool, timeout, verify, cert, None)
+        data = self._write(conn, method, target, pool, headers, body, body_length(method, body),
+                           None)
+        head, _, content = self._answer(pool, conn, method, data, None, stream=False)
+        return DirectAnswer(head.status, headers_from_store(ResponseHeaders, head.headers),
+                            content or b"")
+
+    def _answer(
+        self, pool: ConnectionPool, conn: Connection, method: str, data: bytes,
+        request: requests.PreparedRequest | None, *, stream: bool,
+    ) -> tuple[Head, StreamBody, bytes | None]:
+        """Send ``data`` and read the answer's head, and its body unless ``stream``.
+
+        :raises AttemptError: ``sent=True``: the exchange failed (the connection is closed).
+        """
         try:
             conn.send(data)
             head = conn.next_event()
@@ -150,25 +193,20 @@ class FastAdapter(BaseAdapter):
             conn.close()
             raise AttemptError(exc, sent=True, timed_out=isinstance(exc, TimeoutError),
                                request=request) from exc
-        if stream:
-            conn.set_idle(idle)
-        return build_response(request, head, raw, content, self)
+        return head, raw, content
 
-    def _write(self, conn: Connection, method: str, target: str, pool: ConnectionPool,
-               request: requests.PreparedRequest) -> bytes:
+    def _write(  # noqa: PLR0917
+        self, conn: Connection, method: str, target: str, pool: ConnectionPool,
+        headers: tuple[tuple[str, str], ...], body: bytes | None, length: int | None,
+        request: requests.PreparedRequest | None,
+    ) -> bytes:
         """The request's bytes, after the cmux priming a new plain connection may need; the
         connection is then ready for the answer.
 
-        :raises AttemptError: ``sent=False``: invalid method, target or headers, a body that
-            is not bytes, or the priming failed; the connection is closed then.
+        :raises AttemptError: ``sent=False``: invalid method, target or headers, or the
+            priming failed; the connection is closed then.
         """
         try:
-            body = request.body
-            if isinstance(body, str):
-                body = body.encode("utf-8")
-            elif body is not None and not isinstance(body, bytes):
-                raise FramingError("FastAdapter sends bytes or str bodies only")
-            headers, length = _headers(request, method, body)
             head = self._writer.head(method, target, pool.host_header, headers, length)
             if conn.fresh and head.index(b"\r\n") > SNIFF_LINE:
                 prime(conn)
@@ -189,7 +227,7 @@ class FastAdapter(BaseAdapter):
 
     def _connection(self, pool: ConnectionPool, budget: float | None, verify: bool | str,
                     cert: str | tuple[str, str] | None,
-                    request: requests.PreparedRequest) -> Connection:
+                    request: requests.PreparedRequest | None) -> Connection:
         conn = pool.take()
         if conn is not None:
             conn.set_budget(budget)
@@ -238,6 +276,12 @@ class FastAdapter(BaseAdapter):
         """Close every idle connection; those in flight close when their answer ends."""
         for pool in list(self._pools.values()):
             pool.close()
+
+
+def _split(url: str) -> tuple[str, str]:
+    """``(origin, target)`` of an absolute URL."""
+    slash = url.find("/", url.find("//") + 2)
+    return (url, "/") if slash < 0 else (url[:slash], url[slash:])
 
 
 def _headers(request: requests.PreparedRequest, method: str, body: bytes | None,

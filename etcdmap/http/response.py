@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import requests
 from requests.cookies import RequestsCookieJar
+from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 from etcdmap.http.attempt import AttemptError
@@ -20,7 +22,8 @@ from etcdmap.http.connection import Connection, ConnectionPool
 from etcdmap.http.framing import END, NEED_DATA, FramingError, Head, HeaderStore
 from etcdmap.http.requests_internals import ResponseHeaders, headers_from_store, new_response
 
-__all__ = ["FastResponse", "HeaderStore", "ResponseHeaders", "StreamBody", "build_response"]
+__all__ = ["DirectAnswer", "FastResponse", "HeaderStore", "ResponseHeaders", "StreamBody",
+           "build_response"]
 
 _ZERO = datetime.timedelta(0)
 
@@ -41,6 +44,30 @@ class FastResponse(requests.Response):
     @cookies.setter
     def cookies(self, jar: RequestsCookieJar) -> None:
         self._jar = jar
+
+
+class DirectAnswer:
+    """An answer read whole by :meth:`FastAdapter.exchange <etcdmap.http.adapter.FastAdapter.exchange>`:
+    the part of a ``requests.Response`` the transport reads (``status_code``, ``headers``,
+    ``content``, ``close()``), without the rest.
+
+    :param status_code: the status.
+    :param headers: the headers (case-insensitive, as ``Response.headers``).
+    :param content: the whole body.
+    """
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: CaseInsensitiveDict[Any], content: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    def close(self) -> None:
+        """Nothing to release: the body was read and the connection went back to its pool."""
+
+    def __repr__(self) -> str:
+        return f"<DirectAnswer [{self.status_code}]>"
 
 
 def build_response(request: requests.PreparedRequest, head: Head, raw: StreamBody,
@@ -90,7 +117,7 @@ class StreamBody:
 
     def __init__(  # noqa: PLR0917
         self, pool: ConnectionPool, conn: Connection, method: str, status: int,
-        store: HeaderStore, request: requests.PreparedRequest, max_body_size: int,
+        store: HeaderStore, request: requests.PreparedRequest | None, max_body_size: int,
     ) -> None:
         self._pool = pool
         self._conn: Connection | None = conn

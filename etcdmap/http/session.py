@@ -34,6 +34,7 @@ from requests.utils import get_netrc_auth, select_proxy
 
 from etcdmap.http.adapter import FastAdapter, StreamBody
 from etcdmap.http.attempt import AttemptError, classify
+from etcdmap.http.response import DirectAnswer
 
 __all__ = ["EndpointSettings", "Requester", "basic_auth", "default_session", "endpoint_settings"]
 
@@ -137,6 +138,7 @@ class Requester:
         self._explicit_auth = explicit_auth
         self._settings: dict[str, EndpointSettings] = {}
         self._lock = threading.Lock()
+        self._plain: dict[str | None, tuple[tuple[str, str], ...]] = {}  # content type -> items
 
     def settings(self, origin: str) -> EndpointSettings:
         """The settings of one origin (resolved on first use).
@@ -194,6 +196,61 @@ class Requester:
             if auth is not None:
                 prep = auth(prep)
         return prep
+
+    def direct(self, url: str, settings: EndpointSettings, *, authorize: bool) -> FastAdapter | None:
+        """The adapter that may take a request to ``url`` directly (:meth:`exchange`: no
+        ``PreparedRequest``, no ``Response``), when the session would add nothing to it:
+        requests' own ``send``, no hooks, no cookies, no ``auth`` or netrc credentials to
+        apply, no proxy, and a :class:`FastAdapter` itself mounted for the URL. ``None``: go
+        through :meth:`prepare` and :meth:`send`, where each of those takes effect.
+        """
+        session = self.session
+        if (not _stock_send(type(session).send) or any(session.hooks.values())
+                or _has_cookies(session.cookies)
+                or (settings.proxies and settings.proxies.get(url.partition(":")[0]))):
+            return None
+        if authorize and not self._explicit_auth and (
+                session.auth is not None or settings.netrc is not None):
+            return None
+        adapter = session.get_adapter(url)
+        return adapter if type(adapter) is FastAdapter else None
+
+    def exchange(  # noqa: PLR0917 - one attempt's whole description
+        self, adapter: FastAdapter, method: str, url: str, body: bytes | None,
+        content_type: str | None, settings: EndpointSettings, headers: Mapping[str, str] | None,
+        *, authorize: bool, timeout: float | None,
+    ) -> DirectAnswer:
+        """One attempt on :meth:`direct`'s adapter, with the headers :meth:`prepare` would
+        send (``headers``: the call's own, dropped when not ``authorize``, as
+        ``Authorization`` is).
+
+        :raises AttemptError: the attempt failed (translated by :func:`classify`).
+        """
+        if authorize and not headers:
+            items = self._plain.get(content_type)
+            if items is None:
+                items = self._plain[content_type] = self._items(content_type, None, authorize=True)
+        else:
+            items = self._items(content_type, headers, authorize=authorize)
+        try:
+            return adapter.exchange(method, url, items, body, timeout, settings.verify,
+                                    settings.cert)
+        except AttemptError:
+            raise
+        except (requests.RequestException, OSError, ValueError) as exc:
+            raise classify(exc) from exc
+
+    def _items(self, content_type: str | None, headers: Mapping[str, str] | None, *,
+               authorize: bool) -> tuple[tuple[str, str], ...]:
+        store = dict(self._store)
+        if content_type is not None:
+            store["content-type"] = ("Content-Type", content_type)
+        if not authorize:
+            store.pop("authorization", None)
+        elif headers:
+            for name, value in headers.items():
+                store[name.lower()] = (name, value)
+        return tuple(store.values())
 
     def send(self, prep: requests.PreparedRequest, settings: EndpointSettings, *,
              stream: bool, timeout: float | tuple[float | None, float | None] | None,

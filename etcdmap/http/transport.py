@@ -37,6 +37,7 @@ from etcdmap.http.endpoints import normalize_endpoint, origin_of
 from etcdmap.http.options import TransportOptions, TransportSettings, with_settings_signature
 from etcdmap.http.policy import Plan, ServerErrorDecoder, encode_call
 from etcdmap.http.redirects import follow_redirects, read_body
+from etcdmap.http.response import DirectAnswer
 from etcdmap.http.session import Requester
 from etcdmap.http.session import _stock_send as stock_send
 from etcdmap.http.transport_shell import TransportShell
@@ -116,7 +117,8 @@ class Transport(TransportShell, Closing):
     # ------------------------------------------------------------------ the endpoint loop
 
     def _run(self, plan: Plan, method: str, body: bytes | None, content_type: str | None,
-             headers: Mapping[str, str] | None) -> tuple[requests.Response, str, bytes | None]:
+             headers: Mapping[str, str] | None,
+             ) -> tuple[requests.Response | DirectAnswer, str, bytes | None]:
         """Try the endpoints as ``plan`` says until one answers.
 
         :returns: the answer, its endpoint and its body (``None`` for a healthy stream).
@@ -226,6 +228,8 @@ class Transport(TransportShell, Closing):
         plan = self.policy.plan(target, idempotent=True, timeout=timeout, endpoint=endpoint,
                                 stream=True, read_timeout=read_timeout)
         resp, ep, data = self._run(plan, method, body, content_type, headers)
+        if not isinstance(resp, requests.Response):  # pragma: no cover - streams are never direct
+            raise TypeError(f"a stream got {resp!r}")
         result = StreamResponse(resp, ep, read_timeout=read_timeout, data=data)
         if data is None:
             result.set_read_timeout(read_timeout)  # from now on: the wait of each read

@@ -191,7 +191,7 @@ def test_auth_end_to_end(
             client.close()
     captured = capsys.readouterr()
     assert "cURL Command" in captured.err  # the debug output was on
-    assert '"password": "***"' in captured.err  # bodies are printed, passwords masked
+    assert '"password":"***"' in captured.err  # bodies are printed (compact JSON), passwords masked
     for secret in (ROOT_PW, ALICE_PW, NEW_PW):
         assert secret not in captured.err
         assert secret not in captured.out

@@ -162,7 +162,7 @@ def test_curl_debug_shows_v3_calls_and_hides_the_password(
         disable_curl_debug()
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith(f"cURL Command: curl -X POST {etcd_url}/v3/auth/authenticate")
-    assert '"password": "***"' in lines[0] and "s3cret-pw" not in "".join(lines)
+    assert '"password":"***"' in lines[0] and "s3cret-pw" not in "".join(lines)
     assert lines[1].startswith(f"cURL Command: curl -X POST {etcd_url}/v3/kv/put")
     assert "-H 'Content-Type: application/json'" in lines[1]
 
