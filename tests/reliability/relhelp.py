@@ -1,6 +1,6 @@
 """Shared helpers of the reliability campaign (tests/reliability): fake non-etcd servers,
-resource counters, latency statistics, error-type checks and the two APIs side by side (a
-client of either API, "nothing was written", the ``changed`` events of a map).
+resource counters, latency statistics, error-type checks and the ``changed`` events of a map.
+(What differs between the v2 and v3 APIs is in ``tests/apis.py``.)
 
 Not a test module (pytest does not collect it); the test modules import it by name (the
 directory has no ``__init__.py``, pytest puts it on ``sys.path``).
@@ -17,12 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
-import pytest
-
-from etcdmap import Client, signals
-from etcdmap.errors import KeyNotFound
+from etcdmap import signals
 from etcdmap.testing import EtcdCluster, EtcdServer
-from etcdmap.v3 import Client as V3Client
 
 Handler = Callable[[socket.socket, bytes], None]
 """Serves one request: gets the connected socket and the request head that was read."""
@@ -236,35 +232,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
         time.sleep(interval)  # poll interval
 
 
-# ------------------------------------------------------------------ both APIs
-
-APIS = ["v2", "v3"]
-"""The APIs a test of the same shape runs on (the ``api`` fixture of ``conftest.py``)."""
-
-AnyClient = Client | V3Client
-
-
-def only(api: str) -> pytest.MarkDecorator:
-    """Runs a test on one API only (a case that exists on that API alone)."""
-    return pytest.mark.parametrize("api", [api], indirect=True)
-
-
-def client_for(api: str, endpoints: str | Sequence[str], **options: Any) -> AnyClient:
-    """A client of ``api`` (``"v2"``: :class:`etcdmap.Client`, ``"v3"``:
-    :class:`etcdmap.v3.Client`) over ``endpoints``, with the same keyword options."""
-    if api == "v2":
-        return Client(endpoints, **options)
-    return V3Client(endpoints, **options)
-
-
-def assert_nothing_under(client: AnyClient, path: str) -> None:
-    """Nothing is stored at ``path`` or below it, asked of the API itself (not of a map)."""
-    if isinstance(client, V3Client):
-        # [path, path + "0"): the key itself and every key under "path/" ("/" < "0").
-        assert client.kv.range(path, range_end=path + "0", count_only=True).count == 0
-    else:
-        with pytest.raises(KeyNotFound):
-            client.keys.get(path, recursive=True)
+# ------------------------------------------------------------------ events
 
 
 class Seen:

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from relhelp import AnyClient, assert_clean_error, assert_nothing_under, client_for, only
+from apis import AnyClient, assert_nothing_under, client_for, only
+from relhelp import assert_clean_error
 
 from etcdmap import Client, EtcdMap
 from etcdmap.errors import EtcdMapError

@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable
 
 import pytest
-from relhelp import Seen, by_url, client_for, report, restored
+from apis import client_for
+from relhelp import Seen, by_url, report, restored
 
 from etcdmap import EtcdMap
 from etcdmap.errors import AmbiguousResultError, ClusterError, DeadlineExceeded

@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from relhelp import Seen, by_url, client_for, only, percentile, report, restored, wait_until
+from apis import client_for, only
+from relhelp import Seen, by_url, percentile, report, restored, wait_until
 
 from etcdmap import Client, EtcdMap
 from etcdmap.errors import AmbiguousResultError
