@@ -159,9 +159,9 @@ def test_odd_values_round_trip(emap: EtcdMap, value: str) -> None:
     emap["k"] = value
     assert emap["k"] == value
     assert emap.to_dict() == {"k": value}
-    if value:  # v2 reads an empty prevValue as "no condition"
-        assert emap.compare_and_swap("k", "next", prev_value=value)
-        assert emap["k"] == "next"
+    assert not emap.compare_and_swap("k", "next", prev_value=value + "x")
+    assert emap.compare_and_swap("k", "next", prev_value=value)
+    assert emap["k"] == "next"
 
 
 def test_surrogate_values_are_refused(client: AnyClient, emap: EtcdMap) -> None:
