@@ -206,6 +206,9 @@ def report(name: str, **numbers: object) -> None:
 
 # ------------------------------------------------------------------ cluster helpers
 
+HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+"""The loopback addresses of the ``spread_cluster`` fixture's members (conftest.py)."""
+
 
 @contextmanager
 def restored(cluster: EtcdCluster) -> Iterator[EtcdCluster]:
