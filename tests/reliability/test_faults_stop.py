@@ -10,19 +10,38 @@ member moves to a live one and delivers every event, once and in order.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from apis import client_for, only
+from apis import AnyClient, client_for, only
 from relhelp import Seen, by_url, percentile, report, restored, wait_until
 
-from etcdmap import Client, EtcdMap
+from etcdmap import EtcdMap
 from etcdmap.errors import AmbiguousResultError
-from etcdmap.testing import EtcdCluster
+from etcdmap.testing import EtcdCluster, EtcdServer
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 REQUEST_TIMEOUT = 0.5
 BOUND = 2 * REQUEST_TIMEOUT + 0.3
+
+
+@contextmanager
+def watcher_and_writer(
+    api: str, cluster: EtcdCluster
+) -> Iterator[tuple[EtcdServer, AnyClient, AnyClient]]:
+    """A follower (the member the test stops), a client pinned to it and a client pinned to
+    the other follower; the cluster is given back healthy afterwards."""
+    watched, writer = cluster.followers()[:2]
+    with restored(cluster), client_for(
+        api, cluster.client_urls, timeout=5.0, request_timeout=REQUEST_TIMEOUT
+    ) as wc, client_for(
+        api, cluster.client_urls, timeout=5.0, request_timeout=REQUEST_TIMEOUT
+    ) as c:
+        wc.transport.pin(watched.client_url)
+        c.transport.pin(writer.client_url)
+        yield watched, wc, c
 
 
 @pytest.mark.parametrize("first", ["read", "write"])
@@ -72,16 +91,8 @@ def test_watch_on_a_stopped_member_moves_on_without_losing_events(
     api: str, etcd_cluster: EtcdCluster, etcd_prefix: str
 ) -> None:
     """Two watches on the stopped member: one from now, one from a given index."""
-    members = by_url(etcd_cluster)
-    followers = etcd_cluster.followers()
-    watched, writer_url = followers[0].client_url, followers[1].client_url
-    with restored(etcd_cluster), client_for(
-        api, etcd_cluster.client_urls, timeout=5.0, request_timeout=REQUEST_TIMEOUT
-    ) as wc, client_for(
-        api, etcd_cluster.client_urls, timeout=5.0, request_timeout=REQUEST_TIMEOUT
-    ) as c:
-        wc.transport.pin(watched)
-        c.transport.pin(writer_url)
+    with watcher_and_writer(api, etcd_cluster) as (member, wc, c):
+        watched = member.client_url
         from_now, from_index = EtcdMap(wc, etcd_prefix), EtcdMap(wc, etcd_prefix)
         emap = EtcdMap(c, etcd_prefix)
         emap["before"] = "0"
@@ -89,7 +100,7 @@ def test_watch_on_a_stopped_member_moves_on_without_losing_events(
         try:
             with from_now.watch() as w1, from_index.watch(after_index=emap.index) as w2:
                 assert wait_until(lambda: w1.endpoint == w2.endpoint == watched, 5)
-                members[watched].stop()
+                member.stop()
                 stopped_at = time.monotonic()
                 expected = [(f"k{i:03d}", str(i)) for i in range(100)]
                 for key, value in expected:
@@ -113,20 +124,13 @@ def test_watch_on_a_stopped_member_moves_on_without_losing_events(
 def test_low_level_watcher_on_stopped_member_moves_on(
     api: str, etcd_cluster: EtcdCluster, etcd_prefix: str
 ) -> None:
-    members = by_url(etcd_cluster)
-    followers = etcd_cluster.followers()
-    watched, writer_url = followers[0].client_url, followers[1].client_url
     key = etcd_prefix + "/w"
-    with restored(etcd_cluster), Client(
-        etcd_cluster.client_urls, timeout=5.0, request_timeout=REQUEST_TIMEOUT
-    ) as wc, Client(etcd_cluster.client_urls, timeout=5.0) as c:
-        c.transport.pin(writer_url)
-        start = c.keys.set(key, "0").index
-        wc.transport.pin(watched)
-        watcher = wc.keys.watcher(key, after_index=start)
-        members[watched].stop()
+    with watcher_and_writer(api, etcd_cluster) as (member, wc, c):
+        start = c.keys.set(key, "0").index  # type: ignore[union-attr]
+        watcher = wc.keys.watcher(key, after_index=start)  # type: ignore[union-attr]
+        member.stop()
         for i in range(1, 21):
-            c.keys.set(key, str(i))
+            c.keys.set(key, str(i))  # type: ignore[union-attr]
         started = time.monotonic()
         values = [watcher.next(timeout=10.0).node.value for _ in range(20)]  # type: ignore[union-attr]
         elapsed = time.monotonic() - started
