@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from apis import APIS
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -151,3 +152,10 @@ def _stock_session_switch(monkeypatch: pytest.MonkeyPatch) -> None:
         from etcdmap.http import session  # noqa: PLC0415
 
         monkeypatch.setattr(session, "default_session", requests.Session)
+
+
+@pytest.fixture(params=APIS)
+def api(request: pytest.FixtureRequest) -> str:
+    """``"v2"`` or ``"v3"``: a test asking for it runs once on each API (``apis.only`` narrows
+    a case to one API; ``apis.client_for`` makes the client)."""
+    return str(request.param)

@@ -4,17 +4,15 @@ leaves it open, with the watches of its other maps; a map made by ``connect`` cl
 from __future__ import annotations
 
 import pytest
+from apis import client_for
 
 import etcdmap
 from etcdmap import EtcdMap, MapClosed
-from etcdmap.v3 import Client as V3Client
 
 
-@pytest.mark.parametrize("api", ["v2", "v3"])
 def test_a_shared_client_outlives_the_maps_over_it(etcd_url: str, etcd_prefix: str,
                                                    api: str) -> None:
-    client = etcdmap.Client(etcd_url) if api == "v2" else V3Client(etcd_url)
-    with client:
+    with client_for(api, etcd_url) as client:
         other = EtcdMap(client, f"{etcd_prefix}/other")
         with other.mirror() as live:
             with EtcdMap(client, f"{etcd_prefix}/a") as m:
@@ -28,7 +26,6 @@ def test_a_shared_client_outlives_the_maps_over_it(etcd_url: str, etcd_prefix: s
         assert EtcdMap(client, f"{etcd_prefix}/a")["k"] == "v"
 
 
-@pytest.mark.parametrize("api", ["v2", "v3"])
 def test_connect_closes_the_client_it_made(etcd_url: str, etcd_prefix: str, api: str) -> None:
     m = etcdmap.connect(etcd_url, etcd_prefix, api=api)  # type: ignore[arg-type]
     watch = m.watch()

@@ -10,11 +10,11 @@ import time
 
 import pytest
 import requests
+from apis import client_for
 
 from etcdmap import EtcdMap
 from etcdmap.errors import LeaseLost
 from etcdmap.testing import EtcdServer
-from etcdmap.v2.client import Client as V2Client
 from etcdmap.v3 import Client
 from etcdmap.v3.errors import LeaseNotFound
 
@@ -98,13 +98,10 @@ def test_a_session_that_cannot_hand_over_its_socket_posts_each_renewal(
         assert stream.mode == "http"
 
 
-@pytest.mark.parametrize("api", ["v2", "v3"])
 def test_kept_alive_keys_cost_no_thread_each(
     etcd_server: EtcdServer, etcd_prefix: str, api: str
 ) -> None:
-    client = V2Client(etcd_server.client_url) if api == "v2" else \
-        Client(etcd_server.client_url, request_timeout=1.0)
-    with client as c:
+    with client_for(api, etcd_server.client_url, request_timeout=1.0) as c:
         m = EtcdMap(c, etcd_prefix)
         for i in range(20):
             m.set(f"k{i}", "v", ttl=2)

@@ -9,28 +9,19 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
+from apis import client_for
 
 import etcdmap
 from etcdmap import signals
 from etcdmap.errors import DeadlineExceeded, KeyNotFound, LockLost, LockTimeout
-from etcdmap.v3 import Client as V3Client
 from tests.integration.locktools import count_in_processes, finish, first_line, worker
-
-APIS = ["v2", "v3"]
-
-
-@pytest.fixture(params=APIS)
-def api(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture
 def m(api: str, etcd_url: str, etcd_prefix: str) -> Iterator[etcdmap.EtcdMap]:
-    client: Any = etcdmap.Client(etcd_url) if api == "v2" else V3Client(etcd_url)
-    with client:
+    with client_for(api, etcd_url) as client:
         yield etcdmap.EtcdMap(client, etcd_prefix)
 
 

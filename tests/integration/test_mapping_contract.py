@@ -1,5 +1,6 @@
 """The mapping contract (``tests/mapping_contract.py``) against a plain ``dict`` and against
-``EtcdMap`` on a real etcd: every test must pass for both."""
+``EtcdMap`` on a real etcd, through the v2 and the v3 API (the ``api`` fixture): every test
+must pass for all three."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from apis import client_for
 from mapping_contract import MappingContract
 
-from etcdmap.mapping.emap import EtcdMap
+from etcdmap import EtcdMap
 from etcdmap.testing import EtcdServer
-from etcdmap.v2.client import Client
 
 
 class TestDict(MappingContract):
@@ -22,6 +23,6 @@ class TestDict(MappingContract):
 
 class TestEtcdMap(MappingContract):
     @pytest.fixture
-    def mapping(self, etcd_server: EtcdServer, etcd_prefix: str) -> Iterator[EtcdMap]:
-        with Client(etcd_server.client_url) as client:
+    def mapping(self, api: str, etcd_server: EtcdServer, etcd_prefix: str) -> Iterator[EtcdMap]:
+        with client_for(api, etcd_server.client_url) as client:
             yield EtcdMap(client, etcd_prefix)

@@ -1,22 +1,28 @@
-"""The live mirror against real etcd: coherence, read-your-writes, views, signals, resync."""
+"""The live mirror against real etcd, on the v2 and the v3 API (the ``api`` fixture):
+coherence, read-your-writes, views, signals, a random workload, wait_for; v2's resync after
+lost history (v3's, after a compaction, is in ``test_v3_mirror.py``)."""
 
 from __future__ import annotations
 
 import random
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from apis import AnyClient, client_for, only
 
-from etcdmap import signals
-from etcdmap.errors import KeyNotFound
-from etcdmap.mapping.emap import EtcdMap
-from etcdmap.mapping.mirror import Mirror, MirrorDir
-from etcdmap.v2.client import Client
+from etcdmap import Client, EtcdMap, Mirror, MirrorDir, signals
 
 
-def test_mirror_holds_the_subtree_and_follows_writes(client: Client, etcd_prefix: str) -> None:
+@pytest.fixture
+def client(api: str, etcd_url: str) -> Iterator[AnyClient]:
+    with client_for(api, etcd_url, timeout=5.0) as c:
+        yield c
+
+
+def test_mirror_holds_the_subtree_and_follows_writes(client: AnyClient, etcd_prefix: str) -> None:
     m = EtcdMap(client, etcd_prefix)
     m["a"] = "1"
     m["d"] = {"x": "x", "e": {"y": "y"}}
@@ -39,40 +45,52 @@ def test_mirror_holds_the_subtree_and_follows_writes(client: Client, etcd_prefix
     assert not live.watch.running  # type: ignore[union-attr]
 
 
-def test_random_workload_converges(client: Client, etcd_prefix: str) -> None:
+def test_random_workload_converges(client: AnyClient, etcd_prefix: str) -> None:
+    """Leaves set and deleted, whole directories deleted, several keys updated at once, by
+    maps other than the mirrored one."""
     rnd = random.Random(1234)
     m = EtcdMap(client, etcd_prefix)
-    paths = [f"{etcd_prefix}/{a}/{b}" for a in "abc" for b in ("x", "y", "z/q", "z/r")]
+
+    def at(path: str) -> EtcdMap:
+        return EtcdMap(client, f"{etcd_prefix}/{path}" if path else etcd_prefix)
+
+    paths = [f"{a}/{b}" for a in "abc" for b in ("x", "y", "z/q", "z/r")]
     with m.mirror() as live:
-        last = 0
-        for i in range(500):
-            key = rnd.choice(paths)
+        for i in range(400):
+            parent, _, leaf = rnd.choice(paths).rpartition("/")
             roll = rnd.random()
             try:
-                if roll < 0.6:
-                    last = client.keys.set(key, f"v{i}").index
-                elif roll < 0.85:
-                    last = client.keys.delete(key).index
-                else:  # drop a whole directory now and then
-                    last = client.keys.delete(key.rsplit("/", 1)[0], recursive=True).index
-            except KeyNotFound:
+                if roll < 0.55:
+                    at(parent)[leaf] = f"v{i}"
+                elif roll < 0.75:
+                    del at(parent)[leaf]
+                elif roll < 0.9:  # drop a whole directory now and then
+                    grandparent, _, name = parent.rpartition("/")
+                    del at(grandparent)[name]
+                else:
+                    m.update({parent.partition("/")[0]: {"x": str(i)}, "other": str(i)})
+            except KeyError:  # KeyNotFound: nothing there to delete
                 continue
-        assert live.wait_for(last, 15)
+        assert live.wait_for(timeout=15)
         assert live.to_dict() == m.to_dict()
 
 
-def test_wait_for_an_index_outside_the_subtree(client: Client, etcd_prefix: str) -> None:
+def test_wait_for_an_index_outside_the_subtree(client: AnyClient, etcd_prefix: str) -> None:
     m = EtcdMap(client, f"{etcd_prefix}/inside")
+    m["k"] = "1"
     with m.mirror() as live:
-        other = client.keys.set(f"{etcd_prefix}/outside", "1").index
+        other = EtcdMap(client, etcd_prefix)
+        other["outside"] = "1"
         start = time.monotonic()
-        assert live.wait_for(other, 10)
+        assert live.wait_for(other.index, 10)
+        assert live.wait_for(timeout=10)
         assert time.monotonic() - start < 5
-        assert not live.wait_for(other + 10_000, 0.2)  # a future index: times out
+        assert not live.wait_for(other.index + 10_000, 0.2)  # a future index: times out
+        assert live == {"k": "1"}
 
 
 def test_mirror_of_a_missing_directory_fills_when_created(
-    client: Client, etcd_prefix: str
+    client: AnyClient, etcd_prefix: str
 ) -> None:
     m = EtcdMap(client, f"{etcd_prefix}/later")
     with m.mirror() as live:
@@ -82,7 +100,7 @@ def test_mirror_of_a_missing_directory_fills_when_created(
         assert dict(live) == {"k": "v"}
 
 
-def test_writable_mirror_and_codec(client: Client, etcd_prefix: str) -> None:
+def test_writable_mirror_and_codec(client: AnyClient, etcd_prefix: str) -> None:
     m = EtcdMap(client, etcd_prefix, codec="json")
     with m.mirror(writable=True) as live:
         live["n"] = {"deep": [1, 2]}
@@ -94,7 +112,7 @@ def test_writable_mirror_and_codec(client: Client, etcd_prefix: str) -> None:
     assert m.to_dict() == {}
 
 
-def test_signals_are_sent_by_the_mirror(client: Client, etcd_prefix: str) -> None:
+def test_signals_are_sent_by_the_mirror(client: AnyClient, etcd_prefix: str) -> None:
     m = EtcdMap(client, etcd_prefix)
     got: list[tuple[str, Any, str]] = []
 
@@ -111,7 +129,9 @@ def test_signals_are_sent_by_the_mirror(client: Client, etcd_prefix: str) -> Non
     assert got == [("created", live, "k")]
 
 
+@only("v2")
 def test_mirror_resyncs_after_lost_history(client: Client, etcd_prefix: str) -> None:
+    """v2 keeps the last 1,000 events: a watch that falls further behind re-reads."""
     m = EtcdMap(client, etcd_prefix)
     m["gone"] = "x"
     release = threading.Event()
@@ -143,7 +163,7 @@ def test_mirror_resyncs_after_lost_history(client: Client, etcd_prefix: str) -> 
             signals.resynced.disconnect(on_resynced, sender=live)
 
 
-def test_reads_at_dict_speed(client: Client, etcd_prefix: str) -> None:
+def test_reads_at_dict_speed(client: AnyClient, etcd_prefix: str) -> None:
     m = EtcdMap(client, etcd_prefix)
     m.update({f"k{i}": str(i) for i in range(100)})
     with m.mirror() as live:

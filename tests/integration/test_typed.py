@@ -1,5 +1,6 @@
-"""Typed live configuration (``EtcdMap.bind``) against real etcd: conversion, nesting,
-dataclasses, invalid values while bound, seeding under a race, the JSON codec, wait_for."""
+"""Typed live configuration (``EtcdMap.bind``) against real etcd, on the v2 and the v3 API (the
+``api`` fixture): conversion, nesting, dataclasses, invalid values while bound, seeding under a
+race, the JSON codec, wait_for."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from apis import AnyClient, client_for
 from pydantic import BaseModel, Field
 
 from etcdmap import signals
 from etcdmap.errors import ConfigValidationError
 from etcdmap.mapping.emap import EtcdMap
 from etcdmap.mapping.typed import LiveConfig, bind
-from etcdmap.v2.client import Client
 
 
 class Db(BaseModel):
@@ -56,6 +57,17 @@ class Recorder:
 
     def close(self) -> None:
         self.signal.disconnect(self, sender=self.sender)
+
+
+@pytest.fixture
+def client(api: str, etcd_url: str) -> Iterator[AnyClient]:
+    """The client of the test's API; the ``m`` fixture of conftest.py maps through it."""
+    with client_for(api, etcd_url, timeout=5.0) as c:
+        yield c
+
+
+def test_the_map_is_on_the_api(api: str, m: EtcdMap) -> None:
+    assert f"api='{api}'" in repr(m)
 
 
 @pytest.fixture
@@ -147,7 +159,7 @@ def test_missing_required_field_is_named(m: EtcdMap) -> None:
     assert info.value.fields == ("db",) and "missing" in str(info.value).lower()
 
 
-def test_json_codec_values_are_kept(client: Client, etcd_prefix: str) -> None:
+def test_json_codec_values_are_kept(client: AnyClient, etcd_prefix: str) -> None:
     class Limits(BaseModel):
         sizes: list[int]
         ratio: float
@@ -176,7 +188,7 @@ def test_seed_writes_only_what_etcd_lacks(m: EtcdMap) -> None:
         assert again.seeded == ()
 
 
-def test_seed_json_codec_writes_native_values(client: Client, etcd_prefix: str) -> None:
+def test_seed_json_codec_writes_native_values(client: AnyClient, etcd_prefix: str) -> None:
     jm = EtcdMap(client, etcd_prefix, codec="json")
     with jm.bind(AppConfig, seed=True) as cfg:
         assert cfg.current == AppConfig()

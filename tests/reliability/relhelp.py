@@ -1,5 +1,6 @@
 """Shared helpers of the reliability campaign (tests/reliability): fake non-etcd servers,
-resource counters, latency statistics and error-type checks.
+resource counters, latency statistics, error-type checks and the ``changed`` events of a map.
+(What differs between the v2 and v3 APIs is in ``tests/apis.py``.)
 
 Not a test module (pytest does not collect it); the test modules import it by name (the
 directory has no ``__init__.py``, pytest puts it on ``sys.path``).
@@ -14,7 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
+from typing import Any
 
+from etcdmap import signals
 from etcdmap.testing import EtcdCluster, EtcdServer
 
 Handler = Callable[[socket.socket, bytes], None]
@@ -203,6 +206,9 @@ def report(name: str, **numbers: object) -> None:
 
 # ------------------------------------------------------------------ cluster helpers
 
+HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+"""The loopback addresses of the ``spread_cluster`` fixture's members (conftest.py)."""
+
 
 @contextmanager
 def restored(cluster: EtcdCluster) -> Iterator[EtcdCluster]:
@@ -227,3 +233,32 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
         if time.monotonic() >= deadline:
             return False
         time.sleep(interval)  # poll interval
+
+
+# ------------------------------------------------------------------ events
+
+
+class Seen:
+    """The ``changed`` events of one sender (a map), as ``(key, value)``, in arrival order.
+
+    Thread-safe (events come from the watch's thread); :meth:`close` disconnects.
+    """
+
+    def __init__(self, sender: object) -> None:
+        self._items: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+        self._sender = sender
+        signals.changed.connect(self.receive, sender=sender)
+
+    def receive(self, sender: object, **event: Any) -> None:
+        with self._lock:
+            self._items.append((event["key"], event["value"]))
+
+    @property
+    def items(self) -> list[tuple[str, Any]]:
+        """A copy of the events received so far."""
+        with self._lock:
+            return list(self._items)
+
+    def close(self) -> None:
+        signals.changed.disconnect(self.receive, sender=self._sender)

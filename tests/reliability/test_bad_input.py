@@ -1,6 +1,8 @@
-"""Bad input through EtcdMap and the keys API: each case raises the documented error
-(``TypeError``/``ValueError`` or an etcdmap error), writes nothing, and never surfaces an
-exception of the layers below. Long keys and big values round-trip exactly."""
+"""Bad input through EtcdMap on both APIs (the ``api`` fixture: v2 and v3), and through v2's
+keys API: each case raises the documented error (``TypeError``/``ValueError`` or an etcdmap
+error), writes nothing, and never surfaces an exception of the layers below. Odd values and
+long keys round-trip exactly; a value over v3's 1.5 MiB request limit fails with an etcdmap
+error."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from apis import AnyClient, assert_nothing_under, client_for, only
 from relhelp import assert_clean_error
 
-from etcdmap.errors import EtcdMapError, KeyNotFound
-from etcdmap.mapping.emap import EtcdMap
-from etcdmap.v2.client import Client
+from etcdmap import Client, EtcdMap
+from etcdmap.errors import EtcdMapError
 
 BAD_KEYS: list[tuple[object, type[Exception]]] = [
     ("", ValueError),
@@ -34,22 +36,25 @@ BAD_KEYS: list[tuple[object, type[Exception]]] = [
     (("a", "b"), TypeError),
 ]
 BAD_VALUES: list[object] = [1, 1.5, None, b"bytes", ["a"], {"a"}, object(), True]
+BAD_TTLS: list[object] = [-1, 0, 0.5, "10", True, [], float("inf")]
+BAD_INDEXES: list[object] = [-1, "3", 1.0, True]
+BIG = "0123456789abcdef" * (2 * 1024 * 1024 // 16)  # 2 MiB, over v3's 1.5 MiB request limit
+
+
+def _id(value: object) -> str:
+    """A test id that is the same in every run (``repr(object())`` holds an address)."""
+    return "object()" if type(value) is object else repr(value)
 
 
 @pytest.fixture
-def client(etcd_url: str) -> Iterator[Client]:
-    with Client(etcd_url, timeout=5.0) as c:
+def client(api: str, etcd_url: str) -> Iterator[AnyClient]:
+    with client_for(api, etcd_url, timeout=5.0) as c:
         yield c
 
 
 @pytest.fixture
-def emap(client: Client, etcd_prefix: str) -> EtcdMap:
+def emap(client: AnyClient, etcd_prefix: str) -> EtcdMap:
     return EtcdMap(client, etcd_prefix)
-
-
-def _nothing_written(client: Client, path: str) -> None:
-    with pytest.raises(KeyNotFound):
-        client.keys.get(path, recursive=True)
 
 
 def _expect(call: Callable[[], Any], error: type[Exception]) -> None:
@@ -58,8 +63,11 @@ def _expect(call: Callable[[], Any], error: type[Exception]) -> None:
     assert_clean_error(info.value, (error,))
 
 
+# ------------------------------------------------------------------ EtcdMap, both APIs
+
+
 @pytest.mark.parametrize(("key", "error"), BAD_KEYS, ids=[repr(k) for k, _ in BAD_KEYS])
-def test_bad_keys(client: Client, emap: EtcdMap, key: Any, error: type[Exception]) -> None:
+def test_bad_keys(client: AnyClient, emap: EtcdMap, key: Any, error: type[Exception]) -> None:
     calls: list[Callable[[], Any]] = [
         lambda: emap.__setitem__(key, "v"),
         lambda: emap[key],
@@ -75,21 +83,19 @@ def test_bad_keys(client: Client, emap: EtcdMap, key: Any, error: type[Exception
     ]
     for call in calls:
         _expect(call, error)
-    assert key not in emap
-    _nothing_written(client, emap.path)
+    assert key not in emap  # as ``1 in {}``: False, no error
+    assert_nothing_under(client, emap.path)
 
 
-@pytest.mark.parametrize(
-    "path", ["/a/../b", "/a/./b", "/a/\x00/b", "/bad\udc80", 5], ids=repr
-)
-def test_bad_map_paths(client: Client, path: Any) -> None:
+@pytest.mark.parametrize("path", ["/a/../b", "/a/./b", "/a/\x00/b", "/bad\udc80", 5], ids=_id)
+def test_bad_map_paths(client: AnyClient, path: Any) -> None:
     with pytest.raises((TypeError, ValueError)) as info:
         EtcdMap(client, path)
     assert_clean_error(info.value, (TypeError, ValueError))
 
 
-@pytest.mark.parametrize("value", BAD_VALUES, ids=repr)
-def test_values_of_the_wrong_type(client: Client, emap: EtcdMap, value: object) -> None:
+@pytest.mark.parametrize("value", BAD_VALUES, ids=_id)
+def test_values_of_the_wrong_type(client: AnyClient, emap: EtcdMap, value: object) -> None:
     for call in (
         lambda: emap.__setitem__("k", value),
         lambda: emap.create("k", value),
@@ -99,42 +105,44 @@ def test_values_of_the_wrong_type(client: Client, emap: EtcdMap, value: object) 
         lambda: emap.setdefault("k", value),
     ):
         _expect(call, TypeError)
-    _nothing_written(client, emap.path)
-    with pytest.raises(TypeError):
-        client.keys.set(emap.path + "/k", value)  # type: ignore[arg-type]
-    _nothing_written(client, emap.path)
+    assert_nothing_under(client, emap.path)
 
 
-@pytest.mark.parametrize("value", [object(), {1, 2}, float("nan"), b"raw"], ids=repr)
-def test_json_codec_refuses_unserialisable(client: Client, etcd_prefix: str, value: object) -> None:
+@pytest.mark.parametrize("value", [object(), {1, 2}, float("nan"), b"raw"], ids=_id)
+def test_json_codec_refuses_unserialisable(
+    client: AnyClient, etcd_prefix: str, value: object
+) -> None:
     emap = EtcdMap(client, etcd_prefix, codec="json")
     with pytest.raises((TypeError, ValueError)) as info:
         emap["k"] = value
     assert_clean_error(info.value, (TypeError, ValueError))
-    _nothing_written(client, etcd_prefix)
+    assert_nothing_under(client, etcd_prefix)
 
 
-@pytest.mark.parametrize("ttl", [-1, 0, 0.5, "10", True, [], float("inf")], ids=repr)
-def test_bad_ttls(client: Client, emap: EtcdMap, ttl: Any) -> None:
+@pytest.mark.parametrize("ttl", BAD_TTLS, ids=_id)
+def test_bad_ttls(emap: EtcdMap, ttl: Any) -> None:
+    emap["k"] = "v"
     for call in (
-        lambda: emap.set("k", "v", ttl=ttl),
-        lambda: emap.create("k", "v", ttl=ttl),
-        lambda: client.keys.set(emap.path + "/k", "v", ttl=ttl),
+        lambda: emap.set("new", "v", ttl=ttl),
+        lambda: emap.set("k", "v2", ttl=ttl),
+        lambda: emap.set("t", {"a": "1"}, ttl=ttl),
+        lambda: emap.create("n", "v", ttl=ttl),
+        lambda: emap.refresh("k", ttl),
+        lambda: emap.append("v", ttl=ttl),
     ):
         with pytest.raises((TypeError, ValueError, OverflowError)) as info:
             call()
         assert_clean_error(info.value, (TypeError, ValueError, OverflowError))
-    _nothing_written(client, emap.path)
+    assert emap.to_dict() == {"k": "v"}
 
 
-@pytest.mark.parametrize("index", [-1, "3", 1.0, True], ids=repr)
-def test_bad_indexes(client: Client, emap: EtcdMap, index: Any) -> None:
+@pytest.mark.parametrize("index", BAD_INDEXES, ids=_id)
+def test_bad_indexes(emap: EtcdMap, index: Any) -> None:
     emap["k"] = "v"
     for call in (
         lambda: emap.compare_and_swap("k", "n", prev_index=index),
         lambda: emap.compare_and_delete("k", prev_index=index),
-        lambda: client.keys.set(emap.path + "/k", "n", prev_index=index),
-        lambda: client.keys.watcher(emap.path, after_index=index),
+        lambda: emap.watch(after_index=index),
     ):
         with pytest.raises((TypeError, ValueError)) as info:
             call()
@@ -151,51 +159,67 @@ def test_odd_values_round_trip(emap: EtcdMap, value: str) -> None:
     emap["k"] = value
     assert emap["k"] == value
     assert emap.to_dict() == {"k": value}
+    assert not emap.compare_and_swap("k", "next", prev_value=value + "x")
+    assert emap.compare_and_swap("k", "next", prev_value=value)
+    assert emap["k"] == "next"
 
 
-def test_surrogate_values_are_refused(client: Client, emap: EtcdMap) -> None:
-    for call in (lambda: emap.__setitem__("k", "\udc80"), lambda: emap.append("a\ud800")):
+def test_surrogate_values_are_refused(client: AnyClient, emap: EtcdMap) -> None:
+    for call in (
+        lambda: emap.__setitem__("k", "\udc80"),
+        lambda: emap.append("a\ud800"),
+        lambda: emap.update(k="\udc80"),
+    ):
         _expect(call, ValueError)
-    _nothing_written(client, emap.path)
+    assert_nothing_under(client, emap.path)
 
 
-def test_big_value_round_trips_or_fails_clearly(emap: EtcdMap) -> None:
-    """2 MiB (above etcd's 1.5 MiB gRPC request limit, which the v2 API does not apply)."""
-    big = "0123456789abcdef" * (2 * 1024 * 1024 // 16)
+def test_big_value_round_trips_or_fails_clearly(api: str, emap: EtcdMap) -> None:
+    """2 MiB is over the v3 API's 1.5 MiB request limit (etcd's ``--max-request-bytes``),
+    which the v2 API does not apply: v3 refuses it with an etcdmap error and stores nothing,
+    v2 stores it or fails the same way. 1 MiB round-trips on both."""
     try:
-        emap["big"] = big
+        emap["big"] = BIG
     except EtcdMapError as exc:
         assert_clean_error(exc, (EtcdMapError,))
         assert "big" not in emap
     else:
-        assert emap["big"] == big
+        assert api == "v2", "v3 took a request over its 1.5 MiB limit"
+        assert emap["big"] == BIG
+    emap["fine"] = BIG[: 1024 * 1024]
+    assert emap["fine"] == BIG[: 1024 * 1024]
 
 
 @pytest.mark.parametrize("length", [4_000, 10_240])
 def test_long_keys_round_trip_on_a_fresh_connection(
-    etcd_url: str, etcd_prefix: str, length: int
+    api: str, etcd_url: str, etcd_prefix: str, length: int
 ) -> None:
     """etcd 3.4/3.5 sniff the first 4,096 bytes of a new connection (cmux) and reset it when
     the request line is longer; the same request on a reused connection works. A key must
     not work or fail depending on the connection pool's state."""
     key = "k" * length
-    with Client(etcd_url, timeout=5.0) as fresh:  # no pooled connection yet
-        emap = EtcdMap(fresh, etcd_prefix)
-        emap[key] = "v"
-    with Client(etcd_url, timeout=5.0) as fresh:
+    with client_for(api, etcd_url, timeout=5.0) as fresh:  # no pooled connection yet
+        EtcdMap(fresh, etcd_prefix)[key] = "v"
+    with client_for(api, etcd_url, timeout=5.0) as fresh:
         emap = EtcdMap(fresh, etcd_prefix)
         assert emap[key] == "v"
         assert list(emap) == [key]
 
 
-def test_long_key_create_is_not_reported_ambiguous(etcd_url: str, etcd_prefix: str) -> None:
+def test_long_key_create_is_not_reported_ambiguous(
+    api: str, etcd_url: str, etcd_prefix: str
+) -> None:
     """A create the server refused before reading it must not be an AmbiguousResultError."""
-    with Client(etcd_url, timeout=5.0) as fresh:
+    with client_for(api, etcd_url, timeout=5.0) as fresh:
         emap = EtcdMap(fresh, etcd_prefix)
         emap.create("k" * 10_240, "v")
         assert emap["k" * 10_240] == "v"
 
 
+# ------------------------------------------------------------------ v2's keys API
+
+
+@only("v2")
 def test_keys_api_refuses_non_str(client: Client, etcd_prefix: str) -> None:
     for call in (
         lambda: client.keys.get(5),  # type: ignore[arg-type]
@@ -204,4 +228,39 @@ def test_keys_api_refuses_non_str(client: Client, etcd_prefix: str) -> None:
         lambda: client.keys.get(etcd_prefix, recursive="yes"),  # type: ignore[arg-type]
     ):
         _expect(call, TypeError)
-    _nothing_written(client, etcd_prefix)
+    assert_nothing_under(client, etcd_prefix)
+
+
+@pytest.mark.parametrize("value", BAD_VALUES, ids=_id)
+@only("v2")
+def test_keys_api_refuses_values_of_the_wrong_type(
+    client: Client, etcd_prefix: str, value: object
+) -> None:
+    with pytest.raises(TypeError) as info:
+        client.keys.set(etcd_prefix + "/k", value)  # type: ignore[arg-type]
+    assert_clean_error(info.value, (TypeError,))
+    assert_nothing_under(client, etcd_prefix)
+
+
+@pytest.mark.parametrize("ttl", BAD_TTLS, ids=_id)
+@only("v2")
+def test_keys_api_refuses_bad_ttls(client: Client, etcd_prefix: str, ttl: Any) -> None:
+    with pytest.raises((TypeError, ValueError, OverflowError)) as info:
+        client.keys.set(etcd_prefix + "/k", "v", ttl=ttl)
+    assert_clean_error(info.value, (TypeError, ValueError, OverflowError))
+    assert_nothing_under(client, etcd_prefix)
+
+
+@pytest.mark.parametrize("index", BAD_INDEXES, ids=_id)
+@only("v2")
+def test_keys_api_refuses_bad_indexes(client: Client, etcd_prefix: str, index: Any) -> None:
+    key = etcd_prefix + "/k"
+    client.keys.set(key, "v")
+    for call in (
+        lambda: client.keys.set(key, "n", prev_index=index),
+        lambda: client.keys.watcher(etcd_prefix, after_index=index),
+    ):
+        with pytest.raises((TypeError, ValueError)) as info:
+            call()
+        assert_clean_error(info.value, (TypeError, ValueError))
+    assert client.keys.get(key).node.value == "v"

@@ -1,64 +1,39 @@
-"""A member cut off from its peers (a real partition on loopback, by nftables): mirrors whose
-client pinned it move to a healthy member and catch up; the client's pin moves too.
+"""A member cut off from its peers (a real partition on loopback, by nftables), on both APIs
+(the ``api`` fixture): mirrors whose client pinned it move to a healthy member and catch up;
+the client's pin moves too.
 
-The members listen on 127.0.0.1, .2 and .3 (the third runs as ``nobody``, so that its
-outgoing connections can be matched); the rules drop the isolated member's peer traffic only:
-clients still reach it, and its v2 reads keep answering 200 with stale data. What detects it
+The members listen on 127.0.0.1, .2 and .3 (the ``spread_cluster`` and ``partition`` fixtures
+of conftest.py); the rules drop the isolated member's peer traffic only: clients still reach
+it, and its v2 reads and v3 serializable reads keep answering with stale data. What detects it
 is the watch hub's shared liveness check: ``/health`` answers 503 on a member without a
 leader. Needs root and ``nft``; skipped otherwise.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import time
-from collections.abc import Iterator
 
 import pytest
+from apis import client_for
 from relhelp import report
 
-from etcdmap.mapping.emap import EtcdMap
-from etcdmap.testing import EtcdCluster, Partition, nft_unavailable
-from etcdmap.v2.client import Client
+from etcdmap import EtcdMap
+from etcdmap.testing import EtcdCluster, Partition
+from etcdmap.v3 import Client as V3Client
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
-HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
 REQUEST_TIMEOUT = 1.0
 
 
-@pytest.fixture
-def cluster() -> Iterator[EtcdCluster]:
-    """Three members, each on its own loopback address."""
-    reason = nft_unavailable()
-    if reason is not None:
-        pytest.skip(f"no real partition possible: {reason}")
-    with EtcdCluster(3, hosts=HOSTS, users=[None, None, "nobody"]) as cluster:
-        yield cluster
-
-
-@pytest.fixture
-def partition(request: pytest.FixtureRequest, cluster: EtcdCluster) -> Iterator[Partition]:
-    """The rules isolating the member on 127.0.0.3 (installed by the test: ``.cut()``),
-    always removed afterwards."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", request.node.name)[:40]
-    isolated = next(m for m in cluster.members if m.host == HOSTS[2])
-    others = [m for m in cluster.members if m is not isolated]
-    part = Partition(f"etcdmap_{name}_{os.getpid()}", isolated, others)
-    try:
-        yield part
-    finally:
-        part.heal()
-
-
 def test_mirror_leaves_a_partitioned_member_and_catches_up(
-    cluster: EtcdCluster, partition: Partition, etcd_prefix: str
+    api: str, spread_cluster: EtcdCluster, partition: Partition, etcd_prefix: str
 ) -> None:
     isolated = partition.isolated.client_url
     healthy = [m.client_url for m in partition.others]
-    with Client(cluster.client_urls, timeout=5.0, request_timeout=REQUEST_TIMEOUT) as wc, \
-            Client(healthy, timeout=5.0, request_timeout=REQUEST_TIMEOUT) as c:
+    with client_for(api, spread_cluster.client_urls, timeout=5.0,
+                    request_timeout=REQUEST_TIMEOUT) as wc, \
+            client_for(api, healthy, timeout=5.0, request_timeout=REQUEST_TIMEOUT) as c:
         wc.transport.pin(isolated)
         writer = EtcdMap(c, etcd_prefix)
         writer["k"] = "before"
@@ -83,8 +58,12 @@ def test_mirror_leaves_a_partitioned_member_and_catches_up(
                         raise
             for i in range(20):
                 writer[f"n{i}"] = str(i)
-            with Client(isolated, timeout=5.0) as ic:  # the partition is real: stale reads
-                assert ic.keys.get(f"{etcd_prefix}/k").node.value == "before"  # type: ignore[union-attr]
+            with client_for(api, isolated, timeout=5.0) as ic:  # the partition is real:
+                if isinstance(ic, V3Client):  # a serializable read answers from the member
+                    stale = ic.kv.range(f"{etcd_prefix}/k", serializable=True).kvs[0].value_text
+                else:  # a v2 read does
+                    stale = ic.keys.get(f"{etcd_prefix}/k").node.value  # type: ignore[union-attr]
+                assert stale == "before"
             assert mirror.wait_for(writer.index, 15), "the mirror stayed on the isolated member"
             stale_for = time.monotonic() - cut_at
             assert mirror["k"] == "after"
@@ -92,5 +71,5 @@ def test_mirror_leaves_a_partitioned_member_and_catches_up(
             assert mirror.watch.endpoint in healthy
             assert wc.transport.pinned != isolated
             assert mirror.watch.running
-    report("mirror on a partitioned member", stale_for_s=stale_for)
+    report(f"{api}: mirror on a partitioned member", stale_for_s=stale_for)
     assert stale_for < 2 * (REQUEST_TIMEOUT + 1.0) + 3.0  # a check, an election, a backfill

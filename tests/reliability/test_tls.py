@@ -1,9 +1,10 @@
 """TLS against a real etcd serving HTTPS with a CA made here, then with client-certificate
-authentication (``--client-cert-auth --trusted-ca-file``).
+authentication (``--client-cert-auth --trusted-ca-file``), on both APIs (the ``api`` fixture).
 
-What it proves: the right CA (and client certificate) works; a wrong CA, the system bundle,
-a wrong host name, a missing or foreign client certificate all fail with a clear
-``ClusterError`` naming the TLS failure; the package never turns verification off on its own.
+What it proves: the right CA (and client certificate) works, for requests and for a mirror's
+watch stream; a wrong CA, the system bundle, a wrong host name, a missing or foreign client
+certificate all fail with a clear ``ClusterError`` naming the TLS failure; the package never
+turns verification off on its own.
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from apis import AnyClient, client_for
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import etcdmap
+from etcdmap import EtcdMap
 from etcdmap.errors import ClusterError
-from etcdmap.mapping.emap import EtcdMap
 from etcdmap.testing import EtcdServer
-from etcdmap.v2.client import Client
+from etcdmap.v3 import Client as V3Client
 
 
 @dataclass(frozen=True)
@@ -117,17 +119,20 @@ def https_server(mtls_server: EtcdServer) -> EtcdServer:
     return mtls_server
 
 
-def _tls_failure(client: Client) -> ClusterError:
+def _tls_failure(client: AnyClient) -> ClusterError:
     with pytest.raises(ClusterError) as info:
-        client.keys.get("/tls")
+        EtcdMap(client, "/tls").get("k")
     errors = [err for _, err in info.value.errors]
     assert errors and all(isinstance(err, (ssl.SSLError, OSError)) for err in errors), errors
     return info.value
 
 
-def test_https_with_the_right_ca(https_server: EtcdServer, pki: PKI, etcd_prefix: str) -> None:
+def test_https_with_the_right_ca(
+    api: str, https_server: EtcdServer, pki: PKI, etcd_prefix: str
+) -> None:
     assert https_server.client_url.startswith("https://")
-    with Client(https_server.client_url, verify=pki.ca, cert=pki.client, timeout=5.0) as c:
+    with client_for(api, https_server.client_url, verify=pki.ca, cert=pki.client,
+                    timeout=5.0) as c:
         emap = EtcdMap(c, etcd_prefix)
         emap["k"] = "secure"
         assert emap["k"] == "secure"
@@ -136,52 +141,66 @@ def test_https_with_the_right_ca(https_server: EtcdServer, pki: PKI, etcd_prefix
 
 @pytest.mark.parametrize("which", ["wrong-ca", "system-bundle"])
 def test_https_with_a_wrong_ca_fails_clearly(
-    https_server: EtcdServer, pki: PKI, other_pki: PKI, which: str
+    api: str, https_server: EtcdServer, pki: PKI, other_pki: PKI, which: str
 ) -> None:
     verify: bool | str = other_pki.ca if which == "wrong-ca" else True
-    with Client(https_server.client_url, verify=verify, cert=pki.client, timeout=5.0) as c:
+    with client_for(api, https_server.client_url, verify=verify, cert=pki.client,
+                    timeout=5.0) as c:
         error = _tls_failure(c)
     assert "certificate verify failed" in str(error).lower()
     assert all(isinstance(err, ssl.SSLCertVerificationError) for _, err in error.errors)
 
 
-def test_host_name_is_checked(https_server: EtcdServer, pki: PKI) -> None:
+def test_host_name_is_checked(api: str, https_server: EtcdServer, pki: PKI) -> None:
     """The certificate names only 127.0.0.1: reaching it as ``localhost`` must fail."""
     url = https_server.client_url.replace("127.0.0.1", "localhost")
-    with Client(url, verify=pki.ca, cert=pki.client, timeout=5.0) as c:
+    with client_for(api, url, verify=pki.ca, cert=pki.client, timeout=5.0) as c:
         error = _tls_failure(c)
     assert "localhost" in str(error) or "hostname" in str(error).lower()
 
 
-def test_plain_http_to_an_https_server_fails_clearly(https_server: EtcdServer) -> None:
+def test_plain_http_to_an_https_server_fails_clearly(api: str, https_server: EtcdServer) -> None:
     url = https_server.client_url.replace("https://", "http://")
-    with Client(url, timeout=5.0) as c, pytest.raises(etcdmap.errors.EtcdMapError) as info:
-        c.keys.get("/tls")
+    with client_for(api, url, timeout=5.0) as c, \
+            pytest.raises(etcdmap.errors.EtcdMapError) as info:
+        EtcdMap(c, "/tls").get("k")
     assert isinstance(info.value, (ClusterError, etcdmap.errors.InvalidResponseError))
 
 
-def test_client_certificate_auth(mtls_server: EtcdServer, pki: PKI, etcd_prefix: str) -> None:
-    with Client(mtls_server.client_url, verify=pki.ca, cert=pki.client, timeout=5.0) as c:
-        emap = EtcdMap(c, etcd_prefix)
-        emap["k"] = "mutual"
-        assert emap["k"] == "mutual"
+def test_mapping_and_mirror_over_mutual_tls(
+    api: str, mtls_server: EtcdServer, pki: PKI, etcd_prefix: str
+) -> None:
+    with client_for(api, mtls_server.client_url, verify=pki.ca, cert=pki.client,
+                    timeout=5.0) as c:
+        m = EtcdMap(c, etcd_prefix)
+        m["k"] = "mutual"
+        assert m["k"] == "mutual"
+        m["cfg"] = {"k": "secure"}
+        with m.mirror() as live:
+            m["cfg"]["k"] = "changed"
+            assert live.wait_for(timeout=10)
+            assert live == {"cfg": {"k": "changed"}, "k": "mutual"}
+        if isinstance(c, V3Client):
+            assert c.backend.watch_mode == "websocket"  # TLS and client cert on the socket too
 
 
 def test_client_certificate_as_one_file(
-    mtls_server: EtcdServer, pki: PKI, tmp_path: Path, etcd_prefix: str
+    api: str, mtls_server: EtcdServer, pki: PKI, tmp_path: Path, etcd_prefix: str
 ) -> None:
     bundle = tmp_path / "client-bundle.pem"
     bundle.write_bytes(Path(pki.client[0]).read_bytes() + Path(pki.client[1]).read_bytes())
-    with Client(mtls_server.client_url, verify=pki.ca, cert=str(bundle), timeout=5.0) as c:
-        c.keys.set(etcd_prefix + "/k", "v")
+    with client_for(api, mtls_server.client_url, verify=pki.ca, cert=str(bundle),
+                    timeout=5.0) as c:
+        EtcdMap(c, etcd_prefix)["k"] = "v"
+        assert EtcdMap(c, etcd_prefix)["k"] == "v"
 
 
 @pytest.mark.parametrize("which", ["no-cert", "foreign-cert"])
 def test_client_certificate_is_required(
-    mtls_server: EtcdServer, pki: PKI, other_pki: PKI, which: str
+    api: str, mtls_server: EtcdServer, pki: PKI, other_pki: PKI, which: str
 ) -> None:
     cert = None if which == "no-cert" else other_pki.client
-    with Client(mtls_server.client_url, verify=pki.ca, cert=cert, timeout=5.0) as c:
+    with client_for(api, mtls_server.client_url, verify=pki.ca, cert=cert, timeout=5.0) as c:
         _tls_failure(c)
 
 

@@ -4,18 +4,16 @@ with 0 events lost or repeated, and every kept lease stays alive."""
 
 from __future__ import annotations
 
-import os
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from relhelp import report, restored, wait_until
 
 from etcdmap import EtcdMap, signals
-from etcdmap.testing import EtcdCluster, EtcdServer, Partition, nft_unavailable
+from etcdmap.testing import EtcdCluster, EtcdServer, Partition
 from etcdmap.v3 import Client
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -23,7 +21,6 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 MAPS = 20
 LEASES = 10
 TTL = 3
-HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
 
 
 class Events:
@@ -104,16 +101,6 @@ def test_sigstop_the_member_carrying_the_sockets(etcd_cluster: EtcdCluster,
             victim.cont()
 
 
-@pytest.fixture
-def spread_cluster() -> Iterator[EtcdCluster]:
-    """Three members, each on its own loopback address (the third runs as ``nobody``)."""
-    reason = nft_unavailable()
-    if reason is not None:
-        pytest.skip(f"no real partition possible: {reason}")
-    with EtcdCluster(3, hosts=HOSTS, users=[None, None, "nobody"]) as cluster:
-        yield cluster
-
-
 def lead_elsewhere(cluster: EtcdCluster, isolated: EtcdServer) -> None:
     """Hand the leadership away from ``isolated`` before it is cut off: a cut leader leaves the
     writer's side without a leader for an election timeout, longer than the writes' 1 s budget
@@ -128,14 +115,9 @@ def lead_elsewhere(cluster: EtcdCluster, isolated: EtcdServer) -> None:
 
 
 def test_partition_the_member_carrying_the_sockets(
-    request: pytest.FixtureRequest, spread_cluster: EtcdCluster, etcd_prefix: str
+    spread_cluster: EtcdCluster, partition: Partition, etcd_prefix: str
 ) -> None:
-    isolated = next(m for m in spread_cluster.members if m.host == HOSTS[2])
-    others = [m for m in spread_cluster.members if m is not isolated]
-    name = re.sub(r"[^A-Za-z0-9_]", "_", request.node.name)[:40]
-    part = Partition(f"etcdmap_{name}_{os.getpid()}", isolated, others)
-    lead_elsewhere(spread_cluster, isolated)
-    try:
-        run_fault(spread_cluster, isolated, etcd_prefix, part.cut, "member partitioned")
-    finally:
-        part.heal()
+    """The ``spread_cluster`` and ``partition`` fixtures are in conftest.py."""
+    lead_elsewhere(spread_cluster, partition.isolated)
+    run_fault(spread_cluster, partition.isolated, etcd_prefix, partition.cut,
+              "member partitioned")

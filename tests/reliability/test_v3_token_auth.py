@@ -1,30 +1,17 @@
-"""The mapping on v3 over TLS with client certificates, and with token authentication:
-reads, atomic tree writes, a mirror (the watch stream) and the errors of a denied user."""
+"""The mapping on v3 with token authentication: reads, atomic tree writes, a mirror (the watch
+stream) and the errors of a denied user. (The mapping over TLS with client certificates, on
+both APIs, is in ``test_tls.py``.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from test_tls import PKI, https_server, mtls_server, pki  # noqa: F401 - module fixtures
 
 from etcdmap import EtcdMap
 from etcdmap.errors import AuthError, InsufficientCredentials
 from etcdmap.testing import EtcdServer
 from etcdmap.v3 import Client
-
-
-def test_mapping_and_mirror_over_mutual_tls(
-    mtls_server: EtcdServer, pki: PKI, etcd_prefix: str  # noqa: F811
-) -> None:
-    with Client(mtls_server.client_url, verify=pki.ca, cert=pki.client, timeout=5.0) as c:
-        m = EtcdMap(c, etcd_prefix)
-        m["cfg"] = {"k": "secure"}
-        with m.mirror() as live:
-            m["cfg"]["k"] = "changed"
-            assert live.wait_for(timeout=10)
-            assert live == {"cfg": {"k": "changed"}}
-            assert c.backend.watch_mode == "websocket"  # TLS and client cert on the socket too
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,11 @@
-"""The mapping contract (tests/mapping_contract.py) over the v3 backend on a real etcd 3.5,
-and the layout of a v2-style tree on v3's flat keys (markers, hidden keys, errors)."""
+"""The layout of a v2-style tree on v3's flat keys on a real etcd 3.5 (markers, hidden keys,
+errors, revisions). The mapping contract itself runs on v3 in ``test_mapping_contract.py``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from mapping_contract import MappingContract
 
 from etcdmap import EtcdMap
 from etcdmap.backend import Backend, Cond
@@ -25,12 +24,6 @@ from etcdmap.v3 import Client
 def v3(etcd_url: str) -> Iterator[Client]:
     with Client(etcd_url, timeout=5.0) as c:
         yield c
-
-
-class TestV3Contract(MappingContract):
-    @pytest.fixture
-    def mapping(self, v3: Client, etcd_prefix: str) -> EtcdMap:
-        return EtcdMap(v3, etcd_prefix)
 
 
 def test_the_client_is_a_backend_and_repr_says_v3(v3: Client, etcd_prefix: str) -> None:
