@@ -18,9 +18,9 @@ of the same tree), ``watch`` (a 2,000-write burst: events/s and missed events),
 (watches at scale through a counting relay: 100 and 1,000 idle watches, 100 maps x 20 writes,
 a blocked receiver, SIGSTOP under 100 watches, a mirror on a partitioned member), ``v3``
 (GET, PUT, CAS on the v3 API, 1 thread: etcdmap.v3 vs cslab-etcd3 (gRPC), etcd3gw, raw
-http.client and the gateway floor -- a plain socket that does not parse -- on the gateway), ``v3watch`` (a 2,000-put burst under a v3 prefix watch) and
-``v3streams`` (1,000 idle v3 watches and 200 kept-alive v3 keys on one client, a 2,000-put
-burst over the watch WebSocket).
+http.client and the gateway floor -- a plain socket that does not parse -- on the gateway),
+``v3watch`` (a 2,000-put burst under a v3 prefix watch) and ``v3streams`` (1,000 idle v3
+watches and 200 kept-alive v3 keys on one client, a 2,000-put burst over the watch WebSocket).
 """
 
 from __future__ import annotations

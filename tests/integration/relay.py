@@ -7,6 +7,8 @@ from __future__ import annotations
 import socket
 import threading
 
+from loopback import Listener
+
 
 class Relay:
     """Relays every connection to ``upstream`` (as a forward proxy too: the bytes are relayed
@@ -27,19 +29,13 @@ class Relay:
         self.first_lines: list[bytes] = []
         self.gate = threading.Event()
         self.held = threading.Event()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._listener = Listener(self._relay)
+        self.url = f"http://127.0.0.1:{self._listener.port}"
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._sock.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.upstream)
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+    def _relay(self, client: socket.socket) -> None:
+        server = socket.create_connection(self.upstream)
+        threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+        self._pump(client, server, True)
 
     def _pump(self, src: socket.socket, dst: socket.socket, requests: bool) -> None:
         try:
@@ -60,4 +56,4 @@ class Relay:
     def close(self) -> None:
         """Stop accepting (and let anything held go)."""
         self.gate.set()
-        self._sock.close()
+        self._listener.close()

@@ -13,6 +13,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from loopback import Listener
+
 CLOSE = b"<close>"
 """Scripted answer: close the connection instead of answering."""
 Answer = bytes | Callable[[socket.socket], None]
@@ -37,22 +39,16 @@ class ScriptedServer(contextlib.AbstractContextManager["ScriptedServer"]):
         self.connections = 0
         self._lock = threading.Lock()
         self._socks: list[socket.socket] = []
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
+        self._listener = Listener(self._accepted)
+        self.port = self._listener.port
         self.url = f"{'https' if context else 'http'}://127.0.0.1:{self.port}"
-        threading.Thread(target=self._accept, daemon=True).start()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with self._lock:
-                number = self.connections
-                self.connections += 1
-                self._socks.append(conn)
-            threading.Thread(target=self._serve, args=(conn, number), daemon=True).start()
+    def _accepted(self, conn: socket.socket) -> None:
+        with self._lock:
+            number = self.connections
+            self.connections += 1
+            self._socks.append(conn)
+        self._serve(conn, number)
 
     def _serve(self, conn: socket.socket, number: int) -> None:
         buf = b""
@@ -95,7 +91,7 @@ class ScriptedServer(contextlib.AbstractContextManager["ScriptedServer"]):
 
     def close(self) -> None:
         """Stop accepting and close every connection."""
-        self._sock.close()
+        self._listener.close()
         with self._lock:
             for sock in self._socks:
                 with contextlib.suppress(OSError):

@@ -12,6 +12,7 @@ import socket
 import threading
 from collections.abc import Callable
 
+from loopback import Listener
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
@@ -65,17 +66,8 @@ class FakeWebSocketServer(contextlib.AbstractContextManager["FakeWebSocketServer
         self.upgrades: list[tuple[str, list[str]]] = []
         self.peers: list[Peer] = []
         self.cond = threading.Condition()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self._listener = Listener(self._serve)
+        self.url = f"http://127.0.0.1:{self._listener.port}"
 
     def _serve(self, conn: socket.socket) -> None:
         ws = WSConnection(ConnectionType.SERVER)
@@ -119,7 +111,7 @@ class FakeWebSocketServer(contextlib.AbstractContextManager["FakeWebSocketServer
             return self.cond.wait_for(pred, timeout)
 
     def close(self) -> None:
-        self._sock.close()
+        self._listener.close()
         for peer in self.peers:
             peer.sock.close()
 
