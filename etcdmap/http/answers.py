@@ -49,7 +49,7 @@ def abort_response(response: requests.Response) -> None:
     if isinstance(raw, StreamBody):
         raw.abort()
         return
-    conn = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
+    conn = getattr(raw, "connection", None)  # urllib3's HTTPResponse.connection (>= 1.26)
     sock = getattr(conn, "sock", None)
     if isinstance(sock, socket.socket):
         with contextlib.suppress(OSError):  # already closed
@@ -62,7 +62,7 @@ def _set_idle(response: requests.Response, seconds: float | None) -> None:
     if isinstance(raw, StreamBody):
         raw.set_idle(seconds)
         return
-    conn = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
+    conn = getattr(raw, "connection", None)  # urllib3's HTTPResponse.connection (>= 1.26)
     sock = getattr(conn, "sock", None)
     if isinstance(sock, socket.socket):  # urllib3: its socket's timeout bounds each read
         sock.settimeout(seconds)

@@ -18,8 +18,8 @@ from typing import Any
 import requests
 from requests.structures import CaseInsensitiveDict
 
-__all__ = ["RESPONSE_FIELDS", "ResponseHeaders", "header_store", "headers_from_store",
-           "new_response"]
+__all__ = ["PREPARED_FIELDS", "RESPONSE_FIELDS", "ResponseHeaders", "has_cookies", "header_store",
+           "headers_from_store", "new_prepared_request", "new_response"]
 
 RESPONSE_FIELDS = frozenset({
     "_content", "_content_consumed", "_next", "status_code", "headers", "raw", "url",
@@ -27,6 +27,41 @@ RESPONSE_FIELDS = frozenset({
 })
 """The attributes ``requests.Response.__init__`` sets (the test compares them with
 ``vars(requests.Response())``)."""
+
+
+PREPARED_FIELDS = frozenset({
+    "method", "url", "headers", "_cookies", "body", "hooks", "_body_position",
+})
+"""The attributes ``requests.PreparedRequest.__init__`` sets (the test compares them with
+``vars(requests.PreparedRequest())``)."""
+
+
+def new_prepared_request(fields: dict[str, Any]) -> requests.PreparedRequest:
+    """A ``PreparedRequest`` made without ``__init__`` and its ``prepare_*`` steps (the
+    transport has done their work once per endpoint).
+
+    Relies on: the attributes of :data:`PREPARED_FIELDS` being all that ``__init__`` sets;
+    ``_cookies`` being the jar requests' redirect handling reads (``prepare_cookies`` sets it
+    too, with the ``Cookie`` header); ``_body_position`` ``None`` for a body that is not a
+    stream.
+
+    :param fields: a value for each of :data:`PREPARED_FIELDS`.
+    """
+    prep = requests.PreparedRequest.__new__(requests.PreparedRequest)
+    prep.__dict__.update(fields)
+    return prep
+
+
+def has_cookies(jar: object) -> bool:
+    """Whether a cookie jar holds a cookie, without counting them all (``bool(jar)`` iterates
+    every cookie).
+
+    Relies on: ``http.cookiejar.CookieJar`` (requests' jars derive from it) keeping its
+    cookies in ``_cookies``, a dict that is empty when the jar is; any other jar is asked
+    ``bool(jar)``.
+    """
+    store = getattr(jar, "_cookies", None)
+    return bool(store) if isinstance(store, dict) else bool(jar)
 
 
 def new_response(cls: type[requests.Response], fields: dict[str, Any]) -> requests.Response:

@@ -34,23 +34,24 @@ from requests.utils import get_netrc_auth, select_proxy
 
 from etcdmap.http.adapter import FastAdapter, StreamBody
 from etcdmap.http.attempt import AttemptError, classify
+from etcdmap.http.requests_internals import (
+    has_cookies,
+    header_store,
+    headers_from_store,
+    new_prepared_request,
+)
 from etcdmap.http.response import DirectAnswer
 
-__all__ = ["EndpointSettings", "Requester", "basic_auth", "default_session", "endpoint_settings"]
+__all__ = ["EndpointSettings", "Requester", "basic_auth", "default_session", "endpoint_settings",
+           "stock_send"]
 
 _BODY_METHODS = frozenset({"PUT", "POST", "PATCH"})
 
 
-def _stock_send(send: object) -> bool:
+def stock_send(send: object) -> bool:
     """Whether ``send`` is requests' own ``Session.send`` (not a subclass's, not a patch)."""
     return (getattr(send, "__module__", None) == "requests.sessions"
             and getattr(send, "__qualname__", None) == "Session.send")
-
-
-def _has_cookies(jar: object) -> bool:
-    """Whether the session's jar holds a cookie (``bool(jar)`` counts them all, slowly)."""
-    store = getattr(jar, "_cookies", None)  # http.cookiejar.CookieJar's domain -> ... map
-    return bool(store) if isinstance(store, dict) else bool(jar)
 
 
 def default_session() -> requests.Session:
@@ -132,7 +133,7 @@ class Requester:
         merged = CaseInsensitiveDict(self.session.headers)
         merged.update(headers)
         self._headers = CaseInsensitiveDict({k: v for k, v in merged.items() if v is not None})
-        self._store: dict[str, tuple[str, str]] = dict(self._headers._store)  # type: ignore[attr-defined]
+        self._store: dict[str, tuple[str, str]] = dict(header_store(self._headers))
         self._verify = verify
         self._cert = cert
         self._explicit_auth = explicit_auth
@@ -163,12 +164,7 @@ class Requester:
         :param authorize: apply the session's auth (or netrc): ``False`` after a redirect to
             another origin.
         """
-        prep = requests.PreparedRequest.__new__(requests.PreparedRequest)  # __init__'s fields:
-        prep._body_position = None  # type: ignore[attr-defined]
-        prep.method = method
-        prep.url = url
-        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict.__new__(CaseInsensitiveDict)
-        headers._store = self._store.copy()  # type: ignore[attr-defined] # all __init__ sets
+        headers: CaseInsensitiveDict[str] = headers_from_store(CaseInsensitiveDict, self._store.copy())
         if content_type is not None:
             headers["Content-Type"] = content_type
         if body is not None:
@@ -177,16 +173,13 @@ class Requester:
             headers["Content-Length"] = "0"
         if not authorize:
             headers.pop("Authorization", None)
-        prep.headers = headers
-        prep.body = body
         session = self.session
-        prep.hooks = session.hooks
         cookies = session.cookies
-        if _has_cookies(cookies):
-            prep._cookies = None  # type: ignore[attr-defined]
-            prep.prepare_cookies(cookies)
-        else:
-            prep._cookies = cookies  # type: ignore[attr-defined] # requests' redirect preview
+        prep = new_prepared_request({"method": method, "url": url, "headers": headers,
+                                     "_cookies": cookies, "body": body, "hooks": session.hooks,
+                                     "_body_position": None})
+        if has_cookies(cookies):
+            prep.prepare_cookies(cookies)  # the Cookie header
         if authorize and not self._explicit_auth:
             auth: Any = session.auth
             if auth is None and settings.netrc is not None:
@@ -205,8 +198,8 @@ class Requester:
         through :meth:`prepare` and :meth:`send`, where each of those takes effect.
         """
         session = self.session
-        if (not _stock_send(type(session).send) or any(session.hooks.values())
-                or _has_cookies(session.cookies)
+        if (not stock_send(type(session).send) or any(session.hooks.values())
+                or has_cookies(session.cookies)
                 or (settings.proxies and settings.proxies.get(url.partition(":")[0]))):
             return None
         if authorize and not self._explicit_auth and (
@@ -264,7 +257,7 @@ class Requester:
         """
         session = self.session
         try:
-            if not _stock_send(type(session).send):  # a subclass, or patched (requests-mock)
+            if not stock_send(type(session).send):  # a subclass, or patched (requests-mock)
                 return session.send(
                     prep, stream=stream, timeout=timeout, verify=settings.verify,
                     cert=settings.cert, proxies=settings.proxies, allow_redirects=False,
@@ -278,7 +271,7 @@ class Requester:
                     "response", prep.hooks, resp, stream=stream, timeout=timeout,
                     verify=settings.verify, cert=settings.cert, proxies=settings.proxies)
             raw = resp.raw
-            if type(raw) is not StreamBody and getattr(raw, "_original_response", None):
+            if type(raw) is not StreamBody:  # as Session.send (it checks urllib3's answer)
                 extract_cookies_to_jar(  # type: ignore[no-untyped-call]
                     session.cookies, prep, raw)
             if not stream:

@@ -38,8 +38,7 @@ from etcdmap.http.options import TransportOptions, TransportSettings, with_setti
 from etcdmap.http.policy import Plan, ServerErrorDecoder, encode_call
 from etcdmap.http.redirects import follow_redirects, read_body
 from etcdmap.http.response import DirectAnswer
-from etcdmap.http.session import Requester
-from etcdmap.http.session import _stock_send as stock_send
+from etcdmap.http.session import Requester, stock_send
 from etcdmap.http.transport_shell import TransportShell
 
 if TYPE_CHECKING:

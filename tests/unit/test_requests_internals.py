@@ -11,10 +11,13 @@ from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 
 from etcdmap.http.requests_internals import (
+    PREPARED_FIELDS,
     RESPONSE_FIELDS,
     ResponseHeaders,
+    has_cookies,
     header_store,
     headers_from_store,
+    new_prepared_request,
     new_response,
 )
 
@@ -90,8 +93,38 @@ def test_response_headers_get_in_one_step_with_any_case() -> None:
     assert headers["x-etcd-index"] == "7"
 
 
+def test_prepared_request_init_sets_exactly_the_fields_etcdmap_fills() -> None:
+    assert set(vars(requests.PreparedRequest())) == PREPARED_FIELDS
+
+
+def test_a_prepared_request_made_without_init_is_one_requests_can_send_and_copy() -> None:
+    jar = RequestsCookieJar()
+    headers = headers_from_store(CaseInsensitiveDict, {"accept": ("Accept", "application/json")})
+    prep = new_prepared_request({"method": "PUT", "url": "http://h:1/v2/keys/a",
+                                 "headers": headers, "_cookies": jar, "body": b"value=1",
+                                 "hooks": {"response": []}, "_body_position": None})
+    twin = requests.Request("PUT", "http://h:1/v2/keys/a", data=b"value=1",
+                            headers={"Accept": "application/json"}).prepare()
+    for name in ("method", "url", "body"):
+        assert getattr(prep, name) == getattr(twin, name)
+    copy = prep.copy()  # what requests' redirect and auth code does with it
+    assert copy.headers == prep.headers and copy.body == prep.body
+    assert isinstance(copy._cookies, RequestsCookieJar)  # type: ignore[attr-defined] # a copy
+    jar.set("k", "v", domain="h.local", path="/")
+    prep.prepare_cookies(jar)  # the public step etcdmap calls when the jar has a cookie
+    assert prep._cookies is jar  # type: ignore[attr-defined]
+
+
+def test_has_cookies_tells_an_empty_jar_from_a_full_one() -> None:
+    jar = RequestsCookieJar()
+    assert not has_cookies(jar)
+    jar.set("k", "v", domain="example.org", path="/")
+    assert has_cookies(jar)
+    assert has_cookies({"a": "1"}) and not has_cookies({})  # a plain mapping: bool()
+
+
 def test_cookie_jars_keep_their_cookies_in_a_dict() -> None:
-    # etcdmap.http.session tells an empty jar cheaply by its ``_cookies`` dict.
+    # has_cookies tells an empty jar cheaply by its ``_cookies`` dict.
     jar = RequestsCookieJar()
     assert isinstance(jar, http.cookiejar.CookieJar) and jar._cookies == {}  # type: ignore[attr-defined]
     jar.set("k", "v", domain="example.org", path="/")
