@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from etcdmap.cli import dump, serve
+from etcdmap.cli.argparse_internals import subcommand_helps
 from etcdmap.cli.clients import API_CHOICES, resolve_api
 from etcdmap.cli.common import CommandError, Context, Parser
 from etcdmap.cli.hints import wrong_set
@@ -107,11 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def v2_help_lines() -> list[str]:
     """The commands of the v2 set, one per line, for ``etcdmap --help``."""
-    parser = build_parser()
-    sub = next(a for a in parser._actions
-               if isinstance(a, argparse._SubParsersAction))
-    width = max(len(c.dest) for c in sub._choices_actions) + 2
-    return [f"  {c.dest.ljust(width)}{c.help}" for c in sub._choices_actions]
+    helps = subcommand_helps(build_parser())
+    width = max(len(name) for name, _ in helps) + 2
+    return [f"  {name.ljust(width)}{text}" for name, text in helps]
 
 
 def why(ctx: Context) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, NoReturn
 
+from etcdmap.cli.argparse_internals import bool_options
 from etcdmap.cli.common import CommandError, Context
 from etcdmap.cli.options import add_global_options, first_word, global_flags
 from etcdmap.cli.v3 import (
@@ -135,12 +136,6 @@ def verb_parser(verb: Verb) -> argparse.ArgumentParser:
     return parser
 
 
-def _bool_options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
-    return {flag: action for action in parser._actions
-            if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction))
-            for flag in action.option_strings}
-
-
 def parse_verb(verb: Verb, tokens: Sequence[str], options: argparse.Namespace) -> argparse.Namespace:
     """Parse a verb's part of the command line onto the global options given before it.
 
@@ -162,7 +157,7 @@ def parse_verb(verb: Verb, tokens: Sequence[str], options: argparse.Namespace) -
     if dashdash:
         cut = tokens.index("--")
         tokens, after = tokens[:cut], tokens[cut + 1:]
-    bools = _bool_options(parser)
+    bools = bool_options(parser)
     kept: list[str] = []
     explicit: dict[str, bool] = {}
     for token in tokens:
