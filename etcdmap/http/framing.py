@@ -66,7 +66,7 @@ __all__ = [
     "NeedData",
     "ParserFactory",
     "ResponseParser",
-    "add_header",
+    "header_store",
 ]
 
 MAX_HEAD = 65536
@@ -180,26 +180,36 @@ class BoundedCache:
 _NAMES = BoundedCache(512)  # raw name -> (name as sent, lower-case name)
 
 
-def add_header(store: HeaderStore, name: bytes, value: bytes) -> None:
-    """Add one received header to ``store`` (names decoded once and cached: an etcd answer
-    repeats the same dozen names on every request).
+def header_store(lines: Iterable[tuple[bytes, bytes]]) -> HeaderStore:
+    """The headers of an answer from its ``(name, value)`` lines as received: values
+    decoded as latin-1 without trailing blanks, repeated names joined with ``", "``, names
+    decoded once and cached (an etcd answer repeats the same dozen names on every request).
 
-    :raises FramingError: a second ``Content-Length``.
+    :raises FramingError: a second ``Content-Length``, or header lines longer in all than
+        :data:`MAX_HEAD` bytes.
     """
-    known: tuple[str, str] | None = _NAMES.get(name)  # type: ignore[assignment]
-    if known is None:
-        text = name.decode("latin-1")
-        known = (text, text.lower())
-        _NAMES.put(name, known)
-    key, lower = known
-    text = value.decode("latin-1")
-    previous = store.get(lower)
-    if previous is None:
-        store[lower] = (key, text)
-    elif lower == "content-length":
-        raise FramingError("the answer has more than one Content-Length")
-    else:
-        store[lower] = (key, f"{previous[1]}, {text}")
+    store: HeaderStore = {}
+    names = _NAMES.get
+    size = 0
+    for name, value in lines:
+        known: tuple[str, str] | None = names(name)  # type: ignore[assignment]
+        if known is None:
+            decoded = name.decode("latin-1")
+            known = (decoded, decoded.lower())
+            _NAMES.put(name, known)
+        size += len(name) + len(value) + 4
+        key, lower = known
+        text = value.decode("latin-1").rstrip(" \t")
+        previous = store.get(lower)
+        if previous is None:
+            store[lower] = (key, text)
+        elif lower == "content-length":
+            raise FramingError("the answer has more than one Content-Length")
+        else:
+            store[lower] = (key, f"{previous[1]}, {text}")
+    if size > MAX_HEAD:
+        raise FramingError(f"the answer's head is longer than {MAX_HEAD} bytes")
+    return store
 
 
 def check_framing_headers(store: HeaderStore) -> bool:

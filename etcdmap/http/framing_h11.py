@@ -22,9 +22,8 @@ from etcdmap.http.framing import (
     Event,
     FramingError,
     Head,
-    HeaderStore,
-    add_header,
     check_framing_headers,
+    header_store,
 )
 
 __all__ = ["H11Parser"]
@@ -42,13 +41,7 @@ def _stand_in(method: str) -> h11.Request:
 
 
 def _head(event: h11.Response) -> Head:
-    store: HeaderStore = {}
-    size = 0
-    for name, value in event.headers.raw_items():
-        add_header(store, name, value)
-        size += len(name) + len(value) + 4
-    if size > MAX_HEAD:  # h11 bounds only a head that is still incomplete
-        raise FramingError(f"the answer's head is longer than {MAX_HEAD} bytes")
+    store = header_store(event.headers.raw_items())  # h11 bounds only an incomplete head
     check_framing_headers(store)
     return Head(event.status_code, event.reason.decode("latin-1"), store)
 

@@ -34,9 +34,8 @@ from etcdmap.http.framing import (
     Event,
     FramingError,
     Head,
-    HeaderStore,
-    add_header,
     check_framing_headers,
+    header_store,
 )
 
 __all__ = ["LlhttpParser"]
@@ -56,16 +55,15 @@ class LlhttpParser:
     """
 
     __slots__ = ("_error", "_events", "_fed", "_head_only", "_informational", "_keep_alive",
-                 "_parser", "_reason", "_size", "_state", "_store", "_stray", "_until_eof")
+                 "_lines", "_parser", "_reason", "_state", "_stray", "_until_eof")
 
     def __init__(self, method: str) -> None:
         self._events: deque[Event] = deque()
         self._state = _HEAD
         self._head_only = method == "HEAD"
-        self._store: HeaderStore = {}
+        self._lines: list[tuple[bytes, bytes]] = []  # the head's header lines, as received
         self._reason = b""
         self._fed = 0  # bytes fed while the head is incomplete
-        self._size = 0  # bytes of the header lines
         self._informational = False
         self._keep_alive = False
         self._until_eof = False
@@ -150,10 +148,7 @@ class LlhttpParser:
     def on_header(self, name: bytes, value: bytes) -> None:
         state = self._state
         if state == _HEAD:
-            add_header(self._store, name, value.rstrip(b" \t"))
-            self._size += len(name) + len(value) + 4
-            if self._size > MAX_HEAD:
-                raise FramingError(f"the answer's head is longer than {MAX_HEAD} bytes")
+            self._lines.append((name, value))  # bounded: feed() counts the head's bytes
         elif state != _BODY:  # in a body: a trailer (ignored)
             self._stray = True
 
@@ -168,11 +163,10 @@ class LlhttpParser:
             if status == 101:
                 raise FramingError("unexpected 101 Switching Protocols")
             self._informational = True  # skipped: its end begins the real answer
-            self._store = {}
+            self._lines = []
             self._reason = b""
-            self._size = 0
             return
-        store = self._store
+        store = header_store(self._lines)
         chunked = check_framing_headers(store)
         self._keep_alive = parser.should_keep_alive()
         self._events.append(Head(status, self._reason.decode("latin-1"), store))
