@@ -22,9 +22,9 @@ import contextlib
 import ssl
 from collections import deque
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from etcdmap.aio.framing import Event, Framing, new_framing
+from etcdmap.http.endpoints import Origin
 
 __all__ = ["AsyncConnection", "AsyncPool"]
 
@@ -202,7 +202,7 @@ class AsyncConnection:
             on_close()
 
 
-class AsyncPool:
+class AsyncPool(Origin):
     """The connections to one origin (``scheme://host[:port]``): idle keep-alive ones, and at
     most ``limit`` open at once -- a request that finds none idle and the limit reached waits
     in line (first come, first served) for one to come back or close.
@@ -213,12 +213,7 @@ class AsyncPool:
     """
 
     def __init__(self, origin: str, maxsize: int = 32, limit: int = 64) -> None:
-        parts = urlsplit(origin)
-        self.origin = origin
-        self.https = parts.scheme == "https"
-        self.hostname = parts.hostname or ""
-        self.port = parts.port or (443 if self.https else 80)
-        self.host_header = parts.netloc
+        super().__init__(origin)
         self.maxsize = maxsize
         self.limit = limit
         self.generation = 0

@@ -36,8 +36,8 @@ import ssl
 import threading
 import time
 from collections import deque
-from urllib.parse import urlsplit
 
+from etcdmap.http.endpoints import Origin
 from etcdmap.http.framing import (
     END,
     MAX_HEAD,
@@ -269,7 +269,7 @@ def prime(conn: Connection) -> None:
         )
 
 
-class ConnectionPool:
+class ConnectionPool(Origin):
     """Idle keep-alive connections to one origin (``scheme://host[:port]``).
 
     Thread-safe (``deque.pop``/``append`` are atomic). :meth:`close` closes the idle
@@ -283,12 +283,7 @@ class ConnectionPool:
 
     def __init__(self, origin: str, maxsize: int = 32, framing: ParserFactory | None = None,
                  ) -> None:
-        parts = urlsplit(origin)
-        self.origin = origin
-        self.https = parts.scheme == "https"
-        self.hostname = parts.hostname or ""
-        self.port = parts.port or (443 if self.https else 80)
-        self.host_header = parts.netloc
+        super().__init__(origin)
         self.maxsize = maxsize
         self.framing = framing or parser_for("h11")
         self.generation = 0

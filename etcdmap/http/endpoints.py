@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
+    "Origin",
     "check_target", "normalize_endpoint", "origin_of", "split_endpoints", "strip_credentials",
     "with_scheme"]
 
@@ -121,3 +122,23 @@ def strip_credentials(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+class Origin:
+    """An origin (``scheme://host[:port]``) split for connecting to it: the part every pool
+    of connections to it, blocking or asyncio, starts from.
+
+    :param origin: the origin URL.
+    :ivar https: the scheme is ``https``.
+    :ivar hostname: the host to connect to.
+    :ivar port: the port (the scheme's default when the URL has none).
+    :ivar host_header: the ``Host`` header of its requests (``host[:port]`` as written).
+    """
+
+    def __init__(self, origin: str) -> None:
+        parts = urlsplit(origin)
+        self.origin = origin
+        self.https = parts.scheme == "https"
+        self.hostname = parts.hostname or ""
+        self.port = parts.port or (443 if self.https else 80)
+        self.host_header = parts.netloc
