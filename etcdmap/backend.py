@@ -37,6 +37,7 @@ __all__ = [
     "Subscription",
     "SupportsBackend",
     "SupportsLeaseRefresh",
+    "SupportsListing",
     "SupportsLocks",
     "SupportsTreeWrites",
     "TreeWrite",
@@ -186,6 +187,17 @@ class SupportsLeaseRefresh(Protocol):
 
     def lease_refresher(self, key: str, ttl: int) -> Callable[[], object]:
         """A callable that refreshes ``key`` to ``ttl`` each time it is called."""
+
+
+@runtime_checkable
+class SupportsListing(Protocol):
+    """An optional part of a :class:`Backend` (v2): a recursive read left as the store's JSON,
+    which the live mirror loads without a :class:`~etcdmap.models.Node` per key
+    (:meth:`etcdmap.mapping.tree.Tree.load_listing`)."""
+
+    def read_listing(self, key: str) -> tuple[dict[str, Any] | None, int]:
+        """The JSON ``node`` object of a recursive read of ``key`` (``None``: no such key) and
+        the read's index."""
 
 
 @runtime_checkable

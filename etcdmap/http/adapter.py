@@ -8,6 +8,11 @@ layer's job (:class:`etcdmap.http.transport.Transport`). The framing is
 :mod:`etcdmap.http.framing`'s: request heads written and checked by etcdmap, answers parsed by
 httptools (llhttp, with the ``fast`` extra) or h11, with the same rules.
 
+:meth:`FastAdapter.exchange` is the same attempt without requests' objects: the transport's
+direct path when the session adds nothing to a request (no hooks, cookies, session auth,
+proxy; :meth:`etcdmap.http.session.Requester.direct`), answered as a
+:class:`~etcdmap.http.response.DirectAnswer`.
+
 Why not requests' ``HTTPAdapter``: urllib3's per-request machinery and :mod:`http.client`'s
 header parsing cap the request rate far below what etcd serves on loopback; this adapter keeps
 requests' interface (sessions, hooks, mocking libraries, mounted adapters) and cuts the wire.

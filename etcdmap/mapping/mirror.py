@@ -19,6 +19,7 @@ from typing import Any
 
 from etcdmap._closing import Closing
 from etcdmap._waiter import IndexWaiter
+from etcdmap.backend import SupportsListing
 from etcdmap.errors import KeyNotFound
 from etcdmap.mapping.codecs import decodes_verbatim
 from etcdmap.mapping.tree import MirrorDir, Tree
@@ -142,9 +143,8 @@ def load_tree(emap: Any, on_decode_error: Callable[[Exception], None]) -> tuple[
     decode = None if decodes_verbatim(codec, emap.backend.capabilities) else codec.decode
     tree = Tree("" if emap.path == "/" else emap.path, decode, on_decode_error)
     backend = emap.backend
-    listing = getattr(backend, "read_listing", None)  # v2: etcd's JSON, no model per key
-    if listing is not None:
-        raw, index = listing(emap.path)
+    if isinstance(backend, SupportsListing):  # v2: etcd's JSON, no model per key
+        raw, index = backend.read_listing(emap.path)
         tree.load_listing(raw)
         return tree, index
     try:
