@@ -17,6 +17,7 @@ from etcdmap.errors import (
     NotAFile,
     RootReadOnly,
 )
+from etcdmap.http.transport import disable_curl_debug, enable_curl_debug
 from etcdmap.v3 import Client
 
 
@@ -152,14 +153,28 @@ def _marker_revisions(v3: Client, prefix: str) -> dict[str, int]:
     return {kv.key_text: kv.create_revision for kv in kvs if kv.key_text.endswith("/")}
 
 
+def _txn_bodies(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The bodies of the /v3/kv/txn calls printed by cURL debugging since the last call."""
+    return [line for line in capsys.readouterr().err.splitlines() if "/v3/kv/txn" in line]
+
+
 def test_writes_below_known_markers_keep_them_and_send_no_nested_txn(
-    v3: Client, etcd_prefix: str
+    v3: Client, etcd_prefix: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sub = EtcdMap(v3, etcd_prefix + "/a/b")
-    sub["x"] = "1"
-    markers = _marker_revisions(v3, etcd_prefix)
-    assert set(markers) == {f"{etcd_prefix}/", f"{etcd_prefix}/a/", f"{etcd_prefix}/a/b/"}
-    sub["y"] = "2"
+    enable_curl_debug()
+    try:
+        sub["x"] = "1"
+        first = _txn_bodies(capsys)
+        markers = _marker_revisions(v3, etcd_prefix)
+        assert set(markers) == {f"{etcd_prefix}/", f"{etcd_prefix}/a/", f"{etcd_prefix}/a/b/"}
+        capsys.readouterr()
+        sub["y"] = "2"
+        second = _txn_bodies(capsys)
+    finally:
+        disable_curl_debug()
+    assert len(first) == 1 and "request_txn" in first[0]  # the parents' markers made
+    assert len(second) == 1 and "request_txn" not in second[0]  # compares on known markers
     sub["x"] = "3"
     assert _marker_revisions(v3, etcd_prefix) == markers  # never rewritten
     assert EtcdMap(v3, etcd_prefix).to_dict() == {"a": {"b": {"x": "3", "y": "2"}}}
